@@ -1,0 +1,1 @@
+"""Carbon measurement of the pipelines (CodeCarbon) and its summary."""

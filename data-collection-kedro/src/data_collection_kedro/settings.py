@@ -1,0 +1,25 @@
+"""Project settings: hooks and configuration loader.
+
+Telemetry is off for this project (``.telemetry`` holds ``consent: false`` and the
+kedro-telemetry plugin is not installed).
+"""
+
+from kedro.config import OmegaConfigLoader
+from omegaconf.resolvers import oc
+
+from data_collection_kedro.hooks import CarbonTrackingHook, MlflowTrackingHook
+
+HOOKS = (CarbonTrackingHook(), MlflowTrackingHook())
+
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {
+    "base_env": "base",
+    "default_run_env": "local",
+    # ``${oc.env:VAR,default}`` everywhere (Kedro enables it only for credentials by default):
+    # paths and service URLs follow ENERGIEWATCH_DATA_DIR, MONGODB_URI, ELASTICSEARCH_URL, ...
+    "custom_resolvers": {"oc.env": oc.env},
+    "config_patterns": {
+        "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
+        "catalog": ["catalog*", "catalog*/**", "**/catalog*"],
+    },
+}

@@ -1,0 +1,98 @@
+"""Shared fixtures.
+
+Every test runs offline against temporary folders: ``ENERGIEWATCH_DATA_DIR`` points at a
+tmp dir, so the DuckDB store, carbon files and MLflow SQLite database of a test never touch
+the developer's ``data/``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+KEDRO_PROJECT = REPO_ROOT / "data-collection-kedro"
+REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
+
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+# Small but complete sample: two regions with two gas operators (84, 75), two with one.
+SMALL_SAMPLE = {
+    "start": "2021-01-01",
+    "end": "2023-12-31",
+    "regions": ["11", "53", "75", "84"],
+    "fuel_stations": 200,
+    "fuel_price_rows": 20_000,
+    "seed": 7,
+}
+
+
+@pytest.fixture(scope="session")
+def small_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The sample generator's files for 4 regions × 3 years (generated once per session)."""
+    from data_collection_kedro.sample_data import generate
+
+    out = tmp_path_factory.mktemp("sample") / "01_raw" / "sample"
+    generate(out, **SMALL_SAMPLE)
+    return out
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A fresh ENERGIEWATCH_DATA_DIR for one test."""
+    d = tmp_path / "data"
+    d.mkdir()
+    monkeypatch.setenv("ENERGIEWATCH_DATA_DIR", str(d))
+    monkeypatch.delenv("ENERGIEWATCH_DUCKDB", raising=False)
+    monkeypatch.delenv("ENERGIEWATCH_CARBON_DIR", raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    return d
+
+
+@pytest.fixture
+def sample_data_dir(data_dir: Path, small_sample_dir: Path) -> Path:
+    """``data_dir`` with the small sample copied to ``01_raw/sample`` (where the catalog reads it)."""
+    import shutil
+
+    target = data_dir / "01_raw" / "sample"
+    shutil.copytree(small_sample_dir, target)
+    return target
+
+
+@pytest.fixture
+def run_pipeline(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., dict[str, Any]]]:
+    """Run a registered pipeline through a KedroSession, like ``kedro run --pipeline=NAME``."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    monkeypatch.chdir(KEDRO_PROJECT)
+    bootstrap_project(KEDRO_PROJECT)
+
+    def _run(
+        pipeline: str | None = None,
+        env: str | None = None,
+        params: dict[str, Any] | None = None,
+        **run_kwargs: Any,
+    ) -> dict[str, Any]:
+        with KedroSession.create(
+            project_path=KEDRO_PROJECT, env=env, runtime_params=params or {}
+        ) as session:
+            return session.run(pipeline_names=[pipeline] if pipeline else None, **run_kwargs)
+
+    yield _run
+
+
+def requires_real_data(*parts: str) -> Path:
+    """Path under ../shared/data/real, or skip the test when the folder is absent (fresh clone)."""
+    path = REAL_DATA.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data not present at {path} (only in the shared workspace)")
+    return path
