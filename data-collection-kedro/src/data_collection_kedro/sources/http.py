@@ -1,0 +1,203 @@
+"""HTTP for the live sources: timeouts, retries with exponential backoff, clear errors.
+
+Every live client goes through :class:`HttpClient`:
+
+* a (connect, read) timeout on every request;
+* retries with exponential backoff (tenacity) on HTTP 429 / 5xx, connection errors, timeouts
+  and bodies cut mid-transfer, honouring the server's ``Retry-After`` (seconds or HTTP date);
+* an error that names the request (URL **without secrets**: user info and key/token query
+  parameters are removed), the context given by the caller (dataset id, page offset), the
+  last status and the start of the body, once the retries are used up.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
+
+logger = logging.getLogger(__name__)
+
+USER_AGENT = "EnergieWatch (+https://github.com/energiewatch/energiewatch)"
+SECRET_PARAMS = frozenset(
+    {"apikey", "api_key", "key", "token", "access_token", "password", "secret", "signature"}
+)
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class SourceError(RuntimeError):
+    """A live source could not be read (the message names the dataset, URL and position)."""
+
+
+class SourceHTTPError(SourceError):
+    """HTTP failure: a non-retryable status, or retries exhausted."""
+
+
+class SourceFormatError(SourceError):
+    """The body is not what the API promises: invalid JSON, truncated page, wrong shape."""
+
+
+class SchemaDriftError(SourceError):
+    """A field the pipeline needs is missing from the source."""
+
+
+def redact_url(url: str, params: Mapping[str, Any] | None = None) -> str:
+    """``url`` (plus ``params``) without user info and secret query parameters."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    if params:
+        query += [(k, str(v)) for k, v in params.items() if v is not None]
+    query = [(k, v) for k, v in query if k.lower() not in SECRET_PARAMS]
+    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="',:/"), ""))
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta-seconds or HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try: ``attempts`` in total, waits ``initial_s * 2**n`` capped at ``max_s``."""
+
+    attempts: int = 5
+    initial_s: float = 1.0
+    max_s: float = 60.0
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any] | None) -> RetryPolicy:
+        config = dict(config or {})
+        return cls(
+            attempts=int(config.get("attempts", cls.attempts)),
+            initial_s=float(config.get("initial_s", cls.initial_s)),
+            max_s=float(config.get("max_s", cls.max_s)),
+        )
+
+
+class _RetryableError(Exception):
+    """Internal: a failed attempt worth another try."""
+
+    def __init__(self, message: str, retry_after_s: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+def _body_excerpt(response: requests.Response, limit: int = 300) -> str:
+    text = response.text[:limit].replace("\n", " ").strip()
+    return f": {text}" if text else ""
+
+
+class HttpClient:
+    """GET with timeouts and retries; see the module docstring."""
+
+    def __init__(
+        self,
+        timeout_s: tuple[float, float] | float = (10.0, 120.0),
+        retry: RetryPolicy | Mapping[str, Any] | None = None,
+        headers: Mapping[str, str] | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.timeout_s: tuple[float, float] | float = (
+            (float(timeout_s[0]), float(timeout_s[1]))
+            if isinstance(timeout_s, list | tuple)
+            else float(timeout_s)
+        )
+        self.retry = retry if isinstance(retry, RetryPolicy) else RetryPolicy.from_config(retry)
+        self.session = session or requests.Session()
+        self.session.headers.update({"User-Agent": USER_AGENT, **dict(headers or {})})
+        self._sleep = sleep
+
+    def _wait(self, state: RetryCallState) -> float:
+        backoff = min(self.retry.max_s, self.retry.initial_s * 2 ** (state.attempt_number - 1))
+        exc = state.outcome.exception() if state.outcome else None
+        retry_after = getattr(exc, "retry_after_s", None)
+        if retry_after is not None:
+            return min(self.retry.max_s, max(retry_after, 0.0))
+        return backoff
+
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, Any] | None = None,
+        context: str = "",
+    ) -> requests.Response:
+        """The response of a successful GET (2xx), its body fully read."""
+        shown = redact_url(url, params)
+        where = f" ({context})" if context else ""
+
+        def attempt() -> requests.Response:
+            try:
+                response = self.session.get(url, params=params, timeout=self.timeout_s)
+            except (
+                requests.ConnectionError,
+                requests.Timeout,
+                requests.exceptions.ChunkedEncodingError,
+                requests.exceptions.ContentDecodingError,
+            ) as exc:
+                raise _RetryableError(f"{type(exc).__name__}: {exc}") from exc
+            if response.status_code in RETRY_STATUSES:
+                raise _RetryableError(
+                    f"HTTP {response.status_code} {response.reason}{_body_excerpt(response)}",
+                    parse_retry_after(response.headers.get("Retry-After")),
+                )
+            if response.status_code >= 400:
+                raise SourceHTTPError(
+                    f"GET {shown}{where} failed: HTTP {response.status_code} "
+                    f"{response.reason}{_body_excerpt(response)}"
+                )
+            return response
+
+        def log_retry(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
+            logger.warning(
+                "GET %s%s: %s; retry %d/%d in %.1f s",
+                shown,
+                where,
+                exc,
+                state.attempt_number,
+                self.retry.attempts - 1,
+                state.upcoming_sleep,
+            )
+
+        retrying = Retrying(
+            stop=stop_after_attempt(max(1, self.retry.attempts)),
+            wait=self._wait,
+            retry=retry_if_exception_type(_RetryableError),
+            before_sleep=log_retry,
+            sleep=self._sleep,
+            reraise=True,
+        )
+        try:
+            return retrying(attempt)
+        except _RetryableError as exc:
+            raise SourceHTTPError(
+                f"GET {shown}{where} failed after {self.retry.attempts} attempts: {exc}"
+            ) from exc
