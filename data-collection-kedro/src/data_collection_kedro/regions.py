@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -140,6 +141,46 @@ def is_old_region(name: str) -> bool:
     slug = slugify(str(name))
     new_slugs = {slugify(r.name) for r in REGIONS}
     return slug not in new_slugs and region_code_for(name) is not None
+
+
+# Gas distribution operators expected in each region's courbe de charge: Teréga serves the
+# south-west (Nouvelle-Aquitaine, Occitanie) and a part of Auvergne-Rhône-Alpes; GRTgaz every
+# other metropolitan region; Corsica has no natural-gas transmission network.
+GAS_OPERATORS_BY_REGION: dict[str, tuple[str, ...]] = {
+    **{r.code: ("GRTgaz",) for r in REGIONS if r.code != "94"},
+    "75": ("GRTgaz", "Teréga"),
+    "76": ("GRTgaz", "Teréga"),
+    "84": ("GRTgaz", "Teréga"),
+    "94": (),
+}
+
+
+def school_zone_of(code: str) -> str | None:
+    """School-holiday zone ("A", "B", "C" or "Corse") of an INSEE region code, None if unknown."""
+    region = REGION_BY_CODE.get(str(code))
+    return region.school_zone if region else None
+
+
+def region_codes_for(names: Iterable[object]) -> dict[object, str | None]:
+    """Map each distinct spelling to its INSEE region code (None when unknown).
+
+    Resolves each distinct value once, so a column of millions of rows costs one call per
+    spelling: ``series.map(region_codes_for(series.unique()))``.
+    """
+    return {name: (None if _is_missing(name) else region_code_for(str(name))) for name in names}
+
+
+def _is_missing(value: object) -> bool:
+    return (
+        value is None
+        or (isinstance(value, float) and value != value)
+        or str(value)
+        in {
+            "",
+            "<NA>",
+            "nan",
+        }
+    )
 
 
 def department_of_postcode(postcode: str) -> str | None:

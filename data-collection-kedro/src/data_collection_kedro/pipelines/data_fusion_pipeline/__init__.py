@@ -1,0 +1,6 @@
+"""Data fusion pipeline: raw tables -> meteo_consommation, consommation_mouvements,
+prix_carburants_journalier and fusion_data_quality indices."""
+
+from .pipeline import create_pipeline
+
+__all__ = ["create_pipeline"]

@@ -1,0 +1,72 @@
+"""Data fusion pipeline: normalize the raw tables and merge them into the indices."""
+
+from __future__ import annotations
+
+from kedro.pipeline import Pipeline, node
+
+from .nodes import (
+    build_consommation_mouvements,
+    build_daily_consumption,
+    build_daily_weather,
+    build_meteo_consommation,
+    build_prix_carburants_journalier,
+    collect_data_quality,
+)
+
+PARAMS = "params:data_fusion"
+
+
+def create_pipeline(**kwargs: object) -> Pipeline:
+    return Pipeline(
+        [
+            node(
+                build_daily_consumption,
+                ["raw_gas_load_curve", "raw_consumption_regional", PARAMS],
+                ["fusion_daily_consumption", "fusion_quality_consumption"],
+                name="build_daily_consumption",
+            ),
+            node(
+                build_daily_weather,
+                ["raw_weather_regional", "raw_weather_historique", PARAMS],
+                ["fusion_daily_weather", "fusion_quality_weather"],
+                name="build_daily_weather",
+            ),
+            node(
+                build_meteo_consommation,
+                ["fusion_daily_consumption", "fusion_daily_weather", PARAMS],
+                ["meteo_consommation", "fusion_quality_meteo_consommation"],
+                name="build_meteo_consommation",
+            ),
+            node(
+                build_consommation_mouvements,
+                [
+                    "fusion_daily_consumption",
+                    "raw_strikes",
+                    "raw_public_holidays",
+                    "raw_school_holidays",
+                    PARAMS,
+                ],
+                ["consommation_mouvements", "fusion_quality_consommation_mouvements"],
+                name="build_consommation_mouvements",
+            ),
+            node(
+                build_prix_carburants_journalier,
+                ["raw_fuel_stations", "raw_fuel_prices", "raw_fuel_shortages", PARAMS],
+                ["prix_carburants_journalier", "fusion_quality_prix_carburants"],
+                name="build_prix_carburants_journalier",
+            ),
+            node(
+                collect_data_quality,
+                [
+                    "fusion_quality_consumption",
+                    "fusion_quality_weather",
+                    "fusion_quality_meteo_consommation",
+                    "fusion_quality_consommation_mouvements",
+                    "fusion_quality_prix_carburants",
+                ],
+                "fusion_data_quality",
+                name="collect_fusion_data_quality",
+            ),
+        ],
+        tags=["data_fusion"],
+    )
