@@ -1,1 +1,11 @@
-"""datasets."""
+"""Kedro datasets of the project's stores: node code never knows the backend.
+
+- ``DuckDBTableDataset`` / ``DuckDBQueryDataset``: the embedded store (one DuckDB file).
+- ``MongoCollectionDataset``: the production raw store.
+- ``ElasticsearchIndexDataset``: the production index store (versioned indices behind an alias).
+"""
+
+from data_collection_kedro.datasets._store_common import SaveResult
+from data_collection_kedro.datasets.duckdb_table import DuckDBQueryDataset, DuckDBTableDataset
+
+__all__ = ["DuckDBQueryDataset", "DuckDBTableDataset", "SaveResult"]

@@ -1,0 +1,480 @@
+"""DuckDB table datasets: the embedded store (raw tables, indices, model outputs).
+
+A connection is opened only for the duration of one load or save, so another process (the
+dashboard) can read the file between writes; a save waits with backoff while another process
+holds the file lock.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+from kedro.io import AbstractDataset, DatasetError
+
+from data_collection_kedro.datasets._store_common import (
+    BatchProgress,
+    SaveResult,
+    arrow_to_frame,
+    batch_bounds,
+    drop_invalid_keys,
+    frame_to_arrow,
+    normalize_key,
+    retry_call,
+)
+
+Mode = Literal["upsert", "replace", "append"]
+_MODES = ("upsert", "replace", "append")
+_LOAD_ARGS = {"columns", "where", "order_by", "limit"}
+_BATCH_VIEW = "__energiewatch_batch"
+
+
+_WRITE_LOCKS: dict[str, threading.Lock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def write_lock(database: Path) -> threading.Lock:
+    """One lock per database file: saves of one process (threaded runners) run one at a time.
+
+    DuckDB lets one process write from several threads, but concurrent DDL on one file fails
+    with a write-write conflict; serialising the (batched, fast) saves avoids it.
+    """
+    path = str(database.resolve())
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(path, threading.Lock())
+
+
+def quote(name: str) -> str:
+    """A SQL identifier, double-quoted."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    text = str(exc).lower()
+    return isinstance(exc, duckdb.IOException | duckdb.ConnectionException) and (
+        "lock" in text or "resource temporarily unavailable" in text
+    )
+
+
+def connect(
+    database: str | Path, read_only: bool = False, lock_timeout_s: float = 60.0
+) -> duckdb.DuckDBPyConnection:
+    """Open ``database``, retrying with backoff while another process holds its lock.
+
+    Sessions run in UTC so that time-zone aware timestamps load as UTC.
+    """
+    path = str(database)
+
+    def _open() -> duckdb.DuckDBPyConnection:
+        try:
+            con = duckdb.connect(path, read_only=read_only)
+        except duckdb.ConnectionException as exc:
+            # Another connection of this process has the file open with another configuration
+            # (read-write vs read-only): share it read-write instead.
+            if not read_only or "different configuration" not in str(exc):
+                raise
+            con = duckdb.connect(path)
+        run(con, "SET TimeZone = 'UTC'")
+        return con
+
+    return retry_call(_open, _is_lock_error, lock_timeout_s, f"DuckDB open {path}")
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[Any]:
+    """Execute one statement and fetch its result (a connection takes no new work before)."""
+    return con.execute(sql, params).fetchall()
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    rows = run(
+        con,
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
+        "AND table_schema = current_schema()",
+        [table],
+    )
+    return bool(rows[0][0])
+
+
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
+    """Column name -> DuckDB type, in table order."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return {name: dtype for name, dtype in rows}
+
+
+class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """One DuckDB table, written by upsert on a natural key in batches.
+
+    Saves create the table from the frame's schema (the key as a unique index), add columns a
+    frame brings with ``ALTER TABLE``, drop null/duplicate keys inside one save (keeping the last
+    occurrence, logged), and count inserted / updated / unchanged rows (``last_result``).
+
+    Modes:
+
+    - ``upsert`` (default with a key): ``INSERT … ON CONFLICT (key) DO UPDATE`` of the rows that
+      changed; rows equal to the stored ones (ignoring ``change_ignore_columns``, by default
+      ``_ingested_at``) are left untouched and counted as unchanged.
+    - ``append``: plain insert; with a key, rows whose key is stored already are kept as stored
+      (``ON CONFLICT DO NOTHING``, counted as unchanged). Default without a key.
+    - ``replace``: builds a new table and swaps it in with a rename inside one transaction, so
+      readers see the old table or the new one, never a half-built one.
+
+    Example catalog entry::
+
+        raw_fuel_prices:
+          type: data_collection_kedro.datasets.DuckDBTableDataset
+          database: ${globals:duckdb_path}
+          table: raw_fuel_prices
+          key: [station_id, fuel, updated_at]
+          batch_size: 50000
+          indexes: [[station_id], [updated_at]]
+          load_args:
+            columns: [station_id, fuel, updated_at, price_eur_l]
+            where: "updated_at >= TIMESTAMP '2024-01-01'"
+            order_by: [station_id, updated_at]
+
+        meteo_consommation:
+          type: data_collection_kedro.datasets.DuckDBTableDataset
+          database: ${globals:duckdb_path}
+          table: meteo_consommation
+          key: [region_code, day]
+          mode: replace
+
+    Loaded frames follow the stores' dtype convention (``arrow_to_frame``): ``Int64``,
+    ``boolean``, ``str``, ``float64``, ``datetime.date`` objects for dates and ``datetime64``
+    for timestamps (UTC for zone-aware ones).
+    """
+
+    def __init__(
+        self,
+        database: str,
+        table: str,
+        key: list[str] | str | None = None,
+        batch_size: int = 50_000,
+        mode: Mode | None = None,
+        load_args: dict[str, Any] | None = None,
+        indexes: list[list[str] | str] | None = None,
+        change_ignore_columns: list[str] | None = None,
+        lock_timeout_s: float = 60.0,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._database = Path(database)
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
+            raise DatasetError(f"DuckDB table name {table!r} must be a plain SQL identifier")
+        self._table = table
+        self._key = normalize_key(key)
+        self._mode: Mode = mode or ("upsert" if self._key else "append")
+        if self._mode not in _MODES:
+            raise DatasetError(f"mode must be one of {_MODES}, got {self._mode!r}")
+        if self._mode == "upsert" and not self._key:
+            raise DatasetError(f"table {table}: mode 'upsert' needs a key")
+        if batch_size <= 0:
+            raise DatasetError(f"batch_size must be a positive integer, got {batch_size}")
+        self._batch_size = int(batch_size)
+        self._load_args = dict(load_args or {})
+        unknown = set(self._load_args) - _LOAD_ARGS
+        if unknown:
+            raise DatasetError(
+                f"unknown load_args {sorted(unknown)}; allowed: {sorted(_LOAD_ARGS)}"
+            )
+        self._indexes = [normalize_key(ix) for ix in (indexes or [])]
+        self._change_ignore = set(
+            ["_ingested_at"] if change_ignore_columns is None else change_ignore_columns
+        )
+        self._lock_timeout_s = lock_timeout_s
+        self.metadata = metadata
+        self.last_result: SaveResult | None = None
+
+    # ------------------------------------------------------------------------------ kedro API
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "database": str(self._database),
+            "table": self._table,
+            "key": self._key,
+            "mode": self._mode,
+            "batch_size": self._batch_size,
+            "load_args": self._load_args,
+        }
+
+    def _exists(self) -> bool:
+        if not self._database.exists():
+            return False
+        con = connect(self._database, read_only=True, lock_timeout_s=self._lock_timeout_s)
+        try:
+            return table_exists(con, self._table)
+        finally:
+            con.close()
+
+    def load(self) -> pd.DataFrame:
+        if not self._database.exists():
+            raise DatasetError(
+                f"DuckDB file {self._database} does not exist (table {self._table} never saved)"
+            )
+        con = connect(self._database, read_only=True, lock_timeout_s=self._lock_timeout_s)
+        try:
+            if not table_exists(con, self._table):
+                raise DatasetError(f"table {self._table} does not exist in {self._database}")
+            return arrow_to_frame(con.sql(self._select_sql()).to_arrow_table())
+        finally:
+            con.close()
+
+    def save(self, data: pd.DataFrame) -> None:
+        started = time.perf_counter()
+        where = f"{self._database.name}:{self._table}"
+        dedup = drop_invalid_keys(data, self._key, where)
+        arrow = frame_to_arrow(dedup.data)
+        result = SaveResult(
+            target=where,
+            mode=self._mode,
+            rows=arrow.num_rows,
+            dropped_duplicates=dedup.dropped_duplicates,
+            dropped_null_keys=dedup.dropped_null_keys,
+        )
+        self._database.parent.mkdir(parents=True, exist_ok=True)
+        with write_lock(self._database):
+            con = connect(self._database, lock_timeout_s=self._lock_timeout_s)
+            try:
+                if self._mode == "replace":
+                    self._save_replace(con, arrow, result)
+                else:
+                    self._save_merge(con, arrow, result)
+            finally:
+                con.close()
+        result.seconds = time.perf_counter() - started
+        result.log(self._logger)
+        self.last_result = result
+
+    # ------------------------------------------------------------------------------- loading
+    def _select_sql(self) -> str:
+        columns = self._load_args.get("columns")
+        cols = ", ".join(quote(c) for c in normalize_key(columns)) if columns else "*"
+        sql = f"SELECT {cols} FROM {quote(self._table)}"
+        if self._load_args.get("where"):
+            sql += f" WHERE {self._load_args['where']}"
+        order_by = self._load_args.get("order_by")
+        if order_by:
+            sql += " ORDER BY " + ", ".join(quote(c) for c in normalize_key(order_by))
+        elif self._key:
+            sql += " ORDER BY " + ", ".join(quote(c) for c in self._key)
+        if self._load_args.get("limit") is not None:
+            sql += f" LIMIT {int(self._load_args['limit'])}"
+        return sql
+
+    # -------------------------------------------------------------------------------- saving
+    def _create_indexes(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        if self._key:
+            run(
+                con,
+                f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(table + '__key')} ON {quote(table)} "
+                f"({', '.join(quote(k) for k in self._key)})",
+            )
+        for cols in self._indexes:
+            name = f"{table}__{'_'.join(cols)}"
+            run(
+                con,
+                f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {quote(table)} "
+                f"({', '.join(quote(c) for c in cols)})",
+            )
+
+    def _insert_batches(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        table: str,
+        arrow: pa.Table,
+        statement: str,
+        result: SaveResult,
+        count: bool,
+    ) -> None:
+        """Run ``statement`` (reading the view ``_BATCH_VIEW``) once per batch."""
+        with BatchProgress(result.target, arrow.num_rows, self._logger) as progress:
+            for start, stop in batch_bounds(arrow.num_rows, self._batch_size):
+                con.register(_BATCH_VIEW, arrow.slice(start, stop - start))
+                try:
+                    if count:
+                        self._count_batch(con, table, arrow.column_names, result)
+                    else:
+                        result.inserted += stop - start
+                    run(con, statement)
+                finally:
+                    con.unregister(_BATCH_VIEW)
+                progress.update(stop - start)
+            result.batches = progress.batches
+
+    def _count_batch(
+        self, con: duckdb.DuckDBPyConnection, table: str, columns: list[str], result: SaveResult
+    ) -> None:
+        on = " AND ".join(f"t.{quote(k)} = b.{quote(k)}" for k in self._key)
+        same = self._same_row_condition(columns, left="t", right="b")
+        (row,) = run(
+            con,
+            f"SELECT count(*), count(t.{quote(self._key[0])}), "
+            f"count_if(t.{quote(self._key[0])} IS NOT NULL AND {same}) "
+            f"FROM {_BATCH_VIEW} b LEFT JOIN {quote(table)} t ON {on}",
+        )
+        total, matched, unchanged = (int(v) for v in row)
+        result.inserted += total - matched
+        if self._mode == "append":
+            result.unchanged += matched
+        else:
+            result.unchanged += unchanged
+            result.updated += matched - unchanged
+
+    def _same_row_condition(self, columns: list[str], left: str, right: str) -> str:
+        compared = [c for c in columns if c not in self._key and c not in self._change_ignore]
+        if not compared:
+            return "TRUE"
+        return " AND ".join(
+            f"{left}.{quote(c)} IS NOT DISTINCT FROM {right}.{quote(c)}" for c in compared
+        )
+
+    def _prepare_table(self, con: duckdb.DuckDBPyConnection, arrow: pa.Table) -> bool:
+        """Create the table or add the frame's new columns. True when it was (made) empty."""
+        con.register(_BATCH_VIEW, arrow.slice(0, 0))
+        try:
+            incoming = {
+                name: dtype for name, dtype, *_ in run(con, f"DESCRIBE SELECT * FROM {_BATCH_VIEW}")
+            }
+            if not table_exists(con, self._table):
+                run(con, f"CREATE TABLE {quote(self._table)} AS SELECT * FROM {_BATCH_VIEW}")
+                return True
+        finally:
+            con.unregister(_BATCH_VIEW)
+        existing = table_columns(con, self._table)
+        for name, dtype in incoming.items():
+            if name not in existing:
+                self._logger.info("%s: adding column %s %s", self._table, name, dtype)
+                run(con, f"ALTER TABLE {quote(self._table)} ADD COLUMN {quote(name)} {dtype}")
+        return run(con, f"SELECT count(*) FROM {quote(self._table)}")[0][0] == 0
+
+    def _save_merge(
+        self, con: duckdb.DuckDBPyConnection, arrow: pa.Table, result: SaveResult
+    ) -> None:
+        missing_key = [k for k in self._key if k not in arrow.column_names]
+        if missing_key:
+            raise DatasetError(f"{result.target}: key column(s) {missing_key} missing")
+        empty = self._prepare_table(con, arrow)
+        cols = ", ".join(quote(c) for c in arrow.column_names)
+        insert = f"INSERT INTO {quote(self._table)} ({cols}) SELECT {cols} FROM {_BATCH_VIEW}"
+        if empty:
+            # Bulk path: insert without an index, then build the index once (several times
+            # faster than maintaining it row by row). The key is already de-duplicated.
+            self._drop_indexes(con, self._table)
+            self._insert_batches(con, self._table, arrow, insert, result, count=False)
+        elif self._key:
+            key = ", ".join(quote(k) for k in self._key)
+            updates = [c for c in arrow.column_names if c not in self._key]
+            if self._mode == "append" or not updates:
+                statement = f"{insert} ON CONFLICT ({key}) DO NOTHING"
+            else:
+                table_ref = quote(self._table)
+                changed = self._same_row_condition(
+                    arrow.column_names, left=table_ref, right="EXCLUDED"
+                )
+                sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updates)
+                statement = (
+                    f"{insert} ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE NOT ({changed})"
+                )
+            self._create_indexes(con, self._table)
+            self._insert_batches(con, self._table, arrow, statement, result, count=True)
+        else:
+            self._insert_batches(con, self._table, arrow, insert, result, count=False)
+        self._create_indexes(con, self._table)
+
+    def _drop_indexes(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        rows = con.execute(
+            "SELECT index_name FROM duckdb_indexes() WHERE table_name = ? "
+            "AND schema_name = current_schema()",
+            [table],
+        ).fetchall()
+        for (name,) in rows:
+            run(con, f"DROP INDEX IF EXISTS {quote(name)}")
+
+    def _save_replace(
+        self, con: duckdb.DuckDBPyConnection, arrow: pa.Table, result: SaveResult
+    ) -> None:
+        staging = f"{self._table}__staging_{uuid.uuid4().hex[:8]}"
+        con.register(_BATCH_VIEW, arrow.slice(0, 0))
+        try:
+            run(con, f"CREATE TABLE {quote(staging)} AS SELECT * FROM {_BATCH_VIEW}")
+        finally:
+            con.unregister(_BATCH_VIEW)
+        try:
+            cols = ", ".join(quote(c) for c in arrow.column_names)
+            insert = f"INSERT INTO {quote(staging)} ({cols}) SELECT {cols} FROM {_BATCH_VIEW}"
+            self._insert_batches(con, staging, arrow, insert, result, count=False)
+            previous = 0
+            run(con, "BEGIN TRANSACTION")
+            try:
+                if table_exists(con, self._table):
+                    previous = int(run(con, f"SELECT count(*) FROM {quote(self._table)}")[0][0])
+                    run(con, f"DROP TABLE {quote(self._table)}")
+                run(con, f"ALTER TABLE {quote(staging)} RENAME TO {quote(self._table)}")
+                self._create_indexes(con, self._table)
+                run(con, "COMMIT")
+            except BaseException:
+                run(con, "ROLLBACK")
+                raise
+            result.extra["replaced_rows"] = previous
+        finally:
+            run(con, f"DROP TABLE IF EXISTS {quote(staging)}")
+
+
+class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):
+    """Read-only result of one SQL query on the embedded store (watermarks, dashboards).
+
+    Example catalog entry::
+
+        fuel_prices_watermark:
+          type: data_collection_kedro.datasets.DuckDBQueryDataset
+          database: ${globals:duckdb_path}
+          sql: SELECT max(updated_at) AS newest FROM raw_fuel_prices
+          missing_ok: true   # an empty frame when the file or a table does not exist yet
+    """
+
+    def __init__(
+        self,
+        database: str,
+        sql: str,
+        missing_ok: bool = False,
+        lock_timeout_s: float = 60.0,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._database = Path(database)
+        self._sql = sql
+        self._missing_ok = missing_ok
+        self._lock_timeout_s = lock_timeout_s
+        self.metadata = metadata
+
+    def _describe(self) -> dict[str, Any]:
+        return {"database": str(self._database), "sql": self._sql}
+
+    def _exists(self) -> bool:
+        return self._database.exists()
+
+    def load(self) -> pd.DataFrame:
+        if not self._database.exists():
+            if self._missing_ok:
+                return pd.DataFrame()
+            raise DatasetError(f"DuckDB file {self._database} does not exist")
+        con = connect(self._database, read_only=True, lock_timeout_s=self._lock_timeout_s)
+        try:
+            return arrow_to_frame(con.sql(self._sql).to_arrow_table())
+        except duckdb.CatalogException:
+            if self._missing_ok:
+                return pd.DataFrame()
+            raise
+        finally:
+            con.close()
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"{type(self).__name__} is read-only")

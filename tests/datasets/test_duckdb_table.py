@@ -1,0 +1,229 @@
+"""DuckDB-specific behaviour of the embedded store: replace/append modes, locking, queries."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import pytest
+from conftest import make_prices
+from kedro.io import DatasetError
+
+from data_collection_kedro.datasets import DuckDBQueryDataset, DuckDBTableDataset
+
+KEY = ["station_id", "fuel", "updated_at"]
+
+
+@pytest.fixture
+def database(tmp_path: Path) -> Path:
+    return tmp_path / "nested" / "dir" / "store.duckdb"
+
+
+def test_parent_dirs_created_and_connection_closed_after_save(database: Path) -> None:
+    ds = DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY)
+    ds.save(make_prices(5))
+    # Another process can open the file read-write: the dataset holds no connection.
+    code = f"import duckdb; duckdb.connect({str(database)!r}).execute('SELECT 1').fetchall()"
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_replace_swaps_the_whole_table(database: Path) -> None:
+    ds = DuckDBTableDataset(
+        database=str(database), table="meteo_consommation", key=KEY, mode="replace", batch_size=3
+    )
+    ds.save(make_prices(10))
+    ds.save(make_prices(4, start=100))
+    loaded = ds.load()
+    assert len(loaded) == 4
+    assert loaded["updated_at"].min() == make_prices(1, start=100)["updated_at"].iloc[0]
+    assert ds.last_result is not None
+    assert ds.last_result.extra["replaced_rows"] == 10
+    assert ds.last_result.batches == 2
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = [
+            r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        ]
+        indexes = con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
+    assert tables == ["meteo_consommation"]  # no staging table left behind
+    assert indexes == [("meteo_consommation__key",)]
+
+
+def test_failed_replace_keeps_the_old_table(database: Path) -> None:
+    ds = DuckDBTableDataset(
+        database=str(database), table="meteo_consommation", key=KEY, mode="replace"
+    )
+    ds.save(make_prices(6))
+    bad = make_prices(3)
+    bad["price_eur_l"] = pd.Series([1.0, "not a number", 2.0], dtype=object)
+    with pytest.raises(DatasetError):
+        ds.save(bad)
+    assert len(ds.load()) == 6
+
+
+def test_append_keeps_stored_rows_for_known_keys(database: Path) -> None:
+    ds = DuckDBTableDataset(
+        database=str(database), table="model_monitoring", key=KEY, mode="append"
+    )
+    ds.save(make_prices(4))
+    changed = make_prices(6)
+    changed["price_eur_l"] = 9.0
+    ds.save(changed)
+    res = ds.last_result
+    assert res is not None and (res.inserted, res.unchanged, res.updated) == (2, 4, 0)
+    loaded = ds.load()
+    assert (loaded["price_eur_l"] == 9.0).sum() == 2
+
+
+def test_append_without_key_inserts_everything(database: Path) -> None:
+    ds = DuckDBTableDataset(database=str(database), table="events")
+    ds.save(make_prices(3))
+    ds.save(make_prices(3))
+    assert len(ds.load()) == 6
+
+
+def test_upsert_needs_a_key(database: Path) -> None:
+    with pytest.raises(DatasetError, match="needs a key"):
+        DuckDBTableDataset(database=str(database), table="t", mode="upsert")
+
+
+def test_missing_key_column_is_named(database: Path) -> None:
+    ds = DuckDBTableDataset(database=str(database), table="t", key=["station_id", "region_code"])
+    with pytest.raises(DatasetError, match=r"\['region_code'\] missing"):
+        ds.save(make_prices(2))
+
+
+def test_ingested_at_is_not_a_change(database: Path) -> None:
+    ds = DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY)
+    first = make_prices(3).assign(_ingested_at=pd.Timestamp("2024-01-01", tz="UTC"))
+    ds.save(first)
+    ds.save(first.assign(_ingested_at=pd.Timestamp("2024-02-01", tz="UTC")))
+    assert ds.last_result is not None and ds.last_result.unchanged == 3
+    # Untouched rows keep their first ingestion time.
+    assert (ds.load()["_ingested_at"] == pd.Timestamp("2024-01-01", tz="UTC")).all()
+
+
+def test_save_waits_for_a_lock_held_by_another_process(database: Path) -> None:
+    database.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                f"""
+                import duckdb, sys, time
+                con = duckdb.connect({str(database)!r})
+                print("locked", flush=True)
+                time.sleep(1.5)
+                con.close()
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+    ds = DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY)
+    ds.save(make_prices(3))  # retries until the other process releases the file
+    assert holder.wait(timeout=60) == 0
+    assert len(ds.load()) == 3
+
+
+def test_lock_timeout_gives_up_with_the_lock_error(database: Path) -> None:
+    database.parent.mkdir(parents=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import duckdb, time; c = duckdb.connect({str(database)!r}); print('locked', flush=True); time.sleep(5)",
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        ds = DuckDBTableDataset(
+            database=str(database), table="raw_fuel_prices", key=KEY, lock_timeout_s=0.3
+        )
+        with pytest.raises(DatasetError, match="lock"):
+            ds.save(make_prices(2))
+    finally:
+        holder.kill()
+        holder.wait(timeout=60)
+
+
+def test_concurrent_saves_in_threads(database: Path) -> None:
+    ds = DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY, batch_size=5)
+    errors: list[BaseException] = []
+
+    def save(start: int) -> None:
+        try:
+            ds.save(make_prices(20, start=start))
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=save, args=(s,)) for s in (0, 20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors
+    assert len(ds.load()) == 40
+
+
+def test_query_dataset(database: Path) -> None:
+    DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY).save(
+        make_prices(8)
+    )
+    watermark = DuckDBQueryDataset(
+        database=str(database),
+        sql="SELECT max(updated_at) AS newest, count(*) AS n FROM raw_fuel_prices",
+    )
+    row = watermark.load().iloc[0]
+    assert row["newest"] == make_prices(8)["updated_at"].max()
+    assert row["n"] == 8
+    with pytest.raises(DatasetError, match="read-only"):
+        watermark.save(pd.DataFrame())
+
+
+def test_query_dataset_missing_ok(database: Path) -> None:
+    sql = "SELECT max(updated_at) AS newest FROM raw_fuel_prices"
+    assert DuckDBQueryDataset(database=str(database), sql=sql, missing_ok=True).load().empty
+    with pytest.raises(DatasetError, match="does not exist"):
+        DuckDBQueryDataset(database=str(database), sql=sql).load()
+    DuckDBTableDataset(database=str(database), table="other", key=KEY).save(make_prices(1))
+    assert DuckDBQueryDataset(database=str(database), sql=sql, missing_ok=True).load().empty
+
+
+def test_load_of_missing_table_is_a_clear_error(database: Path) -> None:
+    ds = DuckDBTableDataset(database=str(database), table="raw_strikes", key=["strike_id"])
+    with pytest.raises(DatasetError, match="never saved"):
+        ds.load()
+    DuckDBTableDataset(database=str(database), table="other", key=KEY).save(make_prices(1))
+    with pytest.raises(DatasetError, match="table raw_strikes does not exist"):
+        ds.load()
+    assert not ds.exists()
+
+
+def test_catalog_entry_builds_the_dataset(database: Path) -> None:
+    from kedro.io import DataCatalog
+
+    catalog = DataCatalog.from_config(
+        {
+            "raw_fuel_prices": {
+                "type": "data_collection_kedro.datasets.DuckDBTableDataset",
+                "database": str(database),
+                "table": "raw_fuel_prices",
+                "key": KEY,
+                "batch_size": 4,
+                "load_args": {"where": "fuel = 'SP95'"},
+            }
+        }
+    )
+    catalog.save("raw_fuel_prices", make_prices(10))
+    assert set(catalog.load("raw_fuel_prices")["fuel"]) == {"SP95"}
