@@ -1,7 +1,314 @@
-"""Placeholder until the MLflow hook lands."""
+"""MLflow tracking of the model pipelines, as a Kedro hook.
+
+Nodes never call MLflow: a training node returns a
+:class:`~data_collection_kedro.modeling.artifacts.ModelArtifact`, an evaluation node returns
+``model_metrics`` rows. This hook
+
+- opens a parent run per pipeline run (lazily, at the first model, so ingestion-only runs do
+  not create empty runs) tagged with the Kedro run id, pipeline, environment and git commit;
+- opens a child run per model: parameters, validation metrics, the model (sklearn flavour,
+  signature from its input columns, input example, explicit pip requirements), registers it and
+  moves the ``champion`` alias only when the new version beats the current champion on the
+  model's selection metric (validation);
+- logs ``model_metrics`` rows into the model's child run (``test_mape``, …) and the baselines'
+  rows into the parent run (``baseline_persistence.test_mape``, …);
+- at the end of the run, logs the training node's energy and emissions measured by the carbon
+  hook (``carbon.hook.current_run_measurements()``) into each model's child run.
+
+Configuration: the ``mlflow:`` block of ``conf/base/parameters.yml`` (``tracking_uri``,
+``experiment_name``, ``enabled``, ``register_models``, ``champion_alias``).
+"""
 
 from __future__ import annotations
 
+import logging
+import math
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from kedro.framework.hooks import hook_impl
+
+from data_collection_kedro.modeling.artifacts import ModelArtifact
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_EXPERIMENT = "energiewatch"
+CHAMPION_ALIAS = "champion"
+SELECTION_TAG = "selection_metric"
+SELECTION_VALUE_TAG = "selection_metric_value"
+
+
+def git_commit(path: Path) -> str | None:
+    """The commit checked out at ``path`` (None outside a git work tree)."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=path,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
+
+
+def ensure_sqlite_parent(uri: str) -> None:
+    """Create the folder of a ``sqlite:///path`` database (MLflow does not)."""
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def is_better(new: float, current: float | None, higher_is_better: bool) -> bool:
+    """Whether ``new`` beats ``current`` (a missing or NaN current value always loses)."""
+    if not math.isfinite(new):
+        return False
+    if current is None or not math.isfinite(current):
+        return True
+    return new > current if higher_is_better else new < current
+
+
+def _finite(metrics: dict[str, float]) -> dict[str, float]:
+    return {k: float(v) for k, v in metrics.items() if v is not None and math.isfinite(float(v))}
+
 
 class MlflowTrackingHook:
-    """MLflow parent/child runs per pipeline run (implementation in progress)."""
+    """A parent MLflow run per pipeline run, a child run per model (see module docstring)."""
+
+    def __init__(self) -> None:
+        self._config: dict[str, Any] = {}
+        self._project_path: Path | None = None
+        self._reset()
+
+    def _reset(self) -> None:
+        self._run_params: dict[str, Any] = {}
+        self._client: Any = None
+        self._parent_run_id: str | None = None
+        self._child_runs: dict[str, str] = {}  # model_key -> run id
+        self._model_nodes: dict[str, str] = {}  # model_key -> training node name
+        self.registered_versions: dict[str, str] = {}  # registered name -> version of this run
+
+    # ------------------------------------------------------------------------------ hooks
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        self._project_path = Path(context.project_path)
+        try:
+            self._config = dict(context.params.get("mlflow") or {})
+        except Exception:  # no parameters at all: tracking stays off
+            self._config = {}
+
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self._reset()
+        self._run_params = dict(run_params)
+
+    @hook_impl
+    def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
+        if not self._enabled():
+            return
+        for dataset_name, value in outputs.items():
+            if isinstance(value, ModelArtifact):
+                self._log_model(node.name, value)
+            elif dataset_name.startswith("model_metrics") and isinstance(value, pd.DataFrame):
+                self._log_metric_rows(value)
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        if self._parent_run_id is not None:
+            self._log_carbon()
+            self._client.set_terminated(self._parent_run_id, "FINISHED")
+        self._parent_run_id = None
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any]) -> None:
+        if self._parent_run_id is not None:
+            for run_id in self._child_runs.values():
+                self._client.set_terminated(run_id, "FAILED")
+            self._client.set_tag(self._parent_run_id, "error", repr(error)[:500])
+            self._client.set_terminated(self._parent_run_id, "FAILED")
+        self._parent_run_id = None
+
+    # ------------------------------------------------------------------------------ runs
+    def _enabled(self) -> bool:
+        return bool(self._config.get("enabled", True)) and bool(self._config.get("tracking_uri"))
+
+    def _tracking_uri(self) -> str:
+        return str(self._config["tracking_uri"])
+
+    def _ensure_parent(self) -> str:
+        if self._parent_run_id is not None:
+            return self._parent_run_id
+        import mlflow
+        from mlflow.tracking import MlflowClient
+
+        uri = self._tracking_uri()
+        ensure_sqlite_parent(uri)
+        mlflow.set_tracking_uri(uri)
+        mlflow.set_registry_uri(uri)
+        self._client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        name = str(self._config.get("experiment_name", DEFAULT_EXPERIMENT))
+        experiment = self._client.get_experiment_by_name(name)
+        experiment_id = (
+            experiment.experiment_id if experiment else self._client.create_experiment(name)
+        )
+        pipelines = self._run_params.get("pipeline_names") or ["__default__"]
+        run = self._client.create_run(
+            experiment_id,
+            run_name=f"{'+'.join(pipelines)}-{self._run_params.get('run_id', '')}",
+            tags=self._tags(pipelines),
+        )
+        self._parent_run_id = run.info.run_id
+        self._experiment_id = experiment_id
+        runtime = self._run_params.get("runtime_params") or {}
+        for key, value in list(runtime.items())[:100]:
+            self._client.log_param(self._parent_run_id, f"runtime.{key}", str(value)[:500])
+        return self._parent_run_id
+
+    def _tags(self, pipelines: list[str]) -> dict[str, str]:
+        tags = {
+            "kedro.run_id": str(self._run_params.get("run_id", "")),
+            "kedro.session_id": str(self._run_params.get("run_id", "")),
+            "kedro.pipeline": ",".join(pipelines),
+            "kedro.env": str(self._run_params.get("env", "")),
+            "kedro.version": str(self._run_params.get("kedro_version", "")),
+        }
+        commit = git_commit(self._project_path) if self._project_path else None
+        if commit:
+            tags["mlflow.source.git.commit"] = commit
+            tags["git_sha"] = commit
+        return tags
+
+    def _log_model(self, node_name: str, artifact: ModelArtifact) -> None:
+        import mlflow
+        from mlflow.models import infer_signature
+
+        parent = self._ensure_parent()
+        client = self._client
+        tags = {
+            **self._tags(self._run_params.get("pipeline_names") or ["__default__"]),
+            "mlflow.parentRunId": parent,
+            "kedro.node": node_name,
+            "model_key": artifact.model_key,
+        }
+        run = client.create_run(self._experiment_id, run_name=artifact.model_key, tags=tags)
+        run_id = run.info.run_id
+        self._child_runs[artifact.model_key] = run_id
+        self._model_nodes[artifact.model_key] = node_name
+        for key, value in artifact.params.items():
+            client.log_param(run_id, key, str(value)[:6000])
+        for key, value in _finite(artifact.validation_metrics).items():
+            client.log_metric(run_id, f"validation_{key}", value)
+
+        example = artifact.input_example[artifact.input_columns]
+        signature = infer_signature(example, artifact.model.predict(example))
+        with mlflow.start_run(run_id=run_id, nested=True):
+            info = mlflow.sklearn.log_model(
+                artifact.model,
+                name="model",
+                signature=signature,
+                input_example=example,
+                pip_requirements=list(artifact.pip_requirements),
+                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
+            )
+        client.set_terminated(run_id, "FINISHED")
+        if self._config.get("register_models", True):
+            self._register(artifact, info.model_uri, run_id)
+
+    def _register(self, artifact: ModelArtifact, model_uri: str, run_id: str) -> None:
+        import mlflow
+        from mlflow.exceptions import MlflowException
+
+        client = self._client
+        name = artifact.registered_name
+        version = mlflow.register_model(model_uri, name).version
+        self.registered_versions[name] = str(version)
+        value = float(artifact.validation_metrics.get(artifact.selection_metric, float("nan")))
+        client.set_model_version_tag(name, version, SELECTION_TAG, artifact.selection_metric)
+        client.set_model_version_tag(name, version, SELECTION_VALUE_TAG, repr(value))
+        client.set_model_version_tag(name, version, "run_id", run_id)
+        alias = str(self._config.get("champion_alias", CHAMPION_ALIAS))
+        try:
+            current = client.get_model_version_by_alias(name, alias)
+        except MlflowException:
+            current = None
+        current_value: float | None = None
+        if current is not None:
+            try:
+                current_value = float(current.tags.get(SELECTION_VALUE_TAG, "nan"))
+            except ValueError:
+                current_value = None
+        if is_better(value, current_value, artifact.higher_is_better):
+            client.set_registered_model_alias(name, alias, version)
+            client.set_tag(run_id, "champion", "true")
+            logger.info(
+                "%s v%s is the new %s (validation %s %.4g, previous %s)",
+                name,
+                version,
+                alias,
+                artifact.selection_metric,
+                value,
+                current_value,
+            )
+        else:
+            client.set_tag(run_id, "champion", "false")
+            logger.info(
+                "%s v%s stays a challenger (validation %s %.4g, %s v%s: %s)",
+                name,
+                version,
+                artifact.selection_metric,
+                value,
+                alias,
+                current.version if current else None,
+                current_value,
+            )
+
+    def _log_metric_rows(self, rows: pd.DataFrame) -> None:
+        if rows.empty or not {"model", "split", "metric", "value"} <= set(rows.columns):
+            return
+        parent = self._ensure_parent()
+        values = pd.to_numeric(rows["value"], errors="coerce").astype(float)
+        for model, split, metric, value in zip(
+            rows["model"].astype(str),
+            rows["split"].astype(str),
+            rows["metric"].astype(str),
+            values,
+            strict=True,
+        ):
+            if not math.isfinite(value):
+                continue
+            run_id = self._child_runs.get(model)
+            if run_id is not None:
+                self._client.log_metric(run_id, f"{split}_{metric}", value)
+            else:
+                self._client.log_metric(parent, f"{model}.{split}_{metric}", value)
+
+    def _log_carbon(self) -> None:
+        try:
+            from data_collection_kedro.carbon.hook import current_run_measurements
+        except ImportError:
+            return
+        try:
+            measurements = current_run_measurements()
+        except Exception as exc:  # the carbon hook must never break tracking
+            logger.warning("carbon measurements unavailable: %s", exc)
+            return
+        by_node = {str(m.get("node")): m for m in measurements}
+        total_energy = 0.0
+        total_emissions = 0.0
+        for m in measurements:
+            total_energy += float(m.get("energy_kwh") or 0.0)
+            total_emissions += float(m.get("emissions_kg") or 0.0)
+        for model_key, run_id in self._child_runs.items():
+            node_row = by_node.get(self._model_nodes.get(model_key, ""))
+            if not node_row:
+                continue
+            for key in ("energy_kwh", "emissions_kg", "duration_s"):
+                value = node_row.get(key)
+                if value is not None and math.isfinite(float(value)):
+                    self._client.log_metric(run_id, f"training_{key}", float(value))
+        if measurements and self._parent_run_id:
+            self._client.log_metric(self._parent_run_id, "nodes_energy_kwh", total_energy)
+            self._client.log_metric(self._parent_run_id, "nodes_emissions_kg", total_emissions)

@@ -1,0 +1,111 @@
+"""Estimators shared by the forecasting models."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.compose import ColumnTransformer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OrdinalEncoder
+
+
+class LevelRatioRegressor(RegressorMixin, BaseEstimator):
+    """Learns consumption as a ratio to a level column, predicts back in MWh.
+
+    Regional gas demand differs by two orders of magnitude between regions and drifts over
+    the years; predicting ``target / level`` (the level being a past-only mean, such as the
+    trailing 7-day or 365-day mean) makes the learnt shape independent of both. The columns in
+    ``scaled_columns`` (other consumption features in MWh) are divided by the level as well.
+    """
+
+    def __init__(
+        self,
+        estimator: Any,
+        level_column: str,
+        scaled_columns: Sequence[str] = (),
+    ) -> None:
+        self.estimator = estimator
+        self.level_column = level_column
+        self.scaled_columns = scaled_columns
+
+    def _scaled(self, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+        level = X[self.level_column].to_numpy(dtype=float)
+        if np.any(~np.isfinite(level)) or np.any(level <= 0):
+            raise ValueError(
+                f"{self.level_column} must be a positive number on every row "
+                f"({int(np.sum(~(level > 0)))} rows are missing, zero or negative)"
+            )
+        scaled = X.copy()
+        for column in self.scaled_columns:
+            scaled[column] = X[column].astype(float) / level
+        return scaled, level
+
+    def fit(
+        self, X: pd.DataFrame, y: Any, sample_weight: np.ndarray | None = None
+    ) -> LevelRatioRegressor:
+        scaled, level = self._scaled(X)
+        # deepcopy, not sklearn.clone: CatBoost's constructor does not round-trip cat_features
+        self.estimator_ = copy.deepcopy(self.estimator)
+        ratio = np.asarray(y, dtype=float) / level
+        fit_params: dict[str, Any] = {}
+        if sample_weight is not None:
+            name = "sample_weight"
+            if isinstance(self.estimator_, Pipeline):
+                name = f"{self.estimator_.steps[-1][0]}__sample_weight"
+            fit_params[name] = sample_weight
+        self.estimator_.fit(scaled, ratio, **fit_params)
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        scaled, level = self._scaled(X)
+        return np.asarray(self.estimator_.predict(scaled), dtype=float) * level
+
+
+def catboost_regressor(params: dict[str, Any], cat_features: list[str]) -> Any:
+    """A CatBoost regressor from parameters (quiet, seeded, thread count from parameters)."""
+    from catboost import CatBoostRegressor
+
+    return CatBoostRegressor(
+        iterations=int(params.get("iterations", 500)),
+        depth=int(params.get("depth", 6)),
+        learning_rate=float(params.get("learning_rate", 0.05)),
+        loss_function=str(params.get("loss_function", "RMSE")),
+        random_seed=int(params.get("random_seed", 42)),
+        thread_count=int(params.get("thread_count", 2)),
+        cat_features=cat_features,
+        allow_writing_files=False,
+        verbose=False,
+    )
+
+
+def random_forest_regressor(
+    params: dict[str, Any], columns: list[str], categorical: list[str]
+) -> Pipeline:
+    """A RandomForest regressor with ordinal-encoded categorical columns (unknowns → -1)."""
+    from sklearn.ensemble import RandomForestRegressor
+
+    numeric = [c for c in columns if c not in categorical]
+    encoder = ColumnTransformer(
+        [
+            (
+                "categorical",
+                OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1),
+                categorical,
+            ),
+            ("numeric", "passthrough", numeric),
+        ]
+    )
+    forest = RandomForestRegressor(
+        n_estimators=int(params.get("n_estimators", 200)),
+        max_depth=params.get("max_depth"),
+        min_samples_leaf=int(params.get("min_samples_leaf", 3)),
+        random_state=int(params.get("random_seed", 42)),
+        n_jobs=int(params.get("n_jobs", 2)),
+    )
+    return Pipeline([("encode", encoder), ("forest", forest)])

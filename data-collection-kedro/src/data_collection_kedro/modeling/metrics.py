@@ -1,0 +1,73 @@
+"""Forecast and classification metrics (one place for their definitions)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+REGRESSION_METRICS = ("mae", "rmse", "mape", "bias", "bias_pct")
+
+
+def regression_metrics(actual: pd.Series, predicted: pd.Series) -> dict[str, float]:
+    """MAE, RMSE, MAPE (%), bias (mean of predicted − actual) and bias in % of the actual total.
+
+    Rows where either value is missing are left out; MAPE leaves out zero actuals (a zero
+    consumption day is a data defect handled upstream, not a forecast error of infinite size).
+    """
+    frame = pd.DataFrame({"a": actual, "p": predicted}).astype(float).dropna()
+    if frame.empty:
+        return {name: float("nan") for name in (*REGRESSION_METRICS, "n")}
+    error = frame["p"] - frame["a"]
+    nonzero = frame["a"] != 0
+    return {
+        "mae": float(error.abs().mean()),
+        "rmse": float(np.sqrt((error**2).mean())),
+        "mape": float((error[nonzero].abs() / frame.loc[nonzero, "a"].abs()).mean() * 100),
+        "bias": float(error.mean()),
+        "bias_pct": float(error.sum() / frame["a"].sum() * 100),
+        "n": float(len(frame)),
+    }
+
+
+def classification_metrics(truth: pd.Series, flagged: pd.Series) -> dict[str, float]:
+    """Precision, recall and F1 of boolean flags against boolean ground truth."""
+    truth = truth.astype(bool)
+    flagged = flagged.astype(bool)
+    tp = float((truth & flagged).sum())
+    fp = float((~truth & flagged).sum())
+    fn = float((truth & ~flagged).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "true_positives": tp,
+        "false_positives": fp,
+        "false_negatives": fn,
+    }
+
+
+def metrics_rows(model: str, split: str, metrics: dict[str, float]) -> pd.DataFrame:
+    """``model_metrics`` rows (``model, split, metric, value``) for one model and split."""
+    return pd.DataFrame(
+        {
+            "model": model,
+            "split": split,
+            "metric": list(metrics),
+            "value": [float(v) for v in metrics.values()],
+        }
+    )
+
+
+def per_region_metrics(backtest: pd.DataFrame) -> pd.DataFrame:
+    """Regression metrics per ``model`` and ``region_code`` of a backtest frame.
+
+    ``backtest`` has ``region_code, model, actual_mwh, predicted_mwh``.
+    """
+    rows = []
+    for (model, region_code), group in backtest.groupby(["model", "region_code"], sort=True):
+        m = regression_metrics(group["actual_mwh"], group["predicted_mwh"])
+        rows.append({"model": model, "region_code": region_code, **m})
+    return pd.DataFrame(rows)
