@@ -1,0 +1,356 @@
+"""Declarative, vectorized validation of source frames.
+
+A :class:`SourceSchema` lists the columns a source must (or may) carry, with the header labels
+accepted for each (matched tolerantly: case, accents, spaces/underscores/punctuation, BOM).
+:class:`Validator` casts columns with vectorized operations and records, per failing check, a
+boolean mask; :meth:`Validator.split` then returns the good rows and a quarantine frame
+(``docs/data-contracts.md`` §2, ``raw_quarantine``) with one row per failing (row, field).
+Nothing is row-by-row Python except the JSON of the quarantined rows themselves.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data_collection_kedro.datasets.source_files import (
+    MALFORMED_ROWS_ATTR,
+    SOURCE_FILE,
+    SOURCE_HEADERS_ATTR,
+    SOURCE_LINE,
+)
+from data_collection_kedro.regions import region_code_for, slugify
+
+QUARANTINE_COLUMNS = [
+    "source",
+    "source_file",
+    "source_line",
+    "field",
+    "reason",
+    "record",
+    "quarantined_at",
+]
+INGESTED_AT = "_ingested_at"
+
+
+class MissingColumnError(ValueError):
+    """A source file lacks a required column (the whole file is rejected)."""
+
+
+def header_key(label: str) -> str:
+    """Tolerant key of a header label: no BOM, accents, case, spaces/underscores/punctuation."""
+    return slugify(str(label).lstrip("\ufeff"))
+
+
+@dataclass(frozen=True)
+class SourceColumn:
+    """A column of a source: its raw-table name and the header labels accepted for it."""
+
+    name: str
+    headers: tuple[str, ...]
+    required: bool = True
+
+
+@dataclass(frozen=True)
+class SourceSchema:
+    """The columns of one source (the first header label of each is the documented one)."""
+
+    source: str
+    columns: tuple[SourceColumn, ...]
+    separator: str = ";"
+
+    def expected_header(self) -> str:
+        return self.separator.join(c.headers[0] for c in self.columns)
+
+
+def select_columns(frame: pd.DataFrame, schema: SourceSchema) -> pd.DataFrame:
+    """The source columns renamed to raw-table names (missing optional ones as ``NA``).
+
+    Raises:
+        MissingColumnError: naming the file, the missing column and the expected header, when
+            a file of the frame lacks a required column.
+    """
+    labels_by_key: dict[str, str] = {}
+    for label in frame.columns:
+        if label not in (SOURCE_FILE, SOURCE_LINE):
+            labels_by_key.setdefault(header_key(label), label)
+    headers_by_file: dict[str, list[str]] = frame.attrs.get(SOURCE_HEADERS_ATTR) or {}
+    if not headers_by_file:
+        files = frame[SOURCE_FILE].unique().tolist() if SOURCE_FILE in frame and len(frame) else []
+        headers_by_file = {str(f): list(frame.columns) for f in files[:1] or ["<frame>"]}
+    for file_name, header in headers_by_file.items():
+        keys = {header_key(h) for h in header}
+        for column in schema.columns:
+            if column.required and not any(header_key(h) in keys for h in column.headers):
+                found = "; ".join(repr(h) for h in header[:12]) + ("…" if len(header) > 12 else "")
+                raise MissingColumnError(
+                    f"{schema.source}: file {file_name!r} has no column {column.headers[0]!r} "
+                    f"(accepted labels: {list(column.headers)}); expected header: "
+                    f"{schema.expected_header()!r}; found: {found}"
+                )
+    data: dict[str, Any] = {}
+    for column in schema.columns:
+        matched: str | None = next(
+            (
+                labels_by_key[header_key(h)]
+                for h in column.headers
+                if header_key(h) in labels_by_key
+            ),
+            None,
+        )
+        if matched is None:
+            data[column.name] = pd.Series(pd.NA, index=frame.index, dtype="str")
+        else:
+            data[column.name] = frame[matched]
+    data[SOURCE_FILE] = frame.get(SOURCE_FILE, "<frame>")
+    data[SOURCE_LINE] = frame[SOURCE_LINE] if SOURCE_LINE in frame else np.arange(1, len(frame) + 1)
+    return pd.DataFrame(data, index=frame.index)
+
+
+# --- vectorized casts: each returns (values, failed mask) ---------------------------------
+
+
+def _failed(raw: pd.Series, parsed: pd.Series) -> np.ndarray:
+    return (raw.notna() & parsed.isna()).to_numpy(dtype=bool)
+
+
+def to_float(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Floats; a decimal comma is accepted. Failure = non-empty value that is not a number."""
+    text = raw.str.strip()
+    parsed = pd.to_numeric(text, errors="coerce")
+    failed = _failed(raw, parsed)
+    if failed.any():
+        retry = pd.to_numeric(text[failed].str.replace(",", ".", regex=False), errors="coerce")
+        parsed = parsed.astype("float64")
+        parsed.loc[retry.index] = retry
+        failed = _failed(raw, parsed)
+    return parsed.astype("float64"), failed
+
+
+def to_int(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    values, failed = to_float(raw)
+    fractional = (values.notna() & (values != values.round())).to_numpy(dtype=bool)
+    return values.round().astype("Int64"), failed | fractional
+
+
+_DATE_PATTERNS: tuple[tuple[str, str], ...] = (
+    (r"^\d{4}-\d{2}-\d{2}", "%Y-%m-%d"),
+    (r"^\d{2}/\d{2}/\d{4}$", "%d/%m/%Y"),
+    (r"^\d{2}/\d{2}/\d{2}$", "%d/%m/%y"),
+    (r"^\d{4}/\d{2}/\d{2}$", "%Y/%m/%d"),
+)
+
+
+def to_date(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Calendar dates from ISO (``2021-03-31``, ``2021-03-31T…``), ``dd/mm/yyyy``, ``dd/mm/yy``
+    or ``yyyy/mm/dd`` values, as ``date32[pyarrow]``."""
+    text = raw.str.strip()
+    parsed = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[s]")
+    for pattern, fmt in _DATE_PATTERNS:
+        mask = text.str.contains(pattern, regex=True, na=False).to_numpy(dtype=bool) & parsed.isna()
+        if mask.any():
+            part = text[mask].str.slice(0, 10) if fmt == "%Y-%m-%d" else text[mask]
+            parsed.loc[mask] = pd.to_datetime(part, format=fmt, errors="coerce").astype(
+                "datetime64[s]"
+            )
+    return parsed.astype("date32[pyarrow]"), _failed(raw, parsed)
+
+
+def to_timestamp_utc(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """UTC timestamps from ISO 8601 values with an offset (``2021-03-31T12:30:00+02:00``)."""
+    text = raw.str.strip()
+    parsed = pd.to_datetime(text, utc=True, format="ISO8601", errors="coerce")
+    has_offset = text.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z)$", regex=True, na=False)
+    parsed = parsed.where(has_offset)
+    return parsed.astype("datetime64[us, UTC]"), _failed(raw, parsed)
+
+
+def to_timestamp_local(
+    raw: pd.Series, fmt: str = "%Y-%m-%d %H:%M:%S"
+) -> tuple[pd.Series, np.ndarray]:
+    """Naive local timestamps (``2023-11-27 08:20:00``), as in the fuel flux."""
+    text = raw.str.strip()
+    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    failed = _failed(raw, parsed)
+    if failed.any():  # a date without time, or ISO with a 'T'
+        retry = pd.to_datetime(text[failed], format="ISO8601", errors="coerce")
+        parsed = parsed.astype("datetime64[us]")
+        parsed.loc[retry.index] = retry.astype("datetime64[us]")
+        failed = _failed(raw, parsed)
+    return parsed.astype("datetime64[us]"), failed
+
+
+def region_codes(raw: pd.Series) -> pd.Series:
+    """INSEE region codes for region codes or names (``NA`` when unknown); one lookup per
+    distinct value."""
+    uniques = raw.dropna().unique()
+    mapping = {value: region_code_for(str(value)) for value in uniques}
+    return raw.map(mapping).astype("str")
+
+
+# --- row errors and the quarantine ----------------------------------------------------
+
+
+@dataclass
+class Validator:
+    """Collects failing rows of one source frame and splits it into good rows + quarantine."""
+
+    source: str
+    raw: pd.DataFrame  # the source frame (record JSON comes from it)
+    failures: list[tuple[str, str, np.ndarray]] = field(default_factory=list)
+
+    def fail(self, column: str, reason: str, mask: np.ndarray | pd.Series) -> None:
+        """Quarantine the rows where ``mask`` is true, for ``reason`` on ``column``."""
+        array = np.asarray(mask, dtype=bool)
+        if array.any():
+            self.failures.append((column, reason, array))
+
+    def require(self, typed: pd.DataFrame, columns: Iterable[str], raw: pd.DataFrame) -> None:
+        """Missing values in required fields (after the casts, so empty is told apart)."""
+        for column in columns:
+            missing = (raw[column].isna() if column in raw else typed[column].isna()).to_numpy(
+                dtype=bool
+            )
+            self.fail(column, f"missing value for required field {column!r}", missing)
+
+    def check_min(
+        self, typed: pd.DataFrame, columns: Iterable[str], minimum: float, what: str
+    ) -> None:
+        for column in columns:
+            values = typed[column]
+            below = (values < minimum).fillna(False)
+            self.fail(column, f"{what} {column} below {minimum:g}", below)
+
+    def check_range(
+        self, typed: pd.DataFrame, column: str, low: float, high: float, unit: str
+    ) -> None:
+        values = typed[column]
+        outside = ((values < low) | (values > high)).fillna(False)
+        self.fail(column, f"{column} outside [{low:g}, {high:g}] {unit}", outside)
+
+    def cast(self, typed: pd.DataFrame, raw: pd.DataFrame, column: str, kind: str) -> None:
+        """Cast ``raw[column]`` into ``typed[column]``, quarantining unparsable values."""
+        caster = {
+            "float": to_float,
+            "int": to_int,
+            "date": to_date,
+            "timestamp_utc": to_timestamp_utc,
+            "timestamp_local": to_timestamp_local,
+        }[kind]
+        values, failed = caster(raw[column])
+        typed[column] = values
+        expected = {
+            "float": "a number",
+            "int": "an integer",
+            "date": "a date (YYYY-MM-DD, DD/MM/YYYY, DD/MM/YY or YYYY/MM/DD)",
+            "timestamp_utc": "an ISO 8601 date-time with offset",
+            "timestamp_local": "a date-time YYYY-MM-DD HH:MM:SS",
+        }[kind]
+        self.fail(column, f"unparsable {column}: expected {expected}", failed)
+
+    def split(
+        self,
+        typed: pd.DataFrame,
+        key: Sequence[str],
+        ingested_at: datetime | None = None,
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Good rows (failing and duplicate-key rows removed) and the quarantine frame."""
+        n = len(typed)
+        bad = np.zeros(n, dtype=bool)
+        for _, _, mask in self.failures:
+            bad |= mask
+        # duplicate natural keys inside this batch: the first occurrence is kept
+        duplicated = np.zeros(n, dtype=bool)
+        if key and n:
+            duplicated = (
+                typed.duplicated(subset=list(key), keep="first").to_numpy(dtype=bool) & ~bad
+            )
+        self.fail(
+            ",".join(key),
+            f"duplicate key ({', '.join(key)}) of an earlier row in the same batch",
+            duplicated,
+        )
+        bad |= duplicated
+        now = pd.Timestamp(ingested_at or datetime.now(UTC)).tz_convert("UTC")
+        good = typed.loc[~bad].copy()
+        good[INGESTED_AT] = now
+        good = good.reset_index(drop=True)
+        return good, self.quarantine(now)
+
+    def quarantine(self, now: pd.Timestamp) -> pd.DataFrame:
+        parts = [self._malformed_rows(now)]
+        for column, reason, mask in self.failures:
+            rows = self.raw.loc[mask]
+            records = rows.drop(columns=[SOURCE_FILE, SOURCE_LINE], errors="ignore")
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "source": self.source,
+                        "source_file": rows[SOURCE_FILE].astype("str").to_numpy(),
+                        "source_line": rows[SOURCE_LINE].astype("int64").to_numpy(),
+                        "field": column,
+                        "reason": reason,
+                        "record": [_record_json(r) for r in records.to_dict("records")],
+                        "quarantined_at": now,
+                    }
+                )
+            )
+        result = (
+            pd.concat([p for p in parts if len(p)], ignore_index=True)
+            if any(len(p) for p in parts)
+            else empty_quarantine()
+        )
+        return result.astype({"source_line": "int64"})[QUARANTINE_COLUMNS]
+
+    def _malformed_rows(self, now: pd.Timestamp) -> pd.DataFrame:
+        malformed = self.raw.attrs.get(MALFORMED_ROWS_ATTR) or []
+        if not malformed:
+            return empty_quarantine()
+        return pd.DataFrame(
+            {
+                "source": self.source,
+                "source_file": [m["source_file"] for m in malformed],
+                "source_line": [int(m["source_line"]) for m in malformed],
+                "field": "*",
+                "reason": [f"malformed row: {m['reason']}" for m in malformed],
+                "record": [json.dumps({"text": m["text"]}, ensure_ascii=False) for m in malformed],
+                "quarantined_at": now,
+            }
+        )
+
+
+def _record_json(record: Mapping[Any, Any]) -> str:
+    clean = {
+        k: (None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v)
+        for k, v in record.items()
+    }
+    return json.dumps(clean, ensure_ascii=False, default=str)
+
+
+def empty_quarantine() -> pd.DataFrame:
+    """A quarantine frame with no rows (the contract's columns and types)."""
+    return pd.DataFrame(
+        {
+            "source": pd.Series(dtype="str"),
+            "source_file": pd.Series(dtype="str"),
+            "source_line": pd.Series(dtype="int64"),
+            "field": pd.Series(dtype="str"),
+            "reason": pd.Series(dtype="str"),
+            "record": pd.Series(dtype="str"),
+            "quarantined_at": pd.Series(dtype="datetime64[us, UTC]"),
+        }
+    )
+
+
+def summarize_quarantine(quarantine: pd.DataFrame) -> str:
+    """``reason × count`` summary for log lines."""
+    if quarantine.empty:
+        return "none"
+    counts = quarantine.groupby("reason").size().sort_values(ascending=False)
+    return "; ".join(f"{reason} ×{count}" for reason, count in counts.head(8).items())
