@@ -161,7 +161,9 @@ def test_calendar_day_accepts_every_source_format():
 
 
 def test_status_operator_and_fuel_spellings_are_mapped():
-    assert map_status(pd.Series(["Définitif", "definitif", "Meilleur Statut", "Consolidé"])).tolist() == [
+    assert map_status(
+        pd.Series(["Définitif", "definitif", "Meilleur Statut", "Consolidé"])
+    ).tolist() == [
         "Définitif",
         "Définitif",
         "Meilleur statut",

@@ -118,14 +118,17 @@ def add_calendar_features(
     holidays = public_holidays.assign(day=calendar_day(public_holidays["date"]))
     if "zone" in holidays.columns:
         holidays = holidays[holidays["zone"].isna() | holidays["zone"].isin(["Métropole"])]
-    holidays = holidays.groupby("day", as_index=False)["name"].agg(
-        lambda s: " / ".join(sorted({str(v) for v in s.dropna()}))
+    holiday_names = (
+        holidays.groupby("day")["name"]
+        .agg(lambda s: " / ".join(sorted({str(v) for v in s.dropna()})))
+        .rename("public_holiday_name")
+        .reset_index()
     )
-    out = out.merge(holidays.rename(columns={"name": "public_holiday_name"}), on="day", how="left")
+    out = out.merge(holiday_names, on="day", how="left")
     out["public_holiday_name"] = out["public_holiday_name"].astype("string")
     out["is_public_holiday"] = out["public_holiday_name"].notna()
-    if len(holidays):
-        years_covered = set(holidays["day"].dt.year)
+    if len(holiday_names):
+        years_covered = set(holiday_names["day"].dt.year)
         uncovered = out.loc[~out["day"].dt.year.isin(years_covered), "day"].dt.year.unique()
     else:
         uncovered = out["day"].dt.year.unique()
@@ -176,9 +179,9 @@ def add_calendar_features(
         )
     )
 
-    out["weekday"] = out["day"].dt.weekday.astype("int64")
+    out["weekday"] = out["day"].dt.day_of_week.astype("int64")
     out["is_weekend"] = out["weekday"] >= 5
     out["month"] = out["day"].dt.month.astype("int64")
-    out["day_of_year"] = out["day"].dt.dayofyear.astype("int64")
+    out["day_of_year"] = out["day"].dt.day_of_year.astype("int64")
     out["year"] = out["day"].dt.year.astype("int64")
     return out.drop(columns=["school_zone"]), quality

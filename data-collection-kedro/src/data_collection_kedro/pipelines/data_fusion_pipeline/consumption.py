@@ -167,7 +167,9 @@ def _gas_rows(raw: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, 
     frame = frame.assign(
         date=calendar_day(frame["date"]),
         operator=map_operator(frame["operator"]),
-        status=map_status(frame["status"]) if "status" in frame.columns else pd.NA,
+        status=map_status(frame["status"])
+        if "status" in frame.columns
+        else pd.Series(pd.NA, index=frame.index, dtype="string"),
     )
     bad_dates = frame["date"].isna()
     if bad_dates.any():
@@ -260,9 +262,10 @@ def _impute_missing_operators(
     """Imputed regional total for days with missing operators (NaN when no share is known)."""
     complete_days = days.loc[days["complete"] & ~days["has_missing"], ["region_code", "date"]]
     complete_days = complete_days.merge(
-        per_operator.groupby(["region_code", "date"], as_index=False)["value_mwh"]
+        per_operator.groupby(["region_code", "date"])["value_mwh"]
         .sum()
-        .rename(columns={"value_mwh": "total"}),
+        .rename("total")
+        .reset_index(),
         on=["region_code", "date"],
     )
     shares = _operator_shares(per_operator, complete_days, window)
@@ -315,9 +318,9 @@ def aggregate_gas_daily(
 
     # Expected operators of a region: every operator the data shows for it over the whole run
     # (differences from the reference table are reported, e.g. a sample with fewer operators).
-    expected: dict[str, set[str]] = (
-        per_operator.groupby("region_code")["operator"].agg(set).to_dict()
-    )
+    expected: dict[str, set[str]] = {
+        str(code): set(group) for code, group in per_operator.groupby("region_code")["operator"]
+    }
     differs = sorted(
         f"{code}:{'+'.join(sorted(ops))}"
         for code, ops in expected.items()
@@ -341,15 +344,17 @@ def aggregate_gas_daily(
             complete=("complete", "all"),
             gas_status=("status", least_final_status),
             gas_operator_count=("operator", "nunique"),
-            operators=("operator", lambda s: frozenset(s)),
         )
         .reset_index()
     )
+    present_operators: dict[tuple[str, pd.Timestamp], set[str]] = {}
+    for code, date, operator in per_operator[["region_code", "date", "operator"]].itertuples(
+        index=False
+    ):
+        present_operators.setdefault((code, date), set()).add(operator)
     missing_records = [
         (code, date, operator)
-        for code, date, present in zip(
-            days["region_code"], days["date"], days["operators"], strict=True
-        )
+        for (code, date), present in present_operators.items()
         for operator in sorted(expected[code] - present)
     ]
     missing = pd.DataFrame(missing_records, columns=["region_code", "date", "operator"])

@@ -95,14 +95,17 @@ GROUP BY e.day, s.department_code, e.fuel
 
 def _stations(raw_stations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(station_id, department_code, latitude, longitude) and the stations with no department."""
+    raw_stations = raw_stations.reindex(
+        columns=list(dict.fromkeys([*raw_stations.columns, "latitude", "longitude"]))
+    )
     postcodes = raw_stations["postcode"].astype("string")
     departments = {code: department_of_postcode(code) for code in postcodes.dropna().unique()}
     stations = pd.DataFrame(
         {
             "station_id": raw_stations["station_id"].astype("string"),
             "department_code": postcodes.map(departments).astype("string"),
-            "latitude": pd.to_numeric(raw_stations.get("latitude"), errors="coerce"),
-            "longitude": pd.to_numeric(raw_stations.get("longitude"), errors="coerce"),
+            "latitude": pd.to_numeric(raw_stations["latitude"], errors="coerce"),
+            "longitude": pd.to_numeric(raw_stations["longitude"], errors="coerce"),
         }
     ).drop_duplicates("station_id", keep="last")
     unknown = stations["department_code"].isna()
@@ -132,14 +135,13 @@ def daily_fuel_prices(
         prices["updated_at"] = (
             prices["updated_at"].dt.tz_convert("Europe/Paris").dt.tz_localize(None)
         )
+    raw_shortages = raw_shortages.reindex(columns=["station_id", "fuel", "start_at", "end_at"])
     shortages = pd.DataFrame(
         {
-            "station_id": raw_shortages.get("station_id", pd.Series(dtype="string")).astype(
-                "string"
-            ),
-            "fuel": map_fuel(raw_shortages.get("fuel", pd.Series(dtype="string"))),
-            "start_at": pd.to_datetime(raw_shortages.get("start_at"), errors="coerce"),
-            "end_at": pd.to_datetime(raw_shortages.get("end_at"), errors="coerce"),
+            "station_id": raw_shortages["station_id"].astype("string"),
+            "fuel": map_fuel(raw_shortages["fuel"]),
+            "start_at": pd.to_datetime(raw_shortages["start_at"], errors="coerce"),
+            "end_at": pd.to_datetime(raw_shortages["end_at"], errors="coerce"),
         }
     )
     min_price = float(params.get("min_price_eur_l", 0.3))

@@ -20,7 +20,7 @@ from .consumption import (
     combine_daily_consumption,
 )
 from .fuel import daily_fuel_prices
-from .normalization import key_strings, quality_frame, quality_row
+from .normalization import as_date, key_strings, quality_frame, quality_row
 from .weather import daily_weather
 
 METEO_CONSOMMATION_COLUMNS = [
@@ -103,6 +103,7 @@ def build_meteo_consommation(
     ]
     merged["heating_degree_days"] = np.maximum(0.0, base_temp - merged["temp_mean_c"])
     index = merged[METEO_CONSOMMATION_COLUMNS].sort_values(["region_code", "day"])
+    index["day"] = as_date(index["day"])
     quality = [
         quality_row(
             "meteo_consommation",
@@ -163,6 +164,7 @@ def build_consommation_mouvements(
         quality_row("consommation_mouvements", "rows", len(base), len(merged), [], max_keys)
     )
     index = merged[CONSOMMATION_MOUVEMENTS_COLUMNS].sort_values(["region_code", "day"])
+    index["day"] = as_date(index["day"])
     return index.reset_index(drop=True), quality_frame(quality)
 
 
@@ -188,8 +190,5 @@ def collect_data_quality(*reports: pd.DataFrame) -> pd.DataFrame:
             "fusion_data_quality: duplicated (index, check) keys "
             f"{frame.loc[duplicated, ['index', 'check']].values.tolist()}"
         )
-    return (
-        quality_frame(frame.to_dict("records"))
-        .sort_values(["index", "check"])
-        .reset_index(drop=True)
-    )
+    records = [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+    return quality_frame(records).sort_values(["index", "check"]).reset_index(drop=True)

@@ -171,6 +171,11 @@ def least_final_status(statuses: Iterable[Any]) -> Any:
     return max(present, key=lambda s: rank.get(s, len(STATUS_ORDER)))
 
 
+def as_date(values: pd.Series) -> pd.Series:
+    """Calendar days as ``datetime.date`` objects: stored as DATE (DuckDB) / ``date`` (ES)."""
+    return pd.to_datetime(values).dt.date.astype("object")
+
+
 def key_strings(frame: pd.DataFrame, columns: Sequence[str]) -> list[str]:
     """Readable ``a|b`` keys of ``frame`` rows (days as ``YYYY-MM-DD``), for quality details."""
     if frame.empty:
