@@ -31,6 +31,15 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
+from data_collection_kedro.datasets.source_files import (
+    PUBLIC_HOLIDAY_COLUMNS,
+    SCHOOL_HOLIDAY_COLUMNS,
+    SOURCE_FILE,
+    SOURCE_LINE,
+)
+from data_collection_kedro.sources.fuel_flux import FuelFluxError, read_fuel_flux_xml
+from data_collection_kedro.sources.fuel_ods import FLUX_COLUMNS, flatten_station
+from data_collection_kedro.sources.holidays_live import public_holiday_rows
 from data_collection_kedro.sources.http import (
     HttpClient,
     RetryPolicy,
@@ -47,9 +56,6 @@ from data_collection_kedro.sources.opendatasoft import (
 )
 
 logger = logging.getLogger(__name__)
-
-SOURCE_FILE = "_source_file"
-SOURCE_LINE = "_source_line"
 
 
 # -- values and frames --------------------------------------------------------------------------
@@ -279,11 +285,17 @@ class OpendatasoftSourceDataset(AbstractDataset[None, pd.DataFrame]):
                     self.dataset_id, page.records[0].keys(), self.required_fields, page.url
                 )
             records.extend(page.records)
+        return self.frame_from_records(records, fields, query_url)
+
+    def frame_from_records(
+        self, records: list[dict[str, Any]], fields: list[OdsField], source_url: str
+    ) -> pd.DataFrame:
+        """API records (field names) → the source frame (labels or names)."""
         by_column = [
             {self._column_of(f): rec.get(f.name) for f in fields if f.name in rec}
             for rec in records
         ]
-        return source_frame(by_column, [self._column_of(f) for f in fields], query_url)
+        return source_frame(by_column, [self._column_of(f) for f in fields], source_url)
 
     def _load_export(
         self, client: OpendatasoftClient, fields: list[OdsField], where: str | None
@@ -320,3 +332,154 @@ class OpendatasoftSourceDataset(AbstractDataset[None, pd.DataFrame]):
 
     def save(self, data: None) -> None:
         raise DatasetError(f"{type(self).__name__} is read-only (a live source)")
+
+
+class FuelPricesOdsDataset(OpendatasoftSourceDataset):
+    """``prix-des-carburants-en-france-flux-instantane-v2`` as the flat fuel flux frame.
+
+    Same columns as the official XML flux read by :class:`FuelFluxDataset` (``id;latitude;…;
+    prix_valeur`` + ``horaires, services, rupture_*``), see :mod:`~data_collection_kedro.
+    sources.fuel_ods`. ``_source_line`` is the station's record offset. The flux is a snapshot:
+    every load pulls all stations (records pages up to 10,000 stations, else ``/exports/json``).
+    ``rows: prices`` keeps only the price rows (for the price-history node); ``all`` (default)
+    also yields shortage rows and stations without prices (for the flux node).
+    """
+
+    def __init__(self, *args: Any, rows: str = "all", **kwargs: Any) -> None:
+        if rows not in {"all", "prices"}:
+            raise DatasetError(f"rows must be 'all' or 'prices', got {rows!r}")
+        super().__init__(*args, **kwargs)
+        self.rows = rows
+
+    def frame_from_records(
+        self, records: list[dict[str, Any]], fields: list[OdsField], source_url: str
+    ) -> pd.DataFrame:
+        rows: list[dict[str, Any]] = []
+        lines: list[int] = []
+        for offset, record in enumerate(records):
+            for row in flatten_station(record):
+                if self.rows == "prices" and row.get("prix_nom") is None:
+                    continue
+                rows.append(row)
+                lines.append(offset)
+        frame = source_frame(rows, FLUX_COLUMNS, source_url)
+        frame[SOURCE_LINE] = pd.Series(lines, dtype="int64")
+        return frame
+
+    def _load_export(
+        self, client: OpendatasoftClient, fields: list[OdsField], where: str | None
+    ) -> pd.DataFrame:
+        expected = client.count(self.dataset_id, where=where)
+        records, shown = client.export_records(self.dataset_id, where=where, order_by=self.order_by)
+        if records:
+            check_required_fields(self.dataset_id, records[0].keys(), self.required_fields, shown)
+        if len(records) < expected:
+            raise SourceFormatError(
+                f"dataset {self.dataset_id!r} export at {shown}: truncated, {len(records)} "
+                f"records where total_count={expected}"
+            )
+        return self.frame_from_records(records, fields, shown)
+
+
+class FuelFluxLiveDataset(AbstractDataset[None, pd.DataFrame]):
+    """The official instantaneous fuel flux (zip of ``PrixCarburants_instantane.xml``), live.
+
+    Downloaded with timeouts and retries, parsed in memory by
+    :func:`~data_collection_kedro.sources.fuel_flux.read_fuel_flux_xml`: the same frame as the
+    offline :class:`FuelFluxDataset`, with ``_source_file`` = the URL.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        timeout_s: float | list[float] = (10.0, 300.0),  # type: ignore[assignment]
+        retry: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.url = url
+        self.timeout_s = timeout_s
+        self.retry = retry
+        self.metadata = metadata
+
+    def load(self) -> pd.DataFrame:
+        shown = redact_url(self.url)
+        response = retry_and_timeout(self.timeout_s, self.retry).get(
+            self.url, context="fuel price flux"
+        )
+        try:
+            return read_fuel_flux_xml(response.content, source_name=shown)
+        except FuelFluxError as exc:
+            raise SourceFormatError(
+                f"{shown}: {len(response.content)} bytes are not a fuel flux zip/XML ({exc})"
+            ) from exc
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"{type(self).__name__} is read-only (a live source)")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"url": redact_url(self.url)}
+
+
+class HolidaysLiveDataset(AbstractDataset[None, pd.DataFrame]):
+    """Public holidays (etalab JSON) + school holidays (Opendatasoft ``fr-en-calendrier-scolaire``).
+
+    The frame has the offline :class:`HolidaysSourceDataset` layout: the union of the
+    ``date, annee, zone, nom_jour_ferie`` and ``description, population, start_date, end_date,
+    location, zones, annee_scolaire`` columns, one ``_source_file`` URL per part.
+
+    Args:
+        public_holidays_url: e.g. ``https://calendrier.api.gouv.fr/jours-feries/metropole.json``.
+        school_calendar: arguments of an :class:`OpendatasoftSourceDataset` (``base_url``,
+            ``dataset_id``, ``required_fields``, ``where`` …); columns are the API names.
+        start_year: keep public holidays from this year on (school rows: ``where`` in
+            ``school_calendar``).
+    """
+
+    def __init__(
+        self,
+        public_holidays_url: str,
+        school_calendar: dict[str, Any],
+        start_year: int | None = None,
+        timeout_s: float | list[float] = (10.0, 120.0),  # type: ignore[assignment]
+        retry: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.public_holidays_url = public_holidays_url
+        self.school = OpendatasoftSourceDataset(
+            **{"timeout_s": timeout_s, "retry": retry, **school_calendar, "columns": "names"}
+        )
+        self.start_year = start_year
+        self.timeout_s = timeout_s
+        self.retry = retry
+        self.metadata = metadata
+
+    def load(self) -> pd.DataFrame:
+        shown = redact_url(self.public_holidays_url)
+        response = retry_and_timeout(self.timeout_s, self.retry).get(
+            self.public_holidays_url, context="public holidays"
+        )
+        try:
+            body = response.json()
+        except ValueError as exc:
+            raise SourceFormatError(
+                f"{shown}: invalid JSON ({len(response.content)} bytes, body cut or not JSON)"
+            ) from exc
+        rows = public_holiday_rows(body, shown)
+        if self.start_year is not None:
+            rows = [r for r in rows if int(r["annee"]) >= self.start_year]
+        columns = PUBLIC_HOLIDAY_COLUMNS + SCHOOL_HOLIDAY_COLUMNS
+        public = source_frame(rows, columns, shown)
+        school = self.school.load()
+        school = school.reindex(columns=[*columns, SOURCE_FILE, SOURCE_LINE])
+        for column in columns:
+            school[column] = school[column].astype("str")
+        return pd.concat([public, school], ignore_index=True)
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"{type(self).__name__} is read-only (a live source)")
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "public_holidays_url": redact_url(self.public_holidays_url),
+            **self.school._describe(),
+        }
