@@ -179,3 +179,16 @@ def test_schema_drift_in_records_names_the_field(portal: FakePortal, fast_retry:
 def test_live_dataset_is_read_only(portal: FakePortal, fast_retry: dict) -> None:
     with pytest.raises(DatasetError, match="read-only"):
         consumption_dataset(portal, fast_retry).save(pd.DataFrame())  # type: ignore[arg-type]
+
+
+def test_live_consumption_frame_goes_through_the_etl_parser(
+    portal: FakePortal, fast_retry: dict
+) -> None:
+    from data_collection_kedro.validation import parse_consumption_regional
+
+    portal.add(DATASET, CONSUMPTION_FIELDS, consumption_records(days=2))
+    raw, quarantine = parse_consumption_regional(consumption_dataset(portal, fast_retry).load())
+    assert quarantine.empty, quarantine.head().to_dict("records")
+    assert len(raw) == 2 * 2 * 48
+    assert sorted(raw["region_code"].unique()) == ["11", "84"]
+    assert raw["electricity_rte_mw"].iloc[0] == 8000.0

@@ -287,3 +287,33 @@ def test_fuel_ods_dataset_price_rows_only(portal: FakePortal, fast_retry: dict) 
     ).load()
     assert live["prix_nom"].tolist() == ["Gazole", "SP98"]
     assert live["rupture_nom"].isna().all()
+
+
+def test_live_frames_go_through_the_etl_parsers_without_quarantine(
+    portal: FakePortal, httpserver: HTTPServer, fast_retry: dict
+) -> None:
+    """The point of the shared frame shape: the ETL's parse nodes accept the live frames."""
+    from data_collection_kedro.validation import parse_fuel_flux, parse_holidays
+
+    portal.add(FUEL_DATASET, FUEL_FIELDS, ODS_STATIONS)
+    fuel = FuelPricesOdsDataset(base_url=portal.url, dataset_id=FUEL_DATASET, retry=fast_retry)
+    stations, prices, shortages, quarantine = parse_fuel_flux(fuel.load())
+    assert quarantine.empty, quarantine.to_dict("records")
+    assert sorted(stations["station_id"]) == ["1000001", "59550001"]
+    assert sorted(prices["fuel"]) == ["Gazole", "SP98"]
+    assert shortages["fuel"].tolist() == ["SP95"]
+    assert stations.set_index("station_id").loc["1000001", "latitude"] == pytest.approx(46.201)
+
+    httpserver.expect_request("/jours-feries/metropole.json").respond_with_json(
+        {"2023-01-01": "1er janvier", "2023-07-14": "14 juillet"}
+    )
+    portal.add(SCHOOL_DATASET, SCHOOL_FIELDS, SCHOOL_RECORDS)
+    public, school, quarantine = parse_holidays(
+        holidays_dataset(portal, httpserver, fast_retry).load()
+    )
+    assert quarantine.empty, quarantine.to_dict("records")
+    assert len(public) == 2
+    assert school[["zone", "description"]].values.tolist() == [
+        ["A", "Vacances de la Toussaint"],
+        ["C", "Vacances de Noël"],
+    ]
