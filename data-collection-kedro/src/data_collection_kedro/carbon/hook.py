@@ -1,7 +1,502 @@
-"""Placeholder until the carbon hook lands (see docs/data-contracts.md §5)."""
+"""Per-node energy and emissions of every pipeline run, measured with CodeCarbon.
+
+One :class:`codecarbon.OfflineEmissionsTracker` per pipeline run (its start-up probes the
+hardware for about a second, so never one per node), CodeCarbon's task API per node.
+
+Accounting (what the files mean)
+--------------------------------
+CodeCarbon only adds energy to a tracker's total when it takes a measurement, and
+``start_task`` restarts the measurement window. So the hook keeps a task open at every
+moment of the run:
+
+- each node runs inside its own task (``before_node_run`` → ``after_node_run`` /
+  ``on_node_error``): the node function only;
+- the time between nodes (loading and saving datasets, Kedro's scheduling, the hooks
+  themselves) runs inside "outside nodes" tasks, summed into one ``__outside_nodes__`` row.
+
+The **run total** is CodeCarbon's own total of the tracker at ``stop()``, written as the
+run's row of ``emissions_<pipeline>.csv`` (``energy_consumed``, ``emissions``, …). Every
+CodeCarbon measurement of the run belongs to exactly one row of ``emissions_nodes.csv``: a
+node task, or ``__outside_nodes__`` (the gaps between nodes plus the tracker's own start-up
+measurement), so the run's rows add up to the run total (the tests hold it to 1 %). The
+``duration`` of that row is the wall time from tracker start to stop (CodeCarbon's task API
+restarts its own clock at each task, so the hook sets it).
+
+Double counting
+---------------
+A run started while another run of this process is measured (``session.run`` inside a
+node, two sessions in two threads) and a run started while another *process* measures into
+the same output folder do not start a second tracker (see :mod:`.guard`); their nodes are
+recorded with ``measurement`` ``skipped-nested`` / ``skipped-concurrent`` and no energy.
+``carbon.on_concurrent_tracker: wait`` makes a run wait for the other process instead.
+
+Under a runner that executes nodes concurrently (``ThreadRunner``), a node that starts
+while another node's task is open is recorded as ``unmeasured-overlapping-node``: its
+energy lands in the open node. Under ``ParallelRunner`` nodes run in worker processes and
+only the run total is measured. Per-node figures need the default ``SequentialRunner``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from codecarbon import OfflineEmissionsTracker
+from codecarbon.output_methods.file import FileOutput
+from kedro.framework.hooks import hook_impl
+
+from data_collection_kedro.carbon import files
+from data_collection_kedro.carbon.guard import (
+    TrackerFileLock,
+    claim_process_slot,
+    release_process_slot,
+)
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "enabled": True,
+    "country_iso_code": "FRA",
+    "pue": 1.0,
+    "output_dir": "data/09_carbon",
+    "measure_power_secs": 15,
+    "on_concurrent_tracker": "skip",
+    "concurrent_wait_timeout_s": 3600,
+    "log_level": "warning",
+    "project_name": "energiewatch",
+    "tracking_mode": "machine",
+    "force_cpu_power": None,
+    "force_ram_power": None,
+}
+CONCURRENT_POLICIES = ("skip", "wait")
+
+_MODE_MEASURED = "measured"
+_MODE_DISABLED = "disabled"
+
+_states_lock = threading.Lock()
+_states: dict[str, _RunState] = {}
+_latest_measured: _RunState | None = None
+
+
+class _QuietCodeCarbonFilter(logging.Filter):
+    """Drops CodeCarbon's warning about ``allow_multiple_runs``: the hook guards itself."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Multiple instances of codecarbon are allowed" not in record.getMessage()
+
+
+logging.getLogger("codecarbon").addFilter(_QuietCodeCarbonFilter())
+
+
+@dataclasses.dataclass
+class _RunState:
+    run_key: str
+    pipeline: str
+    output_dir: Path
+    country_iso_code: str
+    mode: str
+    owner_pid: int = dataclasses.field(default_factory=os.getpid)
+    tracker: Any = None
+    file_lock: TrackerFileLock | None = None
+    measurement: str = files.MEASUREMENT_UNAVAILABLE
+    started_perf: float = 0.0
+    started_at: str = ""
+    rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    active_node: str | None = None
+    gap_task: str | None = None
+    gap_count: int = 0
+    node_starts: dict[str, tuple[float, str]] = dataclasses.field(default_factory=dict)
+    overlapping: set[str] = dataclasses.field(default_factory=set)
+    outside: dict[str, float] = dataclasses.field(
+        default_factory=lambda: dict.fromkeys(
+            ("duration_s", "energy_kwh", "emissions_kg", "cpu", "ram", "gpu"), 0.0
+        )
+    )
+    start_energy: dict[str, float] = dataclasses.field(default_factory=dict)
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+
+def current_run_measurements() -> list[dict[str, Any]]:
+    """The finished nodes of the run measured in this process (the latest one once it ended).
+
+    One dict per node with the ``emissions_nodes.csv`` columns (docs/data-contracts.md §7).
+    """
+    state = _latest_measured
+    if state is None:
+        return []
+    with state.lock:
+        return [dict(row) for row in state.rows if row["node"] != files.OUTSIDE_NODES]
+
+
+def measurement_method(tracker: Any) -> str:
+    """How the tracker gets CPU power: ``RAPL`` (energy counters), ``cpu_load`` (TDP × load),
+    ``TDP`` (the model's TDP, constant) or ``constant`` (a generic constant)."""
+    for hardware in getattr(tracker, "_hardware", []) or []:
+        kind = type(hardware).__name__
+        mode = getattr(hardware, "_mode", None)
+        if kind == "CPU":
+            if mode in ("intel_rapl", "windows_emi", "intel_power_gadget"):
+                return files.MEASUREMENT_RAPL
+            if mode == "cpu_load":
+                return files.MEASUREMENT_CPU_LOAD
+            if mode == "constant":
+                generic = getattr(hardware, "_is_generic_tdp", False)
+                return files.MEASUREMENT_CONSTANT if generic else files.MEASUREMENT_TDP
+            return str(mode)
+        if (
+            kind in ("AppleSiliconChip", "Raspberry")
+            and getattr(hardware, "chip_part", "") == "CPU"
+        ):
+            return files.MEASUREMENT_RAPL
+    return files.MEASUREMENT_UNAVAILABLE
+
+
+def pipeline_name_of(run_params: dict[str, Any]) -> str:
+    """``run_params["pipeline_name"]``, the ``+``-joined ``pipeline_names``, or ``__default__``."""
+    name = run_params.get("pipeline_name")
+    if name:
+        return str(name)
+    names = run_params.get("pipeline_names") or []
+    return "+".join(str(n) for n in names) if names else "__default__"
+
+
+def _now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
 
 class CarbonTrackingHook:
-    """Per-node CodeCarbon measurement (implementation in progress)."""
+    """Kedro hook: one CodeCarbon tracker per pipeline run, a task per node."""
+
+    def __init__(self) -> None:
+        self._pending_params: dict[str, Any] | None = None
+
+    # -- configuration ------------------------------------------------------------------
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        try:
+            params = context.params.get("carbon") or {}
+        except Exception as exc:  # a broken parameters file must not hide the real error
+            logger.warning("carbon: parameters unreadable (%s); using defaults", exc)
+            params = {}
+        self._pending_params = dict(params)
+
+    def _take_params(self, catalog: Any) -> dict[str, Any]:
+        params = self._pending_params
+        self._pending_params = None
+        if params is None:
+            try:
+                params = dict(catalog.load("params:carbon"))
+            except Exception:
+                params = {}
+        merged = {**DEFAULT_PARAMS, **{k: v for k, v in params.items() if v is not None}}
+        merged["enabled"] = _as_bool(merged["enabled"], "enabled")
+        if merged["on_concurrent_tracker"] not in CONCURRENT_POLICIES:
+            raise ValueError(
+                "parameters carbon.on_concurrent_tracker: expected one of "
+                f"{CONCURRENT_POLICIES}, got {merged['on_concurrent_tracker']!r}"
+            )
+        return merged
+
+    # -- pipeline -----------------------------------------------------------------------
+    @hook_impl
+    def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        global _latest_measured
+        params = self._take_params(catalog)
+        run_key = str(run_params.get("run_id") or run_params.get("session_id") or id(run_params))
+        pipeline_name = pipeline_name_of(run_params)
+        output_dir = Path(str(params["output_dir"]))
+        state = _RunState(
+            run_key=run_key,
+            pipeline=pipeline_name,
+            output_dir=output_dir,
+            country_iso_code=str(params["country_iso_code"]),
+            mode=_MODE_DISABLED,
+        )
+        with _states_lock:
+            _states[run_key] = state
+        if not params["enabled"]:
+            return
+
+        holder = claim_process_slot(run_key)
+        if holder is not None:
+            state.mode = files.MEASUREMENT_SKIPPED_NESTED
+            logger.warning(
+                "carbon: run %s (%s) started inside measured run %s of this process; "
+                "no second tracker (its energy is already counted there)",
+                run_key,
+                pipeline_name,
+                holder,
+            )
+            return
+
+        output_dir.mkdir(parents=True, exist_ok=True)
+        file_lock = TrackerFileLock(output_dir)
+        wait = params["on_concurrent_tracker"] == "wait"
+        note = {"pipeline": pipeline_name, "run": run_key, "since": _now_iso()}
+        if not file_lock.acquire(
+            wait=wait, timeout_s=float(params["concurrent_wait_timeout_s"]), holder=note
+        ):
+            release_process_slot(run_key)
+            state.mode = files.MEASUREMENT_SKIPPED_CONCURRENT
+            logger.warning(
+                "carbon: another process is measuring into %s (%s)%s; this run of %s is not "
+                "measured to avoid double counting",
+                output_dir,
+                file_lock.describe_holder(),
+                " and the wait timed out" if wait else "",
+                pipeline_name,
+            )
+            return
+
+        state.file_lock = file_lock
+        try:
+            tracker = OfflineEmissionsTracker(
+                project_name=str(params["project_name"]),
+                experiment_name=pipeline_name,
+                country_iso_code=state.country_iso_code,
+                pue=float(params["pue"]),
+                measure_power_secs=float(params["measure_power_secs"]),
+                output_dir=str(output_dir),
+                output_file=files.pipeline_file_name(pipeline_name),
+                output_methods=[],  # the hook writes the run row itself (see module doc)
+                log_level=str(params["log_level"]),
+                tracking_mode=str(params["tracking_mode"]),
+                force_cpu_power=params["force_cpu_power"],
+                force_ram_power=params["force_ram_power"],
+                allow_multiple_runs=True,  # the hook's own guard replaces CodeCarbon's
+                electricitymaps_api_token=None,  # offline: never the Electricity Maps API
+                emissions_endpoint=None,
+            )
+            tracker.start()
+            if getattr(tracker, "_start_time", None) is None:
+                raise RuntimeError("CodeCarbon tracker did not start (see its log)")
+        except Exception as exc:
+            logger.warning("carbon: tracker unavailable (%s); %s not measured", exc, pipeline_name)
+            state.mode = files.MEASUREMENT_UNAVAILABLE
+            self._release(state)
+            return
+        state.tracker = tracker
+        # start() takes one measurement (its own start-up window): part of "outside nodes"
+        state.start_energy = {
+            key: _kwh(getattr(tracker, attr, None))
+            for key, attr in (
+                ("energy_kwh", "_total_energy"),
+                ("cpu", "_total_cpu_energy"),
+                ("ram", "_total_ram_energy"),
+                ("gpu", "_total_gpu_energy"),
+            )
+        }
+        state.mode = _MODE_MEASURED
+        state.measurement = measurement_method(tracker)
+        state.started_perf = time.perf_counter()
+        state.started_at = _now_iso()
+        _latest_measured = state
+        self._open_gap(state)
+
+    @hook_impl
+    def after_pipeline_run(self, run_params: dict[str, Any], **_: Any) -> None:
+        self._close_run(run_params)
+
+    @hook_impl
+    def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], **_: Any) -> None:
+        self._close_run(run_params)
+
+    # -- nodes --------------------------------------------------------------------------
+    @hook_impl(trylast=True)  # start the task as close to the node function as possible
+    def before_node_run(self, node: Any, run_id: str | None = None, **_: Any) -> None:
+        state = self._state_for(run_id)
+        if state is None or state.mode == _MODE_DISABLED:
+            return
+        with state.lock:
+            state.node_starts[node.name] = (time.perf_counter(), _now_iso())
+            if state.mode != _MODE_MEASURED:
+                return
+            if state.active_node is not None:
+                state.overlapping.add(node.name)
+                return
+            self._close_gap(state)
+            state.tracker.start_task(node.name)
+            state.active_node = node.name
+
+    @hook_impl(tryfirst=True)  # rows ready before other hooks' after_node_run read them
+    def after_node_run(self, node: Any, run_id: str | None = None, **_: Any) -> None:
+        self._finish_node(node.name, run_id, "ok")
+
+    @hook_impl(tryfirst=True)
+    def on_node_error(self, node: Any, run_id: str | None = None, **_: Any) -> None:
+        self._finish_node(node.name, run_id, "failed")
+
+    # -- internals ----------------------------------------------------------------------
+    @staticmethod
+    def _state_for(run_id: str | None) -> _RunState | None:
+        with _states_lock:
+            state = _states.get(str(run_id)) if run_id is not None else None
+            if state is None and _states:
+                state = list(_states.values())[-1]
+        if state is None or state.owner_pid != os.getpid():
+            return None  # worker process of a ParallelRunner: only the parent measures
+        return state
+
+    def _finish_node(self, node_name: str, run_id: str | None, status: str) -> None:
+        state = self._state_for(run_id)
+        if state is None or state.mode == _MODE_DISABLED:
+            return
+        with state.lock:
+            start_perf, started_at = state.node_starts.pop(
+                node_name, (time.perf_counter(), _now_iso())
+            )
+            row: dict[str, Any] = {
+                "run_id": self._run_id(state),
+                "pipeline": state.pipeline,
+                "node": node_name,
+                "started_at": started_at,
+                "duration_s": time.perf_counter() - start_perf,
+                "country_iso_code": state.country_iso_code,
+                "status": status,
+            }
+            if state.mode == _MODE_MEASURED and state.active_node == node_name:
+                data = state.tracker.stop_task(node_name)
+                state.active_node = None
+                row.update(_energy_columns(data))
+                row["duration_s"] = float(data.duration)
+                row["measurement"] = state.measurement
+                self._open_gap(state)
+            elif state.mode == _MODE_MEASURED:
+                state.overlapping.discard(node_name)
+                row["measurement"] = files.MEASUREMENT_OVERLAPPING_NODE
+            else:
+                row["measurement"] = state.mode
+            state.rows.append(row)
+
+    @staticmethod
+    def _run_id(state: _RunState) -> str:
+        tracker_run_id = getattr(state.tracker, "run_id", None)
+        return str(tracker_run_id) if tracker_run_id is not None else state.run_key
+
+    @staticmethod
+    def _open_gap(state: _RunState) -> None:
+        state.gap_count += 1
+        state.gap_task = f"{files.OUTSIDE_NODES}#{state.gap_count}"
+        state.tracker.start_task(state.gap_task)
+
+    @staticmethod
+    def _close_gap(state: _RunState) -> None:
+        if state.gap_task is None:
+            return
+        data = state.tracker.stop_task(state.gap_task)
+        state.gap_task = None
+        if data is not None:
+            CarbonTrackingHook._add_outside(state, data)
+
+    @staticmethod
+    def _add_outside(state: _RunState, data: Any) -> None:
+        energy = _energy_columns(data)
+        acc = state.outside
+        acc["duration_s"] += float(data.duration)
+        acc["energy_kwh"] += energy["energy_kwh"]
+        acc["emissions_kg"] += energy["emissions_kg"]
+        acc["cpu"] += energy["cpu_energy_kwh"]
+        acc["ram"] += energy["ram_energy_kwh"]
+        acc["gpu"] += energy["gpu_energy_kwh"]
+
+    def _close_run(self, run_params: dict[str, Any]) -> None:
+        run_key = str(run_params.get("run_id") or run_params.get("session_id") or id(run_params))
+        with _states_lock:
+            state = _states.pop(run_key, None)
+        if state is None or state.mode == _MODE_DISABLED or state.owner_pid != os.getpid():
+            return
+        try:
+            with state.lock:
+                if state.mode == _MODE_MEASURED:
+                    self._stop_tracker(state)
+            if state.rows:
+                files.append_node_rows(state.output_dir, state.rows)
+        except Exception as exc:  # measuring must never fail the pipeline run
+            logger.warning("carbon: could not write the carbon files of %s: %s", run_key, exc)
+        finally:
+            self._release(state)
+
+    def _stop_tracker(self, state: _RunState) -> None:
+        tracker = state.tracker
+        if state.active_node is not None:  # run aborted without on_node_error
+            tracker.stop_task(state.active_node)
+            state.active_node = None
+        # stop() closes the open "outside nodes" task itself, after halting CodeCarbon's
+        # scheduler threads, so no measurement window is left between it and the total
+        final_gap = state.gap_task
+        state.gap_task = None
+        tracker.stop()
+        task = getattr(tracker, "_tasks", {}).get(final_gap) if final_gap else None
+        if task is not None and getattr(task, "emissions_data", None) is not None:
+            self._add_outside(state, task.emissions_data)
+        wall_s = time.perf_counter() - state.started_perf
+        total = getattr(tracker, "final_emissions_data", None)
+        if total is None:
+            logger.warning("carbon: CodeCarbon returned no total for %s", state.pipeline)
+            return
+        total = dataclasses.replace(total, duration=wall_s)
+        total.emissions_rate = total.emissions / wall_s if wall_s > 0 else 0.0
+        intensity = total.emissions / total.energy_consumed if total.energy_consumed else 0.0
+        for key, value in state.start_energy.items():
+            state.outside[key] += value
+        state.outside["emissions_kg"] += state.start_energy["energy_kwh"] * intensity
+        FileOutput(
+            files.pipeline_file_name(state.pipeline), str(state.output_dir), on_csv_write="append"
+        ).out(total, None)
+        acc = state.outside
+        state.rows.append(
+            {
+                "run_id": self._run_id(state),
+                "pipeline": state.pipeline,
+                "node": files.OUTSIDE_NODES,
+                "started_at": state.started_at,
+                "duration_s": acc["duration_s"],
+                "energy_kwh": acc["energy_kwh"],
+                "emissions_kg": acc["emissions_kg"],
+                "cpu_energy_kwh": acc["cpu"],
+                "ram_energy_kwh": acc["ram"],
+                "gpu_energy_kwh": acc["gpu"],
+                "measurement": state.measurement,
+                "country_iso_code": state.country_iso_code,
+                "status": "ok",
+            }
+        )
+
+    @staticmethod
+    def _release(state: _RunState) -> None:
+        if state.file_lock is not None:
+            state.file_lock.release()
+            state.file_lock = None
+        release_process_slot(state.run_key)
+
+
+def _as_bool(value: Any, key: str) -> bool:
+    """Booleans from YAML or from ``${oc.env:...}`` strings (``true``/``false``/``1``/``0``)."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("true", "1", "yes", "on"):
+        return True
+    if text in ("false", "0", "no", "off"):
+        return False
+    raise ValueError(f"parameters carbon.{key}: expected true or false, got {value!r}")
+
+
+def _kwh(energy: Any) -> float:
+    return float(getattr(energy, "kWh", 0.0) or 0.0)
+
+
+def _energy_columns(data: Any) -> dict[str, float]:
+    return {
+        "energy_kwh": float(data.energy_consumed),
+        "emissions_kg": float(data.emissions),
+        "cpu_energy_kwh": float(data.cpu_energy),
+        "ram_energy_kwh": float(data.ram_energy),
+        "gpu_energy_kwh": float(data.gpu_energy),
+    }

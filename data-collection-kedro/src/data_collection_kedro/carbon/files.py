@@ -1,0 +1,87 @@
+"""The carbon files (docs/data-contracts.md §5): names, columns and writers."""
+
+from __future__ import annotations
+
+import csv
+import fcntl
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+NODES_FILE_NAME = "emissions_nodes.csv"
+
+#: Columns of ``emissions_nodes.csv``, in order.
+NODE_COLUMNS: tuple[str, ...] = (
+    "run_id",
+    "pipeline",
+    "node",
+    "started_at",
+    "duration_s",
+    "energy_kwh",
+    "emissions_kg",
+    "cpu_energy_kwh",
+    "ram_energy_kwh",
+    "gpu_energy_kwh",
+    "measurement",
+    "country_iso_code",
+    "status",
+)
+
+#: Pseudo-node of every measured run: the time between nodes (loading and saving datasets,
+#: Kedro's scheduling, the hooks). The node rows of a run plus this row add up to the run
+#: total written in ``emissions_<pipeline>.csv``.
+OUTSIDE_NODES = "__outside_nodes__"
+
+#: ``measurement`` values.
+MEASUREMENT_RAPL = "RAPL"
+MEASUREMENT_TDP = "TDP"
+MEASUREMENT_CPU_LOAD = "cpu_load"
+MEASUREMENT_CONSTANT = "constant"
+MEASUREMENT_SKIPPED_CONCURRENT = "skipped-concurrent"
+MEASUREMENT_SKIPPED_NESTED = "skipped-nested"
+MEASUREMENT_OVERLAPPING_NODE = "unmeasured-overlapping-node"
+MEASUREMENT_UNAVAILABLE = "unavailable"
+
+#: Measurements that carry energy figures; any other value marks a node without them.
+MEASURED = frozenset(
+    {MEASUREMENT_RAPL, MEASUREMENT_TDP, MEASUREMENT_CPU_LOAD, MEASUREMENT_CONSTANT}
+)
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
+
+
+def pipeline_file_name(pipeline: str) -> str:
+    """``emissions_<pipeline>.csv`` (characters unsafe in a file name become ``_``)."""
+    return f"emissions_{_UNSAFE.sub('_', pipeline)}.csv"
+
+
+def append_node_rows(folder: Path | str, rows: Iterable[Mapping[str, Any]]) -> Path:
+    """Append rows to ``emissions_nodes.csv`` (header written when the file is new or empty).
+
+    The append holds an exclusive lock on the file, so runs of several processes (a measured
+    run and a skipped concurrent one) never interleave their lines.
+    """
+    path = Path(folder) / NODES_FILE_NAME
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rows = list(rows)
+    with open(path, "a+", newline="", encoding="utf-8") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            handle.seek(0, 2)
+            writer = csv.DictWriter(handle, fieldnames=NODE_COLUMNS, extrasaction="ignore")
+            if handle.tell() == 0:
+                writer.writeheader()
+            for row in rows:
+                writer.writerow({key: _cell(row.get(key)) for key in NODE_COLUMNS})
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    return path
+
+
+def _cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value != value:  # NaN
+        return ""
+    return value

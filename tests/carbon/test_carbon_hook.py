@@ -1,0 +1,290 @@
+"""Carbon hook: real KedroSession runs of a three-node pipeline with a real CodeCarbon tracker."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from carbon_probe import probe_env
+
+from data_collection_kedro.carbon import files
+from data_collection_kedro.carbon.guard import TrackerFileLock
+from data_collection_kedro.carbon.hook import CarbonTrackingHook, current_run_measurements
+
+NODE_NAMES = {"make", "combine", "finish"}
+
+
+def _read(out: Path, pipeline: str = "three_nodes") -> tuple[pd.DataFrame, pd.DataFrame]:
+    runs = pd.read_csv(out / files.pipeline_file_name(pipeline))
+    nodes = pd.read_csv(out / files.NODES_FILE_NAME)
+    return runs, nodes
+
+
+def test_one_tracker_per_run_and_node_rows_sum_to_run_total(
+    run_probe: Any, carbon_out: Path, tracker_count: list[Any]
+) -> None:
+    run_probe("three_nodes")
+
+    assert len(tracker_count) == 1, "exactly one OfflineEmissionsTracker for the whole run"
+    assert tracker_count[0]["country_iso_code"] == "FRA"
+    assert tracker_count[0]["pue"] == 1.0
+
+    runs, nodes = _read(carbon_out)
+    assert len(runs) == 1
+    run = runs.iloc[0]
+    # CodeCarbon's own columns
+    for column in (
+        "timestamp",
+        "project_name",
+        "run_id",
+        "duration",
+        "emissions",
+        "energy_consumed",
+        "cpu_power",
+        "ram_energy",
+        "country_iso_code",
+    ):
+        assert column in runs.columns
+    assert run["country_iso_code"] == "FRA"
+
+    assert list(nodes.columns) == list(files.NODE_COLUMNS)
+    assert (nodes["run_id"] == run["run_id"]).all()
+    assert set(nodes["node"]) == NODE_NAMES | {files.OUTSIDE_NODES}
+    assert (nodes["status"] == "ok").all()
+    assert nodes["measurement"].isin(files.MEASURED).all()
+    node_rows = nodes[nodes["node"] != files.OUTSIDE_NODES]
+    assert (node_rows["energy_kwh"] > 0).all()
+
+    # run total (CodeCarbon's total at stop) = node tasks + the time outside nodes
+    energy_sum = nodes["energy_kwh"].sum()
+    assert energy_sum == pytest.approx(run["energy_consumed"], rel=0.01)
+    assert nodes["emissions_kg"].sum() == pytest.approx(run["emissions"], rel=0.01)
+    components = nodes[["cpu_energy_kwh", "ram_energy_kwh", "gpu_energy_kwh"]].sum(axis=1)
+    assert components.to_numpy() == pytest.approx(nodes["energy_kwh"].to_numpy(), rel=1e-6)
+    # the nodes do the work: they outweigh the bookkeeping between them
+    assert (
+        node_rows["energy_kwh"].sum()
+        > nodes.loc[nodes["node"] == files.OUTSIDE_NODES, "energy_kwh"].sum()
+    )
+    # the run's duration is its wall time, not the last task's
+    assert run["duration"] >= nodes["duration_s"].sum() * 0.99
+
+    # the MLflow hook reads the same rows from memory
+    in_memory = current_run_measurements()
+    assert {row["node"] for row in in_memory} == NODE_NAMES
+    by_node = node_rows.set_index("node")
+    for row in in_memory:
+        assert row["energy_kwh"] == pytest.approx(by_node.loc[row["node"], "energy_kwh"])
+
+
+def test_second_run_appends_a_row_and_files_land_only_in_the_configured_folder(
+    run_probe: Any, carbon_out: Path, probe_project: Path
+) -> None:
+    run_probe("three_nodes")
+    run_probe("three_nodes")
+    runs, nodes = _read(carbon_out)
+    assert len(runs) == 2 and runs["run_id"].nunique() == 2
+    assert len(nodes) == 2 * (len(NODE_NAMES) + 1)
+    assert sorted(p.name for p in carbon_out.glob("*.csv")) == [
+        "emissions_nodes.csv",
+        "emissions_three_nodes.csv",
+    ]
+    assert not list(probe_project.rglob("emissions*.csv")), "nothing written next to the project"
+
+
+def test_no_network_during_a_run(
+    run_probe: Any, carbon_out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    attempts: list[Any] = []
+    real_connect = socket.socket.connect
+
+    def guarded_connect(self: socket.socket, address: Any) -> Any:
+        host = address[0] if isinstance(address, tuple) else address
+        if self.family in (socket.AF_INET, socket.AF_INET6) and host not in (
+            "127.0.0.1",
+            "::1",
+            "localhost",
+        ):
+            attempts.append(address)
+            raise OSError(f"network disabled in this test: {address}")
+        return real_connect(self, address)
+
+    def guarded_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        if host not in (None, "localhost", "127.0.0.1", "::1"):
+            attempts.append(("dns", host))
+            raise OSError(f"name resolution disabled in this test: {host}")
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    real_getaddrinfo = socket.getaddrinfo
+    monkeypatch.setattr(socket.socket, "connect", guarded_connect)
+    monkeypatch.setattr(socket, "getaddrinfo", guarded_getaddrinfo)
+
+    run_probe("three_nodes")
+
+    assert attempts == []
+    runs, nodes = _read(carbon_out)
+    assert len(runs) == 1 and runs.iloc[0]["energy_consumed"] > 0
+
+
+def test_failed_node_is_recorded_and_the_tracker_stopped(
+    run_probe: Any, carbon_out: Path, tracker_count: list[Any]
+) -> None:
+    with pytest.raises(RuntimeError, match="node failure on purpose"):
+        run_probe("failing")
+    runs, nodes = _read(carbon_out, "failing")
+    assert len(runs) == 1 and len(tracker_count) == 1
+    status = dict(zip(nodes["node"], nodes["status"], strict=True))
+    assert status["explode"] == "failed"
+    assert status["make"] == status["combine"] == "ok"
+    assert nodes["energy_kwh"].sum() == pytest.approx(runs.iloc[0]["energy_consumed"], rel=0.01)
+    # the lock was released: another tracker may start
+    lock = TrackerFileLock(carbon_out)
+    assert lock.acquire()
+    lock.release()
+
+
+def test_nested_session_run_does_not_start_a_second_tracker(
+    run_probe: Any, carbon_out: Path, tracker_count: list[Any]
+) -> None:
+    run_probe("nested")
+
+    assert len(tracker_count) == 1
+    nodes = pd.read_csv(carbon_out / files.NODES_FILE_NAME)
+    inner = nodes[nodes["pipeline"] == "three_nodes"]
+    outer = nodes[nodes["pipeline"] == "nested"]
+    assert set(inner["node"]) == NODE_NAMES
+    assert (inner["measurement"] == files.MEASUREMENT_SKIPPED_NESTED).all()
+    assert inner["energy_kwh"].isna().all()
+    assert not (carbon_out / files.pipeline_file_name("three_nodes")).exists()
+    # the inner run's energy is inside the outer node that ran it
+    outer_nodes = outer.set_index("node")
+    assert (
+        outer_nodes.loc["run_inner_session", "energy_kwh"] > outer_nodes.loc["make", "energy_kwh"]
+    )
+    runs = pd.read_csv(carbon_out / files.pipeline_file_name("nested"))
+    assert outer["energy_kwh"].sum() == pytest.approx(runs.iloc[0]["energy_consumed"], rel=0.01)
+
+
+def test_disabled_writes_nothing_and_starts_no_tracker(
+    run_probe: Any, carbon_out: Path, tracker_count: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARBON_PROBE_ENABLED", "false")
+    run_probe("three_nodes")
+    assert tracker_count == []
+    assert not carbon_out.exists() or not list(carbon_out.glob("*.csv"))
+
+
+def _start_holder(carbon_out: Path, probe_project: Path, tmp_path: Path) -> subprocess.Popen[str]:
+    """Another process running the probe project's ``slow`` pipeline (it holds the lock)."""
+    code = (
+        "from kedro.framework.startup import bootstrap_project\n"
+        "from kedro.framework.session import KedroSession\n"
+        f"p = {str(probe_project)!r}\n"
+        "bootstrap_project(p)\n"
+        "with KedroSession.create(project_path=p) as s:\n"
+        "    s.run(pipeline_names=['slow'])\n"
+    )
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=probe_project,
+        env=probe_env(carbon_out, probe_project, CARBON_PROBE_RELEASE=str(tmp_path / "release")),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_until_locked(carbon_out: Path, holder: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert holder.poll() is None, holder.communicate()[0]
+        lock = TrackerFileLock(carbon_out)
+        if (carbon_out / ".carbon_tracker.lock").exists() and not lock.acquire():
+            return
+        lock.release()
+        time.sleep(0.1)
+    raise AssertionError("the other process never took the tracker lock")
+
+
+def test_concurrent_process_is_detected_and_skipped(
+    run_probe: Any,
+    carbon_out: Path,
+    probe_project: Path,
+    tmp_path: Path,
+    tracker_count: list[Any],
+) -> None:
+    holder = _start_holder(carbon_out, probe_project, tmp_path)
+    try:
+        _wait_until_locked(carbon_out, holder)
+        run_probe("three_nodes")  # while the other process measures
+    finally:
+        (tmp_path / "release").touch()
+        output = holder.communicate(timeout=120)[0]
+    assert holder.returncode == 0, output
+
+    assert tracker_count == [], "no second tracker while another process measures"
+    nodes = pd.read_csv(carbon_out / files.NODES_FILE_NAME)
+    mine = nodes[nodes["pipeline"] == "three_nodes"]
+    assert set(mine["node"]) == NODE_NAMES
+    assert (mine["measurement"] == files.MEASUREMENT_SKIPPED_CONCURRENT).all()
+    assert not (carbon_out / files.pipeline_file_name("three_nodes")).exists()
+    # the other process measured its run normally
+    theirs = nodes[nodes["pipeline"] == "slow"]
+    assert theirs["measurement"].isin(files.MEASURED).all()
+    assert len(pd.read_csv(carbon_out / files.pipeline_file_name("slow"))) == 1
+
+
+def test_wait_policy_measures_after_the_other_process(
+    run_probe: Any,
+    carbon_out: Path,
+    probe_project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CARBON_PROBE_POLICY", "wait")
+    holder = _start_holder(carbon_out, probe_project, tmp_path)
+    try:
+        _wait_until_locked(carbon_out, holder)
+        # release the other run a moment after this run starts waiting
+        releaser = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                f"import time, pathlib; time.sleep(1.0); pathlib.Path({str(tmp_path / 'release')!r}).touch()",
+            ]
+        )
+        run_probe("three_nodes")
+        releaser.wait(timeout=30)
+    finally:
+        (tmp_path / "release").touch()
+        holder.communicate(timeout=120)
+    runs = pd.read_csv(carbon_out / files.pipeline_file_name("three_nodes"))
+    slow = pd.read_csv(carbon_out / files.pipeline_file_name("slow"))
+    assert len(runs) == 1 and len(slow) == 1
+    nodes = pd.read_csv(carbon_out / files.NODES_FILE_NAME)
+    assert nodes["measurement"].isin(files.MEASURED).all()
+    # serialised: this run's nodes started after the other run's last node
+    mine = pd.to_datetime(nodes.loc[nodes["pipeline"] == "three_nodes", "started_at"])
+    theirs = pd.to_datetime(nodes.loc[nodes["node"] == "wait_for_release", "started_at"])
+    assert mine.min() > theirs.max()
+
+
+def test_project_registers_the_hook_with_its_parameters() -> None:
+    import yaml
+
+    from data_collection_kedro import settings
+
+    assert any(isinstance(h, CarbonTrackingHook) for h in settings.HOOKS)
+    params = yaml.safe_load(
+        (
+            Path(__file__).resolve().parents[2] / "data-collection-kedro/conf/base/parameters.yml"
+        ).read_text()
+    )["carbon"]
+    assert params["output_dir"] == "${globals:carbon_dir}"
+    assert params["country_iso_code"] == "FRA" and params["on_concurrent_tracker"] == "skip"
