@@ -214,7 +214,8 @@ def read_fuel_flux_xml(source: bytes | Path, *, source_name: str | None = None) 
 
     frame = pd.DataFrame.from_records(rows, columns=[*FLAT_COLUMNS, *EXTRA_COLUMNS, "_source_line"])
     for column in [*FLAT_COLUMNS, *EXTRA_COLUMNS]:
-        frame[column] = frame[column].astype("str")
+        values = frame[column].astype("str")
+        frame[column] = values.mask(values.str.strip() == "")  # empty attribute = missing
     frame["_source_line"] = frame["_source_line"].astype("int64")
     frame.insert(len(frame.columns) - 1, "_source_file", name)
     frame["_source_file"] = frame["_source_file"].astype("str")

@@ -1,0 +1,35 @@
+"""Hand-made source rows and files in the real formats (small, written per test)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+CONSUMPTION_HEADER = (
+    "Date - Heure;Date;Heure;Code INSEE région;Région;"
+    "Consommation brute gaz (MW PCS 0°C) - GRTgaz;Statut - GRTgaz;"
+    "Consommation brute gaz (MW PCS 0°C) - Teréga;Statut - Teréga;"
+    "Consommation brute gaz totale (MW PCS 0°C);Consommation brute électricité (MW) - RTE;"
+    "Statut - RTE;Consommation brute totale (MW)"
+)
+
+
+def consumption_row(
+    stamp: str = "2021-03-31T12:00:00+02:00",
+    region_code: str = "11",
+    region: str = "Île-de-France",
+    gas: str = "4538",
+    electricity: str = "7031",
+) -> str:
+    day = stamp[:10]
+    date_fr = f"{day[8:10]}/{day[5:7]}/{day[:4]}"
+    total = "" if not gas or not electricity else str(float(gas) + float(electricity))
+    return (
+        f"{stamp};{date_fr};{stamp[11:16]};{region_code};{region};{gas};Définitif;;;"
+        f"{gas};{electricity};Consolidé;{total}"
+    )
+
+
+def write_lines(path: Path, lines: list[str], encoding: str = "utf-8-sig", eol: str = "\n") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(eol.join(lines).encode(encoding) + eol.encode())
+    return path
