@@ -97,16 +97,6 @@ def test_missing_key_column_is_named(database: Path) -> None:
         ds.save(make_prices(2))
 
 
-def test_ingested_at_is_not_a_change(database: Path) -> None:
-    ds = DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY)
-    first = make_prices(3).assign(_ingested_at=pd.Timestamp("2024-01-01", tz="UTC"))
-    ds.save(first)
-    ds.save(first.assign(_ingested_at=pd.Timestamp("2024-02-01", tz="UTC")))
-    assert ds.last_result is not None and ds.last_result.unchanged == 3
-    # Untouched rows keep their first ingestion time.
-    assert (ds.load()["_ingested_at"] == pd.Timestamp("2024-01-01", tz="UTC")).all()
-
-
 def test_save_waits_for_a_lock_held_by_another_process(database: Path) -> None:
     database.parent.mkdir(parents=True)
     holder = subprocess.Popen(

@@ -1,4 +1,4 @@
-"""One contract for every raw/index store backend behind the Kedro datasets.
+"""One contract for every raw store backend behind the Kedro datasets.
 
 Backends:
 - ``duckdb``: the embedded store, a DuckDB file in a tmp dir (real);
@@ -10,8 +10,9 @@ Backends:
 from __future__ import annotations
 
 import logging
+import os
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ import pytest
 from conftest import make_prices
 from kedro.io import AbstractDataset
 
-from data_collection_kedro.datasets import DuckDBTableDataset
+from data_collection_kedro.datasets import DuckDBTableDataset, MongoCollectionDataset
 
 KEY = ["station_id", "fuel", "updated_at"]
 
@@ -73,14 +74,71 @@ class DuckDBBackend(Backend):
         return int(row[0])
 
 
-BACKENDS: list[Any] = ["duckdb"]
+class MongoBackend(Backend):
+    """A MongoDB database: mongomock here, a real server with ``MONGODB_URI``."""
+
+    def __init__(self, name: str, uri: str, database: str) -> None:
+        self.name = name
+        self.uri = uri
+        self.database = database
+        self.datasets: list[MongoCollectionDataset] = []
+
+    def make(self, table: str, **kwargs: Any) -> AbstractDataset:
+        ds = MongoCollectionDataset(
+            uri=self.uri, database=self.database, collection=table, **kwargs
+        )
+        self.datasets.append(ds)
+        return ds
+
+    def _collection(self, dataset: AbstractDataset) -> Any:
+        import pymongo
+
+        desc = dataset._describe()
+        return pymongo.MongoClient(self.uri)[self.database][desc["collection"]]
+
+    def key_indexed(self, dataset: AbstractDataset, key: list[str]) -> bool:
+        info = self._collection(dataset).index_information()
+        return any(
+            ix.get("unique") and [field for field, _ in ix["key"]] == key for ix in info.values()
+        )
+
+    def count(self, dataset: AbstractDataset) -> int:
+        return int(self._collection(dataset).count_documents({}))
+
+    def drop(self) -> None:
+        import pymongo
+
+        for ds in self.datasets:
+            ds.release()
+        pymongo.MongoClient(self.uri).drop_database(self.database)
+
+
+BACKENDS: list[Any] = [
+    "duckdb",
+    "mongomock",
+    pytest.param("mongodb", marks=pytest.mark.integration),
+]
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Backend:
+def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]:
     if request.param == "duckdb":
-        return DuckDBBackend(tmp_path)
-    raise AssertionError(request.param)
+        yield DuckDBBackend(tmp_path)
+        return
+    database = f"energiewatch_test_{uuid.uuid4().hex[:8]}"
+    if request.param == "mongomock":
+        # mongomock stands in for a MongoDB server, which cannot run in this environment.
+        request.getfixturevalue("mongomock_server")
+        mongo = MongoBackend("mongomock", "mongodb://localhost:27017", database)
+    else:
+        uri = os.environ.get("MONGODB_URI")
+        if not uri:
+            pytest.skip(
+                "MONGODB_URI is not set: no MongoDB server here (mongomock runs the same contract)"
+            )
+        mongo = MongoBackend("mongodb", uri, database)
+    yield mongo
+    mongo.drop()
 
 
 def table_name() -> str:
@@ -227,3 +285,20 @@ def test_new_columns_are_added(backend: Backend, prices: pd.DataFrame) -> None:
     assert loaded["city"].notna().sum() == prices["city"].iloc[:4].notna().sum() == 3
     # Row 3 has no city: equal to the stored (absent) value, so unchanged.
     assert (ds.last_result.updated, ds.last_result.unchanged) == (3, 1)
+
+
+def test_ingested_at_is_written_on_insert_only(backend: Backend) -> None:
+    first_seen = pd.Timestamp("2024-01-01", tz="UTC")
+    ds = backend.make(table_name(), key=KEY)
+    ds.save(make_prices(3).assign(_ingested_at=first_seen))
+    again = make_prices(3).assign(_ingested_at=pd.Timestamp("2024-02-01", tz="UTC"))
+    ds.save(again)
+    assert ds.last_result.unchanged == 3  # a new ingestion time alone is no change
+    again.loc[0, "price_eur_l"] = 3.0
+    ds.save(again)
+    assert (ds.last_result.updated, ds.last_result.unchanged) == (1, 2)
+    loaded = sort(ds.load())
+    assert (loaded["_ingested_at"] == first_seen).all()
+    assert (
+        loaded.loc[loaded["updated_at"] == again.loc[0, "updated_at"], "price_eur_l"].item() == 3.0
+    )

@@ -7,5 +7,6 @@
 
 from data_collection_kedro.datasets._store_common import SaveResult
 from data_collection_kedro.datasets.duckdb_table import DuckDBQueryDataset, DuckDBTableDataset
+from data_collection_kedro.datasets.mongo import MongoCollectionDataset
 
-__all__ = ["DuckDBQueryDataset", "DuckDBTableDataset", "SaveResult"]
+__all__ = ["DuckDBQueryDataset", "DuckDBTableDataset", "MongoCollectionDataset", "SaveResult"]

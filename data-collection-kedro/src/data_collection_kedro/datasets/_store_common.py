@@ -13,6 +13,7 @@ import logging
 import math
 import sys
 import time
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
@@ -231,7 +232,10 @@ def frame_to_arrow(data: pd.DataFrame) -> pa.Table:
     Arrow's ``null`` type has no column type in the stores, so an all-null (object) column is
     stored as a nullable string; a later save with real values widens it where the store can.
     """
-    table = pa.Table.from_pandas(data, preserve_index=False)
+    with warnings.catch_warnings():
+        # pyarrow reads zone-aware columns through ``Series.values`` (deprecated in pandas 3.1).
+        warnings.filterwarnings("ignore", message="Series.values returning an ndarray")
+        table = pa.Table.from_pandas(data, preserve_index=False)
     table = table.replace_schema_metadata(None)
     for i, fld in enumerate(table.schema):
         if pa.types.is_null(fld.type):
@@ -319,15 +323,7 @@ def python_value(value: Any) -> Any:
     return value
 
 
-def frame_to_records(data: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts of Python scalars (via Arrow: no per-cell pandas boxing)."""
-    table = frame_to_arrow(data)
-    records = table.to_pylist()
-    if any(pa.types.is_floating(f.type) for f in table.schema):
-        float_cols = [f.name for f in table.schema if pa.types.is_floating(f.type)]
-        for rec in records:
-            for col in float_cols:
-                v = rec[col]
-                if v is not None and math.isnan(v):
-                    rec[col] = None
-    return records
+def arrow_to_records(table: pa.Table) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python scalars (nulls -> None; NaN became null in
+    ``frame_to_arrow``): dates stay ``datetime.date``, timestamps ``datetime``."""
+    return table.to_pylist()

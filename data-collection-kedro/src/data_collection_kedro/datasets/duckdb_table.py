@@ -11,6 +11,8 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
@@ -92,6 +94,18 @@ def run(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = Non
     return con.execute(sql, params).fetchall()
 
 
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """``BEGIN`` … ``COMMIT``, rolled back when the block raises."""
+    run(con, "BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        run(con, "ROLLBACK")
+        raise
+    run(con, "COMMIT")
+
+
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
     rows = run(
         con,
@@ -122,8 +136,9 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     Modes:
 
     - ``upsert`` (default with a key): ``INSERT … ON CONFLICT (key) DO UPDATE`` of the rows that
-      changed; rows equal to the stored ones (ignoring ``change_ignore_columns``, by default
-      ``_ingested_at``) are left untouched and counted as unchanged.
+      changed; rows equal to the stored ones are left untouched and counted as unchanged.
+      ``insert_only_columns`` (default ``[_ingested_at]``) are written when a key is first
+      inserted and neither compared nor updated afterwards (the first ingestion time stays).
     - ``append``: plain insert; with a key, rows whose key is stored already are kept as stored
       (``ON CONFLICT DO NOTHING``, counted as unchanged). Default without a key.
     - ``replace``: builds a new table and swaps it in with a rename inside one transaction, so
@@ -164,7 +179,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         mode: Mode | None = None,
         load_args: dict[str, Any] | None = None,
         indexes: list[list[str] | str] | None = None,
-        change_ignore_columns: list[str] | None = None,
+        insert_only_columns: list[str] | None = None,
         lock_timeout_s: float = 60.0,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -188,8 +203,8 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 f"unknown load_args {sorted(unknown)}; allowed: {sorted(_LOAD_ARGS)}"
             )
         self._indexes = [normalize_key(ix) for ix in (indexes or [])]
-        self._change_ignore = set(
-            ["_ingested_at"] if change_ignore_columns is None else change_ignore_columns
+        self._insert_only = set(
+            ["_ingested_at"] if insert_only_columns is None else insert_only_columns
         )
         self._lock_timeout_s = lock_timeout_s
         self.metadata = metadata
@@ -330,7 +345,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             result.updated += matched - unchanged
 
     def _same_row_condition(self, columns: list[str], left: str, right: str) -> str:
-        compared = [c for c in columns if c not in self._key and c not in self._change_ignore]
+        compared = [c for c in columns if c not in self._key and c not in self._insert_only]
         if not compared:
             return "TRUE"
         return " AND ".join(
@@ -367,12 +382,18 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         insert = f"INSERT INTO {quote(self._table)} ({cols}) SELECT {cols} FROM {_BATCH_VIEW}"
         if empty:
             # Bulk path: insert without an index, then build the index once (several times
-            # faster than maintaining it row by row). The key is already de-duplicated.
-            self._drop_indexes(con, self._table)
-            self._insert_batches(con, self._table, arrow, insert, result, count=False)
-        elif self._key:
+            # faster than maintaining it row by row), all in one transaction. The key is
+            # already de-duplicated.
+            with transaction(con):
+                self._drop_indexes(con, self._table)
+                self._insert_batches(con, self._table, arrow, insert, result, count=False)
+                self._create_indexes(con, self._table)
+            return
+        if self._key:
             key = ", ".join(quote(k) for k in self._key)
-            updates = [c for c in arrow.column_names if c not in self._key]
+            updates = [
+                c for c in arrow.column_names if c not in self._key and c not in self._insert_only
+            ]
             if self._mode == "append" or not updates:
                 statement = f"{insert} ON CONFLICT ({key}) DO NOTHING"
             else:
@@ -402,31 +423,26 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     def _save_replace(
         self, con: duckdb.DuckDBPyConnection, arrow: pa.Table, result: SaveResult
     ) -> None:
+        """Build the new table under a staging name, then drop the old one and rename the new
+        one, all in one transaction: readers see the old table or the new one, never a
+        half-built one, and a failed save leaves the old table in place."""
         staging = f"{self._table}__staging_{uuid.uuid4().hex[:8]}"
-        con.register(_BATCH_VIEW, arrow.slice(0, 0))
-        try:
-            run(con, f"CREATE TABLE {quote(staging)} AS SELECT * FROM {_BATCH_VIEW}")
-        finally:
-            con.unregister(_BATCH_VIEW)
-        try:
-            cols = ", ".join(quote(c) for c in arrow.column_names)
-            insert = f"INSERT INTO {quote(staging)} ({cols}) SELECT {cols} FROM {_BATCH_VIEW}"
+        cols = ", ".join(quote(c) for c in arrow.column_names)
+        insert = f"INSERT INTO {quote(staging)} ({cols}) SELECT {cols} FROM {_BATCH_VIEW}"
+        with transaction(con):
+            con.register(_BATCH_VIEW, arrow.slice(0, 0))
+            try:
+                run(con, f"CREATE TABLE {quote(staging)} AS SELECT * FROM {_BATCH_VIEW}")
+            finally:
+                con.unregister(_BATCH_VIEW)
             self._insert_batches(con, staging, arrow, insert, result, count=False)
             previous = 0
-            run(con, "BEGIN TRANSACTION")
-            try:
-                if table_exists(con, self._table):
-                    previous = int(run(con, f"SELECT count(*) FROM {quote(self._table)}")[0][0])
-                    run(con, f"DROP TABLE {quote(self._table)}")
-                run(con, f"ALTER TABLE {quote(staging)} RENAME TO {quote(self._table)}")
-                self._create_indexes(con, self._table)
-                run(con, "COMMIT")
-            except BaseException:
-                run(con, "ROLLBACK")
-                raise
-            result.extra["replaced_rows"] = previous
-        finally:
-            run(con, f"DROP TABLE IF EXISTS {quote(staging)}")
+            if table_exists(con, self._table):
+                previous = int(run(con, f"SELECT count(*) FROM {quote(self._table)}")[0][0])
+                run(con, f"DROP TABLE {quote(self._table)}")
+            run(con, f"ALTER TABLE {quote(staging)} RENAME TO {quote(self._table)}")
+            self._create_indexes(con, self._table)
+        result.extra["replaced_rows"] = previous
 
 
 class DuckDBQueryDataset(AbstractDataset[None, pd.DataFrame]):

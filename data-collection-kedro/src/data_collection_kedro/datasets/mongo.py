@@ -1,0 +1,265 @@
+"""MongoDB collection dataset: the production raw store (``--env prod``).
+
+Same contract as :class:`~data_collection_kedro.datasets.DuckDBTableDataset`: upsert on a
+natural key in batches, a unique compound index on the key, in-save duplicate/null keys dropped
+(logged), inserted / updated / unchanged counts in ``last_result``, and loaded frames with the
+stores' dtype convention.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pymongo
+from kedro.io import AbstractDataset, DatasetError
+from pymongo import UpdateOne
+from pymongo.errors import BulkWriteError
+
+from data_collection_kedro.datasets._store_common import (
+    BatchProgress,
+    SaveResult,
+    arrow_to_frame,
+    arrow_to_records,
+    arrow_type_from_string,
+    batch_bounds,
+    drop_invalid_keys,
+    frame_to_arrow,
+    normalize_key,
+)
+
+DEFAULT_URI = "mongodb://localhost:27017"
+#: Collection holding the column types of every collection written by the dataset, so that a
+#: load gives back dates, nullable integers and zone-aware timestamps as they were saved.
+SCHEMA_COLLECTION = "_energiewatch_schemas"
+_LOAD_ARGS = {"columns", "where", "order_by", "limit", "batch_size"}
+
+
+def _bson_dates(records: list[dict[str, Any]], date_columns: list[str]) -> None:
+    """BSON has no date type: ``datetime.date`` -> midnight ``datetime`` (in place)."""
+    for rec in records:
+        for col in date_columns:
+            value = rec.get(col)
+            if value is not None:
+                rec[col] = dt.datetime(value.year, value.month, value.day)
+
+
+class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """One MongoDB collection, written by ``bulk_write`` upserts on a natural key.
+
+    Each batch is one unordered ``bulk_write`` of
+    ``UpdateOne(key filter, {"$set": row, "$setOnInsert": insert-only columns}, upsert=True)``;
+    the counts come from the ``BulkWriteResult`` (``upserted`` -> inserted, ``modified`` ->
+    updated, ``matched - modified`` -> unchanged). Documents are BSON-safe: NaN/NA -> absent
+    field (``$unset``, so a null equals a missing field), numpy scalars -> Python, ``date`` -> ``datetime`` (restored to ``date`` on load from the
+    column types kept in the ``_energiewatch_schemas`` collection).
+
+    Example catalog entry (``conf/prod/catalog.yml``)::
+
+        raw_fuel_prices:
+          type: data_collection_kedro.datasets.MongoCollectionDataset
+          uri: ${globals:mongodb_uri}          # MONGODB_URI, no secrets in it
+          database: ${globals:mongodb_database}
+          collection: raw_fuel_prices
+          key: [station_id, fuel, updated_at]
+          batch_size: 5000
+          credentials: mongodb                 # conf/local/credentials.yml: username, password
+          load_args:
+            columns: [station_id, fuel, updated_at, price_eur_l]
+            where: {fuel: SP95}                # a MongoDB filter document
+            order_by: [updated_at]
+
+    ``credentials`` may hold ``username``, ``password``, ``authSource`` (any ``MongoClient``
+    keyword) and ``uri`` (a URI with secrets, overriding ``uri``).
+    """
+
+    def __init__(
+        self,
+        database: str,
+        collection: str,
+        key: list[str] | str,
+        uri: str | None = None,
+        batch_size: int = 5_000,
+        credentials: dict[str, Any] | None = None,
+        load_args: dict[str, Any] | None = None,
+        insert_only_columns: list[str] | None = None,
+        client_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self._key = normalize_key(key)
+        if not self._key:
+            raise DatasetError(f"collection {collection}: a key is needed for the upsert")
+        if batch_size <= 0:
+            raise DatasetError(f"batch_size must be a positive integer, got {batch_size}")
+        credentials = dict(credentials or {})
+        self._uri = (
+            credentials.pop("uri", None) or uri or os.environ.get("MONGODB_URI") or DEFAULT_URI
+        )
+        self._public_uri = uri or os.environ.get("MONGODB_URI") or DEFAULT_URI
+        self._client_args = {**(client_args or {}), **credentials}
+        self._database = database
+        self._collection = collection
+        self._batch_size = int(batch_size)
+        self._load_args = dict(load_args or {})
+        unknown = set(self._load_args) - _LOAD_ARGS
+        if unknown:
+            raise DatasetError(
+                f"unknown load_args {sorted(unknown)}; allowed: {sorted(_LOAD_ARGS)}"
+            )
+        self._insert_only = set(
+            ["_ingested_at"] if insert_only_columns is None else insert_only_columns
+        )
+        self._client: pymongo.MongoClient | None = None
+        self.metadata = metadata
+        self.last_result: SaveResult | None = None
+
+    # ---------------------------------------------------------------------------- plumbing
+    def _db(self) -> Any:
+        if self._client is None:
+            self._client = pymongo.MongoClient(self._uri, tz_aware=False, **self._client_args)
+        return self._client[self._database]
+
+    def _release(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _stored_schema(self) -> list[list[str]]:
+        doc = self._db()[SCHEMA_COLLECTION].find_one({"_id": self._collection})
+        return [list(c) for c in doc["columns"]] if doc else []
+
+    def _merge_schema(self, table: pa.Table) -> list[list[str]]:
+        """Record the types of the frame's columns (new columns appended, types kept)."""
+        columns = self._stored_schema()
+        known = {name for name, _ in columns}
+        added = [[f.name, str(f.type)] for f in table.schema if f.name not in known]
+        if added or not columns:
+            columns += added
+            self._db()[SCHEMA_COLLECTION].update_one(
+                {"_id": self._collection}, {"$set": {"columns": columns}}, upsert=True
+            )
+        return columns
+
+    # ------------------------------------------------------------------------------ kedro API
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "uri": self._public_uri,
+            "database": self._database,
+            "collection": self._collection,
+            "key": self._key,
+            "batch_size": self._batch_size,
+            "load_args": self._load_args,
+        }
+
+    def _exists(self) -> bool:
+        return self._collection in self._db().list_collection_names()
+
+    def load(self) -> pd.DataFrame:
+        coll = self._db()[self._collection]
+        columns = normalize_key(self._load_args.get("columns")) or None
+        projection: dict[str, int] = {"_id": 0}
+        if columns:
+            projection.update({c: 1 for c in columns})
+        order_by = normalize_key(self._load_args.get("order_by")) or self._key
+        cursor = coll.find(
+            self._load_args.get("where") or {},
+            projection,
+            sort=[(c, pymongo.ASCENDING) for c in order_by],
+            batch_size=int(self._load_args.get("batch_size", 10_000)),
+        )
+        if self._load_args.get("limit") is not None:
+            cursor = cursor.limit(int(self._load_args["limit"]))
+        docs = list(cursor)
+        stored = self._stored_schema()
+        names = columns or [name for name, _ in stored]
+        for doc in docs:  # columns written by someone else than this dataset
+            for name in doc:
+                if name not in names:
+                    names.append(name)
+        types = {name: arrow_type_from_string(type_name) for name, type_name in stored}
+        fields = []
+        for name in names:
+            arrow_type = types.get(name)
+            fields.append(pa.field(name, arrow_type) if arrow_type is not None else None)
+        if any(f is None for f in fields):
+            inferred = pa.Table.from_pylist(docs) if docs else None
+            fields = [
+                f
+                if f is not None
+                else pa.field(
+                    names[i],
+                    inferred.schema.field(names[i]).type
+                    if inferred is not None and names[i] in inferred.column_names
+                    else pa.string(),
+                )
+                for i, f in enumerate(fields)
+            ]
+        return arrow_to_frame(pa.Table.from_pylist(docs, schema=pa.schema(fields)))
+
+    def save(self, data: pd.DataFrame) -> None:
+        started = time.perf_counter()
+        where = f"{self._database}.{self._collection}"
+        dedup = drop_invalid_keys(data, self._key, where)
+        table = frame_to_arrow(dedup.data)
+        result = SaveResult(
+            target=where,
+            mode="upsert",
+            rows=table.num_rows,
+            dropped_duplicates=dedup.dropped_duplicates,
+            dropped_null_keys=dedup.dropped_null_keys,
+        )
+        coll = self._db()[self._collection]
+        coll.create_index(
+            [(k, pymongo.ASCENDING) for k in self._key],
+            unique=True,
+            name=f"{self._collection}__key",
+        )
+        self._merge_schema(table)
+        date_columns = [f.name for f in table.schema if pa.types.is_date(f.type)]
+        with BatchProgress(where, table.num_rows, self._logger) as progress:
+            for start, stop in batch_bounds(table.num_rows, self._batch_size):
+                records = arrow_to_records(table.slice(start, stop - start))
+                _bson_dates(records, date_columns)
+                self._write_batch(coll, records, result)
+                progress.update(stop - start)
+            result.batches = progress.batches
+        result.seconds = time.perf_counter() - started
+        result.log(self._logger)
+        self.last_result = result
+
+    def _write_batch(self, coll: Any, records: list[dict[str, Any]], result: SaveResult) -> None:
+        operations = []
+        for rec in records:
+            key_filter = {k: rec.pop(k) for k in self._key}
+            on_insert = {c: v for c in self._insert_only if (v := rec.pop(c, None)) is not None}
+            # A null is an absent field: unset it, so null == missing for change counting.
+            values = {c: v for c, v in rec.items() if v is not None}
+            nulls = {c: "" for c, v in rec.items() if v is None}
+            update: dict[str, Any] = {}
+            if values:
+                update["$set"] = values
+            if nulls:
+                update["$unset"] = nulls
+            if on_insert:
+                update["$setOnInsert"] = on_insert
+            if not update:
+                update = {"$setOnInsert": dict(key_filter)}
+            operations.append(UpdateOne(key_filter, update, upsert=True))
+        try:
+            res = coll.bulk_write(operations, ordered=False)
+        except BulkWriteError as exc:
+            details = exc.details
+            errors = details.get("writeErrors", [])
+            first = "; ".join(
+                f"key {operations[e['index']]._filter}: {e.get('errmsg')}" for e in errors[:5]
+            )
+            raise DatasetError(
+                f"{result.target}: {len(errors)} document(s) of a batch failed to write: {first}"
+            ) from exc
+        result.inserted += res.upserted_count
+        result.updated += res.modified_count
+        result.unchanged += res.matched_count - res.modified_count
