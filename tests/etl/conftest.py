@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-import importlib.util
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from etl_files import CONSUMPTION_HEADER, consumption_row, write_lines
-
-
-def _root_conftest_attr(name: str) -> Callable[..., Path]:
-    """A helper of tests/conftest.py (shadowed as ``conftest`` by this file)."""
-    spec = importlib.util.spec_from_file_location(
-        "energiewatch_root_conftest", Path(__file__).resolve().parents[1] / "conftest.py"
-    )
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return getattr(module, name)
-
-
-requires_real_data = _root_conftest_attr("requires_real_data")
 
 
 @pytest.fixture

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from types import ModuleType
 
 CONSUMPTION_HEADER = (
     "Date - Heure;Date;Heure;Code INSEE région;Région;"
@@ -33,3 +35,14 @@ def write_lines(path: Path, lines: list[str], encoding: str = "utf-8-sig", eol: 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(eol.join(lines).encode(encoding) + eol.encode())
     return path
+
+
+def root_conftest() -> ModuleType:
+    """tests/conftest.py as a module (this folder's conftest.py shadows the name)."""
+    spec = importlib.util.spec_from_file_location(
+        "energiewatch_root_conftest", Path(__file__).resolve().parents[1] / "conftest.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
