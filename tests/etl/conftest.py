@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,3 +21,13 @@ def consumption_file(tmp_path: Path) -> Path:
     return write_lines(
         tmp_path / "consommation-quotidienne-brute-regionale.csv", [CONSUMPTION_HEADER, *rows]
     )
+
+
+@pytest.fixture
+def sample_dir_with(data_dir: Path) -> Callable[[str, list[str]], Path]:
+    """Write one hand-made source file where the catalog reads the sample (``01_raw/sample``)."""
+
+    def _write(name: str, lines: list[str]) -> Path:
+        return write_lines(data_dir / "01_raw" / "sample" / name, lines)
+
+    return _write

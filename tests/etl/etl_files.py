@@ -24,7 +24,10 @@ def consumption_row(
 ) -> str:
     day = stamp[:10]
     date_fr = f"{day[8:10]}/{day[5:7]}/{day[:4]}"
-    total = "" if not gas or not electricity else str(float(gas) + float(electricity))
+    try:
+        total = str(float(gas) + float(electricity))
+    except ValueError:
+        total = ""
     return (
         f"{stamp};{date_fr};{stamp[11:16]};{region_code};{region};{gas};Définitif;;;"
         f"{gas};{electricity};Consolidé;{total}"
