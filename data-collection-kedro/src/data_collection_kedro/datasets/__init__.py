@@ -7,6 +7,13 @@
 
 from data_collection_kedro.datasets._store_common import SaveResult
 from data_collection_kedro.datasets.duckdb_table import DuckDBQueryDataset, DuckDBTableDataset
+from data_collection_kedro.datasets.elasticsearch import ElasticsearchIndexDataset
 from data_collection_kedro.datasets.mongo import MongoCollectionDataset
 
-__all__ = ["DuckDBQueryDataset", "DuckDBTableDataset", "MongoCollectionDataset", "SaveResult"]
+__all__ = [
+    "DuckDBQueryDataset",
+    "DuckDBTableDataset",
+    "ElasticsearchIndexDataset",
+    "MongoCollectionDataset",
+    "SaveResult",
+]

@@ -1,0 +1,408 @@
+"""Elasticsearch index dataset: the production index store (``--env prod``).
+
+Every save builds a NEW versioned index ``<alias>-<UTC timestamp>`` with explicit mappings,
+bulk-indexes the frame with deterministic ids, refreshes it and only then swaps the alias in one
+``update_aliases`` call: readers (dashboards, Kibana) always query a complete index. Per-document
+failures are collected, logged and raised (above ``max_failures``); the alias is then left on the
+previous version.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import time
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+from elasticsearch import Elasticsearch, NotFoundError, helpers
+from kedro.io import AbstractDataset, DatasetError
+
+from data_collection_kedro.datasets._store_common import (
+    BatchProgress,
+    SaveResult,
+    arrow_to_frame,
+    arrow_to_records,
+    arrow_type_from_string,
+    batch_bounds,
+    drop_invalid_keys,
+    frame_to_arrow,
+    key_hash,
+    normalize_key,
+    schema_to_json,
+)
+
+DEFAULT_URL = "http://localhost:9200"
+_META_COLUMNS = "energiewatch_columns"
+_LOAD_ARGS = {"query", "columns", "scroll", "size"}
+_VERSION_FORMAT = "%Y%m%dt%H%M%S%f"
+
+
+def normalize_mappings(mappings: dict[str, Any] | None) -> dict[str, Any]:
+    """``{field: "keyword"}`` shorthand or a full ``{"properties": …}`` body -> full body."""
+    if not mappings:
+        return {"properties": {}}
+    if "properties" in mappings:
+        return {**mappings, "properties": dict(mappings["properties"])}
+    return {
+        "properties": {
+            name: {"type": spec} if isinstance(spec, str) else dict(spec)
+            for name, spec in mappings.items()
+        }
+    }
+
+
+class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
+    """One index of the index store, read and written through its alias.
+
+    Save: create ``<index>-<UTC timestamp>`` with ``mappings`` (+ ``settings``), bulk-index
+    the frame with the client's helpers (``streaming_bulk``, or ``parallel_bulk`` when
+    ``thread_count`` > 1) using ``_id`` = sha1 of the ``id_fields`` values (re-runs give the same
+    documents), turn ``geo_points`` latitude/longitude columns into ``geo_point`` fields, refresh,
+    swap the alias (remove the old versions + add the new one, atomically) and delete versions
+    beyond ``keep_versions``. More than ``max_failures`` failed documents raise a
+    ``DatasetError`` listing the first failures (id + reason); the new index is then deleted and
+    the alias keeps pointing at the previous version.
+
+    Load: ``helpers.scan`` of the alias -> DataFrame (sorted by ``id_fields``), with the column
+    types recorded in the index's ``_meta`` (same dtypes as the DuckDB store).
+
+    Example catalog entry (``conf/prod/catalog.yml``)::
+
+        prix_carburants_journalier:
+          type: data_collection_kedro.datasets.ElasticsearchIndexDataset
+          hosts: ${globals:elasticsearch_url}   # ELASTICSEARCH_URL, no secrets in it
+          index: prix_carburants_journalier     # the alias readers use
+          id_fields: [day, department_code, fuel]
+          mappings:
+            day: date
+            department_code: keyword
+            fuel: keyword
+            region_code: keyword
+            region: keyword
+            price_median_eur_l: float
+            station_count: integer
+          settings: {number_of_shards: 1, number_of_replicas: 0}
+          chunk_size: 1000
+          thread_count: 2
+          max_failures: 0
+          keep_versions: 2
+          credentials: elasticsearch          # conf/local/credentials.yml: api_key or
+                                              # username + password
+
+        fuel_stations_index:
+          type: data_collection_kedro.datasets.ElasticsearchIndexDataset
+          hosts: ${globals:elasticsearch_url}
+          index: fuel_stations
+          id_fields: [station_id]
+          geo_points: {location: [latitude, longitude]}   # -> {"lat": …, "lon": …}
+          mappings: {station_id: keyword, location: geo_point, city: keyword}
+    """
+
+    def __init__(
+        self,
+        index: str,
+        hosts: str | list[str] | None = None,
+        id_fields: list[str] | str | None = None,
+        mappings: dict[str, Any] | None = None,
+        settings: dict[str, Any] | None = None,
+        geo_points: dict[str, list[str]] | None = None,
+        chunk_size: int = 500,
+        thread_count: int = 1,
+        max_failures: int = 0,
+        keep_versions: int = 2,
+        credentials: dict[str, Any] | None = None,
+        client_args: dict[str, Any] | None = None,
+        load_args: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", index):
+            raise DatasetError(f"index alias {index!r} must be lowercase letters, digits, _ . -")
+        if chunk_size <= 0 or thread_count <= 0 or max_failures < 0 or keep_versions < 1:
+            raise DatasetError(
+                "chunk_size and thread_count must be positive, max_failures >= 0, "
+                "keep_versions >= 1"
+            )
+        self._alias = index
+        self._hosts = hosts or os.environ.get("ELASTICSEARCH_URL") or DEFAULT_URL
+        self._id_fields = normalize_key(id_fields)
+        self._mappings = normalize_mappings(mappings)
+        self._settings = dict(settings or {})
+        self._geo_points = {name: list(cols) for name, cols in (geo_points or {}).items()}
+        for name, cols in self._geo_points.items():
+            if len(cols) != 2:
+                raise DatasetError(f"geo_points.{name}: expected [latitude, longitude] columns")
+            self._mappings["properties"].setdefault(name, {"type": "geo_point"})
+        self._chunk_size = int(chunk_size)
+        self._thread_count = int(thread_count)
+        self._max_failures = int(max_failures)
+        self._keep_versions = int(keep_versions)
+        self._client_args = dict(client_args or {})
+        credentials = dict(credentials or {})
+        if "username" in credentials:
+            credentials["basic_auth"] = (credentials.pop("username"), credentials.pop("password"))
+        self._credentials = credentials
+        self._load_args = dict(load_args or {})
+        unknown = set(self._load_args) - _LOAD_ARGS
+        if unknown:
+            raise DatasetError(
+                f"unknown load_args {sorted(unknown)}; allowed: {sorted(_LOAD_ARGS)}"
+            )
+        self._client: Elasticsearch | None = None
+        self.metadata = metadata
+        self.last_result: SaveResult | None = None
+
+    # ---------------------------------------------------------------------------- plumbing
+    def _es(self) -> Elasticsearch:
+        if self._client is None:
+            self._client = Elasticsearch(self._hosts, **self._client_args, **self._credentials)
+        return self._client
+
+    def _release(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    def _versions(self) -> list[str]:
+        """Existing versioned indices of the alias, oldest first."""
+        pattern = re.compile(re.escape(self._alias) + r"-\d{8}t\d{12}")
+        try:
+            found = self._es().indices.get(index=f"{self._alias}-*", allow_no_indices=True)
+        except NotFoundError:
+            return []
+        return sorted(name for name in found if pattern.fullmatch(name))
+
+    def _alias_targets(self) -> list[str]:
+        try:
+            return sorted(self._es().indices.get_alias(name=self._alias))
+        except NotFoundError:
+            return []
+
+    def _new_version(self) -> str:
+        stamp = dt.datetime.now(dt.UTC).strftime(_VERSION_FORMAT)
+        return f"{self._alias}-{stamp}"
+
+    # ------------------------------------------------------------------------------ kedro API
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "hosts": self._hosts,
+            "index": self._alias,
+            "id_fields": self._id_fields,
+            "chunk_size": self._chunk_size,
+            "thread_count": self._thread_count,
+            "max_failures": self._max_failures,
+            "keep_versions": self._keep_versions,
+        }
+
+    def _exists(self) -> bool:
+        return bool(self._es().indices.exists_alias(name=self._alias))
+
+    def load(self) -> pd.DataFrame:
+        es = self._es()
+        columns = normalize_key(self._load_args.get("columns"))
+        query = self._load_args.get("query") or {"query": {"match_all": {}}}
+        hits = helpers.scan(
+            es,
+            index=self._alias,
+            query=query,
+            scroll=self._load_args.get("scroll", "5m"),
+            size=int(self._load_args.get("size", 1000)),
+            _source=columns or True,
+        )
+        docs = [hit.get("_source", {}) for hit in hits]
+        schema = self._stored_schema()
+        frame = self._docs_to_frame(docs, schema, columns)
+        sort_by = [c for c in self._id_fields if c in frame.columns]
+        if sort_by and len(frame):
+            frame = frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
+        return frame
+
+    def save(self, data: pd.DataFrame) -> None:
+        started = time.perf_counter()
+        dedup = drop_invalid_keys(data, self._id_fields, self._alias)
+        table = frame_to_arrow(dedup.data)
+        result = SaveResult(
+            target=self._alias,
+            mode="new-version",
+            rows=table.num_rows,
+            dropped_duplicates=dedup.dropped_duplicates,
+            dropped_null_keys=dedup.dropped_null_keys,
+        )
+        es = self._es()
+        version = self._new_version()
+        mappings = dict(self._mappings)
+        mappings["_meta"] = {
+            **mappings.get("_meta", {}),
+            _META_COLUMNS: [[k, v] for k, v in schema_to_json(table.schema).items()],
+        }
+        es.indices.create(index=version, mappings=mappings, settings=self._settings or None)
+        result.extra["index"] = version
+        try:
+            failures = self._bulk(es, version, table, result)
+        except BaseException:
+            self._delete_quietly(version)
+            raise
+        result.failed = len(failures)
+        if failures:
+            listed = "; ".join(f"{f['_id']}: {f['reason']}" for f in failures[:10])
+            self._logger.error(
+                "%s: %d document(s) failed to index into %s: %s",
+                self._alias,
+                len(failures),
+                version,
+                listed,
+            )
+        if len(failures) > self._max_failures:
+            self._delete_quietly(version)
+            raise DatasetError(
+                f"{self._alias}: {len(failures)} document(s) failed to index "
+                f"(max_failures={self._max_failures}); the alias still points at "
+                f"{self._alias_targets() or 'nothing'}. First failures: {listed}"
+            )
+        es.indices.refresh(index=version)
+        self._swap_alias(es, version)
+        result.extra["removed_versions"] = self._prune_versions(es, version)
+        result.seconds = time.perf_counter() - started
+        result.log(self._logger)
+        self.last_result = result
+
+    # -------------------------------------------------------------------------------- saving
+    def _actions(self, version: str, table: pa.Table, progress: BatchProgress) -> Iterator[dict]:
+        for start, stop in batch_bounds(table.num_rows, self._chunk_size):
+            for rec in arrow_to_records(table.slice(start, stop - start)):
+                doc_id = key_hash([rec[k] for k in self._id_fields]) if self._id_fields else None
+                for name, (lat_col, lon_col) in self._geo_points.items():
+                    lat, lon = rec.get(lat_col), rec.get(lon_col)
+                    if lat is not None and lon is not None:
+                        rec[name] = {"lat": lat, "lon": lon}
+                source = {k: v for k, v in rec.items() if v is not None}
+                action: dict[str, Any] = {"_op_type": "index", "_index": version, "_source": source}
+                if doc_id is not None:
+                    action["_id"] = doc_id
+                yield action
+            progress.update(stop - start)
+
+    def _bulk(
+        self, es: Elasticsearch, version: str, table: pa.Table, result: SaveResult
+    ) -> list[dict[str, Any]]:
+        failures: list[dict[str, Any]] = []
+        with BatchProgress(f"{self._alias} -> {version}", table.num_rows, self._logger) as progress:
+            actions = self._actions(version, table, progress)
+            results: Iterable[tuple[bool, dict[str, Any]]]
+            if self._thread_count > 1:
+                results = helpers.parallel_bulk(
+                    es,
+                    actions,
+                    thread_count=self._thread_count,
+                    chunk_size=self._chunk_size,
+                    raise_on_error=False,
+                )
+            else:
+                results = helpers.streaming_bulk(
+                    es, actions, chunk_size=self._chunk_size, raise_on_error=False
+                )
+            for ok, item in results:
+                if ok:
+                    result.inserted += 1
+                    continue
+                op = next(iter(item.values())) if item else {}
+                error = op.get("error", item)
+                reason = (
+                    f"{error.get('type')}: {error.get('reason')}"
+                    if isinstance(error, dict)
+                    else str(error)
+                )
+                failures.append(
+                    {"_id": op.get("_id"), "status": op.get("status"), "reason": reason}
+                )
+            result.batches = progress.batches
+        return failures
+
+    def _swap_alias(self, es: Elasticsearch, version: str) -> None:
+        if self._alias in self._concrete_indices(es):
+            raise DatasetError(
+                f"{self._alias} is a concrete index, not an alias: delete or reindex it before "
+                "the first versioned save"
+            )
+        actions: list[dict[str, Any]] = [
+            {"remove": {"index": old, "alias": self._alias}}
+            for old in self._alias_targets()
+            if old != version
+        ]
+        actions.append({"add": {"index": version, "alias": self._alias}})
+        es.indices.update_aliases(actions=actions)
+        self._logger.info("%s: alias now points at %s", self._alias, version)
+
+    def _concrete_indices(self, es: Elasticsearch) -> set[str]:
+        try:
+            found = es.indices.get(index=self._alias, allow_no_indices=True)
+        except NotFoundError:
+            return set()
+        return {name for name in found if name == self._alias}
+
+    def _prune_versions(self, es: Elasticsearch, current: str) -> list[str]:
+        versions = [v for v in self._versions() if v != current] + [current]
+        stale = versions[: max(0, len(versions) - self._keep_versions)]
+        if stale:
+            es.indices.delete(index=",".join(stale))
+            self._logger.info("%s: deleted old version(s) %s", self._alias, stale)
+        return stale
+
+    def _delete_quietly(self, version: str) -> None:
+        try:
+            self._es().indices.delete(index=version)
+        except Exception as exc:  # keep the original error; this is cleanup
+            self._logger.warning("could not delete the failed index %s: %s", version, exc)
+
+    # ------------------------------------------------------------------------------- loading
+    def _stored_schema(self) -> dict[str, pa.DataType | None]:
+        try:
+            found = self._es().indices.get_mapping(index=self._alias)
+        except NotFoundError as exc:
+            raise DatasetError(f"index alias {self._alias} does not exist") from exc
+        for body in found.values():
+            meta = body.get("mappings", {}).get("_meta", {})
+            return {name: arrow_type_from_string(t) for name, t in meta.get(_META_COLUMNS, [])}
+        return {}
+
+    def _docs_to_frame(
+        self,
+        docs: list[dict[str, Any]],
+        schema: dict[str, pa.DataType | None],
+        columns: list[str],
+    ) -> pd.DataFrame:
+        derived = set(self._geo_points)
+        names = columns or [n for n in schema if n not in derived]
+        for doc in docs:
+            for name in doc:
+                if name not in names and name not in derived:
+                    names.append(name)
+        arrays = []
+        for name in names:
+            values = [doc.get(name) for doc in docs]
+            arrow_type = schema.get(name)
+            arrays.append(_parse_column(values, arrow_type))
+        return arrow_to_frame(pa.table(arrays, names=names)) if names else pd.DataFrame()
+
+
+def _parse_column(values: list[Any], arrow_type: pa.DataType | None) -> pa.Array:
+    """JSON values of one field -> an Arrow array of the recorded type (ISO text for dates)."""
+    if arrow_type is None:
+        return pa.array(values)
+    if pa.types.is_date(arrow_type) or pa.types.is_timestamp(arrow_type):
+        parsed = pd.to_datetime(
+            pd.Series(values, dtype=object),
+            format="ISO8601",
+            utc=pa.types.is_timestamp(arrow_type) and arrow_type.tz is not None,
+        )
+        if pa.types.is_date(arrow_type):
+            return pa.array([None if pd.isna(v) else v.date() for v in parsed], type=arrow_type)
+        if arrow_type.tz is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        return pa.array(
+            parsed.astype("datetime64[us]").to_numpy(), type=pa.timestamp("us", arrow_type.tz)
+        )
+    return pa.array(values, type=arrow_type)

@@ -1,0 +1,239 @@
+"""A loopback stand-in for an Elasticsearch 9 node, for client-boundary tests.
+
+No Elasticsearch server runs in this environment, so the REAL ``elasticsearch`` client talks to a
+``pytest-httpserver`` that answers the handful of APIs the index dataset uses (index create/get/
+delete, mappings, aliases, bulk, refresh, scroll search) with ES 9 response bodies and headers
+(``X-Elastic-Product: Elasticsearch``, ``application/vnd.elasticsearch+json;compatible-with=9``).
+It keeps a small in-memory state so that a save followed by a load behaves like a real node, and
+records every request for assertions. The same tests run against a real server when
+``ELASTICSEARCH_URL`` is set.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from werkzeug import Request, Response
+
+CONTENT_TYPE = "application/vnd.elasticsearch+json;compatible-with=9"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    args: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body) if self.body else None
+
+    def ndjson(self) -> list[Any]:
+        return [json.loads(line) for line in self.body.decode().splitlines() if line.strip()]
+
+
+@dataclass
+class FakeElasticsearch:
+    indices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    aliases: dict[str, set[str]] = field(default_factory=dict)
+    requests: list[Recorded] = field(default_factory=list)
+    #: document id -> (status, error body) the next bulk requests answer for that id
+    fail_ids: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    scroll_pages: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
+
+    # ---------------------------------------------------------------------------- helpers
+    def calls(self, method: str, path_regex: str) -> list[Recorded]:
+        return [r for r in self.requests if r.method == method and re.fullmatch(path_regex, r.path)]
+
+    def _resolve(self, expr: str) -> tuple[list[str], bool]:
+        """Index names of an expression (comma list, wildcards, aliases); missing concrete name?"""
+        names: list[str] = []
+        missing = False
+        for part in expr.split(","):
+            if "*" in part:
+                names += [n for n in self.indices if fnmatch.fnmatch(n, part)]
+            elif part in self.indices:
+                names.append(part)
+            elif part in self.aliases:
+                names += sorted(self.aliases[part])
+            else:
+                missing = True
+        return sorted(set(names)), missing
+
+    def _aliases_of(self, index: str) -> dict[str, Any]:
+        return {a: {} for a, targets in self.aliases.items() if index in targets}
+
+    @staticmethod
+    def _response(body: Any, status: int = 200, head: bool = False) -> Response:
+        data = b"" if head else json.dumps(body).encode()
+        return Response(
+            data,
+            status=status,
+            headers={"X-Elastic-Product": "Elasticsearch", "Content-Type": CONTENT_TYPE},
+        )
+
+    @classmethod
+    def _not_found(cls, kind: str, what: str, head: bool = False) -> Response:
+        error = {
+            "root_cause": [{"type": kind, "reason": f"no such index [{what}]", "index": what}],
+            "type": kind,
+            "reason": f"no such index [{what}]",
+            "index": what,
+        }
+        return cls._response({"error": error, "status": 404}, 404, head)
+
+    # ---------------------------------------------------------------------------- handler
+    def __call__(self, request: Request) -> Response:
+        body = request.get_data()
+        method, path = request.method, request.path
+        self.requests.append(Recorded(method, path, dict(request.args), body))
+        head = method == "HEAD"
+        parts = [p for p in path.split("/") if p]
+
+        if parts == ["_bulk"]:
+            return self._bulk(body)
+        if parts == ["_aliases"] and method == "POST":
+            for action in json.loads(body)["actions"]:
+                ((verb, spec),) = action.items()
+                targets = self.aliases.setdefault(spec["alias"], set())
+                if verb == "add":
+                    targets.add(spec["index"])
+                else:
+                    targets.discard(spec["index"])
+            return self._response({"acknowledged": True})
+        if parts[:2] == ["_search", "scroll"]:
+            if method == "DELETE":
+                return self._response({"succeeded": True, "num_freed": 1})
+            scroll_id = json.loads(body)["scroll_id"]
+            return self._search_page(scroll_id)
+        if parts and parts[0] == "_alias":
+            name = parts[1]
+            targets = sorted(self.aliases.get(name, set()))
+            if not targets:
+                error = {"error": f"alias [{name}] missing", "status": 404}
+                return self._response(error, 404, head)
+            return self._response({t: {"aliases": {name: {}}} for t in targets}, head=head)
+        if len(parts) == 2 and parts[1] == "_refresh":
+            shards = {"total": 1, "successful": 1, "failed": 0}
+            return self._response({"_shards": shards})
+        if len(parts) == 2 and parts[1] == "_mapping":
+            names, missing = self._resolve(parts[0])
+            if missing and not names:
+                return self._not_found("index_not_found_exception", parts[0])
+            return self._response({n: {"mappings": self.indices[n]["mappings"]} for n in names})
+        if len(parts) == 2 and parts[1] == "_search":
+            return self._search_start(parts[0], request)
+        if len(parts) == 1:
+            return self._index(method, parts[0], body, request, head)
+        return self._response({"error": f"unhandled {method} {path}", "status": 400}, 400)
+
+    def _index(self, method: str, name: str, body: bytes, request: Request, head: bool) -> Response:
+        if method == "PUT":
+            if name in self.indices:
+                return self._response(
+                    {"error": {"type": "resource_already_exists_exception"}, "status": 400}, 400
+                )
+            spec = json.loads(body) if body else {}
+            self.indices[name] = {
+                "mappings": spec.get("mappings", {}),
+                "settings": spec.get("settings", {}),
+                "docs": {},
+            }
+            return self._response(
+                {"acknowledged": True, "shards_acknowledged": True, "index": name}
+            )
+        names, missing = self._resolve(name)
+        if method == "DELETE":
+            if missing:
+                return self._not_found("index_not_found_exception", name)
+            for n in names:
+                del self.indices[n]
+                for targets in self.aliases.values():
+                    targets.discard(n)
+            return self._response({"acknowledged": True})
+        allow_no = request.args.get("allow_no_indices", "true") == "true"
+        if missing and not (allow_no and "*" in name):
+            return self._not_found("index_not_found_exception", name, head)
+        return self._response(
+            {
+                n: {
+                    "aliases": self._aliases_of(n),
+                    "mappings": self.indices[n]["mappings"],
+                    "settings": {"index": {"number_of_shards": "1"}},
+                }
+                for n in names
+            },
+            head=head,
+        )
+
+    def _bulk(self, body: bytes) -> Response:
+        lines = [json.loads(line) for line in body.decode().splitlines() if line.strip()]
+        items = []
+        errors = False
+        for header, source in zip(lines[::2], lines[1::2], strict=True):
+            ((op, meta),) = header.items()
+            index, doc_id = meta["_index"], meta.get("_id", f"auto-{len(items)}")
+            if doc_id in self.fail_ids:
+                status, error = self.fail_ids[doc_id]
+                items.append(
+                    {op: {"_index": index, "_id": doc_id, "status": status, "error": error}}
+                )
+                errors = True
+                continue
+            docs = self.indices[index]["docs"]
+            result = "updated" if doc_id in docs else "created"
+            docs[doc_id] = source
+            items.append(
+                {
+                    op: {
+                        "_index": index,
+                        "_id": doc_id,
+                        "_version": 1,
+                        "result": result,
+                        "_shards": {"total": 1, "successful": 1, "failed": 0},
+                        "_seq_no": len(docs) - 1,
+                        "_primary_term": 1,
+                        "status": 201 if result == "created" else 200,
+                    }
+                }
+            )
+        return self._response({"errors": errors, "took": 3, "items": items})
+
+    def _search_start(self, expr: str, request: Request) -> Response:
+        names, missing = self._resolve(expr)
+        if missing:
+            return self._not_found("index_not_found_exception", expr)
+        size = int(request.args.get("size", 10))
+        hits = [
+            {"_index": n, "_id": doc_id, "_score": 1.0, "_source": src}
+            for n in names
+            for doc_id, src in self.indices[n]["docs"].items()
+        ]
+        pages = [hits[i : i + size] for i in range(0, len(hits), size)] or [[]]
+        scroll_id = f"scroll-{len(self.scroll_pages)}"
+        self.scroll_pages[scroll_id] = pages[1:]
+        return self._page(scroll_id, pages[0], len(hits))
+
+    def _search_page(self, scroll_id: str) -> Response:
+        pages = self.scroll_pages.get(scroll_id, [])
+        page = pages.pop(0) if pages else []
+        return self._page(scroll_id, page, None)
+
+    def _page(self, scroll_id: str, hits: list[dict[str, Any]], total: int | None) -> Response:
+        return self._response(
+            {
+                "_scroll_id": scroll_id,
+                "took": 1,
+                "timed_out": False,
+                "_shards": {"total": 1, "successful": 1, "skipped": 0, "failed": 0},
+                "hits": {
+                    "total": {"value": total if total is not None else len(hits), "relation": "eq"},
+                    "max_score": 1.0,
+                    "hits": hits,
+                },
+            }
+        )
