@@ -4,7 +4,8 @@ The price of a station and fuel *in force* on a day is its last update on or bef
 (the last update of a day wins), for at most ``max_price_age_days`` days after the update (a
 station that stopped updating stops counting). Per (day, department, fuel): min / median / max
 of the prices in force, number of stations, and number of stations with an active shortage
-(``start_at`` <= day <= ``end_at``, open-ended when ``end_at`` is null). Departments come from
+(``start_at`` <= day <= ``end_at``, open-ended when ``end_at`` is null) among the
+(day, department, fuel) rows that have prices in force. Departments come from
 the station postcode (``regions.department_of_postcode``), the region from the department.
 """
 
@@ -165,7 +166,7 @@ def daily_fuel_prices(
 
     key = ["day", "department_code", "fuel"]
     if daily_shortages is not None and len(daily_shortages):
-        daily = daily.merge(daily_shortages, on=key, how="outer")
+        daily = daily.merge(daily_shortages, on=key, how="left")
     else:
         daily["shortage_count"] = 0
     daily["day"] = pd.to_datetime(daily["day"]).astype("datetime64[ns]")

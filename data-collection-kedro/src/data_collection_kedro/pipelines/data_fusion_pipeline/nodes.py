@@ -178,6 +178,7 @@ def build_prix_carburants_journalier(
     daily, quality = daily_fuel_prices(
         raw_fuel_stations, raw_fuel_prices, raw_fuel_shortages, params
     )
+    daily["day"] = as_date(daily["day"])
     return daily, quality_frame(quality)
 
 
