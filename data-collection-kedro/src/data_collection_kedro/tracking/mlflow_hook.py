@@ -9,7 +9,8 @@ Nodes never call MLflow: a training node returns a
 - opens a child run per model: parameters, validation metrics, the model (sklearn flavour,
   signature from its input columns, input example, explicit pip requirements), registers it and
   moves the ``champion`` alias only when the new version beats the current champion on the
-  model's selection metric (validation);
+  model's selection metric (validation; from the artifact or from the model's ``model_metrics``
+  rows), once the pipeline run succeeded;
 - logs ``model_metrics`` rows into the model's child run (``test_mape``, …) and the baselines'
   rows into the parent run (``baseline_persistence.test_mape``, …);
 - at the end of the run, logs the training node's energy and emissions measured by the carbon
@@ -89,6 +90,8 @@ class MlflowTrackingHook:
         self._parent_run_id: str | None = None
         self._child_runs: dict[str, str] = {}  # model_key -> run id
         self._model_nodes: dict[str, str] = {}  # model_key -> training node name
+        self._model_metrics: dict[str, dict[str, float]] = {}  # model_key -> {split_metric: v}
+        self._pending: list[tuple[ModelArtifact, str, str]] = []  # artifact, model uri, run id
         self.registered_versions: dict[str, str] = {}  # registered name -> version of this run
 
     # ------------------------------------------------------------------------------ hooks
@@ -119,6 +122,9 @@ class MlflowTrackingHook:
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if self._parent_run_id is not None:
             self._log_carbon()
+            if self._config.get("register_models", True):
+                for artifact, model_uri, run_id in self._pending:
+                    self._register(artifact, model_uri, run_id)
             self._client.set_terminated(self._parent_run_id, "FINISHED")
         self._parent_run_id = None
 
@@ -214,8 +220,8 @@ class MlflowTrackingHook:
                 serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
             )
         client.set_terminated(run_id, "FINISHED")
-        if self._config.get("register_models", True):
-            self._register(artifact, info.model_uri, run_id)
+        # registered when the run succeeds, once every metric of the model is known
+        self._pending.append((artifact, info.model_uri, run_id))
 
     def _register(self, artifact: ModelArtifact, model_uri: str, run_id: str) -> None:
         import mlflow
@@ -225,7 +231,14 @@ class MlflowTrackingHook:
         name = artifact.registered_name
         version = mlflow.register_model(model_uri, name).version
         self.registered_versions[name] = str(version)
-        value = float(artifact.validation_metrics.get(artifact.selection_metric, float("nan")))
+        value = float(
+            artifact.validation_metrics.get(
+                artifact.selection_metric,
+                self._model_metrics.get(artifact.model_key, {}).get(
+                    f"validation_{artifact.selection_metric}", float("nan")
+                ),
+            )
+        )
         client.set_model_version_tag(name, version, SELECTION_TAG, artifact.selection_metric)
         client.set_model_version_tag(name, version, SELECTION_VALUE_TAG, repr(value))
         client.set_model_version_tag(name, version, "run_id", run_id)
@@ -280,6 +293,7 @@ class MlflowTrackingHook:
             if not math.isfinite(value):
                 continue
             run_id = self._child_runs.get(model)
+            self._model_metrics.setdefault(model, {})[f"{split}_{metric}"] = value
             if run_id is not None:
                 self._client.log_metric(run_id, f"{split}_{metric}", value)
             else:

@@ -1,0 +1,52 @@
+"""Anomaly detection pipeline: features → IsolationForest → scored days → evaluation."""
+
+from __future__ import annotations
+
+from kedro.pipeline import Node, Pipeline
+
+from data_collection_kedro.pipelines.anomaly_detection.nodes import (
+    build_anomaly_features,
+    evaluate_anomalies,
+    score_anomalies,
+    train_anomaly_model,
+)
+
+
+def create_pipeline(**kwargs: object) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                build_anomaly_features,
+                inputs=[
+                    "meteo_consommation",
+                    "consommation_mouvements",
+                    "params:anomaly_detection",
+                ],
+                outputs="anomaly_features",
+                name="build_anomaly_features",
+            ),
+            Node(
+                train_anomaly_model,
+                inputs=["anomaly_features", "params:anomaly_detection"],
+                outputs="anomaly_isolationforest_model",
+                name="train_anomaly_isolationforest",
+            ),
+            Node(
+                score_anomalies,
+                inputs=["anomaly_features", "anomaly_isolationforest_model"],
+                outputs="consumption_anomalies",
+                name="score_anomalies",
+            ),
+            Node(
+                evaluate_anomalies,
+                inputs=[
+                    "consumption_anomalies",
+                    "anomalies_ground_truth",
+                    "params:anomaly_detection",
+                ],
+                outputs="model_metrics_anomaly_detection",
+                name="evaluate_anomalies",
+            ),
+        ],
+        tags=["anomaly_detection", "models"],
+    )
