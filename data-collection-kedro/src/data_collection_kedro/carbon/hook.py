@@ -5,14 +5,16 @@ hardware for about a second, so never one per node), CodeCarbon's task API per n
 
 Accounting (what the files mean)
 --------------------------------
-CodeCarbon only adds energy to a tracker's total when it takes a measurement, and
-``start_task`` restarts the measurement window. So the hook keeps a task open at every
-moment of the run:
+CodeCarbon adds energy to a tracker's total only when it takes a measurement (covering the
+window since the previous one), and ``start_task`` restarts the window. So the hook closes
+every window explicitly:
 
 - each node runs inside its own task (``before_node_run`` → ``after_node_run`` /
   ``on_node_error``): the node function only;
 - the time between nodes (loading and saving datasets, Kedro's scheduling, the hooks
-  themselves) runs inside "outside nodes" tasks, summed into one ``__outside_nodes__`` row.
+  themselves) is closed by one measurement just before the next node's task starts (and
+  before the tracker stops); these measurements, with the tracker's own start and stop
+  measurements, are summed into one ``__outside_nodes__`` row.
 
 The **run total** is CodeCarbon's own total of the tracker at ``stop()``, written as the
 run's row of ``emissions_<pipeline>.csv`` (``energy_consumed``, ``emissions``, …). Every
@@ -109,8 +111,7 @@ class _RunState:
     started_at: str = ""
     rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     active_node: str | None = None
-    gap_task: str | None = None
-    gap_count: int = 0
+    gap_started: float = 0.0
     node_starts: dict[str, tuple[float, str]] = dataclasses.field(default_factory=dict)
     overlapping: set[str] = dataclasses.field(default_factory=set)
     outside: dict[str, float] = dataclasses.field(
@@ -118,7 +119,6 @@ class _RunState:
             ("duration_s", "energy_kwh", "emissions_kg", "cpu", "ram", "gpu"), 0.0
         )
     )
-    start_energy: dict[str, float] = dataclasses.field(default_factory=dict)
     lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
 
@@ -282,22 +282,16 @@ class CarbonTrackingHook:
             self._release(state)
             return
         state.tracker = tracker
+        _keep_monitor_running(tracker)
         # start() takes one measurement (its own start-up window): part of "outside nodes"
-        state.start_energy = {
-            key: _kwh(getattr(tracker, attr, None))
-            for key, attr in (
-                ("energy_kwh", "_total_energy"),
-                ("cpu", "_total_cpu_energy"),
-                ("ram", "_total_ram_energy"),
-                ("gpu", "_total_gpu_energy"),
-            )
-        }
+        for key, value in _totals(tracker).items():
+            state.outside[key] += value
+        state.gap_started = time.perf_counter()
         state.mode = _MODE_MEASURED
         state.measurement = measurement_method(tracker)
         state.started_perf = time.perf_counter()
         state.started_at = _now_iso()
         _latest_measured = state
-        self._open_gap(state)
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], **_: Any) -> None:
@@ -366,7 +360,7 @@ class CarbonTrackingHook:
                 row.update(_energy_columns(data))
                 row["duration_s"] = float(data.duration)
                 row["measurement"] = state.measurement
-                self._open_gap(state)
+                state.gap_started = time.perf_counter()
             elif state.mode == _MODE_MEASURED:
                 state.overlapping.discard(node_name)
                 row["measurement"] = files.MEASUREMENT_OVERLAPPING_NODE
@@ -380,30 +374,12 @@ class CarbonTrackingHook:
         return str(tracker_run_id) if tracker_run_id is not None else state.run_key
 
     @staticmethod
-    def _open_gap(state: _RunState) -> None:
-        state.gap_count += 1
-        state.gap_task = f"{files.OUTSIDE_NODES}#{state.gap_count}"
-        state.tracker.start_task(state.gap_task)
-
-    @staticmethod
     def _close_gap(state: _RunState) -> None:
-        if state.gap_task is None:
-            return
-        data = state.tracker.stop_task(state.gap_task)
-        state.gap_task = None
-        if data is not None:
-            CarbonTrackingHook._add_outside(state, data)
-
-    @staticmethod
-    def _add_outside(state: _RunState, data: Any) -> None:
-        energy = _energy_columns(data)
-        acc = state.outside
-        acc["duration_s"] += float(data.duration)
-        acc["energy_kwh"] += energy["energy_kwh"]
-        acc["emissions_kg"] += energy["emissions_kg"]
-        acc["cpu"] += energy["cpu_energy_kwh"]
-        acc["ram"] += energy["ram_energy_kwh"]
-        acc["gpu"] += energy["gpu_energy_kwh"]
+        """Measure the window since the last node (or the tracker start) into "outside"."""
+        measure = getattr(state.tracker, "_measure_power_and_energy", None)
+        if measure is not None:
+            _measure_into(state, measure)
+        state.outside["duration_s"] += time.perf_counter() - state.gap_started
 
     def _close_run(self, run_params: dict[str, Any]) -> None:
         run_key = str(run_params.get("run_id") or run_params.get("session_id") or id(run_params))
@@ -427,14 +403,11 @@ class CarbonTrackingHook:
         if state.active_node is not None:  # run aborted without on_node_error
             tracker.stop_task(state.active_node)
             state.active_node = None
-        # stop() closes the open "outside nodes" task itself, after halting CodeCarbon's
-        # scheduler threads, so no measurement window is left between it and the total
-        final_gap = state.gap_task
-        state.gap_task = None
-        tracker.stop()
-        task = getattr(tracker, "_tasks", {}).get(final_gap) if final_gap else None
-        if task is not None and getattr(task, "emissions_data", None) is not None:
-            self._add_outside(state, task.emissions_data)
+        self._close_gap(state)
+        monitor = getattr(tracker, "_scheduler_monitor_power", None)
+        if isinstance(monitor, _PinnedScheduler):
+            monitor.pinned = False
+        _measure_into(state, tracker.stop)  # stop() may take a last measurement of its own
         wall_s = time.perf_counter() - state.started_perf
         total = getattr(tracker, "final_emissions_data", None)
         if total is None:
@@ -442,10 +415,9 @@ class CarbonTrackingHook:
             return
         total = dataclasses.replace(total, duration=wall_s)
         total.emissions_rate = total.emissions / wall_s if wall_s > 0 else 0.0
+        # one grid intensity per offline run: the outside windows' emissions follow from energy
         intensity = total.emissions / total.energy_consumed if total.energy_consumed else 0.0
-        for key, value in state.start_energy.items():
-            state.outside[key] += value
-        state.outside["emissions_kg"] += state.start_energy["energy_kwh"] * intensity
+        state.outside["emissions_kg"] = state.outside["energy_kwh"] * intensity
         FileOutput(
             files.pipeline_file_name(state.pipeline), str(state.output_dir), on_csv_write="append"
         ).out(total, None)
@@ -476,6 +448,42 @@ class CarbonTrackingHook:
         release_process_slot(state.run_key)
 
 
+class _PinnedScheduler:
+    """CodeCarbon's 1-second power monitor, kept running across tasks.
+
+    ``start_task``/``stop_task`` stop and restart the monitor's timer thread (and the periodic
+    measurement scheduler) at every task. A thread start waits for the new thread to be
+    scheduled: milliseconds per call on a busy machine, several calls per node. The hook keeps
+    a task open at every moment of the run, so it pins the monitor (sampling continues, as
+    CodeCarbon does outside tasks) and stops the periodic measurement scheduler once (every
+    measurement window is closed by a task stop instead).
+    """
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+        self.pinned = True
+
+    def start(self, from_run: bool = False) -> None:
+        self._inner.start(from_run=from_run)
+
+    def stop(self) -> None:
+        if not self.pinned:
+            self._inner.stop()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+def _keep_monitor_running(tracker: Any) -> None:
+    """See :class:`_PinnedScheduler`; a no-op if CodeCarbon's internals differ."""
+    scheduler = getattr(tracker, "_scheduler", None)
+    monitor = getattr(tracker, "_scheduler_monitor_power", None)
+    if scheduler is None or monitor is None or not hasattr(monitor, "stop"):
+        return
+    scheduler.stop()
+    tracker._scheduler_monitor_power = _PinnedScheduler(monitor)
+
+
 def _as_bool(value: Any, key: str) -> bool:
     """Booleans from YAML or from ``${oc.env:...}`` strings (``true``/``false``/``1``/``0``)."""
     if isinstance(value, bool):
@@ -490,6 +498,28 @@ def _as_bool(value: Any, key: str) -> bool:
 
 def _kwh(energy: Any) -> float:
     return float(getattr(energy, "kWh", 0.0) or 0.0)
+
+
+def _totals(tracker: Any) -> dict[str, float]:
+    """The tracker's running energy totals (kWh) by component."""
+    return {
+        key: _kwh(getattr(tracker, attr, None))
+        for key, attr in (
+            ("energy_kwh", "_total_energy"),
+            ("cpu", "_total_cpu_energy"),
+            ("ram", "_total_ram_energy"),
+            ("gpu", "_total_gpu_energy"),
+        )
+    }
+
+
+def _measure_into(state: _RunState, measure: Any) -> None:
+    """Call ``measure`` and add what it added to the tracker's totals to "outside nodes"."""
+    before = _totals(state.tracker)
+    measure()
+    after = _totals(state.tracker)
+    for key, value in after.items():
+        state.outside[key] += value - before[key]
 
 
 def _energy_columns(data: Any) -> dict[str, float]:
