@@ -221,7 +221,8 @@ class MlflowTrackingHook:
             )
         client.set_terminated(run_id, "FINISHED")
         # registered when the run succeeds, once every metric of the model is known
-        self._pending.append((artifact, info.model_uri, run_id))
+        if artifact.registered_name:
+            self._pending.append((artifact, info.model_uri, run_id))
 
     def _register(self, artifact: ModelArtifact, model_uri: str, run_id: str) -> None:
         import mlflow

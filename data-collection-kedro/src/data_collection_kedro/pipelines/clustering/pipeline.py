@@ -1,0 +1,37 @@
+"""Clustering pipeline: regional profiles → KMeans / DBSCAN → assignments and metrics."""
+
+from __future__ import annotations
+
+from kedro.pipeline import Node, Pipeline
+
+from data_collection_kedro.pipelines.clustering.nodes import (
+    build_region_profiles,
+    cluster_regions,
+    fit_kmeans,
+)
+
+
+def create_pipeline(**kwargs: object) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                build_region_profiles,
+                inputs=["meteo_consommation", "params:clustering"],
+                outputs="region_profiles",
+                name="build_region_profiles",
+            ),
+            Node(
+                fit_kmeans,
+                inputs=["region_profiles", "params:clustering"],
+                outputs="clustering_kmeans_model",
+                name="fit_clustering_kmeans",
+            ),
+            Node(
+                cluster_regions,
+                inputs=["region_profiles", "clustering_kmeans_model", "params:clustering"],
+                outputs=["region_clusters", "model_metrics_clustering"],
+                name="cluster_regions",
+            ),
+        ],
+        tags=["clustering", "models"],
+    )
