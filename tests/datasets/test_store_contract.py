@@ -302,3 +302,22 @@ def test_ingested_at_is_written_on_insert_only(backend: Backend) -> None:
     assert (
         loaded.loc[loaded["updated_at"] == again.loc[0, "updated_at"], "price_eur_l"].item() == 3.0
     )
+
+
+def test_column_first_saved_empty_takes_the_later_type(backend: Backend) -> None:
+    ds = backend.make(table_name(), key=KEY)
+    first = make_prices(3).assign(end_at=None, strikers=pd.array([1, 2, 3], dtype="Int64"))
+    ds.save(first)
+    later = make_prices(3, start=3).assign(
+        end_at=pd.Timestamp("2024-05-01 10:00"), strikers=[1.5, 2.0, None]
+    )
+    ds.save(later)
+    loaded = (
+        ds.load().set_index("updated_at").loc[pd.concat([first["updated_at"], later["updated_at"]])]
+    )
+    assert str(loaded["end_at"].dtype) == "datetime64[us]"
+    assert loaded["end_at"].iloc[3:].tolist() == [pd.Timestamp("2024-05-01 10:00")] * 3
+    assert loaded["end_at"].iloc[:3].isna().all()
+    assert loaded["strikers"].dtype == "float64"
+    assert loaded["strikers"].tolist()[:5] == [1.0, 2.0, 3.0, 1.5, 2.0]
+    assert backend.key_indexed(ds, KEY)

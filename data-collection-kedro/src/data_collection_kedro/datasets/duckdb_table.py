@@ -36,6 +36,7 @@ Mode = Literal["upsert", "replace", "append"]
 _MODES = ("upsert", "replace", "append")
 _LOAD_ARGS = {"columns", "where", "order_by", "limit"}
 _BATCH_VIEW = "__energiewatch_batch"
+_INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
 
 
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
@@ -369,7 +370,39 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             if name not in existing:
                 self._logger.info("%s: adding column %s %s", self._table, name, dtype)
                 run(con, f"ALTER TABLE {quote(self._table)} ADD COLUMN {quote(name)} {dtype}")
+        self._widen_columns(con, existing, incoming)
         return run(con, f"SELECT count(*) FROM {quote(self._table)}")[0][0] == 0
+
+    def _widen_columns(
+        self, con: duckdb.DuckDBPyConnection, existing: dict[str, str], incoming: dict[str, str]
+    ) -> None:
+        """Give a column the frame's type when the stored one was only a guess.
+
+        A column created from an all-null frame column is ``VARCHAR`` and an integer column may
+        later receive decimals: such columns take the incoming type (``ALTER … TYPE``) instead
+        of casting the new values into the old type (text, or silently rounded integers).
+        Key columns are never altered.
+        """
+        widen = {}
+        for name, dtype in incoming.items():
+            old = existing.get(name)
+            if old is None or old == dtype or name in self._key:
+                continue
+            if (
+                old == "VARCHAR"
+                and not run(con, f"SELECT count({quote(name)}) FROM {quote(self._table)}")[0][0]
+            ):
+                widen[name] = dtype
+            elif old in _INTEGER_TYPES and dtype in ("DOUBLE", "FLOAT"):
+                widen[name] = "DOUBLE"
+        if not widen:
+            return
+        self._logger.info("%s: changing column type(s) %s", self._table, widen)
+        # DuckDB alters no table that has an index: drop them; _create_indexes rebuilds them.
+        with transaction(con):
+            self._drop_indexes(con, self._table)
+            for name, dtype in widen.items():
+                run(con, f"ALTER TABLE {quote(self._table)} ALTER {quote(name)} TYPE {dtype}")
 
     def _save_merge(
         self, con: duckdb.DuckDBPyConnection, arrow: pa.Table, result: SaveResult

@@ -133,12 +133,29 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return [list(c) for c in doc["columns"]] if doc else []
 
     def _merge_schema(self, table: pa.Table) -> list[list[str]]:
-        """Record the types of the frame's columns (new columns appended, types kept)."""
+        """Record the types of the frame's columns, in first-seen order.
+
+        An all-null column is recorded as ``null`` until a save brings values; an integer
+        column that receives decimals becomes ``double`` (same rules as the DuckDB store).
+        """
         columns = self._stored_schema()
-        known = {name for name, _ in columns}
-        added = [[f.name, str(f.type)] for f in table.schema if f.name not in known]
-        if added or not columns:
-            columns += added
+        position = {name: i for i, (name, _) in enumerate(columns)}
+        changed = not columns
+        for fld in table.schema:
+            all_null = table.num_rows > 0 and table.column(fld.name).null_count == table.num_rows
+            new_type = "null" if all_null else str(fld.type)
+            if fld.name not in position:
+                position[fld.name] = len(columns)
+                columns.append([fld.name, new_type])
+                changed = True
+                continue
+            old_type = columns[position[fld.name]][1]
+            widened = old_type == "null" and new_type != "null"
+            widened |= old_type.startswith(("int", "uint")) and new_type == "double"
+            if widened:
+                columns[position[fld.name]][1] = new_type
+                changed = True
+        if changed:
             self._db()[SCHEMA_COLLECTION].update_one(
                 {"_id": self._collection}, {"$set": {"columns": columns}}, upsert=True
             )
