@@ -216,6 +216,9 @@ def test_daily_fuel_price_in_force_is_last_update_on_or_before_the_day(fusion_pa
     assert ille["station_count"].tolist() == [1, 2, 2]
     assert ille["shortage_count"].tolist() == [0, 0, 1]
     assert set(ille["region_code"]) == {"53"} and set(ille["region"]) == {"Bretagne"}
+    assert ille["latitude"].tolist() == pytest.approx(
+        [48.35] * 3
+    )  # mean of the department's stations
     corse = index[index["department_code"] == "2B"]
     assert corse["region_code"].unique().tolist() == ["94"] and len(corse) == 3
     checks = report.set_index("check")

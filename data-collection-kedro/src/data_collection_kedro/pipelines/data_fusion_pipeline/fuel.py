@@ -36,7 +36,8 @@ FUEL_COLUMNS = [
     "price_max_eur_l",
     "station_count",
     "shortage_count",
-    "location",
+    "latitude",
+    "longitude",
 ]
 
 _DAILY_PRICES_SQL = """
@@ -174,17 +175,15 @@ def daily_fuel_prices(
     daily["shortage_count"] = daily["shortage_count"].fillna(0).astype("int64")
     daily["region_code"] = daily["department_code"].map(DEPARTMENT_TO_REGION).astype("string")
     daily["region"] = daily["region_code"].map({c: r.name for c, r in REGION_BY_CODE.items()})
+    # Department location (for maps; geo_point in Elasticsearch): mean of its stations.
     centroids = (
         stations.dropna(subset=["latitude", "longitude"])
         .groupby("department_code")[["latitude", "longitude"]]
         .mean()
+        .round(5)
     )
-    location = (
-        centroids["latitude"].round(5).astype("string")
-        + ","
-        + centroids["longitude"].round(5).astype("string")
-    )
-    daily["location"] = daily["department_code"].map(location).astype("string")
+    daily["latitude"] = daily["department_code"].map(centroids["latitude"]).astype("float64")
+    daily["longitude"] = daily["department_code"].map(centroids["longitude"]).astype("float64")
     for column in ("department_code", "fuel", "region"):
         daily[column] = daily[column].astype("string")
     daily = daily[FUEL_COLUMNS].sort_values(key).reset_index(drop=True)
