@@ -16,7 +16,6 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from typing import Any, TypeVar
 
 import numpy as np
@@ -142,6 +141,23 @@ class SaveResult:
             self.seconds,
             "".join(f"; {k}={v}" for k, v in self.extra.items()),
         )
+
+
+def prepare_save(
+    data: pd.DataFrame, key: Sequence[str], target: str, mode: str
+) -> tuple[pa.Table, SaveResult]:
+    """The common start of every save: drop null/duplicate keys, convert to Arrow, and the
+    ``SaveResult`` that the backend fills in."""
+    dedup = drop_invalid_keys(data, key, target)
+    table = frame_to_arrow(dedup.data)
+    result = SaveResult(
+        target=target,
+        mode=mode,
+        rows=table.num_rows,
+        dropped_duplicates=dedup.dropped_duplicates,
+        dropped_null_keys=dedup.dropped_null_keys,
+    )
+    return table, result
 
 
 # ------------------------------------------------------------------------------------ batches
@@ -304,25 +320,6 @@ def arrow_type_from_string(name: str) -> pa.DataType | None:
 
 
 # ------------------------------------------------------------------------- frame -> records
-def python_value(value: Any) -> Any:
-    """A JSON/BSON-safe Python scalar: NaN/NA/NaT -> None, numpy -> Python, Decimal -> float."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float | np.floating):
-        return None if math.isnan(value) else float(value)
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    if isinstance(value, np.datetime64):
-        return None if np.isnat(value) else pd.Timestamp(value).to_pydatetime()
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
 def arrow_to_records(table: pa.Table) -> list[dict[str, Any]]:
     """Rows as dicts of plain Python scalars (nulls -> None; NaN became null in
     ``frame_to_arrow``): dates stay ``datetime.date``, timestamps ``datetime``."""

@@ -26,9 +26,8 @@ from data_collection_kedro.datasets._store_common import (
     SaveResult,
     arrow_to_frame,
     batch_bounds,
-    drop_invalid_keys,
-    frame_to_arrow,
     normalize_key,
+    prepare_save,
     retry_call,
 )
 
@@ -247,15 +246,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     def save(self, data: pd.DataFrame) -> None:
         started = time.perf_counter()
         where = f"{self._database.name}:{self._table}"
-        dedup = drop_invalid_keys(data, self._key, where)
-        arrow = frame_to_arrow(dedup.data)
-        result = SaveResult(
-            target=where,
-            mode=self._mode,
-            rows=arrow.num_rows,
-            dropped_duplicates=dedup.dropped_duplicates,
-            dropped_null_keys=dedup.dropped_null_keys,
-        )
+        arrow, result = prepare_save(data, self._key, where, self._mode)
         self._database.parent.mkdir(parents=True, exist_ok=True)
         with write_lock(self._database):
             con = connect(self._database, lock_timeout_s=self._lock_timeout_s)

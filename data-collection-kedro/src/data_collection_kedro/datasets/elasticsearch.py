@@ -28,10 +28,9 @@ from data_collection_kedro.datasets._store_common import (
     arrow_to_records,
     arrow_type_from_string,
     batch_bounds,
-    drop_invalid_keys,
-    frame_to_arrow,
     key_hash,
     normalize_key,
+    prepare_save,
     schema_to_json,
 )
 
@@ -222,15 +221,7 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def save(self, data: pd.DataFrame) -> None:
         started = time.perf_counter()
-        dedup = drop_invalid_keys(data, self._id_fields, self._alias)
-        table = frame_to_arrow(dedup.data)
-        result = SaveResult(
-            target=self._alias,
-            mode="new-version",
-            rows=table.num_rows,
-            dropped_duplicates=dedup.dropped_duplicates,
-            dropped_null_keys=dedup.dropped_null_keys,
-        )
+        table, result = prepare_save(data, self._id_fields, self._alias, "new-version")
         es = self._es()
         version = self._new_version()
         mappings = dict(self._mappings)

@@ -27,9 +27,8 @@ from data_collection_kedro.datasets._store_common import (
     arrow_to_records,
     arrow_type_from_string,
     batch_bounds,
-    drop_invalid_keys,
-    frame_to_arrow,
     normalize_key,
+    prepare_save,
 )
 
 DEFAULT_URI = "mongodb://localhost:27017"
@@ -220,15 +219,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     def save(self, data: pd.DataFrame) -> None:
         started = time.perf_counter()
         where = f"{self._database}.{self._collection}"
-        dedup = drop_invalid_keys(data, self._key, where)
-        table = frame_to_arrow(dedup.data)
-        result = SaveResult(
-            target=where,
-            mode="upsert",
-            rows=table.num_rows,
-            dropped_duplicates=dedup.dropped_duplicates,
-            dropped_null_keys=dedup.dropped_null_keys,
-        )
+        table, result = prepare_save(data, self._key, where, "upsert")
         coll = self._db()[self._collection]
         coll.create_index(
             [(k, pymongo.ASCENDING) for k in self._key],
