@@ -7,6 +7,7 @@ from typing import Any
 import pandas as pd
 import pytest
 
+from data_collection_kedro.carbon.files import NODE_COLUMNS
 from data_collection_kedro.usage.config import UsageConfig, parse_usage_config
 
 CONFIG: dict[str, Any] = {
@@ -97,18 +98,7 @@ def node_emissions() -> pd.DataFrame:
         ("r3", "predict_m1", "2024-05-03T10:01:00Z", 0.5, 0.001, 0.00005, "RAPL", "failed"),
         ("r4", "predict_m1", "2024-05-04T10:01:00Z", 0.5, 0.0, 0.0, "skipped-nested", "ok"),
     ]
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "run_id",
-            "node",
-            "started_at",
-            "duration_s",
-            "energy_kwh",
-            "emissions_kg",
-            "measurement",
-            "status",
-        ],
-    )
+    columns = ["run_id", "node", "started_at", "duration_s", "energy_kwh", "emissions_kg"]
+    frame = pd.DataFrame(rows, columns=[*columns, "measurement", "status"])
     frame.insert(1, "pipeline", "models")
-    return frame
+    return frame.reindex(columns=list(NODE_COLUMNS))  # the carbon hook's column order
