@@ -1,0 +1,127 @@
+"""The DAGs import cleanly and declare the expected schedules, retries, tags and dependencies."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import timedelta
+
+import pytest
+
+from .conftest import DAGS_FOLDER, REPO_ROOT
+
+INGESTION_SCHEDULES = {
+    "energiewatch_ingest_fuel": "15 * * * *",
+    "energiewatch_ingest_consumption": "0 6 * * *",
+    "energiewatch_ingest_weather": "30 6 * * *",
+    "energiewatch_ingest_strikes": "0 7 * * 1",
+    "energiewatch_ingest_holidays": "@yearly",
+}
+FUSION_DAG = "energiewatch_fusion_training"
+TRAINING = {"anomaly_detection", "clustering", "forecasting"}
+
+
+def test_dagbag_has_no_import_errors_and_the_expected_dags(dagbag) -> None:  # type: ignore[no-untyped-def]
+    assert dagbag.import_errors == {}
+    assert set(dagbag.dag_ids) == {*INGESTION_SCHEDULES, FUSION_DAG}
+
+
+@pytest.mark.parametrize(("dag_id", "schedule"), sorted(INGESTION_SCHEDULES.items()))
+def test_ingestion_dag_settings(dagbag, dag_id: str, schedule: str) -> None:  # type: ignore[no-untyped-def]
+    dag = dagbag.dags[dag_id]
+    family = dag_id.removeprefix("energiewatch_ingest_")
+    assert dag.schedule == schedule
+    assert dag.catchup is False
+    assert dag.max_active_runs == 1
+    assert {"energiewatch", "ingestion", family} <= set(dag.tags)
+    assert dag.owner == "energiewatch"
+    assert dag.doc_md and "etl_pipeline" in dag.doc_md
+    kedro_tasks = [t for t in dag.tasks if t.task_id != "publish_new_data"]
+    assert kedro_tasks, "one task per ETL node"
+    for task in kedro_tasks:
+        assert task.retries == 3
+        assert task.retry_exponential_backoff > 0
+        assert task.max_retry_delay == timedelta(minutes=30)
+        assert task.execution_timeout is not None
+        assert task.execution_timeout <= dag.dagrun_timeout
+    publish = dag.get_task("publish_new_data")
+    assert set(publish.upstream_task_ids) == {t.task_id for t in kedro_tasks}
+    assert [a.name for a in publish.outlets] == [f"energiewatch_raw_{family}"]
+
+
+def test_ingestion_tasks_cover_every_etl_node_of_their_family(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from data_collection_kedro.pipelines.etl_pipeline.pipeline import create_pipeline
+
+    etl = create_pipeline()
+    scheduled: set[str] = set()
+    for dag_id in INGESTION_SCHEDULES:
+        family = dag_id.removeprefix("energiewatch_ingest_")
+        tasks = {t.task_id for t in dagbag.dags[dag_id].tasks} - {"publish_new_data"}
+        expected = {n.name for n in etl.nodes if family in n.tags}
+        assert tasks == expected, dag_id
+        scheduled |= tasks
+    assert scheduled == {n.name for n in etl.nodes}, "every ETL node is scheduled once"
+
+
+def test_fusion_training_dag_is_triggered_by_the_ingestion_assets(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from airflow.sdk import AssetAll
+
+    dag = dagbag.dags[FUSION_DAG]
+    condition = dag.timetable.asset_condition
+    assert isinstance(condition, AssetAll)
+    trigger = {a.name for a in condition.objects}
+    assert trigger == {"energiewatch_raw_consumption", "energiewatch_raw_weather"}
+    produced = {
+        a.name
+        for dag_id in INGESTION_SCHEDULES
+        for t in dagbag.dags[dag_id].tasks
+        for a in t.outlets
+    }
+    assert trigger <= produced, "each trigger asset is updated by an ingestion DAG"
+    assert dag.catchup is False and dag.owner == "energiewatch" and dag.doc_md
+    assert {"energiewatch", "fusion", "training"} <= set(dag.tags)
+    fusion = dag.get_task("data_fusion_pipeline")
+    assert set(fusion.downstream_task_ids) == TRAINING
+    for task in dag.tasks:
+        assert task.retries == 2 and task.retry_exponential_backoff > 0
+        assert task.execution_timeout == timedelta(hours=2)
+
+
+def test_dag_tasks_name_registered_kedro_pipelines(dagbag) -> None:  # type: ignore[no-untyped-def]
+    from kedro.framework.project import find_pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(REPO_ROOT / "data-collection-kedro")
+    registered = set(find_pipelines(raise_errors=True))
+    wanted = {t.task_id for t in dagbag.dags[FUSION_DAG].tasks} | {"etl_pipeline"}
+    missing = wanted - registered
+    assert not missing, f"DAG tasks run Kedro pipelines that are not registered: {missing}"
+
+
+def test_ruff_airflow_rules_are_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--select", "AIR", str(DAGS_FOLDER)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_kedro_env_from_variable_or_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from energiewatch_airflow import kedro_runner
+
+    monkeypatch.delenv("KEDRO_ENV", raising=False)
+    monkeypatch.setattr(kedro_runner, "_airflow_variable", lambda name: None)
+    assert kedro_runner.kedro_env() is None  # base
+    monkeypatch.setenv("KEDRO_ENV", "prod")
+    assert kedro_runner.kedro_env() == "prod"
+    monkeypatch.setenv("KEDRO_ENV", "base")
+    assert kedro_runner.kedro_env() is None
+    # the Airflow Variable wins over the environment
+    monkeypatch.setattr(kedro_runner, "_airflow_variable", lambda name: "live")
+    assert kedro_runner.kedro_env() == "live"
+    # outside a task the Variable lookup fails softly and the environment is used
+    monkeypatch.undo()
+    monkeypatch.setenv("KEDRO_ENV", "prod")
+    assert kedro_runner.kedro_env() == "prod"
