@@ -1,0 +1,228 @@
+"""Command line of the carbon summary (``scripts/carbon_summary.py``, ``make carbon-report``).
+
+Exit codes: 0 done; 1 ``--check-budget`` and a pipeline run exceeded its budget; 2 bad
+arguments or configuration (a message, never a traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from data_collection_kedro.carbon.summary.compute import (
+    CarbonSummary,
+    SelectionError,
+    build_summary,
+    parse_bound,
+)
+from data_collection_kedro.carbon.summary.config import ConfigError, load_config
+from data_collection_kedro.carbon.summary.loading import load_carbon_files
+from data_collection_kedro.carbon.summary.render import to_text, write_reports
+from data_collection_kedro.carbon.summary.tradeoff import read_mlflow_runs, tradeoff_table
+
+PROJECT_DIR = Path(__file__).resolve().parents[4]  # data-collection-kedro/
+
+
+def project_parameters(env: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(parameters, globals) of the Kedro project, resolved like a ``kedro run``."""
+    from kedro.config import OmegaConfigLoader
+    from omegaconf.resolvers import oc
+
+    with warnings.catch_warnings():  # omegaconf's resolver-API deprecation notice
+        warnings.simplefilter("ignore", UserWarning)
+        return _load_project_config(OmegaConfigLoader, oc, env)
+
+
+def _load_project_config(
+    loader_class: Any, oc: Any, env: str | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    loader = loader_class(
+        conf_source=str(PROJECT_DIR / "conf"),
+        base_env="base",
+        default_run_env=env or "local",
+        env=env,
+        custom_resolvers={"oc.env": oc.env},
+    )
+    params = dict(loader["parameters"])
+    try:
+        globals_ = dict(loader["globals"])
+    except Exception:
+        globals_ = {}
+    return params, globals_
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="carbon_summary",
+        description="Carbon footprint of the pipeline runs: per pipeline and node, costs, "
+        "what-ifs, Green Algorithms cross-check, accuracy/CO2 trade-off, budgets.",
+    )
+    parser.add_argument(
+        "--carbon-dir",
+        type=Path,
+        help="folder of the emissions files "
+        "(default: carbon_summary.carbon_dir = the hook's output_dir)",
+    )
+    parser.add_argument("--out", type=Path, help="reports folder (default: reports/carbon)")
+    parser.add_argument("--all-runs", action="store_true", help="every run, not the latest")
+    parser.add_argument("--since", help="runs ended on/after (YYYY-MM-DD or ISO date-time)")
+    parser.add_argument("--until", help="runs ended on/before (YYYY-MM-DD: the whole day)")
+    parser.add_argument(
+        "--check-budget",
+        action="store_true",
+        help="exit 1 when a selected run exceeds its pipeline's budget",
+    )
+    parser.add_argument(
+        "--config",
+        type=Path,
+        help="a YAML file with a carbon_summary block (default: the project's parameters)",
+    )
+    parser.add_argument("--env", help="Kedro configuration environment (e.g. prod)")
+    parser.add_argument(
+        "--mlflow-uri",
+        help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or mlflow.tracking_uri)",
+    )
+    parser.add_argument("--no-mlflow", action="store_true", help="skip the trade-off section")
+    parser.add_argument("--quiet", action="store_true", help="no terminal table")
+    return parser
+
+
+def _load_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
+    if args.config is not None:
+        import yaml
+
+        try:
+            content = yaml.safe_load(args.config.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"{args.config}: unreadable configuration ({exc})") from None
+        if not isinstance(content, dict):
+            raise ConfigError(f"{args.config}: expected a mapping with a carbon_summary block")
+        return content, {}
+    return project_parameters(args.env)
+
+
+def _tradeoff(
+    args: argparse.Namespace, params: dict[str, Any], summary: CarbonSummary, config: Any
+) -> None:
+    if args.no_mlflow:
+        summary.tradeoff_note = "trade-off section skipped (--no-mlflow)."
+        return
+    uri = (
+        args.mlflow_uri
+        or os.environ.get("MLFLOW_TRACKING_URI")
+        or ((params.get("mlflow") or {}).get("tracking_uri"))
+    )
+    if not uri:
+        summary.tradeoff_note = "no MLflow tracking URI configured: trade-off section skipped."
+        return
+    uri = str(uri)
+    if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
+        summary.tradeoff_note = (
+            f"no MLflow store at {uri} (no model trained yet): trade-off skipped."
+        )
+        return
+    runs, note = read_mlflow_runs(uri)
+    if runs is None:
+        summary.tradeoff_note = note
+        return
+    table = tradeoff_table(runs, config)
+    summary.tradeoff = table
+    if table.empty:
+        summary.tradeoff_note = (
+            f"{len(runs)} MLflow run(s) at {uri}, none with both a test metric "
+            f"({', '.join(config.tradeoff_metrics)}) and a training footprint "
+            f"({', '.join(config.energy_metrics + config.emissions_metrics)})."
+        )
+
+
+def _usage(
+    params: dict[str, Any], globals_: dict[str, Any], nodes: pd.DataFrame, summary: CarbonSummary
+) -> None:
+    db_path = globals_.get("duckdb_path")
+    if not db_path or not Path(str(db_path)).exists():
+        summary.usage_note = "no embedded store yet: usage section skipped."
+        return
+    try:
+        import duckdb
+
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
+            if "model_monitoring" not in tables:
+                summary.usage_note = "no model_monitoring table: usage section skipped."
+                return
+            monitoring = con.execute("SELECT * FROM model_monitoring").df()
+    except Exception as exc:
+        summary.usage_note = f"model_monitoring unreadable in {db_path} ({exc}): usage skipped."
+        return
+    if monitoring.empty:
+        summary.usage_note = "model_monitoring is empty: usage section skipped."
+        return
+    try:
+        from data_collection_kedro.usage.report import build_usage_section
+    except ImportError as exc:
+        summary.usage_note = (
+            f"{len(monitoring)} monitoring row(s), but the usage report is not available "
+            f"({exc}): usage section skipped."
+        )
+        return
+    try:
+        summary.usage = build_usage_section(monitoring, nodes, params.get("usage") or {})
+    except Exception as exc:
+        summary.usage_note = f"usage section failed: {exc}"
+        return
+    summary.usage_note = (
+        "inference energy from the model_monitoring predictions; break_even_predictions = the "
+        "number of predictions whose inference energy equals the training energy."
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        params, globals_ = _load_settings(args)
+        config = load_config(params.get("carbon_summary"))
+        since = parse_bound(args.since)
+        until = parse_bound(args.until, end=True)
+    except (ConfigError, SelectionError) as exc:
+        print(f"carbon_summary: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # e.g. a YAML error in the project's configuration
+        print(f"carbon_summary: configuration unreadable: {exc}", file=sys.stderr)
+        return 2
+    carbon_dir = args.carbon_dir or Path(
+        config.carbon_dir or (params.get("carbon") or {}).get("output_dir") or "data/09_carbon"
+    )
+    out_dir = args.out or Path(config.reports_dir)
+
+    data = load_carbon_files(carbon_dir)
+    summary = build_summary(data, config, all_runs=args.all_runs, since=since, until=until)
+    _tradeoff(args, params, summary, config)
+    _usage(params, globals_, data.nodes, summary)
+    paths = write_reports(summary, out_dir)
+
+    if not args.quiet:
+        print(to_text(summary))
+    print(
+        f"reports: {paths['markdown']}, {paths['json']}"
+        + (f", {len(summary.charts)} chart(s)" if summary.charts else "")
+    )
+    if data.runs.empty:
+        print(f"no measured run in {carbon_dir}: run a pipeline first (make run).")
+    if args.check_budget:
+        over = [b for b in summary.budgets if b["exceeded"]]
+        for b in over:
+            print(
+                f"BUDGET EXCEEDED: {b['pipeline']} run {b['run_id']} emitted "
+                f"{b['emissions_kg'] * 1000:.3f} g CO2e, budget {b['budget_kg'] * 1000:.3f} g",
+                file=sys.stderr,
+            )
+        if over:
+            return 1
+        print(f"budgets: {len(summary.budgets)} run(s) checked, none over budget.")
+    return 0

@@ -1,0 +1,178 @@
+"""Reading the carbon files, tolerant of bad files: a bad file or row is skipped with a warning.
+
+- ``emissions_<pipeline>.csv``: CodeCarbon's columns. Only the columns every CodeCarbon
+  version writes are required (``timestamp``, ``run_id``, ``duration``, ``emissions``,
+  ``energy_consumed``); the others (``cpu_energy``, ``ram_energy``, ``cpu_count``, ``pue``…)
+  are used when present, so files of older or newer versions load.
+- ``emissions_nodes.csv``: the hook's per-node rows (docs/data-contracts.md §5).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pandas as pd
+
+from data_collection_kedro.carbon import files
+
+RUN_REQUIRED = ("timestamp", "run_id", "duration", "emissions", "energy_consumed")
+RUN_NUMERIC = (
+    "duration",
+    "emissions",
+    "energy_consumed",
+    "cpu_energy",
+    "ram_energy",
+    "gpu_energy",
+    "cpu_power",
+    "ram_power",
+    "gpu_power",
+    "cpu_count",
+    "ram_total_size",
+    "pue",
+)
+NODE_REQUIRED = (
+    "run_id",
+    "pipeline",
+    "node",
+    "started_at",
+    "duration_s",
+    "energy_kwh",
+    "emissions_kg",
+    "measurement",
+    "status",
+)
+NODE_NUMERIC = (
+    "duration_s",
+    "energy_kwh",
+    "emissions_kg",
+    "cpu_energy_kwh",
+    "ram_energy_kwh",
+    "gpu_energy_kwh",
+)
+#: node columns that may be empty (nodes recorded without a measurement)
+NODE_NULLABLE = frozenset(NODE_NUMERIC) - {"duration_s"}
+
+
+@dataclasses.dataclass
+class CarbonData:
+    runs: pd.DataFrame  # one row per pipeline run; + ``pipeline``, ``source_file``, ``started``
+    nodes: pd.DataFrame  # one row per node run
+    warnings: list[str]
+
+
+def _read_csv(path: Path, warnings: list[str]) -> pd.DataFrame | None:
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except pd.errors.EmptyDataError:
+        warnings.append(f"{path.name}: empty file, skipped")
+        return None
+    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
+        warnings.append(f"{path.name}: unreadable CSV ({exc}), skipped")
+        return None
+    if frame.empty:
+        warnings.append(f"{path.name}: header but no rows, skipped")
+        return None
+    return frame
+
+
+def _numeric(
+    frame: pd.DataFrame,
+    columns: tuple[str, ...],
+    nullable: frozenset[str],
+    path: Path,
+    warnings: list[str],
+) -> pd.DataFrame:
+    """Convert ``columns`` to floats; drop (and report) rows with a non-numeric value."""
+    bad = pd.Series(False, index=frame.index)
+    for column in columns:
+        if column not in frame.columns:
+            continue
+        raw = frame[column].astype(str).str.strip()
+        values = pd.to_numeric(raw.where(raw != ""), errors="coerce")
+        invalid = values.isna() & (raw != "")
+        if column not in nullable:
+            invalid |= raw == ""
+        for index in frame.index[invalid]:
+            warnings.append(
+                f"{path.name} line {index + 2}: column {column!r} is {raw[index]!r}, "
+                "expected a number; row skipped"
+            )
+        bad |= invalid
+        frame[column] = values
+    return frame.loc[~bad]
+
+
+def read_run_file(path: Path, warnings: list[str]) -> pd.DataFrame | None:
+    frame = _read_csv(path, warnings)
+    if frame is None:
+        return None
+    missing = [c for c in RUN_REQUIRED if c not in frame.columns]
+    if missing:
+        warnings.append(
+            f"{path.name}: missing column(s) {', '.join(missing)} (a CodeCarbon emissions file "
+            f"needs {', '.join(RUN_REQUIRED)}); file skipped"
+        )
+        return None
+    frame = _numeric(frame, RUN_NUMERIC, frozenset(RUN_NUMERIC) - set(RUN_REQUIRED), path, warnings)
+    stamps = pd.to_datetime(frame["timestamp"], errors="coerce", format="ISO8601")
+    for index in frame.index[stamps.isna()]:
+        warnings.append(
+            f"{path.name} line {index + 2}: timestamp {frame.at[index, 'timestamp']!r} is not "
+            "a date-time; row skipped"
+        )
+    frame = frame.loc[stamps.notna()].copy()
+    if frame.empty:
+        warnings.append(f"{path.name}: no valid row, skipped")
+        return None
+    ended = stamps.loc[frame.index]
+    if getattr(ended.dt, "tz", None) is not None:
+        ended = ended.dt.tz_convert(None)
+    frame["ended"] = ended
+    frame["started"] = frame["ended"] - pd.to_timedelta(frame["duration"], unit="s")
+    frame["pipeline"] = path.stem.removeprefix("emissions_")
+    frame["source_file"] = path.name
+    return frame
+
+
+def read_nodes_file(path: Path, warnings: list[str]) -> pd.DataFrame | None:
+    frame = _read_csv(path, warnings)
+    if frame is None:
+        return None
+    missing = [c for c in NODE_REQUIRED if c not in frame.columns]
+    if missing:
+        warnings.append(
+            f"{path.name}: missing column(s) {', '.join(missing)} (expected the columns of "
+            f"docs/data-contracts.md §5: {', '.join(files.NODE_COLUMNS)}); file skipped"
+        )
+        return None
+    for column in NODE_NUMERIC:
+        if column not in frame.columns:
+            frame[column] = ""
+    frame = _numeric(frame, NODE_NUMERIC, NODE_NULLABLE, path, warnings)
+    return frame.copy()
+
+
+def load_carbon_files(folder: Path | str) -> CarbonData:
+    """Every ``emissions_<pipeline>.csv`` and ``emissions_nodes.csv`` of ``folder``."""
+    folder = Path(folder)
+    warnings: list[str] = []
+    runs: list[pd.DataFrame] = []
+    nodes: pd.DataFrame | None = None
+    if not folder.is_dir():
+        warnings.append(f"{folder}: no carbon folder (no measured run yet?)")
+    else:
+        for path in sorted(folder.glob("emissions_*.csv")):
+            if path.name == files.NODES_FILE_NAME:
+                nodes = read_nodes_file(path, warnings)
+            else:
+                frame = read_run_file(path, warnings)
+                if frame is not None:
+                    runs.append(frame)
+    run_frame = (
+        pd.concat(runs, ignore_index=True)
+        if runs
+        else pd.DataFrame(columns=[*RUN_REQUIRED, "pipeline", "source_file", "started", "ended"])
+    )
+    node_frame = nodes if nodes is not None else pd.DataFrame(columns=list(files.NODE_COLUMNS))
+    return CarbonData(run_frame, node_frame.reset_index(drop=True), warnings)
