@@ -253,3 +253,26 @@ def test_too_few_fuel_rows_is_a_clear_error(tmp_path: Path) -> None:
             fuel_stations=10,
             fuel_price_rows=3,
         )
+
+
+@pytest.mark.parametrize("seed", [42, 7, 123])
+def test_three_to_six_anomalies_per_region_over_seven_years(seed: int) -> None:
+    from data_collection_kedro.regions import REGIONS
+
+    kinds = set()
+    for region in REGIONS:
+        anomalies = anomalies_for(seed, region.code, range(2018, 2025))
+        assert 3 <= len(anomalies) <= 6, (seed, region.code, len(anomalies))
+        assert len({a.day for a in anomalies}) == len(anomalies)
+        for a in anomalies:
+            kinds.add(a.kind)
+            assert a.energy in {"gas", "electricity"}
+            if region.code == "94":
+                assert a.energy == "electricity", "Corsica has no gas network"
+            if a.kind == "spike":
+                assert 1.4 <= a.factor <= 1.8
+            elif a.kind == "drop":
+                assert 0.3 <= a.factor <= 0.6
+            else:
+                assert a.factor == 1.0
+    assert kinds == {"spike", "drop", "flat"}
