@@ -21,11 +21,13 @@ import csv
 import glob
 import io
 import logging
+import re
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
@@ -43,6 +45,7 @@ SOURCE_HEADERS_ATTR = "source_headers"
 _BOM = b"\xef\xbb\xbf"
 _SEPARATORS = (";", ",", "\t", "|")
 _FALLBACK_ENCODINGS = ("cp1252", "latin-1")
+_NON_SPACE = re.compile(rb"\S")
 
 
 class SourceFileError(DatasetError):
@@ -60,29 +63,36 @@ def resolve_source_paths(filepath: str) -> list[Path]:
     return paths
 
 
-def _decode_to_utf8(raw: bytes, name: str, encoding: str) -> bytes:
-    """UTF-8 bytes without BOM; non-UTF-8 input is re-encoded from cp1252/latin-1 (warned)."""
+def _without_bom(raw: bytes, encoding: str) -> bytes:
+    """UTF-8 bytes without BOM (files in another declared encoding are re-encoded)."""
     if raw.startswith(_BOM):
         raw = raw[len(_BOM) :]
     if encoding.lower().replace("-", "").replace("_", "") not in ("utf8", "utf8sig"):
         return raw.decode(encoding).encode("utf-8")
+    return raw
+
+
+def _reencode_fallback(data: bytes, name: str) -> bytes:
+    """A file that is not valid UTF-8, decoded as cp1252 (else latin-1), with a warning."""
     try:
-        raw.decode("utf-8")
-        return raw
+        data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        for fallback in _FALLBACK_ENCODINGS:
-            try:
-                text = raw.decode(fallback)
-            except UnicodeDecodeError:
-                continue
-            logger.warning(
-                "%s is not valid UTF-8 (byte %d): decoded as %s instead; check accented values",
-                name,
-                exc.start,
-                fallback,
-            )
-            return text.encode("utf-8")
-        raise  # pragma: no cover - latin-1 decodes every byte
+        position = exc.start
+    else:  # pragma: no cover - only called after a UTF-8 failure
+        return data
+    for fallback in _FALLBACK_ENCODINGS:
+        try:
+            text = data.decode(fallback)
+        except UnicodeDecodeError:
+            continue
+        logger.warning(
+            "%s is not valid UTF-8 (byte %d): decoded as %s instead; check accented values",
+            name,
+            position,
+            fallback,
+        )
+        return text.encode("utf-8")
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
 def sniff_separator(header_line: str) -> str:
@@ -147,9 +157,32 @@ def read_csv_source(
         raw = path.read_bytes()
     except OSError as exc:
         raise SourceFileError(f"{path}: cannot read source file ({exc})") from exc
-    data = _decode_to_utf8(raw, name, encoding)
-    if not data.strip():
+    data = _without_bom(raw, encoding)
+    if _NON_SPACE.search(data) is None:
         raise SourceFileError(f"{name}: file is empty (expected a header line and records)")
+    try:
+        frame, malformed, header = _parse_csv(data, name, sep)
+    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+        if isinstance(exc, pa.ArrowInvalid) and "utf8" not in str(exc).lower():
+            raise SourceFileError(f"{name}: unreadable CSV ({exc})") from exc
+        frame, malformed, header = _parse_csv(_reencode_fallback(data, name), name, sep)
+    frame.insert(len(frame.columns) - 1, SOURCE_FILE, name)
+    frame[SOURCE_FILE] = frame[SOURCE_FILE].astype("str")
+    if malformed:
+        logger.warning("%s: %d malformed row(s) set aside for quarantine", name, len(malformed))
+    frame.attrs[SOURCE_HEADERS_ATTR] = {name: header}
+    return frame, malformed
+
+
+def _line_count(data: bytes) -> int:
+    """Number of lines (a last line without newline counts)."""
+    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+
+
+def _parse_csv(
+    data: bytes, name: str, sep: str | None
+) -> tuple[pd.DataFrame, list[dict[str, Any]], list[str]]:
+    """Arrow's multi-threaded reader; the csv module when exact line numbers need it."""
     end_of_header = data.find(b"\n")
     header_line = (data if end_of_header < 0 else data[:end_of_header]).decode("utf-8")
     header_line = header_line.rstrip("\r")
@@ -163,7 +196,7 @@ def read_csv_source(
         return "skip"
 
     table = pacsv.read_csv(
-        io.BytesIO(data),
+        pa.BufferReader(data),
         read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
         parse_options=pacsv.ParseOptions(delimiter=separator, invalid_row_handler=_on_invalid),
         convert_options=pacsv.ConvertOptions(
@@ -172,19 +205,14 @@ def read_csv_source(
             quoted_strings_can_be_null=True,
         ),
     )
-    body = data.rstrip(b"\r\n")
-    if malformed_seen or b"\n\n" in body or b"\n\r\n" in body:
+    # one record per line after the header: row i is line i + 2; otherwise (blank lines,
+    # quoted line breaks, malformed rows) the csv module gives the exact lines
+    if malformed_seen or table.num_rows != _line_count(data) - 1:
         frame, malformed = _read_with_csv_module(data, header, separator, name)
-    else:
-        frame = table.to_pandas()
-        frame[SOURCE_LINE] = pd.RangeIndex(2, len(frame) + 2).to_numpy(dtype="int64")
-        malformed = []
-    frame.insert(len(frame.columns) - 1, SOURCE_FILE, name)
-    frame[SOURCE_FILE] = frame[SOURCE_FILE].astype("str")
-    if malformed:
-        logger.warning("%s: %d malformed row(s) set aside for quarantine", name, len(malformed))
-    frame.attrs[SOURCE_HEADERS_ATTR] = {name: header}
-    return frame, malformed
+        return frame, malformed, header
+    frame = table.to_pandas()
+    frame[SOURCE_LINE] = np.arange(2, len(frame) + 2, dtype=np.int64)
+    return frame, [], header
 
 
 def concat_source_frames(

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from data_collection_kedro.datasets.source_files import (
     MALFORMED_ROWS_ATTR,
@@ -120,8 +122,32 @@ def _failed(raw: pd.Series, parsed: pd.Series) -> np.ndarray:
     return (raw.notna() & parsed.isna()).to_numpy(dtype=bool)
 
 
+def _arrow_strings(raw: pd.Series) -> pa.ChunkedArray:
+    """The values as an Arrow string array, whitespace trimmed (zero-copy for Arrow strings)."""
+    if getattr(raw.dtype, "storage", None) == "pyarrow":
+        array = pa.array(raw.array)  # pandas' Arrow-backed strings: no conversion
+    else:
+        array = pa.array(raw.astype(object), type=pa.string(), from_pandas=True)
+    chunked = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+    if chunked.type != pa.string():
+        chunked = chunked.cast(pa.string())
+    return pc.utf8_trim_whitespace(chunked)
+
+
+def _arrow_cast(raw: pd.Series, target: pa.DataType) -> pa.ChunkedArray | None:
+    """Arrow's vectorized cast of the whole column, or None when a value does not parse."""
+    try:
+        return pc.cast(_arrow_strings(raw), target)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, pa.ArrowTypeError):
+        return None
+
+
 def to_float(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
     """Floats; a decimal comma is accepted. Failure = non-empty value that is not a number."""
+    fast = _arrow_cast(raw, pa.float64())
+    if fast is not None:  # every value parsed: one Arrow cast
+        values = pd.Series(fast.to_numpy(), index=raw.index, dtype="float64")
+        return values, np.zeros(len(raw), dtype=bool)
     text = raw.str.strip()
     parsed = pd.to_numeric(text, errors="coerce")
     failed = _failed(raw, parsed)
@@ -134,9 +160,13 @@ def to_float(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
 
 
 def to_int(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
-    values, failed = to_float(raw)
-    fractional = (values.notna() & (values != values.round())).to_numpy(dtype=bool)
-    return values.round().astype("Int64"), failed | fractional
+    fast = _arrow_cast(raw, pa.int64())
+    if fast is not None:
+        values = fast.to_pandas(types_mapper={pa.int64(): pd.Int64Dtype()}.get)
+        return values.set_axis(raw.index), np.zeros(len(raw), dtype=bool)
+    floats, failed = to_float(raw)
+    fractional = (floats.notna() & (floats != floats.round())).to_numpy(dtype=bool)
+    return floats.round().astype("Int64"), failed | fractional
 
 
 _DATE_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -175,15 +205,14 @@ def to_timestamp_local(
     raw: pd.Series, fmt: str = "%Y-%m-%d %H:%M:%S"
 ) -> tuple[pd.Series, np.ndarray]:
     """Naive local timestamps (``2023-11-27 08:20:00``), as in the fuel flux."""
-    text = raw.str.strip()
-    parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    stamps = pc.strptime(_arrow_strings(raw), format=fmt, unit="us", error_is_null=True)
+    parsed = stamps.to_pandas().set_axis(raw.index).astype("datetime64[us]")
     failed = _failed(raw, parsed)
     if failed.any():  # a date without time, or ISO with a 'T'
-        retry = pd.to_datetime(text[failed], format="ISO8601", errors="coerce")
-        parsed = parsed.astype("datetime64[us]")
+        retry = pd.to_datetime(raw[failed].str.strip(), format="ISO8601", errors="coerce")
         parsed.loc[retry.index] = retry.astype("datetime64[us]")
         failed = _failed(raw, parsed)
-    return parsed.astype("datetime64[us]"), failed
+    return parsed, failed
 
 
 def region_codes(raw: pd.Series) -> pd.Series:
@@ -192,6 +221,26 @@ def region_codes(raw: pd.Series) -> pd.Series:
     uniques = raw.dropna().unique()
     mapping = {value: region_code_for(str(value)) for value in uniques}
     return raw.map(mapping).astype("str")
+
+
+def duplicated_keys(frame: pd.DataFrame, key: Sequence[str]) -> np.ndarray:
+    """True for every row whose key already appeared on an earlier row.
+
+    Each key column is factorized to integer codes, the codes are sorted with a stable
+    ``lexsort`` (equal keys stay in row order) and a row equal to its predecessor is a repeat.
+    """
+    n = len(frame)
+    if n < 2:
+        return np.zeros(n, dtype=bool)
+    codes = [pd.factorize(frame[column], use_na_sentinel=True)[0] for column in key]
+    order = np.lexsort(codes[::-1])
+    same_as_previous = np.ones(n - 1, dtype=bool)
+    for column_codes in codes:
+        ordered = column_codes[order]
+        same_as_previous &= ordered[1:] == ordered[:-1]
+    duplicated = np.zeros(n, dtype=bool)
+    duplicated[order[1:][same_as_previous]] = True
+    return duplicated
 
 
 # --- row errors and the quarantine ----------------------------------------------------
@@ -266,11 +315,11 @@ class Validator:
         for _, _, mask in self.failures:
             bad |= mask
         # duplicate natural keys inside this batch: the first occurrence is kept
+        # (among the rows that passed the checks, so a bad first copy does not hide a good one)
         duplicated = np.zeros(n, dtype=bool)
         if key and n:
-            duplicated = (
-                typed.duplicated(subset=list(key), keep="first").to_numpy(dtype=bool) & ~bad
-            )
+            candidates = np.flatnonzero(~bad)
+            duplicated[candidates[duplicated_keys(typed.iloc[candidates], key)]] = True
         self.fail(
             ",".join(key),
             f"duplicate key ({', '.join(key)}) of an earlier row in the same batch",
@@ -278,9 +327,8 @@ class Validator:
         )
         bad |= duplicated
         now = pd.Timestamp(ingested_at or datetime.now(UTC)).tz_convert("UTC")
-        good = typed.loc[~bad].copy()
-        good[INGESTED_AT] = now
-        good = good.reset_index(drop=True)
+        good = typed.loc[~bad] if bad.any() else typed
+        good = good.assign(**{INGESTED_AT: now}).reset_index(drop=True)
         return good, self.quarantine(now)
 
     def quarantine(self, now: pd.Timestamp) -> pd.DataFrame:
