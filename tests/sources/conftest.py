@@ -145,10 +145,12 @@ class FakePortal:
     def _filter(records: list[dict], where: str | None) -> list[dict]:
         if not where:
             return records
-        match = WHERE_SINCE.match(where)
-        assert match, f"the fake portal only understands `field >= date'…'`, got {where!r}"
-        name, since = match.groups()
-        return [r for r in records if str(r.get(name) or "") >= since]
+        for clause in where.split(" AND "):
+            match = WHERE_SINCE.match(clause)
+            assert match, f"the fake portal only understands `field >= date'…'`, got {where!r}"
+            name, since = match.groups()
+            records = [r for r in records if str(r.get(name) or "") >= since]
+        return records
 
     def _records(self, request: Request, records: list[dict]) -> Response:
         limit = int(request.args.get("limit", 10))
