@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from data_collection_kedro.regions import DEPARTMENT_TO_REGION
+from data_collection_kedro.sources.fuel_flux import FLAT_COLUMNS
 
 from .csv_io import decimals, write_csv
 from .reference import DEPARTMENT_PLACES
@@ -18,19 +19,7 @@ from .timeline import STREAM_FUEL, rng_for
 FUEL_HISTORY_FILE = "prix-carburants-historique.csv"
 FUEL_ZIP_FILE = "PrixCarburants_instantane.zip"
 FUEL_XML_MEMBER = "PrixCarburants_instantane.xml"
-FUEL_COLUMNS = [
-    "id",
-    "latitude",
-    "longitude",
-    "cp",
-    "pop",
-    "adresse",
-    "ville",
-    "prix_nom",
-    "prix_id",
-    "prix_maj",
-    "prix_valeur",
-]
+FUEL_COLUMNS = FLAT_COLUMNS  # id;latitude;…;prix_valeur, as the ETL reads them
 # Official fuel ids of the prix-carburants flux, and how often a station sells each fuel.
 FUELS: tuple[tuple[str, int, float], ...] = (
     ("Gazole", 1, 0.97),
