@@ -15,7 +15,6 @@ from energiewatch_airflow.config import (
     FUSION_PIPELINE,
     FUSION_TRIGGER_FAMILIES,
     INDICES_ASSET,
-    OWNER,
     START_DATE,
     TRAINING_PIPELINES,
     default_args,
@@ -58,7 +57,6 @@ with DAG(
     dagrun_timeout=timedelta(hours=6),
     default_args={**default_args(retries=2), "execution_timeout": timedelta(hours=2)},
     tags=["energiewatch", "fusion", "training"],
-    owner_links={OWNER: "https://github.com/energiewatch"},
     doc_md=DOC,
 ) as dag:
     fusion = run_pipeline.override(task_id=FUSION_PIPELINE, outlets=[INDICES_ASSET])(

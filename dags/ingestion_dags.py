@@ -16,7 +16,6 @@ from airflow.sdk.exceptions import AirflowSkipException
 from energiewatch_airflow.config import (
     ETL_PIPELINE,
     INGESTION_FAMILIES,
-    OWNER,
     START_DATE,
     IngestionFamily,
     default_args,
@@ -77,7 +76,6 @@ Schedule: `{family.schedule}`, no catch-up; retries with exponential backoff.
         dagrun_timeout=family.timeout * (len(family.nodes) + 1),
         default_args={**default_args(), "execution_timeout": family.timeout},
         tags=["energiewatch", "ingestion", family.name],
-        owner_links={OWNER: "https://github.com/energiewatch"},
         doc_md=doc,
     ) as dag:
         runs = [run_etl_node.override(task_id=node)(node) for node in family.nodes]
