@@ -186,6 +186,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             projection,
             sort=[(c, pymongo.ASCENDING) for c in order_by],
             batch_size=int(self._load_args.get("batch_size", 10_000)),
+            allow_disk_use=True,  # sorting a large collection on a non-indexed field
         )
         if self._load_args.get("limit") is not None:
             cursor = cursor.limit(int(self._load_args["limit"]))
