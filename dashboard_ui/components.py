@@ -1,0 +1,80 @@
+"""Widgets and result blocks shared by the pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from dashboard_ui.features import MissingFeatureError, first_value
+from dashboard_ui.services import UnavailableError, settings, tracked_prediction
+from data_collection_kedro.regions import REGION_BY_CODE, REGIONS
+
+LAST_PREDICTION_KEY = "last_prediction"
+
+
+def region_select(label: str = "Région", key: str | None = None, default_code: str = "11") -> str:
+    """A region picker returning the INSEE code."""
+    codes = [r.code for r in REGIONS]
+    return st.selectbox(
+        label,
+        codes,
+        index=codes.index(default_code),
+        format_func=lambda code: f"{REGION_BY_CODE[code].name} ({code})",
+        key=key,
+    )
+
+
+def date_input(label: str, default: dt.date, key: str | None = None) -> dt.date:
+    value = st.date_input(label, value=default, format="DD/MM/YYYY", key=key)
+    return value if isinstance(value, dt.date) else default
+
+
+def show_unavailable(error: UnavailableError) -> None:
+    st.warning(str(error), icon="⚠️")
+
+
+def predict_one(
+    page: str,
+    model_key: str,
+    build_features: Callable[[], Mapping[str, Any]],
+    user_inputs: Sequence[str] = (),
+) -> float | None:
+    """One prediction of a champion, logged to ``model_monitoring``; errors shown as messages."""
+    try:
+        with tracked_prediction(page, model_key) as (model, handle):
+            frame = model.frame(build_features())
+            value = first_value(model.model.predict(frame))
+            handle.n_predictions = 1
+    except UnavailableError as exc:
+        show_unavailable(exc)
+        return None
+    except (MissingFeatureError, ValueError) as exc:
+        st.error(f"Entrée invalide : {exc}")
+        return None
+    except Exception as exc:
+        st.error(f"La prédiction a échoué ({type(exc).__name__}) : {exc}")
+        return None
+    st.session_state[LAST_PREDICTION_KEY] = {
+        "page": page,
+        "model_name": model.name,
+        "model_version": model.version,
+        "prediction_value": value,
+    }
+    unused = [name for name in user_inputs if name not in frame.columns]
+    if unused:
+        st.caption(f"Le modèle champion (v{model.version}) n'utilise pas : {', '.join(unused)}.")
+    with st.expander("Entrées transmises au modèle"):
+        st.dataframe(frame, hide_index=True)
+    return value
+
+
+def show_table(frame: pd.DataFrame, **kwargs: Any) -> None:
+    """A dataframe capped at ``limits.table_max_rows`` rows (with a note when cut)."""
+    limit = int(settings().limit("table_max_rows"))
+    if len(frame) > limit:
+        st.caption(f"{len(frame)} lignes : affichage des {limit} premières.")
+    st.dataframe(frame.head(limit), hide_index=True, **kwargs)

@@ -1,0 +1,5 @@
+"""Page script (see dashboard_ui/views/feedback.py)."""
+
+from dashboard_ui.views.feedback import render
+
+render()

@@ -1,0 +1,5 @@
+"""Page script (see dashboard_ui/views/monitoring.py)."""
+
+from dashboard_ui.views.monitoring import render
+
+render()

@@ -1,0 +1,5 @@
+"""Page script (see dashboard_ui/views/movements.py)."""
+
+from dashboard_ui.views.movements import render
+
+render()

@@ -1,0 +1,5 @@
+"""Page script (see dashboard_ui/views/weather.py)."""
+
+from dashboard_ui.views.weather import render
+
+render()

@@ -1,0 +1,5 @@
+"""Page script (see dashboard_ui/views/carbon.py)."""
+
+from dashboard_ui.views.carbon import render
+
+render()

@@ -1,0 +1,199 @@
+"""Cached resources of the dashboard: settings, MLflow champions, store tables, the monitor.
+
+Failures become :class:`UnavailableError` with a French message telling the user which
+``kedro run --pipeline=...`` produces the missing model or table: pages show the message,
+never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import pandas as pd
+import streamlit as st
+
+from dashboard_ui.features import InputColumn, frame_for_signature, signature_columns
+from dashboard_ui.settings import DashboardSettings, environment_key, load_settings
+from data_collection_kedro.monitoring import MonitoringStore, PredictionHandle, PredictionMonitor
+
+CHAMPION_ALIAS = "champion"
+
+
+class UnavailableError(RuntimeError):
+    """A model or a table the page needs is missing; the message says how to produce it."""
+
+
+@st.cache_resource(show_spinner=False)
+def _settings(_key: tuple[str | None, ...]) -> DashboardSettings:
+    return load_settings()
+
+
+def settings() -> DashboardSettings:
+    """The configuration for the current environment variables."""
+    return _settings(environment_key())
+
+
+def run_hint(pipeline: str) -> str:
+    return f"`kedro run --pipeline={pipeline}` (dans `data-collection-kedro/`)"
+
+
+# ------------------------------------------------------------------------------- monitoring
+@st.cache_resource(show_spinner=False)
+def _monitor(_key: tuple[str | None, ...]) -> PredictionMonitor:
+    config = settings()
+    store = MonitoringStore.from_config(config.params["store"])
+    return PredictionMonitor(store, application=str(config.params["application"]))
+
+
+def monitor() -> PredictionMonitor:
+    return _monitor(environment_key())
+
+
+def monitoring_store() -> MonitoringStore:
+    return monitor().store
+
+
+# ----------------------------------------------------------------------------------- models
+@dataclass(frozen=True)
+class Champion:
+    name: str
+    version: str
+    model: Any  # mlflow.pyfunc.PyFuncModel
+    input_columns: tuple[InputColumn, ...]
+
+    def frame(self, rows: pd.DataFrame | Mapping[str, Any]) -> pd.DataFrame:
+        return frame_for_signature(rows, self.input_columns)
+
+
+def _sqlite_path(tracking_uri: str) -> Path | None:
+    parsed = urlparse(tracking_uri)
+    if parsed.scheme != "sqlite":
+        return None
+    # sqlite:///relative/path or sqlite:////absolute/path
+    return Path(unquote(tracking_uri[len("sqlite:///") :]))
+
+
+@st.cache_resource(show_spinner=False, ttl=600)
+def _load_champion(tracking_uri: str, name: str, version: str) -> Champion:
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri)
+    mlflow.set_registry_uri(tracking_uri)  # the project keeps its registry with its runs
+    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    return Champion(name, version, model, tuple(signature_columns(model)))
+
+
+def champion_version(model_key: str) -> str:
+    """The registry version behind the ``champion`` alias of a model the dashboard serves."""
+    config = settings()
+    spec = config.model(model_key)
+    name, hint = spec["name"], run_hint(spec["pipeline"])
+    uri = config.tracking_uri
+    sqlite_file = _sqlite_path(uri)
+    if sqlite_file is not None and not sqlite_file.exists():
+        raise UnavailableError(
+            f"Aucun registre MLflow trouvé ({uri}) : le modèle « {name} » n'a pas encore été "
+            f"entraîné. Lancez {hint}."
+        )
+    from mlflow import MlflowClient
+
+    try:
+        version = MlflowClient(tracking_uri=uri, registry_uri=uri).get_model_version_by_alias(
+            name, CHAMPION_ALIAS
+        )
+    except Exception as exc:
+        raise UnavailableError(
+            f"Le modèle « {name} » n'a pas de version « {CHAMPION_ALIAS} » dans le registre "
+            f"MLflow ({uri}). Lancez {hint}."
+        ) from exc
+    return str(version.version)
+
+
+def champion(model_key: str) -> Champion:
+    """The registered model's ``champion`` version (loaded once per version and cached)."""
+    config = settings()
+    spec = config.model(model_key)
+    version = champion_version(model_key)
+    try:
+        return _load_champion(config.tracking_uri, spec["name"], version)
+    except Exception as exc:
+        raise UnavailableError(
+            f"Le modèle « {spec['name']} » (version {version}) n'a pas pu être chargé : "
+            f"{type(exc).__name__}: {exc}. Relancez {run_hint(spec['pipeline'])}."
+        ) from exc
+
+
+@contextmanager
+def tracked_prediction(page: str, model_key: str) -> Iterator[tuple[Champion, PredictionHandle]]:
+    """Load the champion and measure the prediction made in the block.
+
+    The ``model_monitoring`` row is written on success and on failure (model missing, invalid
+    input, prediction error); the exception then reaches the page, which shows its message.
+    """
+    name = settings().model(model_key)["name"]
+    with monitor().track(page=page, model_name=name) as handle:
+        model = champion(model_key)
+        handle.model_version = model.version
+        yield model, handle
+
+
+# ----------------------------------------------------------------------------------- tables
+@st.cache_resource(show_spinner=False)
+def _catalog(_key: tuple[str | None, ...]) -> Any:
+    from kedro.io import DataCatalog
+
+    return DataCatalog.from_config(settings().catalog)
+
+
+@st.cache_data(show_spinner=False, ttl=60)
+def _load_table(_key: tuple[str | None, ...], name: str) -> pd.DataFrame:
+    return _catalog(_key).load(name)
+
+
+def load_table(name: str) -> pd.DataFrame:
+    """A table of the index store (through the project's catalog), or :class:`UnavailableError`."""
+    config = settings()
+    hint = run_hint(config.params["table_pipelines"].get(name, "__default__"))
+    key = environment_key()
+    try:
+        catalog = _catalog(key)
+    except Exception as exc:
+        raise UnavailableError(f"Le catalogue Kedro n'a pas pu être chargé : {exc}") from exc
+    if name not in catalog:
+        raise UnavailableError(
+            f"La table « {name} » n'est pas déclarée dans le catalogue ; lancez {hint}."
+        )
+    try:
+        exists = catalog.exists(name)
+    except Exception:
+        exists = False
+    if not exists:
+        raise UnavailableError(f"La table « {name} » est absente du store : lancez {hint}.")
+    try:
+        return _load_table(key, name)
+    except Exception as exc:
+        raise UnavailableError(
+            f"La table « {name} » n'a pas pu être lue ({type(exc).__name__}: {exc}). "
+            f"Si un pipeline est en cours d'écriture, réessayez ; sinon relancez {hint}."
+        ) from exc
+
+
+def region_level(region_code: str, day: Any) -> float:
+    """``level_mwh`` of a region before ``day`` from the ``meteo_consommation`` index."""
+    from dashboard_ui.features import trailing_level
+
+    config = settings().forecasting
+    history = load_table("meteo_consommation")
+    return trailing_level(
+        history,
+        region_code,
+        day,
+        target=str(config.get("target", "gas_consumption_mwh")),
+        window_days=int(config.get("level_window_days", 365)),
+        min_periods=int(config.get("level_min_periods", 28)),
+    )

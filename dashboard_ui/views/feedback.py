@@ -1,0 +1,71 @@
+"""Feedback: rate a prediction (1–5) with a comment, stored in ``user_feedback``."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from dashboard_ui.components import LAST_PREDICTION_KEY, show_table
+from dashboard_ui.services import monitoring_store, settings
+from data_collection_kedro.monitoring import (
+    FeedbackValidationError,
+    StoreUnavailableError,
+    validate_feedback,
+)
+
+PAGE = "Feedback"
+
+
+def render() -> None:
+    st.title("Votre avis sur les prédictions")
+    config = settings()
+    max_chars = int(config.limit("comment_max_chars"))
+    last = st.session_state.get(LAST_PREDICTION_KEY)
+    models = {key: spec["name"] for key, spec in config.params["models"].items()}
+    names = list(models.values())
+    if last:
+        st.info(
+            f"Dernière prédiction : {last['prediction_value']:.1f} MWh/jour "
+            f"({last['page']}, {last['model_name']} v{last['model_version']})."
+        )
+    with st.form("feedback_form", clear_on_submit=True):
+        default = names.index(last["model_name"]) if last and last["model_name"] in names else 0
+        model_name = st.selectbox("Modèle évalué", names, index=default, key="feedback_model")
+        rating = st.slider("Note (1 = mauvaise, 5 = excellente)", 1, 5, 4, key="feedback_rating")
+        comment = st.text_area(
+            f"Commentaire ({max_chars} caractères au plus)",
+            max_chars=max_chars,
+            key="feedback_comment",
+        )
+        submitted = st.form_submit_button("Envoyer", type="primary")
+    if submitted:
+        # the rating refers to the last prediction when it came from the model being rated
+        rated = last if last and last["model_name"] == model_name else {}
+        try:
+            row = validate_feedback(
+                page=rated.get("page", PAGE),
+                model_name=model_name,
+                model_version=rated.get("model_version"),
+                prediction_value=rated.get("prediction_value"),
+                rating=rating,
+                comment=comment,
+                max_comment_chars=max_chars,
+            )
+            monitoring_store().submit_feedback(row)
+        except FeedbackValidationError as exc:
+            st.error(f"Avis non enregistré : {exc}")
+        except StoreUnavailableError as exc:
+            st.error(f"Avis non enregistré, le stockage est indisponible : {exc}")
+        else:
+            st.success("Merci ! Votre avis est enregistré.")
+    try:
+        stored = monitoring_store().feedback()
+    except StoreUnavailableError as exc:
+        st.warning(f"Les avis enregistrés ne peuvent pas être lus : {exc}")
+        return
+    if stored.empty:
+        st.caption("Aucun avis enregistré pour l'instant.")
+        return
+    st.subheader("Avis enregistrés")
+    summary = stored.groupby("model_name")["rating"].agg(["count", "mean"]).round(2).reset_index()
+    show_table(summary.rename(columns={"count": "avis", "mean": "note moyenne"}))
+    show_table(stored.sort_values("submitted_at", ascending=False).head(50))

@@ -1,0 +1,65 @@
+"""Prédiction consommation: strike/movement and calendar inputs -> the RandomForest champion."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard_ui.components import date_input, predict_one, region_select
+from dashboard_ui.features import HEATING_BASE_C, calendar_features
+from dashboard_ui.services import region_level
+
+PAGE = "Prédiction consommation"
+MODEL_KEY = "movements"
+
+
+def render() -> None:
+    st.title("Prédiction consommation")
+    st.caption(
+        "Consommation journalière d'une région selon les mouvements sociaux SNCF et le "
+        "calendrier (modèle RandomForest « champion » du registre MLflow). Jours fériés et "
+        "vacances scolaires sont déduits de la date et de la zone de la région."
+    )
+    with st.form("movements_form"):
+        left, right = st.columns(2)
+        with left:
+            region_code = region_select(key="movements_region")
+            day = date_input("Date", dt.date.today(), key="movements_day")
+            temp_mean_c = st.number_input(
+                "Température moyenne (°C)", -30.0, 45.0, 10.0, 0.5, key="movements_temp"
+            )
+        with right:
+            strike_active = st.checkbox("Grève SNCF en cours", key="movements_strike")
+            strike_count = st.number_input(
+                "Mouvements sociaux actifs", 0, 20, 0, 1, key="movements_count"
+            )
+            strike_rate_pct = st.slider(
+                "Taux de grévistes (%)", 0.0, 100.0, 0.0, 0.5, key="movements_rate"
+            )
+        submitted = st.form_submit_button("Prédire la consommation", type="primary")
+    if not submitted:
+        return
+    calendar = calendar_features(day, region_code)
+    st.caption(
+        f"{calendar['region']} — "
+        f"{'jour férié (' + str(calendar['public_holiday_name']) + ')' if calendar['is_public_holiday'] else 'jour ouvré' if not calendar['is_weekend'] else 'week-end'}"
+        f"{', vacances scolaires' if calendar['is_school_holiday'] else ''}"
+    )
+
+    def features() -> dict[str, object]:
+        active = bool(strike_active or strike_count > 0)
+        return {
+            **calendar,
+            "strike_active": active,
+            "strike_count": int(strike_count) if active else 0,
+            "strike_rate_pct": float(strike_rate_pct) if active else 0.0,
+            "temp_mean_c": temp_mean_c,
+            "heating_degree_days": max(0.0, HEATING_BASE_C - temp_mean_c),
+            "level_mwh": region_level(region_code, day),
+        }
+
+    inputs = ["strike_active", "strike_count", "strike_rate_pct", "temp_mean_c"]
+    value = predict_one(PAGE, MODEL_KEY, features, inputs)
+    if value is not None:
+        st.metric("Consommation prédite (MWh/jour)", f"{value:,.1f}".replace(",", " "))

@@ -1,0 +1,66 @@
+"""Prédiction météo: weather and calendar inputs -> the weather CatBoost champion's prediction."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import streamlit as st
+
+from dashboard_ui.components import date_input, predict_one, region_select
+from dashboard_ui.features import calendar_features, weather_features
+from dashboard_ui.services import region_level
+
+PAGE = "Prédiction météo"
+MODEL_KEY = "weather"
+
+
+def render() -> None:
+    st.title("Prédiction météo")
+    st.caption(
+        "Consommation journalière de gaz d'une région pour une météo donnée "
+        "(modèle CatBoost « champion » du registre MLflow)."
+    )
+    with st.form("weather_form"):
+        left, right = st.columns(2)
+        with left:
+            region_code = region_select(key="weather_region")
+            day = date_input("Date", dt.date.today(), key="weather_day")
+            temp_max_c = st.number_input("TMax (°C)", -30.0, 50.0, 12.0, 0.5, key="weather_tmax")
+            temp_min_c = st.number_input("TMin (°C)", -40.0, 45.0, 4.0, 0.5, key="weather_tmin")
+        with right:
+            wind_kmh = st.number_input("Vent (km/h)", 0.0, 250.0, 15.0, 1.0, key="weather_wind")
+            humidity_pct = st.number_input("Humidité (%)", 0.0, 100.0, 75.0, 1.0, key="weather_hum")
+            visibility_km = st.number_input(
+                "Visibilité (km)", 0.0, 100.0, 10.0, 0.5, key="weather_vis"
+            )
+            cloud_cover_pct = st.number_input(
+                "Couverture nuageuse (%)", 0.0, 100.0, 50.0, 1.0, key="weather_cloud"
+            )
+        submitted = st.form_submit_button("Prédire la consommation", type="primary")
+    if not submitted:
+        return
+
+    def features() -> dict[str, object]:
+        weather = weather_features(
+            temp_max_c=temp_max_c,
+            temp_min_c=temp_min_c,
+            wind_kmh=wind_kmh,
+            humidity_pct=humidity_pct,
+            visibility_km=visibility_km,
+            cloud_cover_pct=cloud_cover_pct,
+            day=day,
+        )
+        level = {"level_mwh": region_level(region_code, day)}
+        return {**calendar_features(day, region_code), **weather, **level}
+
+    inputs = [
+        "temp_max_c",
+        "temp_min_c",
+        "wind_kmh",
+        "humidity_pct",
+        "visibility_km",
+        "cloud_cover_pct",
+    ]
+    value = predict_one(PAGE, MODEL_KEY, features, inputs)
+    if value is not None:
+        st.metric("Consommation prédite (MWh/jour)", f"{value:,.1f}".replace(",", " "))

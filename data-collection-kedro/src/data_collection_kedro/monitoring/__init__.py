@@ -1,0 +1,33 @@
+"""Model-usage monitoring and user feedback (docs/data-contracts.md §6).
+
+Every application that serves a model (the Streamlit dashboard, the usage API, ...) logs one
+``model_monitoring`` row per prediction call — successful or failed — with its response time,
+CPU and memory use, and stores user ratings in ``user_feedback``. Both tables live in the
+project's store: DuckDB by default, Elasticsearch (monitoring, for Kibana) / MongoDB in
+production, through the dataset classes of :mod:`data_collection_kedro.datasets`.
+"""
+
+from data_collection_kedro.monitoring.feedback import (
+    FeedbackValidationError,
+    validate_feedback,
+)
+from data_collection_kedro.monitoring.records import (
+    FEEDBACK_COLUMNS,
+    MONITORING_COLUMNS,
+    PredictionHandle,
+    PredictionMonitor,
+)
+from data_collection_kedro.monitoring.store import MonitoringStore, StoreUnavailableError
+from data_collection_kedro.monitoring.summary import summarize_predictions
+
+__all__ = [
+    "FEEDBACK_COLUMNS",
+    "MONITORING_COLUMNS",
+    "FeedbackValidationError",
+    "MonitoringStore",
+    "PredictionHandle",
+    "PredictionMonitor",
+    "StoreUnavailableError",
+    "summarize_predictions",
+    "validate_feedback",
+]

@@ -1,0 +1,280 @@
+"""The dashboard through its entry point (``dashboard_ui/app.py``) with Streamlit's AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pandas as pd
+import pytest
+
+from dashboard_ui.navigation import PAGES
+from dashboard_ui.settings import load_settings
+from data_collection_kedro.monitoring import MONITORING_COLUMNS, MonitoringStore
+
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+
+
+def store() -> MonitoringStore:
+    """A fresh reader of the configured monitoring store (not the app's cached one)."""
+    return MonitoringStore.from_config(load_settings().params["store"])
+
+
+def open_page(at, file: str):
+    at.run()
+    assert not at.exception, at.exception
+    at.switch_page(f"pages/{file}").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(elements) -> str:
+    return "\n".join(str(e.value) for e in elements)
+
+
+@pytest.mark.parametrize(("file", "title"), [(file, title) for file, title, _ in PAGES])
+def test_every_page_renders_without_models_or_tables(app_test, file: str, title: str) -> None:
+    at = open_page(app_test, file)
+    assert at.title, f"{file} shows no title"
+    # nothing trained and nothing stored yet: pages explain what to run, never a traceback
+    shown = texts(at.warning) + texts(at.info) + texts(at.caption)
+    if file in {"anomalies.py", "clustering.py"}:
+        assert "kedro run --pipeline=" in shown
+
+
+def test_sidebar_lists_every_page(app_test) -> None:
+    at = app_test
+    at.run()
+    assert not at.exception
+    assert at.title[0].value == "EnergieWatch"
+    assert len(PAGES) == 8
+
+
+def test_weather_prediction_matches_the_champion_and_is_logged(app_test, with_champions) -> None:
+    at = open_page(app_test, "prediction_meteo.py")
+    at.selectbox(key="weather_region").set_value("53")
+    at.number_input(key="weather_tmax").set_value(3.0)
+    at.number_input(key="weather_tmin").set_value(-2.0)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert not at.error, texts(at.error)
+    assert len(at.metric) == 1, texts(at.warning) + texts(at.caption)
+    shown = float(at.metric[0].value.replace(" ", "").replace(",", ""))
+
+    # the same inputs through the registered champion give the displayed value
+    inputs = at.dataframe[0].value
+    model = mlflow.pyfunc.load_model(f"models:/{with_champions.names['weather']}@champion")
+    assert list(inputs.columns) == with_champions.features["weather"]
+    assert inputs.loc[0, "region_code"] == "53"
+    assert inputs.loc[0, "temp_mean_c"] == pytest.approx(0.5)
+    assert shown == pytest.approx(float(model.predict(inputs)[0]), abs=0.06)
+
+    rows = store().predictions()
+    assert list(rows.columns) == list(MONITORING_COLUMNS)
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert row["status"] == "success"
+    assert row["application"] == "dashboard"
+    assert row["page"] == "Prédiction météo"
+    assert row["model_name"] == with_champions.names["weather"]
+    assert row["model_version"] == "1"
+    assert row["n_predictions"] == 1
+    assert row["response_time_ms"] > 0
+    assert row["memory_mb"] > 0
+    assert pd.isna(row["error_type"])
+
+
+def test_movements_prediction_reacts_to_strikes_and_is_logged(app_test, with_champions) -> None:
+    at = open_page(app_test, "prediction_consommation.py")
+    at.checkbox(key="movements_strike").check()
+    at.number_input(key="movements_count").set_value(2)
+    at.slider(key="movements_rate").set_value(25.0)
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert not at.error, texts(at.error)
+    assert len(at.metric) == 1
+    inputs = at.dataframe[0].value
+    assert list(inputs.columns) == with_champions.features["movements"]
+    assert inputs.loc[0, "strike_active"] == 1.0
+    assert inputs.loc[0, "strike_count"] == 2.0
+    assert inputs.loc[0, "strike_rate_pct"] == 25.0
+    rows = store().predictions()
+    assert rows["status"].tolist() == ["success"]
+    assert rows["model_name"].tolist() == [with_champions.names["movements"]]
+
+
+def test_prediction_without_registry_is_explained_and_logged_as_failure(app_test) -> None:
+    at = open_page(app_test, "prediction_meteo.py")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "kedro run --pipeline=forecasting" in texts(at.warning)
+    assert not at.metric
+    rows = store().predictions()
+    assert len(rows) == 1
+    row = rows.iloc[0]
+    assert row["status"] == "error"
+    assert row["error_type"] == "UnavailableError"
+    assert "champion" in row["error_message"] or "MLflow" in row["error_message"]
+    assert row["n_predictions"] == 0
+
+
+def test_prediction_without_history_fails_cleanly_and_is_logged(app_test, with_champions) -> None:
+    at = open_page(app_test, "prediction_meteo.py")
+    at.selectbox(key="weather_region").set_value("94")  # Corse: no row in the index
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "Corse" in texts(at.error) or "94" in texts(at.error)
+    rows = store().predictions()
+    assert rows["status"].tolist() == ["error"]
+    assert rows["model_version"].tolist() == ["1"]
+    assert rows["error_type"].tolist() == ["ValueError"]
+
+
+def _anomaly_csv(rows: int = 30, spike_at: int = 10) -> bytes:
+    days = pd.date_range("2023-01-01", periods=rows, freq="D")
+    frame = pd.DataFrame(
+        {
+            "region_code": "11",
+            "day": days.strftime("%Y-%m-%d"),
+            "gas_consumption_mwh": 300.0,
+            "temp_mean_c": 5.0,
+            "heating_degree_days": 13.0,
+        }
+    )
+    # a winter's gas consumption ten times over on a 30 °C day
+    frame.loc[spike_at, ["gas_consumption_mwh", "temp_mean_c", "heating_degree_days"]] = [
+        5000.0,
+        30.0,
+        0.0,
+    ]
+    return frame.to_csv(sep=";", index=False).encode("utf-8")
+
+
+def test_anomaly_upload_scores_the_file(app_test, with_champions) -> None:
+    at = open_page(app_test, "anomalies.py")
+    at.file_uploader[0].set_value(("conso.csv", _anomaly_csv(), "text/csv")).run()
+    assert not at.exception, at.exception
+    assert not at.error, texts(at.error)
+    success = texts(at.success)
+    assert "anomalie(s) détectée(s) sur 30 jour(s)" in success, success
+    table = at.dataframe[0].value
+    assert "day" in table.columns, table
+    assert "2023-01-11" in {str(d)[:10] for d in table["day"]}  # the spike is flagged
+    rows = store().predictions()
+    assert rows["status"].tolist() == ["success"]
+    assert rows["n_predictions"].tolist() == [30]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"region_code;day\n11;2023-01-01\n", "colonne(s) manquante(s)"),
+        (b'\x00\x01garbage \xff\xfe\n"unclosed;;\n', "conso.csv"),
+        (
+            b"region_code;day;gas_consumption_mwh;temp_mean_c;heating_degree_days\n"
+            b"11;2023-13-45;abc;5;13\n",
+            "ligne 2",
+        ),
+        (b"", "vide"),
+    ],
+    ids=["missing-columns", "binary", "bad-values", "empty"],
+)
+def test_malformed_csv_shows_an_error_not_a_traceback(
+    app_test, with_champions, content: bytes, expected: str
+) -> None:
+    at = open_page(app_test, "anomalies.py")
+    at.file_uploader[0].set_value(("conso.csv", content, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert expected in texts(at.error)
+    assert not at.success
+    assert store().predictions().empty  # nothing was scored
+
+
+def test_oversized_csv_is_refused(app_test, with_champions) -> None:
+    limit_mb = load_settings().params["limits"]["max_upload_mb"]
+    header = b"region_code;day;gas_consumption_mwh;temp_mean_c;heating_degree_days\n"
+    line = b"11;2023-01-01;300.0;5.0;13.0\n"
+    content = header + line * (int(limit_mb * 2**20) // len(line) + 10)
+    at = open_page(app_test, "anomalies.py")
+    at.file_uploader[0].set_value(("big.csv", content, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert "trop volumineux" in texts(at.error)
+    assert store().predictions().empty
+
+
+def test_feedback_is_stored_and_read_back(app_test, with_champions) -> None:
+    at = open_page(app_test, "prediction_meteo.py")
+    at.button[0].click().run()
+    predicted = at.session_state["last_prediction"]["prediction_value"]
+    at.switch_page("pages/feedback.py").run()
+    assert not at.exception, at.exception
+    at.slider(key="feedback_rating").set_value(2)
+    at.text_area(key="feedback_comment").set_value("  Trop haut pour un jour doux.  ")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert "enregistré" in texts(at.success)
+
+    stored = store().feedback()
+    assert len(stored) == 1
+    row = stored.iloc[0]
+    assert row["rating"] == 2
+    assert row["comment"] == "Trop haut pour un jour doux."
+    assert row["model_name"] == with_champions.names["weather"]
+    assert row["model_version"] == "1"
+    assert row["page"] == "Prédiction météo"
+    assert row["prediction_value"] == pytest.approx(predicted)
+
+
+def test_feedback_comment_is_capped_at_the_limit(app_test) -> None:
+    limit = load_settings().params["limits"]["comment_max_chars"]
+    at = open_page(app_test, "feedback.py")
+    at.text_area(key="feedback_comment").set_value("x" * (limit + 50))
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    stored = store().feedback()
+    assert len(stored) == 1
+    assert len(stored.iloc[0]["comment"]) == limit  # never more than user_feedback allows
+
+
+def test_monitoring_page_counts_successes_and_failures(app_test, with_champions) -> None:
+    at = open_page(app_test, "prediction_meteo.py")
+    at.button[0].click().run()  # success
+    at.selectbox(key="weather_region").set_value("94")
+    at.button[0].click().run()  # failure: no history for Corse
+    at.switch_page("pages/monitoring.py").run()
+    assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Prédictions réussies"] == "1"
+    assert metrics["Prédictions en échec"] == "1"
+    summary = at.dataframe[0].value
+    row = summary.loc[summary["model_name"] == with_champions.names["weather"]].iloc[0]
+    assert (row["success_count"], row["error_count"]) == (1, 1)
+    assert row["median_response_time_ms"] > 0
+
+
+def test_carbon_page_shows_node_measurements(app_test, dashboard_data: Path) -> None:
+    carbon_dir = dashboard_data / "09_carbon"
+    carbon_dir.mkdir()
+    pd.DataFrame(
+        {
+            "run_id": ["r1", "r1", "r2"],
+            "pipeline": ["etl_pipeline", "etl_pipeline", "forecasting"],
+            "node": ["parse", "save", "train"],
+            "started_at": ["2024-01-01T00:00:00Z"] * 3,
+            "duration_s": [1.0, 2.0, 30.0],
+            "energy_kwh": [0.001, 0.002, 0.030],
+            "emissions_kg": [0.0001, 0.0002, 0.0030],
+            "cpu_energy_kwh": [0.001, 0.002, 0.030],
+            "ram_energy_kwh": [0.0, 0.0, 0.0],
+            "gpu_energy_kwh": [0.0, 0.0, 0.0],
+            "measurement": ["TDP"] * 3,
+            "country_iso_code": ["FRA"] * 3,
+            "status": ["ok"] * 3,
+        }
+    ).to_csv(carbon_dir / "emissions_nodes.csv", index=False)
+    at = open_page(app_test, "suivi_carbone.py")
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Émissions mesurées (g CO₂e)"] == "3.30"
+    per_pipeline = at.dataframe[0].value
+    assert per_pipeline.iloc[0]["pipeline"] == "forecasting"
+    assert not at.warning or "Aucune mesure" not in texts(at.warning)
