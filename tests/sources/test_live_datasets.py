@@ -136,22 +136,44 @@ def test_full_pull_when_the_table_does_not_exist(
     assert read_watermark({**watermark, "path": str(tmp_path / "missing.duckdb")}) is None
 
 
-def test_mongodb_watermark(fast_retry: dict) -> None:
-    """The production raw store (mongomock here; the same query runs on a real server)."""
-    import mongomock
-
-    client = mongomock.MongoClient()
-    client.energiewatch.raw_strikes.insert_many(
+def _strikes_watermark(client) -> object:
+    db = client["energiewatch_test_watermark"]
+    db.raw_strikes.drop()
+    db.raw_strikes.insert_many(
         [{"start_date": pd.Timestamp("2023-03-07")}, {"start_date": pd.Timestamp("2024-02-16")}]
     )
     config = {
         "backend": "mongodb",
         "client": client,
-        "database": "energiewatch",
+        "database": "energiewatch_test_watermark",
         "collection": "raw_strikes",
         "column": "start_date",
     }
-    assert str(read_watermark(config))[:10] == "2024-02-16"
+    try:
+        return read_watermark(config)
+    finally:
+        db.raw_strikes.drop()
+
+
+def test_mongodb_watermark() -> None:
+    """The production raw store on mongomock (no MongoDB server here; see the variant below)."""
+    import mongomock
+
+    assert str(_strikes_watermark(mongomock.MongoClient()))[:10] == "2024-02-16"
+
+
+@pytest.mark.integration
+def test_mongodb_watermark_real_server() -> None:
+    """Same query on a real MongoDB server (``MONGODB_URI``)."""
+    import os
+
+    uri = os.environ.get("MONGODB_URI")
+    if not uri:
+        pytest.skip("MONGODB_URI not set: no MongoDB server to test the watermark query against")
+    import pymongo
+
+    with pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
+        assert str(_strikes_watermark(client))[:10] == "2024-02-16"
 
 
 def test_schema_drift_in_metadata_names_the_field(portal: FakePortal, fast_retry: dict) -> None:
