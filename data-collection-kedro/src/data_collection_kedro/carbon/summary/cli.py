@@ -88,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
         "--mlflow-uri",
         help="MLflow tracking URI (default: MLFLOW_TRACKING_URI or mlflow.tracking_uri)",
     )
+    parser.add_argument(
+        "--duckdb",
+        type=Path,
+        help="embedded store with model_monitoring (default: globals duckdb_path)",
+    )
     parser.add_argument("--no-mlflow", action="store_true", help="skip the trade-off section")
     parser.add_argument("--quiet", action="store_true", help="no terminal table")
     return parser
@@ -142,9 +147,11 @@ def _tradeoff(
 
 
 def _usage(
-    params: dict[str, Any], globals_: dict[str, Any], nodes: pd.DataFrame, summary: CarbonSummary
+    db_path: Path | str | None,
+    params: dict[str, Any],
+    nodes: pd.DataFrame,
+    summary: CarbonSummary,
 ) -> None:
-    db_path = globals_.get("duckdb_path")
     if not db_path or not Path(str(db_path)).exists():
         summary.usage_note = "no embedded store yet: usage section skipped."
         return
@@ -203,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
     data = load_carbon_files(carbon_dir)
     summary = build_summary(data, config, all_runs=args.all_runs, since=since, until=until)
     _tradeoff(args, params, summary, config)
-    _usage(params, globals_, data.nodes, summary)
+    _usage(args.duckdb or globals_.get("duckdb_path"), params, data.nodes, summary)
     paths = write_reports(summary, out_dir)
 
     if not args.quiet:

@@ -43,7 +43,9 @@ class SummaryConfig:
     stale_after_days: float = 30.0
     partial_tolerance: float = 0.05
     ram_dominance_share: float = 0.5
-    tradeoff_metrics: tuple[str, ...] = ("test_mape", "test_rmse", "test_mae")
+    tradeoff_metrics: tuple[str, ...] = (
+        "test_mape", "test_rmse", "test_mae", "test_r2", "test_f1", "test_silhouette",
+    )  # fmt: skip
     higher_is_better: frozenset[str] = frozenset({"test_r2", "test_f1", "test_silhouette"})
     energy_metrics: tuple[str, ...] = ("training_energy_kwh", "energy_kwh")
     emissions_metrics: tuple[str, ...] = ("training_emissions_kg", "emissions_kg")
