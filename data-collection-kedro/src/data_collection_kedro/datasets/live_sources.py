@@ -23,7 +23,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -94,11 +94,17 @@ def _empty(columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
 
 
-def retry_and_timeout(
-    timeout_s: float | list[float] | tuple[float, float], retry: Mapping[str, Any] | None
-) -> HttpClient:
-    timeout = tuple(timeout_s) if isinstance(timeout_s, list | tuple) else timeout_s
-    return HttpClient(timeout_s=timeout, retry=RetryPolicy.from_config(retry))  # type: ignore[arg-type]
+Timeout = float | Sequence[float]
+
+
+def retry_and_timeout(timeout_s: Timeout, retry: Mapping[str, Any] | None) -> HttpClient:
+    """An :class:`HttpClient` from catalog values (``[connect, read]`` seconds, retry mapping)."""
+    timeout: float | tuple[float, float] = (
+        (float(timeout_s[0]), float(timeout_s[-1]))
+        if isinstance(timeout_s, Sequence)
+        else float(timeout_s)
+    )
+    return HttpClient(timeout_s=timeout, retry=RetryPolicy.from_config(retry))
 
 
 # -- watermark ----------------------------------------------------------------------------------
@@ -195,7 +201,7 @@ class OpendatasoftSourceDataset(AbstractDataset[None, pd.DataFrame]):
         order_by: str | None = None,
         mode: str = "auto",
         page_size: int = 100,
-        timeout_s: float | list[float] = (10.0, 120.0),  # type: ignore[assignment]
+        timeout_s: Timeout = (10.0, 120.0),
         retry: dict[str, Any] | None = None,
         api_key_env: str | None = None,
         timezone: str = "Europe/Paris",
@@ -392,7 +398,7 @@ class FuelFluxLiveDataset(AbstractDataset[None, pd.DataFrame]):
     def __init__(
         self,
         url: str,
-        timeout_s: float | list[float] = (10.0, 300.0),  # type: ignore[assignment]
+        timeout_s: Timeout = (10.0, 300.0),
         retry: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
@@ -440,7 +446,7 @@ class HolidaysLiveDataset(AbstractDataset[None, pd.DataFrame]):
         public_holidays_url: str,
         school_calendar: dict[str, Any],
         start_year: int | None = None,
-        timeout_s: float | list[float] = (10.0, 120.0),  # type: ignore[assignment]
+        timeout_s: Timeout = (10.0, 120.0),
         retry: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
