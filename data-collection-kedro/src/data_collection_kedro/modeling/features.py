@@ -85,10 +85,10 @@ def daily_frame(
     frame = pd.concat(frames, ignore_index=True)
 
     # calendar fields are a function of the day: fill the grid's new days (and absent columns)
-    frame["weekday"] = frame["day"].dt.weekday
+    frame["weekday"] = frame["day"].dt.day_of_week
     frame["is_weekend"] = frame["weekday"] >= 5
     frame["month"] = frame["day"].dt.month
-    frame["day_of_year"] = frame["day"].dt.dayofyear
+    frame["day_of_year"] = frame["day"].dt.day_of_year
     for column in ["is_public_holiday", "is_school_holiday", *MOVEMENT_COLUMNS]:
         if column not in frame.columns:
             frame[column] = 0.0
