@@ -91,7 +91,7 @@ ODS_STATIONS = [
         "id": 1000001,
         "latitude": 46.201,  # decimal degrees: mapped back to flux units
         "longitude": "519800",
-        "cp": "01000",
+        "cp": 1000,  # a number: the leading zero comes back
         "pop": "A",
         "adresse": "Aire de l'A40",
         "ville": "Saint-Denis-lès-Bourg",

@@ -59,6 +59,13 @@ def _flux_coordinate(value: Any) -> Any:
     return str(round(number))
 
 
+def _postcode(value: Any) -> Any:
+    """A postcode as text; a number (JSON int) gets its leading zero back (``1000`` → ``01000``)."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{int(value):05d}"
+    return value
+
+
 def opening_hours(value: Any) -> str | None:
     """``horaires`` in the flux parser's JSON shape (``automate_24_24``, ``jours``)."""
     raw = _json_value(value)
@@ -128,7 +135,7 @@ def flatten_station(record: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         "id": record.get("id"),
         "latitude": _flux_coordinate(record.get("latitude")),
         "longitude": _flux_coordinate(record.get("longitude")),
-        "cp": record.get("cp"),
+        "cp": _postcode(record.get("cp")),
         "pop": record.get("pop"),
         "adresse": record.get("adresse"),
         "ville": record.get("ville"),
