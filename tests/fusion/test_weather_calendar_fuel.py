@@ -257,3 +257,30 @@ def test_data_quality_keys_are_unique():
     assert len(collect_data_quality(frame)) == 1
     with pytest.raises(ValueError, match="duplicated"):
         collect_data_quality(frame, frame)
+
+
+def test_short_temperature_gaps_are_interpolated_and_long_ones_stay_nan(fusion_params):
+    days = pd.date_range("2024-03-01", "2024-03-12")
+    consumption = _daily_consumption(days.strftime("%Y-%m-%d"), codes=("53",))
+    means = [0.0, np.nan, 4.0, 5.0, np.nan, np.nan, np.nan, np.nan, 9.0, 10.0, 11.0, np.nan]
+    weather = pd.DataFrame(
+        {
+            "region_code": "53",
+            "day": days,
+            "temp_min_c": means,
+            "temp_max_c": means,
+            "temp_mean_c": means,
+            **{c: 1.0 for c in ["wind_kmh", "humidity_pct", "visibility_km", "cloud_cover_pct"]},
+            "day_duration_h": 11.0,
+        }
+    ).dropna(subset=["temp_mean_c"])  # the real file lacks the days entirely
+    index, report = build_meteo_consommation(
+        consumption, weather, {**fusion_params, "max_temperature_gap_days": 3}
+    )
+    assert index["temp_mean_c"].tolist()[:4] == [0.0, 2.0, 4.0, 5.0]
+    assert index["temp_mean_c"].iloc[4:8].isna().all()  # 4-day gap: longer than 3
+    assert np.isnan(index["temp_mean_c"].iloc[11])  # after the last known day
+    assert index["temp_interpolated"].tolist() == [False, True] + [False] * 10
+    assert index.loc[1, "heating_degree_days"] == pytest.approx(15.0)
+    detail = json.loads(report.set_index("check").loc["temperature_interpolated", "detail"])
+    assert detail["keys"] == ["53|2024-03-02"]

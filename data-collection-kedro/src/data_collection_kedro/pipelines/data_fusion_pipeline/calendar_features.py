@@ -75,16 +75,19 @@ def strike_days(raw: pd.DataFrame, max_keys: int) -> tuple[pd.DataFrame, list[di
     )
     per_day = (
         expanded.groupby("day")
-        .agg(
-            strike_count=("strike_id", "nunique"),
-            strike_rate_pct=("strike_rate_pct", "max"),
-            strike_reason=(
-                "reason",
-                lambda s: "; ".join(sorted({str(v) for v in s.dropna() if str(v)})) or pd.NA,
-            ),
-        )
+        .agg(strike_count=("strike_id", "nunique"), strike_rate_pct=("strike_rate_pct", "max"))
         .reset_index()
     )
+    reasons = (
+        expanded[expanded["reason"].fillna("") != ""]
+        .drop_duplicates(["day", "reason"])
+        .sort_values(["day", "reason"])
+        .groupby("day")["reason"]
+        .agg("; ".join)
+        .rename("strike_reason")
+        .reset_index()
+    )
+    per_day = per_day.merge(reasons, on="day", how="left")
     return per_day[columns], quality
 
 

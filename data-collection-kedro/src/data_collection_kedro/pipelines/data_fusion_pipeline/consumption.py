@@ -37,7 +37,7 @@ from .normalization import (
     expected_slots_per_day,
     is_spring_forward_day,
     key_strings,
-    least_final_status,
+    least_final_status_by,
     map_operator,
     map_status,
     normalize_regions,
@@ -296,6 +296,18 @@ def _impute_missing_operators(
     return imputed.where(share < 1.0)
 
 
+def _sum_with_completeness(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per ``keys`` group: ``value_mwh`` sum (NaN when no value) and ``complete`` (all)."""
+    grouped = frame.groupby(keys, observed=True)
+    out = grouped.agg(
+        value_mwh=("value_mwh", "sum"),
+        values=("value_mwh", "count"),
+        complete=("complete", "all"),
+    ).reset_index()
+    out["value_mwh"] = out["value_mwh"].where(out["values"] > 0)
+    return out.drop(columns="values")
+
+
 def aggregate_gas_daily(
     raw: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -305,14 +317,9 @@ def aggregate_gas_daily(
         return pd.DataFrame(columns=GAS_COLUMNS), []
     rows, quality = _gas_rows(raw, params)
 
-    per_operator = (
-        rows.groupby(["region_code", "date", "operator"], observed=True)
-        .agg(
-            value_mwh=("value_mwh", lambda s: s.sum(min_count=1)),
-            complete=("complete", "all"),
-            status=("status", least_final_status),
-        )
-        .reset_index()
+    operator_key = ["region_code", "date", "operator"]
+    per_operator = _sum_with_completeness(rows, operator_key).merge(
+        least_final_status_by(rows, operator_key, "status"), on=operator_key
     )
     profile = rows.groupby(["region_code", "date"], observed=True)[HOUR_COLUMNS].sum(min_count=1)
 
@@ -337,15 +344,22 @@ def aggregate_gas_daily(
             rule="operators seen for a region differ from regions.GAS_OPERATORS_BY_REGION",
         )
     )
+    day_key = ["region_code", "date"]
     days = (
-        per_operator.groupby(["region_code", "date"], observed=True)
-        .agg(
-            value_mwh=("value_mwh", lambda s: s.sum(min_count=1)),
-            complete=("complete", "all"),
-            gas_status=("status", least_final_status),
-            gas_operator_count=("operator", "nunique"),
+        _sum_with_completeness(per_operator, day_key)
+        .merge(
+            least_final_status_by(per_operator, day_key, "status").rename(
+                columns={"status": "gas_status"}
+            ),
+            on=day_key,
         )
-        .reset_index()
+        .merge(
+            per_operator.groupby(day_key, observed=True)["operator"]
+            .nunique()
+            .rename("gas_operator_count")
+            .reset_index(),
+            on=day_key,
+        )
     )
     present_operators: dict[tuple[str, pd.Timestamp], set[str]] = {}
     for code, date, operator in per_operator[["region_code", "date", "operator"]].itertuples(
@@ -407,6 +421,16 @@ def aggregate_gas_daily(
     return out[GAS_COLUMNS].reset_index(drop=True), quality
 
 
+def _within_source_span(daily: pd.DataFrame, source: pd.DataFrame) -> pd.Series:
+    """True where ``daily``'s day lies within the source's first..last day for the region."""
+    if source.empty:
+        return pd.Series(False, index=daily.index)
+    span = source.groupby("region_code")["day"].agg(["min", "max"])
+    first = daily["region_code"].map(span["min"])
+    last = daily["region_code"].map(span["max"])
+    return (daily["day"] >= first) & (daily["day"] <= last)
+
+
 def combine_daily_consumption(
     gas: pd.DataFrame, electricity: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -428,10 +452,10 @@ def combine_daily_consumption(
     )
     daily = calendar.merge(merged, on=["region_code", "day"], how="left", indicator=True)
     missing_days = daily[daily["_merge"] == "left_only"]
-    gas_regions = set(gas["region_code"])
-    electricity_regions = set(electricity["region_code"])
-    expects_gas = daily["region_code"].isin(list(gas_regions))
-    expects_electricity = daily["region_code"].isin(list(electricity_regions))
+    # A source is expected for a region on the days between its first and last day there
+    # (a gas-only period is not incomplete for lack of electricity, and vice versa).
+    expects_gas = _within_source_span(daily, gas)
+    expects_electricity = _within_source_span(daily, electricity)
     gas_ok = ~expects_gas | daily["gas_is_complete"].astype("boolean").fillna(False)
     electricity_ok = ~expects_electricity | daily["electricity_is_complete"].astype(
         "boolean"

@@ -40,10 +40,12 @@ METEO_CONSOMMATION_COLUMNS = [
     "visibility_km",
     "cloud_cover_pct",
     "day_duration_h",
+    "temp_interpolated",
     "heating_degree_days",
     *SHARE_COLUMNS,
     "is_complete",
 ]
+TEMPERATURE_COLUMNS = ["temp_min_c", "temp_max_c", "temp_mean_c"]
 CONSOMMATION_MOUVEMENTS_COLUMNS = [
     "region_code",
     "day",
@@ -88,6 +90,16 @@ def build_daily_weather(
     return weather, quality_frame(quality)
 
 
+def _fill_short_gaps(values: pd.Series, max_gap: int) -> pd.Series:
+    """Linear interpolation of the NaN runs of at most ``max_gap`` values between two values."""
+    if max_gap <= 0 or not values.isna().any():
+        return values
+    missing = values.isna()
+    run_length = missing.groupby((~missing).cumsum()).transform("sum")
+    interpolated = values.interpolate(limit_area="inside")
+    return values.where(~(missing & (run_length <= max_gap)), interpolated)
+
+
 def build_meteo_consommation(
     daily_consumption: pd.DataFrame, weather: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -101,10 +113,30 @@ def build_meteo_consommation(
     weather_only = weather[
         ~pd.MultiIndex.from_frame(weather[["region_code", "day"]]).isin(consumption_keys)
     ]
+    merged = merged.sort_values(["region_code", "day"]).reset_index(drop=True)
+    max_gap = int(params.get("max_temperature_gap_days", 0))
+    missing_temperature = merged["temp_mean_c"].isna()
+    for column in TEMPERATURE_COLUMNS:
+        merged[column] = pd.to_numeric(merged[column], errors="coerce").astype("float64")
+        merged[column] = merged.groupby("region_code")[column].transform(
+            lambda s: _fill_short_gaps(s, max_gap)
+        )
+    merged["temp_interpolated"] = missing_temperature & merged["temp_mean_c"].notna()
     merged["heating_degree_days"] = np.maximum(0.0, base_temp - merged["temp_mean_c"])
     index = merged[METEO_CONSOMMATION_COLUMNS].sort_values(["region_code", "day"])
     index["day"] = as_date(index["day"])
     quality = [
+        quality_row(
+            "meteo_consommation",
+            "temperature_interpolated",
+            len(merged),
+            len(merged),
+            key_strings(merged[merged["temp_interpolated"]], ["region_code", "day"]),
+            max_keys,
+            max_gap_days=max_gap,
+            rule="temperatures missing on at most max_gap_days consecutive days between two "
+            "known days: linear interpolation (temp_interpolated = true); longer gaps stay NaN",
+        ),
         quality_row(
             "meteo_consommation",
             "consumption_without_weather",

@@ -162,13 +162,21 @@ def map_fuel(values: pd.Series) -> pd.Series:
     return _map_by_slug(values, _FUEL_BY_SLUG)
 
 
-def least_final_status(statuses: Iterable[Any]) -> Any:
-    """The least final of several status values (unknown values rank last), NA when none."""
-    present = [s for s in statuses if isinstance(s, str) and s]
-    if not present:
-        return pd.NA
-    rank = {status: i for i, status in enumerate(STATUS_ORDER)}
-    return max(present, key=lambda s: rank.get(s, len(STATUS_ORDER)))
+def least_final_status_by(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:
+    """The least final status of each ``keys`` group (unknown values rank last, NA if none).
+
+    Vectorized: statuses become ranks (``STATUS_ORDER``, then unknown values), the group
+    maximum is taken and mapped back to its value. Returns ``keys`` + ``column``.
+    """
+    values = frame[column].astype("string")
+    order = {status: rank for rank, status in enumerate(STATUS_ORDER)}
+    unknown = sorted(str(v) for v in values.dropna().unique() if v not in order)
+    order.update({status: len(STATUS_ORDER) + i for i, status in enumerate(unknown)})
+    ranks = frame[keys].assign(_rank=values.map(order).astype("float64"))
+    worst = ranks.groupby(keys, observed=True)["_rank"].max().reset_index()
+    by_rank = {float(rank): status for status, rank in order.items()}
+    worst[column] = worst["_rank"].map(by_rank).astype("string")
+    return worst.drop(columns="_rank")
 
 
 def as_date(values: pd.Series) -> pd.Series:

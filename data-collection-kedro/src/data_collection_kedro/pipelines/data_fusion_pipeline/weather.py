@@ -94,7 +94,7 @@ def historique_weather(
     old_by_name = {name: is_old_region(str(name)) for name in names}
     frame["is_old"] = frame["region_source"].map(old_by_name).astype(bool)
     # A day written under the new region's own name wins over old-region rows of that day.
-    has_new = frame.groupby(["region_code", "day"])["is_old"].transform(lambda s: (~s).any())
+    has_new = (~frame["is_old"]).groupby([frame["region_code"], frame["day"]]).transform("any")
     frame = frame[~(frame["is_old"] & has_new)]
     aggregated = (
         frame.groupby(["region_code", "day"])
