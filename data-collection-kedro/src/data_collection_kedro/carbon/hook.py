@@ -235,13 +235,20 @@ class CarbonTrackingHook:
             )
             return
 
-        output_dir.mkdir(parents=True, exist_ok=True)
         file_lock = TrackerFileLock(output_dir)
         wait = params["on_concurrent_tracker"] == "wait"
         note = {"pipeline": pipeline_name, "run": run_key, "since": _now_iso()}
-        if not file_lock.acquire(
-            wait=wait, timeout_s=float(params["concurrent_wait_timeout_s"]), holder=note
-        ):
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+            locked = file_lock.acquire(
+                wait=wait, timeout_s=float(params["concurrent_wait_timeout_s"]), holder=note
+            )
+        except OSError as exc:  # measuring must never fail the pipeline run
+            logger.warning("carbon: output folder %s unusable (%s); not measured", output_dir, exc)
+            release_process_slot(run_key)
+            state.mode = _MODE_DISABLED
+            return
+        if not locked:
             release_process_slot(run_key)
             state.mode = files.MEASUREMENT_SKIPPED_CONCURRENT
             logger.warning(
