@@ -14,7 +14,7 @@ import streamlit as st  # noqa: E402
 
 from dashboard_ui.navigation import PAGES  # noqa: E402
 
-st.set_page_config(page_title="EnergieWatch", page_icon="⚡", layout="wide")
+st.set_page_config(page_title="EnergieWatch", page_icon=":material/bolt:", layout="wide")
 pages = [
     st.Page(str(Path(__file__).parent / "pages" / file), title=title, icon=icon, default=index == 0)
     for index, (file, title, icon) in enumerate(PAGES)

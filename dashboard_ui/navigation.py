@@ -1,12 +1,12 @@
 """The dashboard's pages: (file in ``dashboard_ui/pages/``, title, icon), in menu order."""
 
 PAGES: tuple[tuple[str, str, str], ...] = (
-    ("home.py", "Accueil", "🏠"),
-    ("prediction_meteo.py", "Prédiction météo", "🌦️"),
-    ("anomalies.py", "Détection d'anomalies", "🚨"),
-    ("prediction_consommation.py", "Prédiction consommation", "🚆"),
-    ("clustering.py", "Clustering", "🗺️"),
-    ("feedback.py", "Feedback", "💬"),
-    ("suivi_carbone.py", "Suivi carbone", "🌱"),
-    ("monitoring.py", "Suivi des modèles", "📈"),
+    ("home.py", "Accueil", ":material/home:"),
+    ("prediction_meteo.py", "Prédiction météo", ":material/partly_cloudy_day:"),
+    ("anomalies.py", "Détection d'anomalies", ":material/troubleshoot:"),
+    ("prediction_consommation.py", "Prédiction consommation", ":material/train:"),
+    ("clustering.py", "Clustering", ":material/hub:"),
+    ("feedback.py", "Feedback", ":material/reviews:"),
+    ("suivi_carbone.py", "Suivi carbone", ":material/eco:"),
+    ("monitoring.py", "Suivi des modèles", ":material/monitoring:"),
 )

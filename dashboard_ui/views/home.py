@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 from dashboard_ui.services import UnavailableError, champion_version, load_table, settings
+
+HOME_TABLES = ("meteo_consommation", "consumption_anomalies", "region_clusters")
 
 
 def render() -> None:
@@ -17,18 +18,17 @@ def render() -> None:
         "entraîné ici."
     )
     config = settings()
-    rows = []
-    for key, spec in config.params["models"].items():
+    lines = []
+    for key in config.params["models"]:
+        name = config.model(key)["name"]
         try:
-            status = f"version {champion_version(key)}"
+            lines.append(f"- :green[●] modèle **{name}** : version {champion_version(key)}")
         except UnavailableError as exc:
-            status = str(exc)
-        rows.append({"élément": f"modèle {spec['name']}", "page": key, "état": status})
-    for table in ("meteo_consommation", "consumption_anomalies", "region_clusters"):
+            lines.append(f"- :orange[●] modèle **{name}** : {exc}")
+    for table in HOME_TABLES:
         try:
-            status = f"{len(load_table(table))} lignes"
+            lines.append(f"- :green[●] table **{table}** : {len(load_table(table))} lignes")
         except UnavailableError as exc:
-            status = str(exc)
-        rows.append({"élément": f"table {table}", "page": "", "état": status})
+            lines.append(f"- :orange[●] table **{table}** : {exc}")
     st.subheader("Disponibilité")
-    st.dataframe(pd.DataFrame(rows), hide_index=True)
+    st.markdown("\n".join(lines))

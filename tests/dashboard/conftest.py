@@ -12,7 +12,6 @@ other pipelines; the pages only see the registry and the store, as with real cha
 
 from __future__ import annotations
 
-import socket
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -205,9 +204,3 @@ def app_test(dashboard_data: Path) -> Iterator[object]:
 
     at = AppTest.from_file(str(APP_FILE), default_timeout=180)
     yield at
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
