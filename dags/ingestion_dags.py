@@ -33,20 +33,12 @@ def run_etl_node(node_name: str) -> dict[str, Any]:
 @task
 def publish_new_data(runs: list[dict[str, Any]], family: str) -> dict[str, Any]:
     """Emit the family's asset event when rows were inserted; skip (no event) otherwise."""
-    inserted: dict[str, int] = {}
-    unknown = False
-    for run in runs:
-        unknown = unknown or run.get("new_rows") is None
-        for name, count in (run.get("inserted") or {}).items():
-            inserted[name] = inserted.get(name, 0) + int(count)
-    total = sum(inserted.values())
-    if total == 0 and not unknown:
+    from energiewatch_airflow.kedro_runner import summarise_runs
+
+    summary = summarise_runs(runs)
+    if summary["new_rows"] == 0:
         raise AirflowSkipException(f"{family}: no new rows in the raw store")
-    summary: dict[str, Any] = {
-        "family": family,
-        "new_rows": None if unknown else total,
-        "inserted": inserted,
-    }
+    summary["family"] = family
     context = get_current_context()
     for asset in context["outlets"]:
         context["outlet_events"][asset].extra = summary

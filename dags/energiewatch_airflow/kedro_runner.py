@@ -85,6 +85,22 @@ def _register(session: Any, hook: SaveCounter) -> bool:
     return True
 
 
+def summarise_runs(runs: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
+    """Rows inserted per raw dataset over several :func:`run_kedro` results.
+
+    ``new_rows`` is their total, or ``None`` when any run could not count (then the data is
+    treated as new: publishing too often is safer than missing new data).
+    """
+    inserted: dict[str, int] = {}
+    unknown = False
+    for run in runs:
+        if not run or run.get("new_rows") is None:
+            unknown = True
+        for name, count in ((run or {}).get("inserted") or {}).items():
+            inserted[name] = inserted.get(name, 0) + int(count)
+    return {"new_rows": None if unknown else sum(inserted.values()), "inserted": inserted}
+
+
 def run_kedro(
     pipeline_name: str,
     *,

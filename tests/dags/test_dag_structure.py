@@ -125,3 +125,20 @@ def test_kedro_env_from_variable_or_environment(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.undo()
     monkeypatch.setenv("KEDRO_ENV", "prod")
     assert kedro_runner.kedro_env() == "prod"
+
+
+def test_new_rows_summary_of_ingestion_runs() -> None:
+    from energiewatch_airflow.kedro_runner import summarise_runs
+
+    runs = [
+        {"new_rows": 3, "inserted": {"raw_fuel_stations": 1, "raw_fuel_prices": 2}},
+        {"new_rows": 4, "inserted": {"raw_fuel_prices": 4}},
+    ]
+    assert summarise_runs(runs) == {
+        "new_rows": 7,
+        "inserted": {"raw_fuel_stations": 1, "raw_fuel_prices": 6},
+    }
+    assert summarise_runs([{"new_rows": 0, "inserted": {"raw_strikes": 0}}])["new_rows"] == 0
+    # a run that could not count (or returned nothing) makes the total unknown -> publish
+    assert summarise_runs([runs[0], {"new_rows": None, "inserted": {}}])["new_rows"] is None
+    assert summarise_runs([None])["new_rows"] is None
