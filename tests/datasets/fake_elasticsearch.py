@@ -43,6 +43,8 @@ class FakeElasticsearch:
     requests: list[Recorded] = field(default_factory=list)
     #: document id -> (status, error body) the next bulk requests answer for that id
     fail_ids: dict[str, tuple[int, dict[str, Any]]] = field(default_factory=dict)
+    #: document id -> how many more bulk requests answer 429 (rejected) for it
+    transient: dict[str, int] = field(default_factory=dict)
     scroll_pages: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------------------- helpers
@@ -177,6 +179,12 @@ class FakeElasticsearch:
         for header, source in zip(lines[::2], lines[1::2], strict=True):
             ((op, meta),) = header.items()
             index, doc_id = meta["_index"], meta.get("_id", f"auto-{len(items)}")
+            if self.transient.get(doc_id, 0) > 0:
+                self.transient[doc_id] -= 1
+                error = {"type": "es_rejected_execution_exception", "reason": "queue full"}
+                items.append({op: {"_index": index, "_id": doc_id, "status": 429, "error": error}})
+                errors = True
+                continue
             if doc_id in self.fail_ids:
                 status, error = self.fail_ids[doc_id]
                 items.append(

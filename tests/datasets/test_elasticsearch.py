@@ -183,15 +183,31 @@ def test_failures_within_max_failures_are_logged_and_swapped(
     row = daily_prices().iloc[0]
     doc_id = key_hash([row["day"], row["department_code"], row["fuel"]])
     fake_es.fail_ids[doc_id] = (
-        429,
-        {"type": "es_rejected_execution_exception", "reason": "queue full"},
+        400,
+        {"type": "document_parsing_exception", "reason": "failed to parse field [day]"},
     )
     with caplog.at_level(logging.ERROR):
         ds.save(daily_prices())
     assert ds.last_result is not None
     assert (ds.last_result.inserted, ds.last_result.failed) == (11, 1)
-    assert any(doc_id in r.getMessage() and "queue full" in r.getMessage() for r in caplog.records)
+    assert any(
+        doc_id in r.getMessage() and "failed to parse field [day]" in r.getMessage()
+        for r in caplog.records
+    )
     assert fake_es.aliases[ds._alias] == {ds.last_result.extra["index"]}
+
+
+def test_rejected_documents_are_retried(httpserver: HTTPServer, fake_es: FakeElasticsearch) -> None:
+    ds = make(httpserver.url_for("/"), retry_backoff_s=0.01)
+    row = daily_prices().iloc[2]
+    doc_id = key_hash([row["day"], row["department_code"], row["fuel"]])
+    fake_es.transient[doc_id] = 2  # answered 429 twice, then indexed
+    ds.save(daily_prices())
+    assert ds.last_result is not None
+    assert (ds.last_result.inserted, ds.last_result.failed) == (12, 0)
+    (version,) = fake_es.indices
+    assert doc_id in fake_es.indices[version]["docs"]
+    assert len(fake_es.calls("POST", r"/_bulk") + fake_es.calls("PUT", r"/_bulk")) == 3 + 2
 
 
 def test_load_scans_the_alias_with_the_saved_dtypes(

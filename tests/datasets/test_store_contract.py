@@ -321,3 +321,13 @@ def test_column_first_saved_empty_takes_the_later_type(backend: Backend) -> None
     assert loaded["strikers"].dtype == "float64"
     assert loaded["strikers"].tolist()[:5] == [1.0, 2.0, 3.0, 1.5, 2.0]
     assert backend.key_indexed(ds, KEY)
+
+
+def test_frame_of_key_columns_only(backend: Backend) -> None:
+    ds = backend.make(table_name(), key=["station_id"])
+    stations = pd.DataFrame({"station_id": ["75000100", "75000101"]})
+    ds.save(stations)
+    ds.save(pd.DataFrame({"station_id": ["75000101", "75000102"]}))
+    res = ds.last_result
+    assert (res.inserted, res.unchanged) == (1, 1)
+    assert sorted(ds.load()["station_id"]) == ["75000100", "75000101", "75000102"]

@@ -88,6 +88,7 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
           chunk_size: 1000
           thread_count: 2
           max_failures: 0
+          max_retries: 3                      # documents rejected with 429 (single thread)
           keep_versions: 2
           credentials: elasticsearch          # conf/local/credentials.yml: api_key or
                                               # username + password
@@ -113,6 +114,8 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         thread_count: int = 1,
         max_failures: int = 0,
         keep_versions: int = 2,
+        max_retries: int = 3,
+        retry_backoff_s: float = 2.0,
         credentials: dict[str, Any] | None = None,
         client_args: dict[str, Any] | None = None,
         load_args: dict[str, Any] | None = None,
@@ -139,6 +142,8 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._thread_count = int(thread_count)
         self._max_failures = int(max_failures)
         self._keep_versions = int(keep_versions)
+        self._max_retries = int(max_retries)
+        self._retry_backoff_s = float(retry_backoff_s)
         self._client_args = dict(client_args or {})
         credentials = dict(credentials or {})
         if "username" in credentials:
@@ -292,8 +297,14 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     raise_on_error=False,
                 )
             else:
+                # Documents rejected with 429 (queue full) are retried with backoff.
                 results = helpers.streaming_bulk(
-                    es, actions, chunk_size=self._chunk_size, raise_on_error=False
+                    es,
+                    actions,
+                    chunk_size=self._chunk_size,
+                    raise_on_error=False,
+                    max_retries=self._max_retries,
+                    initial_backoff=self._retry_backoff_s,
                 )
             for ok, item in results:
                 if ok:
