@@ -13,23 +13,11 @@ from data_collection_kedro.pipelines.data_fusion_pipeline.nodes import (
     build_prix_carburants_journalier,
     collect_data_quality,
 )
+from data_collection_kedro.pipelines.data_fusion_pipeline.weather import HISTORIQUE_MEASURES
 
 
 def _historique(rows):
-    return pd.DataFrame(
-        rows,
-        columns=[
-            "day",
-            "region",
-            "temp_max_c",
-            "temp_min_c",
-            "wind_kmh",
-            "humidity_pct",
-            "visibility_km",
-            "cloud_cover_pct",
-            "day_duration_h",
-        ],
-    )
+    return pd.DataFrame(rows, columns=["day", "region", *HISTORIQUE_MEASURES])
 
 
 def _regional(rows):

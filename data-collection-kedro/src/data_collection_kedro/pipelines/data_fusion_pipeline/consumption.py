@@ -42,6 +42,7 @@ from .normalization import (
     map_status,
     normalize_regions,
     quality_row,
+    unknown_region_row,
     utc_to_local_day,
 )
 
@@ -89,15 +90,7 @@ def aggregate_electricity_daily(
         frame = frame.assign(_ingested_at=raw["_ingested_at"])
     frame, unknown = normalize_regions(frame, "region", "region_code")
     quality.append(
-        quality_row(
-            INDEX,
-            "electricity_unknown_region",
-            len(raw),
-            len(frame),
-            sorted(unknown["region_source"].astype("string").fillna("<NA>").unique()),
-            max_keys,
-            rows=len(unknown),
-        )
+        unknown_region_row(INDEX, "electricity_unknown_region", len(raw), unknown, max_keys)
     )
     frame = frame.assign(timestamp=pd.to_datetime(frame["timestamp_utc"], utc=True))
     frame, dropped = _keep_last_ingested(frame, ["region_code", "timestamp"])
@@ -150,17 +143,7 @@ def _gas_rows(raw: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, 
     max_keys = int(params.get("max_detail_keys", 200))
     quality: list[dict[str, Any]] = []
     frame, unknown = normalize_regions(raw, "region")
-    quality.append(
-        quality_row(
-            INDEX,
-            "gas_unknown_region",
-            len(raw),
-            len(frame),
-            sorted(unknown["region_source"].astype("string").fillna("<NA>").unique()),
-            max_keys,
-            rows=len(unknown),
-        )
-    )
+    quality.append(unknown_region_row(INDEX, "gas_unknown_region", len(raw), unknown, max_keys))
     sectors = params.get("gas_sectors")
     if sectors:
         frame = frame[frame["sector"].isin(list(sectors))]

@@ -21,7 +21,7 @@ from .consumption import (
 )
 from .fuel import daily_fuel_prices
 from .normalization import as_date, key_strings, quality_frame, quality_row
-from .weather import daily_weather
+from .weather import WEATHER_COLUMNS, daily_weather
 
 METEO_CONSOMMATION_COLUMNS = [
     "region_code",
@@ -32,21 +32,14 @@ METEO_CONSOMMATION_COLUMNS = [
     "gas_operator_count",
     "gas_status",
     "gas_imputed",
-    "temp_min_c",
-    "temp_max_c",
-    "temp_mean_c",
-    "wind_kmh",
-    "humidity_pct",
-    "visibility_km",
-    "cloud_cover_pct",
-    "day_duration_h",
+    *WEATHER_COLUMNS[2:],
     "temp_interpolated",
     "heating_degree_days",
     *SHARE_COLUMNS,
     "is_complete",
 ]
 TEMPERATURE_COLUMNS = ["temp_min_c", "temp_max_c", "temp_mean_c"]
-CONSOMMATION_MOUVEMENTS_COLUMNS = [
+CONSOMMATION_MOUVEMENTS_COLUMNS = [  # the first six come from the daily consumption
     "region_code",
     "day",
     "region",
@@ -178,16 +171,7 @@ def build_consommation_mouvements(
     """``consommation_mouvements``: consumption x strikes x holidays x calendar."""
     max_keys = int(params.get("max_detail_keys", 200))
     strikes, quality = strike_days(raw_strikes, max_keys)
-    base = daily_consumption[
-        [
-            "region_code",
-            "day",
-            "region",
-            "gas_consumption_mwh",
-            "electricity_consumption_mwh",
-            "is_complete",
-        ]
-    ]
+    base = daily_consumption[CONSOMMATION_MOUVEMENTS_COLUMNS[:6]]
     merged, calendar_quality = add_calendar_features(
         base, strikes, raw_public_holidays, raw_school_holidays, max_keys
     )

@@ -225,6 +225,16 @@ def quality_row(
     }
 
 
+def unknown_region_row(
+    index: str, check: str, rows_in: int, unknown: pd.DataFrame, max_keys: int
+) -> dict[str, Any]:
+    """Quality row of the rows :func:`normalize_regions` could not resolve (spellings listed)."""
+    spellings = sorted(unknown["region_source"].astype("string").fillna("<NA>").unique())
+    return quality_row(
+        index, check, rows_in, rows_in - len(unknown), spellings, max_keys, rows=len(unknown)
+    )
+
+
 def quality_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """``fusion_data_quality`` rows as a DataFrame with the contract's columns and dtypes."""
     frame = pd.DataFrame(list(rows), columns=QUALITY_COLUMNS)

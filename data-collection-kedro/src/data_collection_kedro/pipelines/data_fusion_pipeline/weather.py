@@ -16,7 +16,13 @@ import pandas as pd
 
 from data_collection_kedro.regions import is_old_region
 
-from .normalization import calendar_day, key_strings, normalize_regions, quality_row
+from .normalization import (
+    calendar_day,
+    key_strings,
+    normalize_regions,
+    quality_row,
+    unknown_region_row,
+)
 
 INDEX = "meteo_consommation"
 HISTORIQUE_MEASURES = [
@@ -59,15 +65,7 @@ def regional_temperatures(
     frame = _numeric(frame.assign(day=calendar_day(frame["date"])), ["tmin_c", "tmax_c", "tmean_c"])
     duplicated = frame.duplicated(["region_code", "day"], keep="last")
     quality = [
-        quality_row(
-            INDEX,
-            "weather_regional_unknown_region",
-            len(raw),
-            len(frame),
-            sorted(unknown["region_source"].astype("string").fillna("<NA>").unique()),
-            max_keys,
-            rows=len(unknown),
-        ),
+        unknown_region_row(INDEX, "weather_regional_unknown_region", len(raw), unknown, max_keys),
         quality_row(
             INDEX,
             "weather_regional_duplicated_days",
@@ -106,15 +104,7 @@ def historique_weather(
     )
     old_names = sorted(str(n) for n, old in old_by_name.items() if old)
     quality = [
-        quality_row(
-            INDEX,
-            "weather_historique_unknown_region",
-            len(raw),
-            len(frame),
-            sorted(unknown["region_source"].astype("string").fillna("<NA>").unique()),
-            max_keys,
-            rows=len(unknown),
-        ),
+        unknown_region_row(INDEX, "weather_historique_unknown_region", len(raw), unknown, max_keys),
         quality_row(
             INDEX,
             "weather_historique_old_regions_aggregated",
