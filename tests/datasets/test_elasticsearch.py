@@ -227,6 +227,13 @@ def test_load_scans_the_alias_with_the_saved_dtypes(
     assert loaded["day"].iloc[0] == dt.date(2024, 3, 30)
 
 
+def test_load_of_a_missing_alias_is_a_clear_error(
+    httpserver: HTTPServer, fake_es: FakeElasticsearch
+) -> None:
+    with pytest.raises(DatasetError, match="index alias prix_carburants_journalier does not exist"):
+        make(httpserver.url_for("/")).load()
+
+
 def test_parallel_bulk_sends_every_document(
     httpserver: HTTPServer, fake_es: FakeElasticsearch
 ) -> None:

@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from conftest import make_prices
-from kedro.io import AbstractDataset
+from kedro.io import AbstractDataset, DatasetError
 
 from data_collection_kedro.datasets import DuckDBTableDataset, MongoCollectionDataset
 
@@ -331,3 +331,10 @@ def test_frame_of_key_columns_only(backend: Backend) -> None:
     res = ds.last_result
     assert (res.inserted, res.unchanged) == (1, 1)
     assert sorted(ds.load()["station_id"]) == ["75000100", "75000101", "75000102"]
+
+
+def test_load_of_a_never_saved_table_is_a_clear_error(backend: Backend) -> None:
+    ds = backend.make(table_name(), key=KEY)
+    assert not ds.exists()
+    with pytest.raises(DatasetError, match="does not exist"):
+        ds.load()

@@ -206,6 +206,7 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def load(self) -> pd.DataFrame:
         es = self._es()
+        schema = self._stored_schema()  # a clear error when the alias does not exist
         columns = normalize_key(self._load_args.get("columns"))
         query = self._load_args.get("query") or {"query": {"match_all": {}}}
         hits = helpers.scan(
@@ -217,7 +218,6 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             _source=columns or True,
         )
         docs = [hit.get("_source", {}) for hit in hits]
-        schema = self._stored_schema()
         frame = self._docs_to_frame(docs, schema, columns)
         sort_by = [c for c in self._id_fields if c in frame.columns]
         if sort_by and len(frame):

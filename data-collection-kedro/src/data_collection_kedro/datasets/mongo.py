@@ -175,6 +175,10 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return self._collection in self._db().list_collection_names()
 
     def load(self) -> pd.DataFrame:
+        if not self._exists():
+            raise DatasetError(
+                f"collection {self._collection} does not exist in database {self._database}"
+            )
         coll = self._db()[self._collection]
         columns = normalize_key(self._load_args.get("columns")) or None
         projection: dict[str, int] = {"_id": 0}
