@@ -115,3 +115,24 @@ def test_invalid_arguments_are_rejected() -> None:
         MongoCollectionDataset(
             database="ew", collection="c", key="k", uri=URI, load_args={"sql": 1}
         )
+
+
+def test_write_errors_name_the_failing_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    # mongomock runs no server-side validators: the server's BulkWriteError (same shape as
+    # a real one) is raised by a stand-in for ``bulk_write``.
+    from pymongo.errors import BulkWriteError
+
+    ds = MongoCollectionDataset(database="ew", collection="raw_strikes", key="strike_id", uri=URI)
+
+    def failing_bulk_write(self: object, operations: list, ordered: bool = True) -> None:
+        raise BulkWriteError(
+            {"writeErrors": [{"index": 1, "code": 121, "errmsg": "Document failed validation"}]}
+        )
+
+    monkeypatch.setattr(
+        "mongomock.collection.Collection.bulk_write", failing_bulk_write, raising=True
+    )
+    with pytest.raises(
+        DatasetError, match=r"1 document\(s\).*'strike_id': 'b2'.*failed validation"
+    ):
+        ds.save(pd.DataFrame({"strike_id": ["a1", "b2"], "reason": ["x", "y"]}))

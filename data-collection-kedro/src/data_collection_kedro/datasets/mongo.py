@@ -246,6 +246,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def _write_batch(self, coll: Any, records: list[dict[str, Any]], result: SaveResult) -> None:
         operations = []
+        filters = []
         for rec in records:
             key_filter = {k: rec.pop(k) for k in self._key}
             on_insert = {c: v for c in self._insert_only if (v := rec.pop(c, None)) is not None}
@@ -261,15 +262,14 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 update["$setOnInsert"] = on_insert
             if not update:
                 update = {"$setOnInsert": dict(key_filter)}
+            filters.append(key_filter)
             operations.append(UpdateOne(key_filter, update, upsert=True))
         try:
             res = coll.bulk_write(operations, ordered=False)
         except BulkWriteError as exc:
             details = exc.details
             errors = details.get("writeErrors", [])
-            first = "; ".join(
-                f"key {operations[e['index']]._filter}: {e.get('errmsg')}" for e in errors[:5]
-            )
+            first = "; ".join(f"key {filters[e['index']]}: {e.get('errmsg')}" for e in errors[:5])
             raise DatasetError(
                 f"{result.target}: {len(errors)} document(s) of a batch failed to write: {first}"
             ) from exc
