@@ -57,6 +57,13 @@ def _load_project_config(
     return params, globals_
 
 
+def project_path(value: str | Path) -> Path:
+    """A path of the project's configuration: relative paths are relative to the Kedro project
+    folder (where ``kedro run`` resolves them), whatever the working directory."""
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_DIR / path
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carbon_summary",
@@ -127,6 +134,8 @@ def _tradeoff(
         summary.tradeoff_note = "no MLflow tracking URI configured: trade-off section skipped."
         return
     uri = str(uri)
+    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
+        uri = f"sqlite:///{project_path(uri.removeprefix('sqlite:///'))}"
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
         summary.tradeoff_note = (
             f"no MLflow store at {uri} (no model trained yet): trade-off skipped."
@@ -202,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # e.g. a YAML error in the project's configuration
         print(f"carbon_summary: configuration unreadable: {exc}", file=sys.stderr)
         return 2
-    carbon_dir = args.carbon_dir or Path(
+    carbon_dir = args.carbon_dir or project_path(
         config.carbon_dir or (params.get("carbon") or {}).get("output_dir") or "data/09_carbon"
     )
     out_dir = args.out or Path(config.reports_dir)
@@ -210,7 +219,8 @@ def main(argv: list[str] | None = None) -> int:
     data = load_carbon_files(carbon_dir)
     summary = build_summary(data, config, all_runs=args.all_runs, since=since, until=until)
     _tradeoff(args, params, summary, config)
-    _usage(args.duckdb or globals_.get("duckdb_path"), params, data.nodes, summary)
+    db_path = globals_.get("duckdb_path")
+    _usage(args.duckdb or (project_path(db_path) if db_path else None), params, data.nodes, summary)
     paths = write_reports(summary, out_dir)
 
     if not args.quiet:
