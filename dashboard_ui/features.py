@@ -19,8 +19,6 @@ import pandas as pd
 
 from data_collection_kedro.regions import REGION_BY_CODE, school_zone_of
 
-# Heating degree days: base temperature of the French convention (DJU, base 18 °C).
-HEATING_BASE_C = 18.0
 # Latitude used for the astronomical day length (mainland France's centre).
 FRANCE_LATITUDE_DEG = 46.6
 
@@ -92,6 +90,11 @@ def _school_calendar() -> Any:
     return SchoolHolidayDates()
 
 
+def public_holiday_name(day: dt.date) -> str | None:
+    """The French public holiday on ``day`` (metropole), or None."""
+    return _public_holidays(day.year).get(day)
+
+
 def is_school_holiday(day: dt.date, region_code: str) -> bool:
     """Whether ``day`` is a school holiday in the region's zone, from the library the ETL and the
     forecasting inference use; zones it does not cover (Corse) and years it does not publish
@@ -117,7 +120,7 @@ def day_length_hours(day: dt.date, latitude_deg: float = FRANCE_LATITUDE_DEG) ->
 
 def calendar_features(day: dt.date, region_code: str) -> dict[str, Any]:
     """The calendar columns of ``consommation_mouvements`` for one region and day."""
-    holiday_name = _public_holidays(day.year).get(day)
+    holiday_name = public_holiday_name(day)
     return {
         "day": pd.Timestamp(day),
         "region_code": region_code,
@@ -142,6 +145,7 @@ def weather_features(
     visibility_km: float,
     cloud_cover_pct: float,
     day: dt.date,
+    heating_base_c: float,
 ) -> dict[str, Any]:
     """The weather columns of ``meteo_consommation`` from the page's weather fields."""
     if temp_min_c > temp_max_c:
@@ -151,7 +155,7 @@ def weather_features(
         "temp_max_c": temp_max_c,
         "temp_min_c": temp_min_c,
         "temp_mean_c": temp_mean_c,
-        "heating_degree_days": max(0.0, HEATING_BASE_C - temp_mean_c),
+        "heating_degree_days": max(0.0, heating_base_c - temp_mean_c),
         "wind_kmh": wind_kmh,
         "humidity_pct": humidity_pct,
         "visibility_km": visibility_km,

@@ -187,7 +187,7 @@ def region_level(region_code: str, day: Any) -> float:
     """``level_mwh`` of a region before ``day`` from the ``meteo_consommation`` index."""
     from dashboard_ui.features import trailing_level
 
-    config = settings().forecasting
+    config = settings().section("forecasting")
     history = load_table("meteo_consommation")
     return trailing_level(
         history,

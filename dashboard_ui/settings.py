@@ -33,7 +33,7 @@ class DashboardSettings:
     catalog: dict[str, Any]  # the resolved catalog configuration
     tracking_uri: str
     carbon_dir: Path
-    forecasting: dict[str, Any]  # the ``forecasting`` parameters (target, level window)
+    parameters: dict[str, Any]  # every project parameter (the pipelines' conventions)
 
     def model(self, key: str) -> dict[str, Any]:
         """``{"name": ..., "pipeline": ...}`` of a model the dashboard serves."""
@@ -41,6 +41,15 @@ class DashboardSettings:
 
     def limit(self, key: str) -> Any:
         return self.params["limits"][key]
+
+    def section(self, name: str) -> dict[str, Any]:
+        """A pipeline's parameters (``forecasting``, ``anomaly_detection``, ...), empty if absent."""
+        return dict(self.parameters.get(name) or {})
+
+    @property
+    def heating_base_c(self) -> float:
+        """Base temperature of ``heating_degree_days``, as the data fusion computes it."""
+        return float(self.section("data_fusion").get("heating_base_temperature_c", 17.0))
 
 
 def environment_key() -> tuple[str | None, ...]:
@@ -68,5 +77,5 @@ def load_settings(env: str | None = None) -> DashboardSettings:
         catalog=dict(loader["catalog"]),
         tracking_uri=str(parameters["mlflow"]["tracking_uri"]),
         carbon_dir=Path(parameters["carbon"]["output_dir"]),
-        forecasting=dict(parameters.get("forecasting") or {}),
+        parameters=dict(parameters),
     )

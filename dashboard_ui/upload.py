@@ -1,31 +1,30 @@
-"""Validation of an uploaded consumption CSV (size, encoding, header, values).
+"""Validation of an uploaded daily consumption CSV (size, encoding, header, values, coverage).
 
-Errors name the file, the line (header = line 1), the column and what was expected, so the
-user can fix the file; nothing here raises anything but :class:`UploadError`.
+The file holds ``meteo_consommation``-like rows (one per region and day): the anomaly page
+turns them into the anomaly model's features with the anomaly pipeline's own functions.
+Errors name the file, the line (header = line 1), the column and what was expected; nothing
+here raises anything but :class:`UploadError`.
 """
 
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard_ui.features import calendar_features
+from dashboard_ui.features import public_holiday_name
+from data_collection_kedro.modeling.anomaly import ENERGY_COLUMNS
+from data_collection_kedro.modeling.features import HOURLY_SHARE_COLUMNS
 from data_collection_kedro.regions import REGION_BY_CODE, region_code_for
 
-KEY_COLUMNS = ("region_code", "day")
-# columns derived from region_code and day when the file does not have them
-CALENDAR_COLUMNS = (
-    "region",
-    "weekday",
-    "is_weekend",
-    "month",
-    "day_of_year",
-    "year",
-    "is_public_holiday",
-    "is_school_holiday",
+TEMPERATURE_COLUMNS = ("heating_degree_days", "temp_mean_c", "temp_min_c", "temp_max_c")
+TEMPLATE_COLUMNS = (
+    "region_code",
+    "day",
+    "gas_consumption_mwh",
+    "electricity_consumption_mwh",
+    "temp_mean_c",
 )
 BOOLEAN_TEXT = {"true": 1.0, "false": 0.0, "vrai": 1.0, "faux": 0.0, "1": 1.0, "0": 0.0}
 
@@ -38,16 +37,21 @@ class UploadError(ValueError):
 class UploadLimits:
     max_bytes: int
     max_rows: int
+    min_days_per_region: int = 30
     max_error_lines: int = 10
 
 
 def _decode(name: str, data: bytes) -> str:
-    for encoding in ("utf-8-sig", "cp1252"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise UploadError(f"{name} : encodage illisible (UTF-8 ou Windows-1252 attendu)")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    text = data.decode("cp1252", errors="replace")
+    if "\x00" in text or "\ufffd" in text:
+        raise UploadError(
+            f"{name} : ce n'est pas un fichier texte (CSV UTF-8 ou Windows-1252 attendu)."
+        )
+    return text
 
 
 def _lines(mask: pd.Series, frame: pd.DataFrame, column: str, limit: int) -> str:
@@ -57,14 +61,13 @@ def _lines(mask: pd.Series, frame: pd.DataFrame, column: str, limit: int) -> str
     return shown + more
 
 
-def read_consumption_csv(
-    name: str, data: bytes, feature_columns: Sequence[str], limits: UploadLimits
-) -> pd.DataFrame:
-    """The uploaded rows with ``region_code``, ``day`` and the model's feature columns.
+def _numbers(values: pd.Series) -> pd.Series:
+    text = values.astype("string").str.strip().str.replace(",", ".", regex=False)
+    numbers = pd.to_numeric(text, errors="coerce").astype("float64")
+    return numbers.fillna(text.str.lower().map(BOOLEAN_TEXT).astype("float64"))
 
-    ``feature_columns`` are the columns the anomaly model reads; calendar columns missing from
-    the file are derived from ``region_code``/``region`` and ``day``.
-    """
+
+def _parse(name: str, data: bytes, limits: UploadLimits) -> pd.DataFrame:
     size_mb, limit_mb = len(data) / 2**20, limits.max_bytes / 2**20
     if len(data) > limits.max_bytes:
         raise UploadError(
@@ -76,7 +79,7 @@ def read_consumption_csv(
     header = text.splitlines()[0]
     separator = ";" if header.count(";") > header.count(",") else ","
     try:
-        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str, keep_default_na=True)
+        frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         raise UploadError(f"{name} : CSV mal formé ({exc}).") from exc
     frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
@@ -86,63 +89,115 @@ def read_consumption_csv(
         raise UploadError(
             f"{name} : {len(frame)} lignes ; au plus {limits.max_rows} lignes acceptées."
         )
+    return frame
 
-    if "region_code" not in frame.columns and "region" in frame.columns:
-        frame["region_code"] = frame["region"].map(
-            lambda name: region_code_for(name) if isinstance(name, str) else None
+
+def read_consumption_csv(
+    name: str, data: bytes, limits: UploadLimits, heating_base_c: float
+) -> pd.DataFrame:
+    """Rows with ``region_code, region, day``, the energies, ``heating_degree_days`` and
+    ``is_public_holiday`` (derived from the day when absent), or :class:`UploadError`.
+
+    Expected header (``;`` or ``,``): ``region_code`` (or ``region``), ``day``, at least one of
+    ``gas_consumption_mwh`` / ``electricity_consumption_mwh``, and ``heating_degree_days`` or
+    ``temp_mean_c`` or ``temp_min_c`` + ``temp_max_c``; optional ``gas_h00_share`` … ``gas_h23_share``.
+    """
+    frame = _parse(name, data, limits)
+    energies = [c for c in ENERGY_COLUMNS.values() if c in frame.columns]
+    has_temperature = (
+        "heating_degree_days" in frame.columns
+        or "temp_mean_c" in frame.columns
+        or {"temp_min_c", "temp_max_c"} <= set(frame.columns)
+    )
+    missing = [
+        label
+        for label, ok in (
+            (
+                "region_code (ou region)",
+                "region_code" in frame.columns or "region" in frame.columns,
+            ),
+            ("day", "day" in frame.columns),
+            (" ou ".join(ENERGY_COLUMNS.values()), bool(energies)),
+            ("heating_degree_days ou temp_mean_c ou temp_min_c + temp_max_c", has_temperature),
         )
-    numeric = [c for c in feature_columns if c not in (*KEY_COLUMNS, *CALENDAR_COLUMNS)]
-    required = [*KEY_COLUMNS, *numeric]
-    missing = [c for c in required if c not in frame.columns]
+        if not ok
+    ]
     if missing:
         raise UploadError(
-            f"{name} : colonne(s) manquante(s) {missing}. En-tête attendu (séparateur ; ou ,) : "
-            f"{';'.join(required)} (region_code peut être remplacé par region)."
+            f"{name} : colonne(s) manquante(s) : {' ; '.join(missing)}. Exemple d'en-tête : "
+            f"{';'.join(TEMPLATE_COLUMNS)}"
         )
 
-    problems: list[str] = []
     limit = limits.max_error_lines
-    frame["region_code"] = frame["region_code"].str.strip().str.zfill(2)
+    problems: list[str] = []
+    if "region_code" in frame.columns:
+        codes = frame["region_code"].astype("string").str.strip().str.zfill(2)
+    else:
+        codes = frame["region"].map(lambda v: region_code_for(v) if isinstance(v, str) else None)
+    frame["region_code"] = codes.astype(object)
     bad_region = ~frame["region_code"].isin(list(REGION_BY_CODE))
     if bad_region.any():
-        problems.append(
-            f"region_code inconnu (code INSEE attendu) : {_lines(bad_region, frame, 'region_code', limit)}"
-        )
-    days = pd.to_datetime(frame["day"].str.strip(), errors="coerce", format="mixed", dayfirst=False)
+        column = "region_code" if "region" not in frame.columns else "region"
+        problems.append(f"région inconnue : {_lines(bad_region, frame, column, limit)}")
+    days = pd.to_datetime(
+        frame["day"].astype("string").str.strip(), errors="coerce", format="ISO8601"
+    )
     if days.isna().any():
         problems.append(
             f"day invalide (AAAA-MM-JJ attendu) : {_lines(days.isna(), frame, 'day', limit)}"
         )
+    numeric = [
+        c
+        for c in (
+            *ENERGY_COLUMNS.values(),
+            *TEMPERATURE_COLUMNS,
+            *HOURLY_SHARE_COLUMNS,
+            "is_public_holiday",
+        )
+        if c in frame.columns
+    ]
     for column in numeric:
-        text_values = frame[column].str.strip().str.replace(",", ".", regex=False)
-        lowered = text_values.str.lower()
-        values = pd.to_numeric(text_values, errors="coerce").astype("float64")
-        values = values.fillna(lowered.map(BOOLEAN_TEXT).astype("float64"))
-        bad = values.isna()
+        values = _numbers(frame[column])
+        bad = values.isna() & frame[column].notna()
         if bad.any():
             problems.append(f"{column} non numérique : {_lines(bad, frame, column, limit)}")
         frame[column] = values
     if problems:
         raise UploadError(f"{name} : " + " ; ".join(problems))
 
-    frame["day"] = (
-        days.dt.tz_localize(None).dt.normalize() if days.dt.tz is not None else days.dt.normalize()
-    )
-    derived = [c for c in CALENDAR_COLUMNS if c not in frame.columns]
-    if derived:
-        calendar = pd.DataFrame(
-            [
-                calendar_features(day.date(), code)
-                for day, code in zip(frame["day"], frame["region_code"], strict=True)
-            ],
-            index=frame.index,
+    frame["day"] = days.dt.normalize()
+    duplicated = frame.duplicated(["region_code", "day"], keep=False)
+    if duplicated.any():
+        raise UploadError(
+            f"{name} : jour en double pour une région : {_lines(duplicated, frame, 'day', limit)}"
         )
-        for column in derived:
-            frame[column] = calendar[column]
-    return frame
+    counts = frame.groupby("region_code")["day"].nunique()
+    short = counts[counts < limits.min_days_per_region]
+    if not short.empty:
+        detail = ", ".join(f"{REGION_BY_CODE[c].name} : {n} jour(s)" for c, n in short.items())
+        raise UploadError(
+            f"{name} : au moins {limits.min_days_per_region} jours par région sont nécessaires "
+            f"pour situer chaque jour par rapport à ses voisins ({detail})."
+        )
+
+    for column in ENERGY_COLUMNS.values():
+        if column not in frame.columns:
+            frame[column] = float("nan")  # an absent energy scores as neutral
+    if "heating_degree_days" not in frame.columns:
+        mean = (
+            frame["temp_mean_c"]
+            if "temp_mean_c" in frame.columns
+            else ((frame["temp_min_c"] + frame["temp_max_c"]) / 2)
+        )
+        frame["heating_degree_days"] = (heating_base_c - mean).clip(lower=0)
+    frame["region"] = frame["region_code"].map(lambda code: REGION_BY_CODE[code].name)
+    if "is_public_holiday" not in frame.columns:
+        frame["is_public_holiday"] = [
+            float(public_holiday_name(day.date()) is not None) for day in frame["day"]
+        ]
+    return frame.sort_values(["region_code", "day"], ignore_index=True)
 
 
-def template_csv(feature_columns: Sequence[str]) -> str:
+def template_csv() -> str:
     """An example header for the upload (``;``-separated)."""
-    numeric = [c for c in feature_columns if c not in (*KEY_COLUMNS, *CALENDAR_COLUMNS)]
-    return ";".join([*KEY_COLUMNS, *numeric]) + "\n"
+    return ";".join(TEMPLATE_COLUMNS) + "\n"

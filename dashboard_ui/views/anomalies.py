@@ -10,12 +10,12 @@ import streamlit as st
 from dashboard_ui.components import show_table, show_unavailable
 from dashboard_ui.services import (
     UnavailableError,
-    champion,
     load_table,
     settings,
     tracked_prediction,
 )
 from dashboard_ui.upload import UploadError, UploadLimits, read_consumption_csv, template_csv
+from data_collection_kedro.modeling.anomaly import ENERGY_COLUMNS, anomaly_features, top_feature
 from data_collection_kedro.regions import REGION_BY_CODE
 
 PAGE = "Détection d'anomalies"
@@ -23,32 +23,13 @@ MODEL_KEY = "anomaly"
 UPLOAD_KEY = "anomaly_upload"
 
 
-def anomaly_labels(predictions: object) -> pd.DataFrame:
-    """``anomaly_score`` / ``is_anomaly`` from what the model's ``predict`` returns.
-
-    Accepts a frame with those columns, scikit-learn's ``-1`` (anomaly) / ``1`` labels, booleans,
-    or decision scores (negative = anomaly, IsolationForest's convention).
-    """
-    if isinstance(predictions, pd.DataFrame):
-        out = pd.DataFrame(index=predictions.index)
-        if "anomaly_score" in predictions.columns:
-            out["anomaly_score"] = pd.to_numeric(predictions["anomaly_score"], errors="coerce")
-        if "is_anomaly" in predictions.columns:
-            out["is_anomaly"] = predictions["is_anomaly"].astype(bool)
-            if "anomaly_score" not in out.columns:
-                out["anomaly_score"] = np.nan
-            return out
-        if "anomaly_score" in out.columns:
-            out["is_anomaly"] = out["anomaly_score"] < 0
-            return out
-        predictions = predictions.iloc[:, 0]
-    values = np.asarray(predictions).reshape(-1)
-    if values.dtype == bool:
-        return pd.DataFrame({"anomaly_score": np.nan, "is_anomaly": values})
-    numeric = values.astype(float)
-    if set(np.unique(numeric)) <= {-1.0, 1.0}:
-        return pd.DataFrame({"anomaly_score": np.nan, "is_anomaly": numeric == -1.0})
-    return pd.DataFrame({"anomaly_score": numeric, "is_anomaly": numeric < 0})
+def anomaly_scores(model: object, data: pd.DataFrame) -> np.ndarray:
+    """``anomaly_score`` as the anomaly pipeline writes it (``-score_samples``, higher = more
+    abnormal) when the registered model exposes its estimator; NaN otherwise."""
+    raw = getattr(model, "get_raw_model", lambda: None)()
+    if raw is None or not hasattr(raw, "score_samples"):
+        return np.full(len(data), np.nan)
+    return -np.asarray(raw.score_samples(data), dtype=float)
 
 
 def consumption_column(frame: pd.DataFrame) -> str | None:
@@ -73,25 +54,22 @@ def anomaly_chart(frame: pd.DataFrame, value_column: str, title: str) -> alt.Lay
 
 
 def _score_upload() -> None:
-    try:
-        model = champion(MODEL_KEY)
-    except UnavailableError as exc:
-        show_unavailable(exc)
-        return
-    columns = [c.name for c in model.input_columns]
+    config = settings()
+    params = config.section("anomaly_detection")
     limits = UploadLimits(
-        max_bytes=int(float(settings().limit("max_upload_mb")) * 2**20),
-        max_rows=int(settings().limit("max_upload_rows")),
-        max_error_lines=int(settings().limit("max_error_lines")),
+        max_bytes=int(float(config.limit("max_upload_mb")) * 2**20),
+        max_rows=int(config.limit("max_upload_rows")),
+        min_days_per_region=int(config.limit("min_upload_days_per_region")),
+        max_error_lines=int(config.limit("max_error_lines")),
     )
     st.caption(
-        f"CSV `;` ou `,` avec l'en-tête : `{template_csv(columns).strip()}` "
-        f"— {limits.max_bytes / 2**20:.0f} Mo et {limits.max_rows} lignes au plus. "
-        "Le calendrier (jours fériés, vacances, jour de semaine) est déduit de region_code et day."
+        f"CSV `;` ou `,`, une ligne par région et par jour, en-tête par exemple "
+        f"`{template_csv().strip()}` (region peut remplacer region_code ; heating_degree_days ou "
+        f"temp_min_c + temp_max_c peuvent remplacer temp_mean_c ; gas_h00_share … gas_h23_share "
+        f"facultatifs). Au plus {limits.max_bytes / 2**20:.0f} Mo et {limits.max_rows} lignes, "
+        f"au moins {limits.min_days_per_region} jours par région."
     )
-    st.download_button(
-        "Modèle de fichier CSV", template_csv(columns), "anomalies_modele.csv", "text/csv"
-    )
+    st.download_button("Modèle de fichier CSV", template_csv(), "anomalies_modele.csv", "text/csv")
     uploaded = st.file_uploader(
         "Fichier de consommation (CSV)",
         type=["csv"],
@@ -101,31 +79,48 @@ def _score_upload() -> None:
     if uploaded is None:
         return
     try:
-        frame = read_consumption_csv(uploaded.name, uploaded.getvalue(), columns, limits)
+        frame = read_consumption_csv(
+            uploaded.name, uploaded.getvalue(), limits, config.heating_base_c
+        )
+        features = anomaly_features(
+            frame.drop(columns="is_public_holiday"),
+            frame[["region_code", "day", "is_public_holiday"]],
+            energies=list(params.get("energies", ["gas", "electricity"])),
+            window_days=int(params.get("window_days", 29)),
+        )
     except UploadError as exc:
         st.error(str(exc))
         return
+    except Exception as exc:  # the features of an unexpected file: a message, never a traceback
+        st.error(
+            f"{uploaded.name} : les indicateurs d'anomalie n'ont pas pu être calculés "
+            f"({type(exc).__name__}: {exc})."
+        )
+        return
     try:
-        with tracked_prediction(PAGE, MODEL_KEY) as (tracked_model, handle):
-            labels = anomaly_labels(tracked_model.model.predict(tracked_model.frame(frame)))
-            handle.n_predictions = len(labels)
+        with tracked_prediction(PAGE, MODEL_KEY) as (model, handle):
+            data = model.frame(features)
+            flags = np.asarray(model.model.predict(data)).reshape(-1) == -1
+            scores = anomaly_scores(model.model, data)
+            handle.n_predictions = len(flags)
     except UnavailableError as exc:
         show_unavailable(exc)
         return
     except Exception as exc:
         st.error(f"Le scoring a échoué ({type(exc).__name__}) : {exc}")
         return
-    scored = frame.assign(
-        anomaly_score=labels["anomaly_score"].to_numpy(), is_anomaly=labels["is_anomaly"].to_numpy()
+    columns = [c.name for c in model.input_columns]
+    scored = features[["region_code", "region", "day"]].assign(
+        anomaly_score=scores,
+        is_anomaly=flags,
+        top_feature=top_feature(features, columns).to_numpy() if columns else None,
+    )
+    scored = scored.merge(
+        frame[["region_code", "day", *ENERGY_COLUMNS.values()]], on=["region_code", "day"]
     )
     anomalies = scored.loc[scored["is_anomaly"]]
     st.success(f"{len(anomalies)} anomalie(s) détectée(s) sur {len(scored)} jour(s).")
-    keep = [
-        c
-        for c in ("region_code", "region", "day", consumption_column(scored), "anomaly_score")
-        if c
-    ]
-    show_table(anomalies[keep])
+    show_table(anomalies)
     value_column = consumption_column(scored)
     if value_column is not None:
         st.altair_chart(anomaly_chart(scored, value_column, "Consommation et anomalies"))
@@ -190,6 +185,3 @@ def render() -> None:
         _score_upload()
     with stored_tab:
         _browse_stored()
-
-
-__all__ = ["anomaly_labels", "render"]

@@ -7,8 +7,8 @@ import datetime as dt
 import streamlit as st
 
 from dashboard_ui.components import date_input, predict_one, region_select
-from dashboard_ui.features import HEATING_BASE_C, calendar_features
-from dashboard_ui.services import region_level
+from dashboard_ui.features import calendar_features
+from dashboard_ui.services import region_level, settings
 
 PAGE = "Prédiction consommation"
 MODEL_KEY = "movements"
@@ -55,7 +55,7 @@ def render() -> None:
             "strike_count": int(strike_count) if active else 0,
             "strike_rate_pct": float(strike_rate_pct) if active else 0.0,
             "temp_mean_c": temp_mean_c,
-            "heating_degree_days": max(0.0, HEATING_BASE_C - temp_mean_c),
+            "heating_degree_days": max(0.0, settings().heating_base_c - temp_mean_c),
             "level_mwh": region_level(region_code, day),
         }
 

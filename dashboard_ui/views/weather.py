@@ -8,7 +8,7 @@ import streamlit as st
 
 from dashboard_ui.components import date_input, predict_one, region_select
 from dashboard_ui.features import calendar_features, weather_features
-from dashboard_ui.services import region_level
+from dashboard_ui.services import region_level, settings
 
 PAGE = "Prédiction météo"
 MODEL_KEY = "weather"
@@ -49,6 +49,7 @@ def render() -> None:
             visibility_km=visibility_km,
             cloud_cover_pct=cloud_cover_pct,
             day=day,
+            heating_base_c=settings().heating_base_c,
         )
         level = {"level_mwh": region_level(region_code, day)}
         return {**calendar_features(day, region_code), **weather, **level}

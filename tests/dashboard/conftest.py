@@ -28,8 +28,6 @@ if str(REPO_ROOT) not in sys.path:  # dashboard_ui lives at the repository root
 APP_FILE = REPO_ROOT / "dashboard_ui" / "app.py"
 TEST_REGIONS = ("11", "53", "75", "84")
 HISTORY_START, HISTORY_END = "2022-01-01", "2023-12-31"
-# features of the anomaly champion until its pipeline documents them
-ANOMALY_FEATURES = ["gas_consumption_mwh", "temp_mean_c", "heating_degree_days", "weekday"]
 
 
 def synthetic_meteo_consommation(seed: int = 3) -> pd.DataFrame:
@@ -120,21 +118,24 @@ def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import IsolationForest, RandomForestRegressor
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
     from dashboard_ui.settings import load_settings
+    from data_collection_kedro.modeling.anomaly import anomaly_features
 
     folder = tmp_path_factory.mktemp("mlflow")
     uri = f"sqlite:///{folder / 'mlflow.db'}"
     settings = load_settings()
-    models = settings.forecasting["models"]
+    models = settings.section("forecasting")["models"]
+    anomaly_params = settings.section("anomaly_detection")
     names = {key: settings.model(key)["name"] for key in ("weather", "movements", "anomaly")}
     features = {
         "weather": list(models["whatif_weather_catboost"]["features"]),
         "movements": list(models["whatif_movements_rf"]["features"]),
-        "anomaly": ANOMALY_FEATURES,
+        "anomaly": list(anomaly_params["features"]),
     }
-    train = training_frame(synthetic_meteo_consommation())
+    meteo = synthetic_meteo_consommation()
+    train = training_frame(meteo)
     target = train["gas_consumption_mwh"]
 
     previous = mlflow.get_tracking_uri()
@@ -164,8 +165,17 @@ def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
         movements.fit(x, target)
         _log_champion(names["movements"], movements, x.head(20), movements.predict(x.head(20)))
 
-        x = train[features["anomaly"]].astype(float)
-        anomaly = IsolationForest(n_estimators=50, contamination=0.02, random_state=1).fit(x)
+        # the anomaly pipeline's own features on the synthetic index, its model structure
+        calendar = train[["region_code", "day"]].assign(is_public_holiday=False)
+        x = anomaly_features(
+            meteo,
+            calendar,
+            energies=list(anomaly_params["energies"]),
+            window_days=int(anomaly_params["window_days"]),
+        )[features["anomaly"]].astype(float)
+        anomaly = make_pipeline(
+            StandardScaler(), IsolationForest(n_estimators=50, contamination=0.01, random_state=1)
+        ).fit(x)
         _log_champion(names["anomaly"], anomaly, x.head(20), anomaly.predict(x.head(20)))
     finally:
         mlflow.set_tracking_uri(previous)

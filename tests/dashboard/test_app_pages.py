@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -130,23 +131,22 @@ def test_prediction_without_history_fails_cleanly_and_is_logged(app_test, with_c
     assert rows["error_type"].tolist() == ["ValueError"]
 
 
-def _anomaly_csv(rows: int = 30, spike_at: int = 10) -> bytes:
-    days = pd.date_range("2023-01-01", periods=rows, freq="D")
+def _anomaly_csv(days: int = 90, spike_at: int = 45) -> bytes:
+    """Daily rows of one region with a demand that follows the temperature, and one day at
+    three times the expected gas consumption."""
+    day = pd.date_range("2023-01-01", periods=days, freq="D")
+    temp_mean = 6.0 + 4.0 * np.sin(np.arange(days) / 5.0)
+    gas = 300.0 * (1 + 0.06 * np.clip(17.0 - temp_mean, 0, None))
+    gas[spike_at] *= 3.0
     frame = pd.DataFrame(
         {
             "region_code": "11",
-            "day": days.strftime("%Y-%m-%d"),
-            "gas_consumption_mwh": 300.0,
-            "temp_mean_c": 5.0,
-            "heating_degree_days": 13.0,
+            "day": day.strftime("%Y-%m-%d"),
+            "gas_consumption_mwh": gas.round(1),
+            "electricity_consumption_mwh": (gas * 1.5).round(1),
+            "temp_mean_c": temp_mean.round(2),
         }
     )
-    # a winter's gas consumption ten times over on a 30 °C day
-    frame.loc[spike_at, ["gas_consumption_mwh", "temp_mean_c", "heating_degree_days"]] = [
-        5000.0,
-        30.0,
-        0.0,
-    ]
     return frame.to_csv(sep=";", index=False).encode("utf-8")
 
 
@@ -156,28 +156,28 @@ def test_anomaly_upload_scores_the_file(app_test, with_champions) -> None:
     assert not at.exception, at.exception
     assert not at.error, texts(at.error)
     success = texts(at.success)
-    assert "anomalie(s) détectée(s) sur 30 jour(s)" in success, success
+    assert "anomalie(s) détectée(s) sur 90 jour(s)" in success, success
     table = at.dataframe[0].value
-    assert "day" in table.columns, table
-    assert "2023-01-11" in {str(d)[:10] for d in table["day"]}  # the spike is flagged
+    assert "2023-02-15" in {str(d)[:10] for d in table["day"]}  # the spike is flagged
+    assert table["anomaly_score"].notna().all()
     rows = store().predictions()
     assert rows["status"].tolist() == ["success"]
-    assert rows["n_predictions"].tolist() == [30]
+    assert rows["n_predictions"].tolist() == [90]
 
 
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
         (b"region_code;day\n11;2023-01-01\n", "colonne(s) manquante(s)"),
+        (_anomaly_csv(days=10, spike_at=3), "au moins 30 jours par région"),
         (b'\x00\x01garbage \xff\xfe\n"unclosed;;\n', "conso.csv"),
         (
-            b"region_code;day;gas_consumption_mwh;temp_mean_c;heating_degree_days\n"
-            b"11;2023-13-45;abc;5;13\n",
+            b"region_code;day;gas_consumption_mwh;temp_mean_c\n11;2023-13-45;abc;5\n",
             "ligne 2",
         ),
         (b"", "vide"),
     ],
-    ids=["missing-columns", "binary", "bad-values", "empty"],
+    ids=["missing-columns", "too-few-days", "binary", "bad-values", "empty"],
 )
 def test_malformed_csv_shows_an_error_not_a_traceback(
     app_test, with_champions, content: bytes, expected: str
@@ -192,8 +192,8 @@ def test_malformed_csv_shows_an_error_not_a_traceback(
 
 def test_oversized_csv_is_refused(app_test, with_champions) -> None:
     limit_mb = load_settings().params["limits"]["max_upload_mb"]
-    header = b"region_code;day;gas_consumption_mwh;temp_mean_c;heating_degree_days\n"
-    line = b"11;2023-01-01;300.0;5.0;13.0\n"
+    header = b"region_code;day;gas_consumption_mwh;temp_mean_c\n"
+    line = b"11;2023-01-01;300.0;5.0\n"
     content = header + line * (int(limit_mb * 2**20) // len(line) + 10)
     at = open_page(app_test, "anomalies.py")
     at.file_uploader[0].set_value(("big.csv", content, "text/csv")).run()
