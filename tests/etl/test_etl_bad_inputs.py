@@ -156,7 +156,7 @@ def test_other_sources_quarantine_their_own_defects(tmp_path: Path) -> None:
             f"2020-01-01,GRTgaz,GRD/ELD,bretagne,{values},240,Définitif",
             f"2020-13-45,GRTgaz,GRD/ELD,bretagne,{values},240,Définitif",
             f"2020-01-01,GRTgaz,GRD/ELD,atlantide,{values},240,Définitif",
-            f"2020-01-02,GRTgaz,GRD/ELD,bretagne,{values.replace('10', '-1', 1)},239,Définitif",
+            f"2020-01-02,GRTgaz,GRD/ELD,bretagne,{values.replace('10', '-1', 1)},229,Définitif",
         ],
         encoding="utf-8",
     )

@@ -35,6 +35,7 @@ DEFAULT_TOLERANCES: dict[str, Any] = {
     "price_thousandths_above": 100.0,
     "fuels": ["Gazole", "SP95", "SP98", "E10", "E85", "GPLc"],
     "percent": [0.0, 100.0],
+    "gas_daily_sum_rel_tolerance": 0.01,
     "school_zones": ["A", "B", "C", "Corse"],
 }
 
@@ -141,6 +142,7 @@ _GAS_MWH = [f"h{h[:2]}_mwh" for h in _HOURS] + ["daily_mwh"]
 def parse_gas_load_curve(
     frame: pd.DataFrame, params: Mapping[str, Any] | None = None, now: datetime | None = None
 ) -> Frames:
+    tol = _tolerances(params)
     raw, typed, v = _start(frame, GAS_LOAD_CURVE)
     v.require(typed, ["date", "operator", "sector", "region"], raw)
     v.cast(typed, raw, "date", "date")
@@ -148,6 +150,17 @@ def parse_gas_load_curve(
     for column in _GAS_MWH:
         v.cast(typed, raw, column, "float")
     v.check_min(typed, _GAS_MWH, 0.0, "negative consumption:")
+    # the 24 hourly values must add up to the daily total (a shifted decimal in one hour
+    # was seen in the real export: 1045440.182 for 1045.440182)
+    hourly_sum = typed[_GAS_MWH[:-1]].sum(axis=1, min_count=24)
+    tolerance = float(tol["gas_daily_sum_rel_tolerance"])
+    gap = (hourly_sum - typed["daily_mwh"]).abs()
+    inconsistent = (gap > tolerance * typed["daily_mwh"].abs() + 1e-6).fillna(False)
+    v.fail(
+        "daily_mwh",
+        f"hourly values do not add up to daily_mwh (relative tolerance {tolerance:g})",
+        inconsistent,
+    )
     return v.split(typed, ["date", "operator", "sector", "region"], now)
 
 
