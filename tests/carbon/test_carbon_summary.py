@@ -453,3 +453,18 @@ def test_tradeoff_from_mlflow_and_usage_section_end_to_end(tmp_path: Path) -> No
     assert day_ahead["inference_kwh"] == pytest.approx(150 * per_prediction)
     assert day_ahead["training_kwh"] == pytest.approx(0.004)
     assert day_ahead["break_even_predictions"] == pytest.approx(0.004 / per_prediction)
+
+
+def test_minimal_codecarbon_columns_and_an_empty_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "carbon"
+    folder.mkdir()
+    minimal = ["timestamp", "run_id", "duration", "emissions", "energy_consumed"]
+    write_run_file(folder, "clustering", [RUNS[2]], minimal)
+    summary = summarise(folder)
+    assert summary.totals["energy_kwh"] == pytest.approx(0.006)
+    assert summary.pipelines.loc[0, "implied_power_w"] == pytest.approx(0.006 * 3.6e6 / 360)
+    assert any("has no node rows" in w for w in summary.warnings)
+    # nothing measured yet: an empty summary, no exception
+    empty = summarise(tmp_path / "missing")
+    assert empty.totals["runs"] == 0 and empty.totals["energy_kwh"] == 0
+    assert any("no carbon folder" in w for w in empty.warnings)

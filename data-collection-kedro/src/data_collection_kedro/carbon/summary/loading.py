@@ -114,6 +114,9 @@ def read_run_file(path: Path, warnings: list[str]) -> pd.DataFrame | None:
             f"needs {', '.join(RUN_REQUIRED)}); file skipped"
         )
         return None
+    for column in RUN_NUMERIC:  # columns this CodeCarbon version did not write
+        if column not in frame.columns:
+            frame[column] = ""
     frame = _numeric(frame, RUN_NUMERIC, frozenset(RUN_NUMERIC) - set(RUN_REQUIRED), path, warnings)
     stamps = pd.to_datetime(frame["timestamp"], errors="coerce", format="ISO8601")
     for index in frame.index[stamps.isna()]:
