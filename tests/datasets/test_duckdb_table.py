@@ -217,3 +217,16 @@ def test_catalog_entry_builds_the_dataset(database: Path) -> None:
     )
     catalog.save("raw_fuel_prices", make_prices(10))
     assert set(catalog.load("raw_fuel_prices")["fuel"]) == {"SP95"}
+
+
+def test_save_waits_for_a_read_only_connection_of_this_process(database: Path) -> None:
+    ds = DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY)
+    ds.save(make_prices(3))
+    reader = duckdb.connect(str(database), read_only=True)
+    timer = threading.Timer(0.5, reader.close)
+    timer.start()
+    try:
+        ds.save(make_prices(3, start=3))  # retries until the reader is closed
+    finally:
+        timer.join()
+    assert len(ds.load()) == 6

@@ -59,9 +59,12 @@ def quote(name: str) -> str:
 
 
 def _is_lock_error(exc: BaseException) -> bool:
+    """Another process holds the file, or this process has it open read-only right now."""
     text = str(exc).lower()
     return isinstance(exc, duckdb.IOException | duckdb.ConnectionException) and (
-        "lock" in text or "resource temporarily unavailable" in text
+        "lock" in text
+        or "resource temporarily unavailable" in text
+        or "different configuration" in text
     )
 
 
