@@ -230,3 +230,27 @@ def test_save_waits_for_a_read_only_connection_of_this_process(database: Path) -
     finally:
         timer.join()
     assert len(ds.load()) == 6
+
+
+def test_extra_indexes_survive_upserts_and_type_changes(database: Path) -> None:
+    ds = DuckDBTableDataset(
+        database=str(database),
+        table="raw_fuel_prices",
+        key=KEY,
+        indexes=[["fuel"], "day"],
+        load_args={"limit": 4},
+    )
+    ds.save(make_prices(6).assign(note=None))
+    changed = make_prices(8)
+    changed["price_eur_l"] += 1
+    ds.save(changed.assign(note=1.5))  # upsert + the all-null VARCHAR column becomes DOUBLE
+    assert ds.last_result is not None
+    assert (ds.last_result.inserted, ds.last_result.updated) == (2, 6)
+    with duckdb.connect(str(database), read_only=True) as con:
+        names = sorted(
+            r[0] for r in con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
+        )
+    assert names == ["raw_fuel_prices__day", "raw_fuel_prices__fuel", "raw_fuel_prices__key"]
+    loaded = ds.load()
+    assert len(loaded) == 4  # load_args.limit
+    assert loaded["note"].dtype == "float64" and (loaded["note"] == 1.5).all()
