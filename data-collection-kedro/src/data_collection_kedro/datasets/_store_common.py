@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from kedro.io import DatasetError
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +102,20 @@ def key_hash(values: Sequence[Any]) -> str:
         else:
             parts.append(str(value))
     return hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()
+
+
+def checked_load_args(load_args: dict[str, Any] | None, allowed: set[str]) -> dict[str, Any]:
+    """A copy of ``load_args``; unknown options raise (a typo must not be ignored)."""
+    args = dict(load_args or {})
+    unknown = set(args) - allowed
+    if unknown:
+        raise DatasetError(f"unknown load_args {sorted(unknown)}; allowed: {sorted(allowed)}")
+    return args
+
+
+def insert_only_set(columns: Sequence[str] | None) -> set[str]:
+    """Columns written when a key is first inserted only (default: ``_ingested_at``)."""
+    return set(["_ingested_at"] if columns is None else columns)
 
 
 # ------------------------------------------------------------------------------------ results

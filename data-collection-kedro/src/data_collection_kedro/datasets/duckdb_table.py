@@ -26,6 +26,8 @@ from data_collection_kedro.datasets._store_common import (
     SaveResult,
     arrow_to_frame,
     batch_bounds,
+    checked_load_args,
+    insert_only_set,
     normalize_key,
     prepare_save,
     retry_call,
@@ -199,16 +201,9 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         if batch_size <= 0:
             raise DatasetError(f"batch_size must be a positive integer, got {batch_size}")
         self._batch_size = int(batch_size)
-        self._load_args = dict(load_args or {})
-        unknown = set(self._load_args) - _LOAD_ARGS
-        if unknown:
-            raise DatasetError(
-                f"unknown load_args {sorted(unknown)}; allowed: {sorted(_LOAD_ARGS)}"
-            )
+        self._load_args = checked_load_args(load_args, _LOAD_ARGS)
         self._indexes = [normalize_key(ix) for ix in (indexes or [])]
-        self._insert_only = set(
-            ["_ingested_at"] if insert_only_columns is None else insert_only_columns
-        )
+        self._insert_only = insert_only_set(insert_only_columns)
         self._lock_timeout_s = lock_timeout_s
         self.metadata = metadata
         self.last_result: SaveResult | None = None

@@ -28,6 +28,7 @@ from data_collection_kedro.datasets._store_common import (
     arrow_to_records,
     arrow_type_from_string,
     batch_bounds,
+    checked_load_args,
     key_hash,
     normalize_key,
     prepare_save,
@@ -149,12 +150,7 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         if "username" in credentials:
             credentials["basic_auth"] = (credentials.pop("username"), credentials.pop("password"))
         self._credentials = credentials
-        self._load_args = dict(load_args or {})
-        unknown = set(self._load_args) - _LOAD_ARGS
-        if unknown:
-            raise DatasetError(
-                f"unknown load_args {sorted(unknown)}; allowed: {sorted(_LOAD_ARGS)}"
-            )
+        self._load_args = checked_load_args(load_args, _LOAD_ARGS)
         self._client: Elasticsearch | None = None
         self.metadata = metadata
         self.last_result: SaveResult | None = None

@@ -27,6 +27,8 @@ from data_collection_kedro.datasets._store_common import (
     arrow_to_records,
     arrow_type_from_string,
     batch_bounds,
+    checked_load_args,
+    insert_only_set,
     normalize_key,
     prepare_save,
 )
@@ -103,15 +105,8 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._database = database
         self._collection = collection
         self._batch_size = int(batch_size)
-        self._load_args = dict(load_args or {})
-        unknown = set(self._load_args) - _LOAD_ARGS
-        if unknown:
-            raise DatasetError(
-                f"unknown load_args {sorted(unknown)}; allowed: {sorted(_LOAD_ARGS)}"
-            )
-        self._insert_only = set(
-            ["_ingested_at"] if insert_only_columns is None else insert_only_columns
-        )
+        self._load_args = checked_load_args(load_args, _LOAD_ARGS)
+        self._insert_only = insert_only_set(insert_only_columns)
         self._client: pymongo.MongoClient | None = None
         self.metadata = metadata
         self.last_result: SaveResult | None = None
