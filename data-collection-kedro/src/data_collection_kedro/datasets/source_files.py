@@ -229,61 +229,11 @@ def concat_source_frames(
     return result
 
 
-class CsvSourceDataset(AbstractDataset[None, pd.DataFrame]):
-    """A CSV source (one file or a glob) loaded as an all-string source frame.
-
-    Args:
-        filepath: a file path or a glob pattern (``.../df_part*.csv``); files are read in
-            sorted order and concatenated.
-        sep: the field separator; ``None`` (default) sniffs it from each file's header line.
-        encoding: the expected encoding (UTF-8, BOM or not, by default).  A file that is not
-            valid UTF-8 is decoded as Windows-1252/latin-1 and a warning names it.
-    """
-
-    def __init__(self, filepath: str, sep: str | None = None, encoding: str = "utf-8") -> None:
-        self._filepath = str(filepath)
-        self._sep = sep
-        self._encoding = encoding
-
-    def load(self) -> pd.DataFrame:
-        frames: list[pd.DataFrame] = []
-        malformed: list[dict[str, Any]] = []
-        for path in resolve_source_paths(self._filepath):
-            frame, bad = read_csv_source(path, self._sep, self._encoding)
-            frames.append(frame)
-            malformed.extend(bad)
-        return concat_source_frames(frames, malformed)
-
-    def save(self, data: None) -> None:
-        raise DatasetError(f"{type(self).__name__} is a read-only source ({self._filepath})")
-
-    def _exists(self) -> bool:
-        try:
-            return bool(resolve_source_paths(self._filepath))
-        except SourceFileError:
-            return False
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": self._filepath, "sep": self._sep, "encoding": self._encoding}
-
-
-class FuelFluxDataset(AbstractDataset[None, pd.DataFrame]):
-    """The official fuel-price flux (``PrixCarburants_*.xml`` or its zip) as a flat source frame.
-
-    One row per ``<prix>`` and per ``<rupture>`` (see :func:`read_fuel_flux_xml`);
-    ``_source_line`` is the line of the element in the XML file.  ``filepath`` may be a glob
-    (several snapshots, read in sorted order).
-    """
+class _FileSourceDataset(AbstractDataset[None, pd.DataFrame]):
+    """A read-only source of one file or a glob of files."""
 
     def __init__(self, filepath: str) -> None:
         self._filepath = str(filepath)
-
-    def load(self) -> pd.DataFrame:
-        frames = [
-            read_fuel_flux_xml(path, source_name=path.name)
-            for path in resolve_source_paths(self._filepath)
-        ]
-        return concat_source_frames(frames, [])
 
     def save(self, data: None) -> None:
         raise DatasetError(f"{type(self).__name__} is a read-only source ({self._filepath})")
@@ -296,6 +246,51 @@ class FuelFluxDataset(AbstractDataset[None, pd.DataFrame]):
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath}
+
+
+class CsvSourceDataset(_FileSourceDataset):
+    """A CSV source (one file or a glob) loaded as an all-string source frame.
+
+    Args:
+        filepath: a file path or a glob pattern (``.../df_part*.csv``); files are read in
+            sorted order and concatenated.
+        sep: the field separator; ``None`` (default) sniffs it from each file's header line.
+        encoding: the expected encoding (UTF-8, BOM or not, by default).  A file that is not
+            valid UTF-8 is decoded as Windows-1252/latin-1 and a warning names it.
+    """
+
+    def __init__(self, filepath: str, sep: str | None = None, encoding: str = "utf-8") -> None:
+        super().__init__(filepath)
+        self._sep = sep
+        self._encoding = encoding
+
+    def load(self) -> pd.DataFrame:
+        frames: list[pd.DataFrame] = []
+        malformed: list[dict[str, Any]] = []
+        for path in resolve_source_paths(self._filepath):
+            frame, bad = read_csv_source(path, self._sep, self._encoding)
+            frames.append(frame)
+            malformed.extend(bad)
+        return concat_source_frames(frames, malformed)
+
+    def _describe(self) -> dict[str, Any]:
+        return {**super()._describe(), "sep": self._sep, "encoding": self._encoding}
+
+
+class FuelFluxDataset(_FileSourceDataset):
+    """The official fuel-price flux (``PrixCarburants_*.xml`` or its zip) as a flat source frame.
+
+    One row per ``<prix>`` and per ``<rupture>`` (see :func:`read_fuel_flux_xml`);
+    ``_source_line`` is the line of the element in the XML file.  ``filepath`` may be a glob
+    (several snapshots, read in sorted order).
+    """
+
+    def load(self) -> pd.DataFrame:
+        frames = [
+            read_fuel_flux_xml(path, source_name=path.name)
+            for path in resolve_source_paths(self._filepath)
+        ]
+        return concat_source_frames(frames, [])
 
 
 # Column layout of the live holiday sources (etalab jours-feries, Éducation nationale

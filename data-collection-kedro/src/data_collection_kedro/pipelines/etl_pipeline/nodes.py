@@ -1,14 +1,14 @@
 """Ingestion nodes: one per source, source frame → (raw table rows, quarantine rows).
 
 Nodes are pure: the source datasets read the files/APIs and the store datasets upsert the
-outputs (and log inserted/updated counts per batch); a node logs what it validated and what
-it quarantined.
+outputs (and log inserted/updated/unchanged counts per batch); a node logs how many rows it
+validated into each raw table and what it quarantined, with the reasons.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -27,6 +27,8 @@ from data_collection_kedro.validation import (
 
 logger = logging.getLogger(__name__)
 
+SingleTableIngest = Callable[[pd.DataFrame, dict[str, Any]], tuple[pd.DataFrame, pd.DataFrame]]
+
 
 def _log(
     source: str, rows_in: int, outputs: Mapping[str, pd.DataFrame], quarantine: pd.DataFrame
@@ -42,49 +44,54 @@ def _log(
     )
 
 
-def ingest_consumption_regional(
-    source: pd.DataFrame, tolerances: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Half-hourly regional consumption → ``raw_consumption_regional``."""
-    raw, quarantine = parse_consumption_regional(source, tolerances)
-    _log("consumption_regional", len(source), {"raw_consumption_regional": raw}, quarantine)
-    return raw, quarantine
+def _single_table(
+    source: str,
+    table: str,
+    parse: Callable[[pd.DataFrame, Mapping[str, Any] | None], tuple[pd.DataFrame, pd.DataFrame]],
+    summary: str,
+) -> SingleTableIngest:
+    """The ingestion node of a source feeding one raw table."""
+
+    def ingest(
+        frame: pd.DataFrame, tolerances: dict[str, Any]
+    ) -> tuple[pd.DataFrame, pd.DataFrame]:
+        raw, quarantine = parse(frame, tolerances)
+        _log(source, len(frame), {table: raw}, quarantine)
+        return raw, quarantine
+
+    ingest.__name__ = ingest.__qualname__ = f"ingest_{source}"
+    ingest.__doc__ = f"{summary} → ``{table}`` (+ quarantine rows)."
+    return ingest
 
 
-def ingest_gas_load_curve(
-    source: pd.DataFrame, tolerances: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Daily gas load curves per operator and region → ``raw_gas_load_curve``."""
-    raw, quarantine = parse_gas_load_curve(source, tolerances)
-    _log("gas_load_curve", len(source), {"raw_gas_load_curve": raw}, quarantine)
-    return raw, quarantine
-
-
-def ingest_weather_regional(
-    source: pd.DataFrame, tolerances: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Daily regional temperatures → ``raw_weather_regional``."""
-    raw, quarantine = parse_weather_regional(source, tolerances)
-    _log("weather_regional", len(source), {"raw_weather_regional": raw}, quarantine)
-    return raw, quarantine
-
-
-def ingest_weather_historique(
-    source: pd.DataFrame, tolerances: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """historique-meteo daily weather → ``raw_weather_historique``."""
-    raw, quarantine = parse_weather_historique(source, tolerances)
-    _log("weather_historique", len(source), {"raw_weather_historique": raw}, quarantine)
-    return raw, quarantine
-
-
-def ingest_fuel_prices(
-    source: pd.DataFrame, tolerances: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Flat fuel-price history → ``raw_fuel_prices`` (station details come from the flux)."""
-    raw, quarantine = parse_fuel_prices(source, tolerances)
-    _log("fuel_prices", len(source), {"raw_fuel_prices": raw}, quarantine)
-    return raw, quarantine
+ingest_consumption_regional = _single_table(
+    "consumption_regional",
+    "raw_consumption_regional",
+    parse_consumption_regional,
+    "Half-hourly regional consumption",
+)
+ingest_gas_load_curve = _single_table(
+    "gas_load_curve",
+    "raw_gas_load_curve",
+    parse_gas_load_curve,
+    "Daily gas load curves per operator and region",
+)
+ingest_weather_regional = _single_table(
+    "weather_regional", "raw_weather_regional", parse_weather_regional, "Daily temperatures"
+)
+ingest_weather_historique = _single_table(
+    "weather_historique",
+    "raw_weather_historique",
+    parse_weather_historique,
+    "historique-meteo daily weather",
+)
+ingest_fuel_prices = _single_table(
+    "fuel_prices",
+    "raw_fuel_prices",
+    parse_fuel_prices,
+    "Flat fuel-price history (station details come from the flux)",
+)
+ingest_strikes = _single_table("strikes", "raw_strikes", parse_strikes, "SNCF strikes")
 
 
 def ingest_fuel_flux(
@@ -99,15 +106,6 @@ def ingest_fuel_flux(
     }
     _log("fuel_flux", len(source), outputs, quarantine)
     return stations, prices, shortages, quarantine
-
-
-def ingest_strikes(
-    source: pd.DataFrame, tolerances: dict[str, Any]
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """SNCF strikes → ``raw_strikes``."""
-    raw, quarantine = parse_strikes(source, tolerances)
-    _log("strikes", len(source), {"raw_strikes": raw}, quarantine)
-    return raw, quarantine
 
 
 def ingest_holidays(
