@@ -46,7 +46,7 @@ def run_hint(pipeline: str) -> str:
 @st.cache_resource(show_spinner=False)
 def _monitor(_key: tuple[str | None, ...]) -> PredictionMonitor:
     config = settings()
-    store = MonitoringStore.from_config(config.params["store"])
+    store = MonitoringStore.from_config(config.store)
     return PredictionMonitor(store, application=str(config.params["application"]))
 
 

@@ -174,7 +174,7 @@ def read_consumption_csv(
     counts = frame.groupby("region_code")["day"].nunique()
     short = counts[counts < limits.min_days_per_region]
     if not short.empty:
-        detail = ", ".join(f"{REGION_BY_CODE[c].name} : {n} jour(s)" for c, n in short.items())
+        detail = ", ".join(f"{REGION_BY_CODE[str(c)].name} : {n} jour(s)" for c, n in short.items())
         raise UploadError(
             f"{name} : au moins {limits.min_days_per_region} jours par région sont nécessaires "
             f"pour situer chaque jour par rapport à ses voisins ({detail})."

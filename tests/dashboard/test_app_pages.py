@@ -18,7 +18,7 @@ pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
 def store() -> MonitoringStore:
     """A fresh reader of the configured monitoring store (not the app's cached one)."""
-    return MonitoringStore.from_config(load_settings().params["store"])
+    return MonitoringStore.from_config(load_settings().store)
 
 
 def open_page(at, file: str):
