@@ -81,13 +81,16 @@ def report(data_dir: Path) -> int:
         f"{int((~backtest['is_complete'].astype(bool)).sum() / backtest['model'].nunique())} "
         "incomplete region-days kept in the metrics"
     )
-    quality = DuckDBTableDataset(
-        database=str(data_dir / "energiewatch.duckdb"), table="fusion_data_quality"
+    index = DuckDBTableDataset(
+        database=str(data_dir / "energiewatch.duckdb"), table="meteo_consommation"
     ).load()
-    defects = quality[quality["unmatched_keys"].fillna(0) > 0][["index", "check", "unmatched_keys"]]
-    if len(defects):
-        print("\nData defects handled in fusion (fusion_data_quality):")
-        print(defects.to_string(index=False))
+    gas = pd.to_numeric(index["gas_consumption_mwh"], errors="coerce")
+    incomplete = ~index["is_complete"].astype("boolean").fillna(False).astype(bool)
+    print(
+        f"meteo_consommation: {len(index)} region-days, {int(incomplete.sum())} incomplete "
+        f"(missing operator imputed, partial or missing day: see fusion), "
+        f"{int(gas.isna().sum())} without a gas value"
+    )
 
     per_region = per_region_metrics(backtest)
     regions = backtest.drop_duplicates("region_code").set_index("region_code")["region"]

@@ -113,7 +113,10 @@ def add_history_features(
     level_window_days: int = 365,
     level_min_periods: int = 28,
 ) -> pd.DataFrame:
-    """Lags (1, 7, 364 days), past-only rolling means, the trailing level and yesterday's weather.
+    """Lags (1, 7, 364 days), past-only rolling means, the trailing level, recent weather.
+
+    Consumption features only use days before the row's day; weather features use the day's
+    own weather (a forecast at prediction time) and the days before.
 
     ``frame`` must be a regular daily grid per region (see :func:`daily_frame`).
     """
@@ -134,8 +137,17 @@ def add_history_features(
         lambda s: s.rolling(level_window_days, min_periods=level_min_periods).mean()
     )
     frame["temp_mean_c_lag_1"] = by_region["temp_mean_c"].shift(1)
+    frame["temp_mean_c_lag_2"] = by_region["temp_mean_c"].shift(2)
     frame["heating_degree_days_lag_1"] = by_region["heating_degree_days"].shift(1)
     frame["temp_mean_change_c"] = frame["temp_mean_c"] - frame["temp_mean_c_lag_1"]
+    frame["temp_change_week_c"] = frame["temp_mean_c"] - by_region["temp_mean_c"].shift(7)
+    # buildings react to the last days' weather: exponentially smoothed up to the day itself
+    frame["temp_ewm_c"] = by_region["temp_mean_c"].transform(
+        lambda s: s.ewm(alpha=0.5, adjust=False, ignore_na=True).mean()
+    )
+    frame["hdd_ewm"] = by_region["heating_degree_days"].transform(
+        lambda s: s.ewm(alpha=0.5, adjust=False, ignore_na=True).mean()
+    )
     return frame
 
 

@@ -27,6 +27,11 @@ from data_collection_kedro.modeling.estimators import (
     random_forest_regressor,
 )
 from data_collection_kedro.modeling.features import (
+    BOOLEAN_COLUMNS,
+    CALENDAR_COLUMNS,
+    MOVEMENT_COLUMNS,
+    WEATHER_COLUMNS,
+    add_history_features,
     forecasting_features,
     model_input,
     recency_weights,
@@ -37,6 +42,18 @@ from data_collection_kedro.modeling.splits import assign_split, time_split_bound
 logger = logging.getLogger(__name__)
 
 REQUIREMENTS = ("catboost", "scikit-learn", "pandas", "numpy", "cloudpickle")
+# the columns of daily_frame that add_history_features builds on
+_BASE_COLUMNS = {
+    "region_code",
+    "region",
+    "day",
+    "target_mwh",
+    "is_complete",
+    *WEATHER_COLUMNS,
+    *CALENDAR_COLUMNS,
+    *MOVEMENT_COLUMNS,
+    *BOOLEAN_COLUMNS,
+}
 
 
 def build_features(
@@ -255,91 +272,70 @@ def forecast_next_days(
 ) -> pd.DataFrame:
     """Forecasts of every model for the ``horizon_days`` days after the last observed day.
 
-    The day-ahead model runs recursively (its own forecast becomes tomorrow's lag); the weather of
-    future days is the regional climatology of the day of year (the index holds no forecasts),
-    strikes are assumed absent.
+    Each future day is appended to the region's history and the features are rebuilt with
+    :func:`add_history_features` (the same code as for training). The day-ahead model runs
+    recursively (its forecast becomes the next day's lag); the weather of future days is the
+    regional climatology of the day of year (the index holds no weather forecasts); strikes are
+    assumed absent.
     """
     horizon = int(params.get("horizon_days", 7))
     level_window = int(params.get("level_window_days", 365))
-    climate = {
-        c: _climatology(features, c)
-        for c in ("temp_min_c", "temp_max_c", "temp_mean_c", "heating_degree_days")
-    }
+    level_min_periods = int(params.get("level_min_periods", 28))
+    weather = ("temp_min_c", "temp_max_c", "temp_mean_c", "heating_degree_days")
+    climate = {c: _climatology(features, c) for c in weather}
+    base_columns = [c for c in features.columns if c in _BASE_COLUMNS]
     outputs = []
     for region_code, history in features.groupby("region_code", sort=True):
         history = history.sort_values("day")
-        observed = history[history["target_mwh"].notna()]
-        last_day = observed["day"].max()
-        series = observed.set_index("day")["target_mwh"].copy()
-        temps = history.set_index("day")[["temp_mean_c", "heating_degree_days"]]
+        last_day = history.loc[history["target_mwh"].notna(), "day"].max()
+        tail = history[
+            (history["day"] <= last_day)
+            & (history["day"] > last_day - pd.Timedelta(days=level_window + 400))
+        ][base_columns]
         future_days = pd.date_range(last_day + pd.Timedelta(days=1), periods=horizon, freq="D")
-        calendar = _future_calendar(future_days, str(region_code)).set_index("day")
+        calendar = _future_calendar(future_days, str(region_code))
+        public = calendar["is_public_holiday"].to_numpy(dtype=float)
+        school = calendar["is_school_holiday"].to_numpy(dtype=float)
         region = str(history["region"].iloc[-1])
-        predicted: dict[str, dict[pd.Timestamp, float]] = {a.model_key: {} for a in artifacts}
-        for day in future_days:
-            row: dict[str, Any] = {"region_code": str(region_code), "day": day}
-            doy = min(day.dayofyear, 366)
+        predicted: dict[str, list[float]] = {a.model_key: [] for a in artifacts}
+        for position, day in enumerate(future_days):
+            row: dict[str, Any] = {
+                "region_code": str(region_code),
+                "region": region,
+                "day": day,
+                "target_mwh": np.nan,
+                "is_complete": False,
+                "weekday": float(day.weekday()),
+                "is_weekend": float(day.weekday() >= 5),
+                "month": float(day.month),
+                "day_of_year": float(day.dayofyear),
+                "is_public_holiday": public[position],
+                "is_school_holiday": school[position],
+                "strike_active": 0.0,
+                "strike_count": 0.0,
+                "strike_rate_pct": 0.0,
+            }
             for column, table in climate.items():
-                row[column] = float(table.get((doy, str(region_code)), np.nan))
-            row.update(
-                weekday=float(day.weekday()),
-                is_weekend=float(day.weekday() >= 5),
-                month=float(day.month),
-                day_of_year=float(day.dayofyear),
-                is_public_holiday=calendar.loc[day, "is_public_holiday"],
-                is_school_holiday=calendar.loc[day, "is_school_holiday"],
-                strike_active=0.0,
-                strike_count=0.0,
-                strike_rate_pct=0.0,
-            )
-            yesterday = day - pd.Timedelta(days=1)
-            prev = temps.reindex([yesterday]).iloc[0] if yesterday in temps.index else None
-            row["temp_mean_c_lag_1"] = (
-                float(prev["temp_mean_c"])
-                if prev is not None
-                else climate["temp_mean_c"].get(
-                    (min(yesterday.dayofyear, 366), str(region_code)), np.nan
-                )
-            )
-            row["heating_degree_days_lag_1"] = (
-                float(prev["heating_degree_days"])
-                if prev is not None
-                else climate["heating_degree_days"].get(
-                    (min(yesterday.dayofyear, 366), str(region_code)), np.nan
-                )
-            )
-            row["temp_mean_change_c"] = row["temp_mean_c"] - row["temp_mean_c_lag_1"]
-            past = series[series.index < day]
-            row["lag_1_mwh"] = float(past.get(yesterday, np.nan))
-            row["lag_7_mwh"] = float(past.get(day - pd.Timedelta(days=7), np.nan))
-            row["lag_364_mwh"] = float(past.get(day - pd.Timedelta(days=364), np.nan))
-            row["rolling_mean_7_mwh"] = float(past[past.index > day - pd.Timedelta(days=8)].mean())
-            row["rolling_mean_28_mwh"] = float(
-                past[past.index > day - pd.Timedelta(days=29)].mean()
-            )
-            row["level_mwh"] = float(
-                past[past.index > day - pd.Timedelta(days=level_window + 1)].mean()
-            )
-            frame = pd.DataFrame([row])
+                row[column] = float(table.get((min(day.dayofyear, 366), str(region_code)), np.nan))
+            tail = pd.concat([tail, pd.DataFrame([row])[base_columns]], ignore_index=True)
+            current = add_history_features(tail, level_window, level_min_periods).tail(1)
             for artifact in artifacts:
-                value = float(artifact.predict(model_input(frame, artifact.input_columns)).iloc[0])
-                predicted[artifact.model_key][day] = value
+                value = float(
+                    artifact.predict(model_input(current, artifact.input_columns)).iloc[0]
+                )
+                predicted[artifact.model_key].append(value)
                 if "lag_1_mwh" in artifact.input_columns:
-                    # recursive: the day-ahead forecast feeds tomorrow's lags
-                    series = pd.concat([series, pd.Series([value], index=[day])])
-            temps.loc[day, ["temp_mean_c", "heating_degree_days"]] = [
-                row["temp_mean_c"],
-                row["heating_degree_days"],
-            ]
+                    # recursive: the day-ahead forecast feeds the next day's lags
+                    tail.loc[tail.index[-1], "target_mwh"] = value
         for model_key, values in predicted.items():
             outputs.append(
                 pd.DataFrame(
                     {
                         "region_code": str(region_code),
                         "region": region,
-                        "day": [d.date() for d in values],
+                        "day": [d.date() for d in future_days],
                         "model": model_key,
-                        "consumption_mwh_predicted": list(values.values()),
+                        "consumption_mwh_predicted": values,
                     }
                 )
             )
