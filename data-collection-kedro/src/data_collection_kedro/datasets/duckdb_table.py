@@ -19,6 +19,7 @@ from typing import Any, Literal
 import duckdb
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from kedro.io import AbstractDataset, DatasetError
 
 from data_collection_kedro.datasets._store_common import (
@@ -37,6 +38,7 @@ Mode = Literal["upsert", "replace", "append"]
 _MODES = ("upsert", "replace", "append")
 _LOAD_ARGS = {"columns", "where", "order_by", "limit"}
 _BATCH_VIEW = "__energiewatch_batch"
+_NEW_FLAG = "__energiewatch_new"
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
 
 
@@ -312,29 +314,32 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 progress.update(stop - start)
             result.batches = progress.batches
 
-    def _count_changes(
+    def _rows_to_write(
         self, con: duckdb.DuckDBPyConnection, arrow: pa.Table, result: SaveResult
-    ) -> None:
-        """New / changed / unchanged rows of the whole frame: one join before any write."""
+    ) -> pa.Table:
+        """The new and changed rows of the whole frame (one join before any write); counts
+        inserted / updated / unchanged. Unchanged rows are not written again, so re-running an
+        ingestion costs one join."""
         on = " AND ".join(f"t.{quote(k)} = b.{quote(k)}" for k in self._key)
-        same = self._same_row_condition(arrow.column_names, left="t", right="b")
+        first_key = f"t.{quote(self._key[0])}"
+        if self._mode == "append":
+            wanted = f"{first_key} IS NULL"
+        else:
+            same = self._same_row_condition(arrow.column_names, left="t", right="b")
+            wanted = f"{first_key} IS NULL OR NOT ({same})"
         con.register(_BATCH_VIEW, arrow)
         try:
-            (row,) = run(
-                con,
-                f"SELECT count(*), count(t.{quote(self._key[0])}), "
-                f"count_if(t.{quote(self._key[0])} IS NOT NULL AND {same}) "
-                f"FROM {_BATCH_VIEW} b LEFT JOIN {quote(self._table)} t ON {on}",
-            )
+            rows = con.sql(
+                f"SELECT b.*, {first_key} IS NULL AS {quote(_NEW_FLAG)} "
+                f"FROM {_BATCH_VIEW} b LEFT JOIN {quote(self._table)} t ON {on} WHERE {wanted}"
+            ).to_arrow_table()
         finally:
             con.unregister(_BATCH_VIEW)
-        total, matched, unchanged = (int(v) for v in row)
-        result.inserted += total - matched
-        if self._mode == "append":
-            result.unchanged += matched
-        else:
-            result.unchanged += unchanged
-            result.updated += matched - unchanged
+        new = int(pc.sum(rows.column(_NEW_FLAG)).as_py() or 0)
+        result.inserted += new
+        result.updated += rows.num_rows - new
+        result.unchanged += arrow.num_rows - rows.num_rows
+        return rows.drop_columns([_NEW_FLAG])
 
     def _same_row_condition(self, columns: list[str], left: str, right: str) -> str:
         compared = [c for c in columns if c not in self._key and c not in self._insert_only]
@@ -431,8 +436,8 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     f"{insert} ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE NOT ({changed})"
                 )
             self._create_indexes(con, self._table)
-            self._count_changes(con, arrow, result)
-            self._insert_batches(con, arrow, statement, result, all_inserted=False)
+            to_write = self._rows_to_write(con, arrow, result)
+            self._insert_batches(con, to_write, statement, result, all_inserted=False)
         else:
             self._insert_batches(con, arrow, insert, result, all_inserted=True)
         self._create_indexes(con, self._table)
