@@ -1,10 +1,15 @@
-"""Suivi carbone: the carbon summary's tables and charts, and the accuracy-versus-CO₂ trade-off."""
+"""Suivi carbone: the carbon summary's tables and charts, and the accuracy-versus-CO₂ trade-off.
+
+Every figure comes from :mod:`data_collection_kedro.carbon.summary` (the same functions as
+``make carbon-report``); the page only lays them out.
+"""
 
 from __future__ import annotations
 
 import importlib
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -15,76 +20,78 @@ from dashboard_ui.services import settings
 from dashboard_ui.settings import REPO_ROOT
 
 REPORTS_DIR = REPO_ROOT / "reports" / "carbon"
-NODES_FILE = "emissions_nodes.csv"
 
 
-def carbon_summary_module() -> ModuleType | None:
-    """``data_collection_kedro.carbon.summary`` when installed, else None."""
+def _module(name: str) -> ModuleType | None:
     try:
-        return importlib.import_module("data_collection_kedro.carbon.summary")
+        return importlib.import_module(name)
     except ImportError:
         return None
 
 
-def _node_emissions(carbon_dir: Path) -> pd.DataFrame | None:
-    path = carbon_dir / NODES_FILE
-    if not path.exists():
-        return None
-    return pd.read_csv(path)
+def _show_totals(summary: Any) -> None:
+    totals = summary.totals
+    first, second, third = st.columns(3)
+    first.metric("Émissions (g CO₂e)", f"{totals['emissions_g']:.2f}")
+    second.metric("Énergie (Wh)", f"{1000 * totals['energy_kwh']:.2f}")
+    third.metric("Durée mesurée (s)", f"{totals['duration_s']:.0f}")
+    st.caption(f"Sélection : {summary.selection} — {totals['runs']} exécution(s).")
 
 
-def _show_node_emissions(nodes: pd.DataFrame) -> None:
-    per_pipeline = (
-        nodes.groupby("pipeline")
-        .agg(
-            runs=("run_id", "nunique"),
-            duration_s=("duration_s", "sum"),
-            energy_kwh=("energy_kwh", "sum"),
-            emissions_kg=("emissions_kg", "sum"),
-        )
-        .reset_index()
-        .sort_values("emissions_kg", ascending=False)
-    )
-    left, right = st.columns(2)
-    left.metric("Émissions mesurées (g CO₂e)", f"{1000 * per_pipeline['emissions_kg'].sum():.2f}")
-    right.metric("Énergie (Wh)", f"{1000 * per_pipeline['energy_kwh'].sum():.2f}")
-    st.subheader("Par pipeline")
-    show_table(per_pipeline)
-    per_node = (
-        nodes.groupby(["pipeline", "node"])["emissions_kg"]
-        .sum()
-        .mul(1000)
-        .rename("emissions_g")
-        .reset_index()
-        .sort_values("emissions_g", ascending=False)
-        .head(15)
-    )
-    st.subheader("Nœuds les plus émetteurs")
+def _show_nodes(nodes: pd.DataFrame) -> None:
+    top = nodes.head(15).assign(emissions_g=lambda f: 1000 * f["emissions_kg"])
     st.altair_chart(
-        alt.Chart(per_node)
+        alt.Chart(top)
         .mark_bar()
         .encode(
             x=alt.X("emissions_g:Q", title="g CO₂e"),
             y=alt.Y("node:N", sort="-x", title=None),
             color=alt.Color("pipeline:N", title="Pipeline"),
-            tooltip=["pipeline:N", "node:N", "emissions_g:Q"],
+            tooltip=["pipeline:N", "node:N", "emissions_g:Q", "duration_s:Q", "measurement:N"],
         )
     )
 
 
-def _show_reports() -> None:
-    if not REPORTS_DIR.exists():
+def _show_tradeoff(summary_module: ModuleType, summary_config: Any) -> None:
+    st.subheader("Précision et émissions des modèles")
+    tradeoff = _module("data_collection_kedro.carbon.summary.tradeoff")
+    uri = settings().tracking_uri
+    sqlite_file = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
+    if tradeoff is None or (sqlite_file is not None and not sqlite_file.exists()):
+        st.info(
+            "Aucun modèle entraîné dans le registre MLflow : lancez "
+            "`kedro run --pipeline=forecasting` (dans `data-collection-kedro/`)."
+        )
         return
-    files = sorted(p for p in REPORTS_DIR.iterdir() if p.suffix in {".md", ".csv", ".png"})
+    runs, note = tradeoff.read_mlflow_runs(uri)
+    table = None if runs is None else tradeoff.tradeoff_table(runs, summary_config)
+    if table is None or table.empty:
+        st.info(note or "Aucun run MLflow avec à la fois une métrique de test et une empreinte.")
+        return
+    show_table(table)
+    st.altair_chart(
+        alt.Chart(table.assign(emissions_g=lambda f: 1000 * f["emissions_kg"]))
+        .mark_circle(size=120)
+        .encode(
+            x=alt.X("emissions_g:Q", title="Émissions de l'entraînement (g CO₂e)"),
+            y=alt.Y("value:Q", title="Métrique de test"),
+            color=alt.Color("pareto:N", title="Front de Pareto"),
+            column=alt.Column("metric:N", title=None),
+            tooltip=["model:N", "metric:N", "value:Q", "emissions_g:Q", "energy_kwh:Q"],
+        )
+        .resolve_scale(x="independent", y="independent")
+    )
+
+
+def _show_reports() -> None:
+    files = sorted(REPORTS_DIR.glob("*.md")) + sorted(REPORTS_DIR.glob("*.png"))
     if not files:
         return
-    st.subheader("Rapports carbone (`reports/carbon/`)")
+    st.subheader("Rapports (`reports/carbon/`, `make carbon-report`)")
     for path in files:
         with st.expander(path.name):
             if path.suffix == ".md":
                 st.markdown(path.read_text(encoding="utf-8"))
-            elif path.suffix == ".csv":
-                show_table(pd.read_csv(path))
             else:
                 st.image(str(path))
 
@@ -93,20 +100,33 @@ def render() -> None:
     st.title("Suivi carbone")
     st.caption(
         "Empreinte des pipelines mesurée nœud par nœud avec CodeCarbon, et compromis entre la "
-        "précision des modèles et leurs émissions."
+        "précision des modèles et les émissions de leur entraînement."
     )
-    carbon_dir = settings().carbon_dir
-    nodes = _node_emissions(carbon_dir)
-    if nodes is None or nodes.empty:
+    summary_module = _module("data_collection_kedro.carbon.summary")
+    if summary_module is None:
+        st.warning("Le module de résumé carbone (data_collection_kedro.carbon.summary) est absent.")
+        return
+    params = settings().section("carbon_summary")
+    summary_config = summary_module.load_config(params)
+    carbon_dir = Path(params.get("carbon_dir") or settings().carbon_dir)
+    data = summary_module.load_carbon_files(carbon_dir)
+    if data.runs.empty:
         st.warning(
-            f"Aucune mesure carbone dans {carbon_dir / NODES_FILE} : lancez `kedro run` (dans "
-            "`data-collection-kedro/`) pour mesurer les pipelines, puis `make carbon-report`."
+            f"Aucune mesure carbone dans {carbon_dir} : lancez `kedro run` (dans "
+            "`data-collection-kedro/`) pour mesurer les pipelines."
         )
     else:
-        _show_node_emissions(nodes)
-    if carbon_summary_module() is None:
-        st.info(
-            "Le résumé carbone (data_collection_kedro.carbon.summary) n'est pas installé : "
-            "le compromis précision / CO₂ n'est pas disponible."
-        )
+        summary = summary_module.build_summary(data, summary_config)
+        _show_totals(summary)
+        st.subheader("Par pipeline")
+        show_table(summary.pipelines)
+        if not summary.nodes.empty:
+            st.subheader("Nœuds les plus émetteurs")
+            _show_nodes(summary.nodes)
+        with st.expander("Et si… (autres réseaux électriques, autre PUE)"):
+            show_table(summary.grids)
+            show_table(summary.pue)
+        for warning in summary.warnings:
+            st.caption(f"⚠ {warning}")
+    _show_tradeoff(summary_module, summary_config)
     _show_reports()

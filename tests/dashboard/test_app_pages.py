@@ -252,15 +252,36 @@ def test_monitoring_page_counts_successes_and_failures(app_test, with_champions)
     assert row["median_response_time_ms"] > 0
 
 
-def test_carbon_page_shows_node_measurements(app_test, dashboard_data: Path) -> None:
+def test_carbon_page_shows_the_carbon_summary(app_test, dashboard_data: Path) -> None:
+    """Carbon files in the formats of docs/data-contracts.md §5 (CodeCarbon run file + nodes)."""
     carbon_dir = dashboard_data / "09_carbon"
     carbon_dir.mkdir()
+    pd.DataFrame(
+        {
+            "timestamp": ["2024-01-01T00:01:00", "2024-01-01T00:05:00"],
+            "project_name": ["energiewatch"] * 2,
+            "run_id": ["r1", "r2"],
+            "duration": [3.0, 30.0],
+            "emissions": [0.0003, 0.0030],
+            "energy_consumed": [0.003, 0.030],
+        }
+    ).iloc[[0]].to_csv(carbon_dir / "emissions_etl_pipeline.csv", index=False)
+    pd.DataFrame(
+        {
+            "timestamp": ["2024-01-01T00:05:00"],
+            "project_name": ["energiewatch"],
+            "run_id": ["r2"],
+            "duration": [30.0],
+            "emissions": [0.0030],
+            "energy_consumed": [0.030],
+        }
+    ).to_csv(carbon_dir / "emissions_forecasting.csv", index=False)
     pd.DataFrame(
         {
             "run_id": ["r1", "r1", "r2"],
             "pipeline": ["etl_pipeline", "etl_pipeline", "forecasting"],
             "node": ["parse", "save", "train"],
-            "started_at": ["2024-01-01T00:00:00Z"] * 3,
+            "started_at": ["2024-01-01T00:00:57Z", "2024-01-01T00:00:58Z", "2024-01-01T00:04:30Z"],
             "duration_s": [1.0, 2.0, 30.0],
             "energy_kwh": [0.001, 0.002, 0.030],
             "emissions_kg": [0.0001, 0.0002, 0.0030],
@@ -274,7 +295,15 @@ def test_carbon_page_shows_node_measurements(app_test, dashboard_data: Path) -> 
     ).to_csv(carbon_dir / "emissions_nodes.csv", index=False)
     at = open_page(app_test, "suivi_carbone.py")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Émissions mesurées (g CO₂e)"] == "3.30"
+    assert metrics["Émissions (g CO₂e)"] == "3.30"
+    assert metrics["Énergie (Wh)"] == "33.00"
     per_pipeline = at.dataframe[0].value
-    assert per_pipeline.iloc[0]["pipeline"] == "forecasting"
-    assert not at.warning or "Aucune mesure" not in texts(at.warning)
+    assert per_pipeline["pipeline"].tolist() == ["forecasting", "etl_pipeline"]
+    assert "Aucune mesure" not in texts(at.warning)
+    assert "kedro run --pipeline=forecasting" in texts(at.info)  # no model trained yet
+
+
+def test_carbon_page_without_measurements_says_what_to_run(app_test) -> None:
+    at = open_page(app_test, "suivi_carbone.py")
+    assert "Aucune mesure carbone" in texts(at.warning)
+    assert not at.metric
