@@ -13,7 +13,6 @@ import numpy as np
 import pandas as pd
 
 KEY = ["region_code", "day"]
-HOURLY_SHARE_COLUMNS = [f"gas_h{hour:02d}_share" for hour in range(24)]
 WEATHER_COLUMNS = [
     "temp_min_c",
     "temp_max_c",
