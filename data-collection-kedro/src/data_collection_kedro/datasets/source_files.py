@@ -154,10 +154,9 @@ def read_csv_source(
     """One CSV file as an all-string source frame, plus its malformed rows (wrong field count)."""
     name = path.name
     try:
-        raw = path.read_bytes()
+        data = _without_bom(path.read_bytes(), encoding)  # no second copy kept alive
     except OSError as exc:
         raise SourceFileError(f"{path}: cannot read source file ({exc})") from exc
-    data = _without_bom(raw, encoding)
     if _NON_SPACE.search(data) is None:
         raise SourceFileError(f"{name}: file is empty (expected a header line and records)")
     try:
