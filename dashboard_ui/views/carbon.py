@@ -16,8 +16,9 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_ui.components import show_table
-from dashboard_ui.services import settings
+from dashboard_ui.services import monitoring_store, settings
 from dashboard_ui.settings import REPO_ROOT
+from data_collection_kedro.monitoring import StoreUnavailableError
 
 REPORTS_DIR = REPO_ROOT / "reports" / "carbon"
 
@@ -83,6 +84,22 @@ def _show_tradeoff(summary_module: ModuleType, summary_config: Any) -> None:
     )
 
 
+def _show_usage(node_emissions: pd.DataFrame) -> None:
+    """Inference energy of the served predictions next to training (the usage report)."""
+    usage = _module("data_collection_kedro.usage.report")
+    if usage is None:
+        return
+    try:
+        predictions = monitoring_store().predictions()
+    except StoreUnavailableError as exc:
+        st.caption(f"Usage des modèles indisponible : {exc}")
+        return
+    if predictions.empty:
+        return
+    st.subheader("Usage des modèles : inférence et entraînement")
+    show_table(usage.build_usage_section(predictions, node_emissions, settings().section("usage")))
+
+
 def _show_reports() -> None:
     files = sorted(REPORTS_DIR.glob("*.md")) + sorted(REPORTS_DIR.glob("*.png"))
     if not files:
@@ -129,4 +146,5 @@ def render() -> None:
         for warning in summary.warnings:
             st.caption(f"⚠ {warning}")
     _show_tradeoff(summary_module, summary_config)
+    _show_usage(data.nodes)
     _show_reports()
