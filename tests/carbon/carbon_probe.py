@@ -60,6 +60,21 @@ def run_inner_session(a: float) -> float:
     return a
 
 
+def pass_on(a: float) -> float:
+    """Hardly any work: the I/O around it is what costs."""
+    return a + 1.0
+
+
+def add(a: float, b: float) -> float:
+    return a + b
+
+
+def stream(a: float):
+    """A generator node: Kedro saves each chunk as it comes (the work happens while saving)."""
+    for i in range(3):
+        yield a + _work(10 + i, 0.2)
+
+
 def wait_for_release(a: float) -> float:
     """Holds the run open until the release file appears (cross-process tests)."""
     release = Path(os.environ["CARBON_PROBE_RELEASE"])
@@ -68,6 +83,70 @@ def wait_for_release(a: float) -> float:
         time.sleep(0.05)
     return a
 '''
+
+#: load time of ``slow_source`` and save time of ``slow_sink`` (CPU work, seconds)
+BUSY_IO_SECONDS = 0.6
+
+_DATASETS = '''
+"""A dataset whose load and save do real CPU work for a set time (like a large upsert)."""
+import time
+
+import numpy as np
+from kedro.io import AbstractDataset
+
+
+def _busy(seconds: float) -> None:
+    x = np.random.default_rng(0).random((200, 200))
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        x = x @ x
+        x /= x.max()
+
+
+class BusyDataset(AbstractDataset):
+    def __init__(self, load_seconds=0.0, save_seconds=0.0, initial=None, fail_on=None):
+        self._load_seconds = float(load_seconds)
+        self._save_seconds = float(save_seconds)
+        self._data = initial
+        self._fail_on = fail_on
+
+    def _load(self):
+        _busy(self._load_seconds)
+        if self._fail_on == "load":
+            raise RuntimeError("load failure on purpose")
+        return self._data
+
+    def _save(self, data) -> None:
+        _busy(self._save_seconds)
+        if self._fail_on == "save":
+            raise RuntimeError("save failure on purpose")
+        self._data = data
+
+    def _describe(self):
+        return {"load_seconds": self._load_seconds, "save_seconds": self._save_seconds}
+'''
+
+_CATALOG = f"""
+slow_source:
+  type: carbon_probe_project.datasets.BusyDataset
+  load_seconds: {BUSY_IO_SECONDS}
+  initial: 1.0
+slow_sink:
+  type: carbon_probe_project.datasets.BusyDataset
+  save_seconds: {BUSY_IO_SECONDS}
+chunks:
+  type: carbon_probe_project.datasets.BusyDataset
+  save_seconds: 0.1
+broken_source:
+  type: carbon_probe_project.datasets.BusyDataset
+  load_seconds: 0.2
+  initial: 1.0
+  fail_on: load
+broken_sink:
+  type: carbon_probe_project.datasets.BusyDataset
+  save_seconds: 0.2
+  fail_on: save
+"""
 
 _REGISTRY = """
 from kedro.pipeline import Pipeline, node
@@ -103,7 +182,46 @@ def register_pipelines():
             node(n.wait_for_release, "a", "c", name="wait_for_release"),
         ]
     )
+    heavy_io = Pipeline(
+        [
+            node(n.pass_on, "slow_source", "mid", name="read_source"),
+            node(n.pass_on, "mid", "slow_sink", name="write_sink"),
+            node(n.finish, "slow_sink", "c", name="finish"),
+        ]
+    )
+    failing_load = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.add, ["broken_source", "a"], "b", name="read_broken"),
+        ]
+    )
+    failing_save = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.pass_on, "a", "broken_sink", name="write_broken"),
+        ]
+    )
+    streamed = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.stream, "a", "chunks", name="stream"),
+            node(n.finish, "a", "c", name="finish"),
+        ]
+    )
+    branches = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.finish, "a", "c", name="finish"),
+            node(n.make, "params:seed", "a2", name="make_other"),
+            node(n.finish, "a2", "c2", name="finish_other"),
+        ]
+    )
     return {
+        "heavy_io": heavy_io,
+        "failing_load": failing_load,
+        "failing_save": failing_save,
+        "streamed": streamed,
+        "branches": branches,
         "three_nodes": three,
         "failing": failing,
         "nested": nested,
@@ -145,10 +263,11 @@ def write_probe_project(root: Path) -> Path:
     (pkg / "nodes.py").write_text(_NODES)
     (pkg / "pipeline_registry.py").write_text(_REGISTRY)
     (pkg / "settings.py").write_text(_SETTINGS)
+    (pkg / "datasets.py").write_text(_DATASETS)
     (root / "conf" / "base").mkdir(parents=True)
     (root / "conf" / "local").mkdir(parents=True)
     (root / "conf" / "base" / "parameters.yml").write_text(_PARAMETERS)
-    (root / "conf" / "base" / "catalog.yml").write_text("{}\n")
+    (root / "conf" / "base" / "catalog.yml").write_text(_CATALOG)
     (root / "pyproject.toml").write_text(
         textwrap.dedent(
             f"""

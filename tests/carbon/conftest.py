@@ -37,9 +37,9 @@ def run_probe(
     monkeypatch.chdir(probe_project)
     bootstrap_project(probe_project)
 
-    def _run(pipeline: str = "three_nodes") -> Any:
+    def _run(pipeline: str = "three_nodes", **run_kwargs: Any) -> Any:
         with KedroSession.create(project_path=probe_project) as session:
-            return session.run(pipeline_names=[pipeline])
+            return session.run(pipeline_names=[pipeline], **run_kwargs)
 
     yield _run
     # hand the process back to the main project for the other test folders

@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from carbon_probe import probe_env
+from carbon_probe import BUSY_IO_SECONDS, probe_env
 
 from data_collection_kedro.carbon import files
 from data_collection_kedro.carbon.guard import TrackerFileLock
@@ -81,6 +81,108 @@ def test_one_tracker_per_run_and_node_rows_sum_to_run_total(
     by_node = node_rows.set_index("node")
     for row in in_memory:
         assert row["energy_kwh"] == pytest.approx(by_node.loc[row["node"], "energy_kwh"])
+
+
+def _rows_of(out: Path, pipeline: str) -> tuple[pd.Series, pd.DataFrame]:
+    runs, nodes = _read(out, pipeline)
+    assert len(runs) == 1
+    return runs.iloc[0], nodes[nodes["pipeline"] == pipeline].set_index("node")
+
+
+def test_node_rows_include_loading_inputs_and_saving_outputs(
+    run_probe: Any, carbon_out: Path, tracker_count: list[Any]
+) -> None:
+    # read_source's input takes BUSY_IO_SECONDS of CPU work to load, write_sink's output as
+    # long to save; both node functions are trivial (like an ETL node before its upserts)
+    run_probe("heavy_io")
+
+    assert len(tracker_count) == 1
+    run, nodes = _rows_of(carbon_out, "heavy_io")
+    assert set(nodes.index) == {"read_source", "write_sink", "finish", files.OUTSIDE_NODES}
+    assert (nodes["status"] == "ok").all()
+    assert nodes["measurement"].isin(files.MEASURED).all()
+    # the load and the save are in their node's row ...
+    assert nodes.loc["read_source", "duration_s"] >= BUSY_IO_SECONDS
+    assert nodes.loc["write_sink", "duration_s"] >= BUSY_IO_SECONDS
+    # ... and not between nodes: the time outside nodes is bookkeeping only
+    outside = nodes.loc[files.OUTSIDE_NODES]
+    assert outside["duration_s"] < BUSY_IO_SECONDS / 2
+    for node_name in ("read_source", "write_sink"):
+        assert nodes.loc[node_name, "energy_kwh"] > outside["energy_kwh"]
+    # the rows still add up to the run total
+    assert nodes["energy_kwh"].sum() == pytest.approx(run["energy_consumed"], rel=0.01)
+    assert nodes["emissions_kg"].sum() == pytest.approx(run["emissions"], rel=0.01)
+    # node rows do not overlap: each starts after the previous one's load/run/save
+    started = pd.to_datetime(nodes.drop(index=files.OUTSIDE_NODES)["started_at"]).sort_values()
+    assert list(started.index) == ["read_source", "write_sink", "finish"]
+    gap = (started["write_sink"] - started["read_source"]).total_seconds()
+    assert gap >= nodes.loc["read_source", "duration_s"] * 0.99
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "failed_node", "message"),
+    [
+        ("failing_load", "read_broken", "load failure on purpose"),
+        ("failing_save", "write_broken", "save failure on purpose"),
+    ],
+)
+def test_failed_load_or_save_closes_the_node_as_failed(
+    run_probe: Any,
+    carbon_out: Path,
+    tracker_count: list[Any],
+    pipeline: str,
+    failed_node: str,
+    message: str,
+) -> None:
+    with pytest.raises(Exception, match=message):
+        run_probe(pipeline)
+
+    assert len(tracker_count) == 1
+    run, nodes = _rows_of(carbon_out, pipeline)
+    assert nodes.loc["make", "status"] == "ok"
+    assert nodes.loc[failed_node, "status"] == "failed"
+    assert nodes.loc[failed_node, "measurement"] in files.MEASURED
+    assert nodes.loc[failed_node, "energy_kwh"] > 0
+    assert nodes.loc[failed_node, "duration_s"] >= 0.2  # the busy load/save before the error
+    assert nodes["energy_kwh"].sum() == pytest.approx(run["energy_consumed"], rel=0.01)
+    assert current_run_measurements()[-1]["node"] == failed_node
+    lock = TrackerFileLock(carbon_out)
+    assert lock.acquire(), "the tracker lock is released after the failed run"
+    lock.release()
+
+
+def test_generator_node_row_covers_its_streamed_saves(run_probe: Any, carbon_out: Path) -> None:
+    # ``stream`` yields 3 chunks of ~0.2 s work each, every chunk saved (~0.1 s) when yielded
+    run_probe("streamed")
+    run, nodes = _rows_of(carbon_out, "streamed")
+    assert nodes.loc["stream", "duration_s"] >= 3 * (0.2 + 0.1)
+    assert nodes.loc[files.OUTSIDE_NODES, "duration_s"] < 0.3
+    assert nodes["energy_kwh"].sum() == pytest.approx(run["energy_consumed"], rel=0.01)
+
+
+def test_thread_runner_rows_add_up_and_overlaps_are_marked(
+    run_probe: Any, carbon_out: Path, tracker_count: list[Any]
+) -> None:
+    from kedro.runner import ThreadRunner
+
+    run_probe("branches", runner=ThreadRunner(max_workers=2))
+
+    assert len(tracker_count) == 1
+    run, nodes = _rows_of(carbon_out, "branches")
+    assert set(nodes.index) == {
+        "make",
+        "finish",
+        "make_other",
+        "finish_other",
+        files.OUTSIDE_NODES,
+    }
+    allowed = files.MEASURED | {files.MEASUREMENT_OVERLAPPING_NODE}
+    assert nodes["measurement"].isin(allowed).all()
+    measured = nodes[nodes["measurement"].isin(files.MEASURED)]
+    assert len(measured) >= 2  # at least one node and the outside row
+    overlapping = nodes[nodes["measurement"] == files.MEASUREMENT_OVERLAPPING_NODE]
+    assert overlapping["energy_kwh"].isna().all()
+    assert nodes["energy_kwh"].sum() == pytest.approx(run["energy_consumed"], rel=0.01)
 
 
 def test_second_run_appends_a_row_and_files_land_only_in_the_configured_folder(

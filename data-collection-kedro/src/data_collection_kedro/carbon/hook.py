@@ -9,12 +9,25 @@ CodeCarbon adds energy to a tracker's total only when it takes a measurement (co
 window since the previous one), and ``start_task`` restarts the window. So the hook closes
 every window explicitly:
 
-- each node runs inside its own task (``before_node_run`` → ``after_node_run`` /
-  ``on_node_error``): the node function only;
-- the time between nodes (loading and saving datasets, Kedro's scheduling, the hooks
-  themselves) is closed by one measurement just before the next node's task starts (and
+- each node runs inside its own task, which covers the node's whole work as Kedro runs it:
+  loading its inputs, the node function, saving its outputs. Kedro loads a node's inputs
+  before ``before_node_run`` and saves its outputs after ``after_node_run``, so the task
+  starts at the node's first ``before_dataset_loaded`` (``before_node_run`` for a node
+  without inputs) and stops once ``after_dataset_saved`` has been seen for every name in
+  ``node.outputs`` (``after_node_run`` for a node without outputs, ``on_node_error`` for a
+  failed node function). A failed load or save ends the run: ``on_pipeline_error`` closes
+  the open task with status ``failed``. A generator node streams its outputs chunk by chunk
+  (its work happens while saving), so its task stays open until the next node starts or
+  the run ends;
+- the time between nodes (Kedro's scheduling and dataset release, the hooks of the
+  pipeline) is closed by one measurement just before the next node's task starts (and
   before the tracker stops); these measurements, with the tracker's own start and stop
   measurements, are summed into one ``__outside_nodes__`` row.
+
+The dataset hooks carry the node but no run id: they are routed to the run started in the
+same thread (the runner's thread under ``SequentialRunner``; a nested ``session.run`` is
+on top of its outer run), else to the run whose pipeline holds that node object
+(``ThreadRunner`` workers, asynchronous loading).
 
 The **run total** is CodeCarbon's own total of the tracker at ``stop()``, written as the
 run's row of ``emissions_<pipeline>.csv`` (``energy_consumed``, ``emissions``, …). Every
@@ -41,6 +54,7 @@ only the run total is measured. Per-node figures need the default ``SequentialRu
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import logging
 import os
 import threading
@@ -84,6 +98,7 @@ _MODE_DISABLED = "disabled"
 _states_lock = threading.Lock()
 _states: dict[str, _RunState] = {}
 _latest_measured: _RunState | None = None
+_thread_runs = threading.local()  # .keys: run keys started in this thread (innermost last)
 
 
 class _QuietCodeCarbonFilter(logging.Filter):
@@ -94,6 +109,19 @@ class _QuietCodeCarbonFilter(logging.Filter):
 
 
 logging.getLogger("codecarbon").addFilter(_QuietCodeCarbonFilter())
+
+
+@dataclasses.dataclass
+class _OpenNode:
+    """A node between its first event (first input load / ``before_node_run``) and its row."""
+
+    start_perf: float
+    started_at: str
+    pending_outputs: set[str]
+    streamed: bool  # generator node: outputs computed while saved, closed at the next node
+    measured: bool = False  # holds the tracker's task
+    ran: bool = False  # after_node_run seen
+    status: str = "ok"
 
 
 @dataclasses.dataclass
@@ -110,10 +138,10 @@ class _RunState:
     started_perf: float = 0.0
     started_at: str = ""
     rows: list[dict[str, Any]] = dataclasses.field(default_factory=list)
+    node_ids: frozenset[int] = frozenset()
     active_node: str | None = None
     gap_started: float = 0.0
-    node_starts: dict[str, tuple[float, str]] = dataclasses.field(default_factory=dict)
-    overlapping: set[str] = dataclasses.field(default_factory=set)
+    open_nodes: dict[str, _OpenNode] = dataclasses.field(default_factory=dict)
     outside: dict[str, float] = dataclasses.field(
         default_factory=lambda: dict.fromkeys(
             ("duration_s", "energy_kwh", "emissions_kg", "cpu", "ram", "gpu"), 0.0
@@ -217,9 +245,14 @@ class CarbonTrackingHook:
             output_dir=output_dir,
             country_iso_code=str(params["country_iso_code"]),
             mode=_MODE_DISABLED,
+            node_ids=frozenset(id(n) for n in getattr(pipeline, "nodes", ())),
         )
         with _states_lock:
             _states[run_key] = state
+        keys = getattr(_thread_runs, "keys", None)
+        if keys is None:
+            keys = _thread_runs.keys = []
+        keys.append(run_key)
         if not params["enabled"]:
             return
 
@@ -302,36 +335,47 @@ class CarbonTrackingHook:
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], **_: Any) -> None:
-        self._close_run(run_params)
+        self._close_run(run_params, failed=False)
 
     @hook_impl
     def on_pipeline_error(self, error: Exception, run_params: dict[str, Any], **_: Any) -> None:
-        self._close_run(run_params)
+        self._close_run(run_params, failed=True)
 
-    # -- nodes --------------------------------------------------------------------------
-    @hook_impl(trylast=True)  # start the task as close to the node function as possible
+    # -- nodes and their datasets ------------------------------------------------------
+    @hook_impl(tryfirst=True)  # the node's measurement covers its first load entirely
+    def before_dataset_loaded(self, dataset_name: str, node: Any) -> None:
+        state = self._state_of_node(node)
+        if state is not None:
+            with state.lock:
+                self._begin_node(state, node)
+
+    @hook_impl(trylast=True)  # a node without inputs: start as close to its function as possible
     def before_node_run(self, node: Any, run_id: str | None = None, **_: Any) -> None:
         state = self._state_for(run_id)
-        if state is None or state.mode == _MODE_DISABLED:
-            return
-        with state.lock:
-            state.node_starts[node.name] = (time.perf_counter(), _now_iso())
-            if state.mode != _MODE_MEASURED:
-                return
-            if state.active_node is not None:
-                state.overlapping.add(node.name)
-                return
-            self._close_gap(state)
-            state.tracker.start_task(node.name)
-            state.active_node = node.name
+        if state is not None:
+            with state.lock:
+                self._begin_node(state, node)
 
-    @hook_impl(tryfirst=True)  # rows ready before other hooks' after_node_run read them
+    @hook_impl(trylast=True)  # the node's row includes what other hooks do with its outputs
     def after_node_run(self, node: Any, run_id: str | None = None, **_: Any) -> None:
-        self._finish_node(node.name, run_id, "ok")
+        self._node_returned(node, run_id, "ok")
 
     @hook_impl(tryfirst=True)
     def on_node_error(self, node: Any, run_id: str | None = None, **_: Any) -> None:
-        self._finish_node(node.name, run_id, "failed")
+        self._node_returned(node, run_id, "failed")
+
+    @hook_impl(trylast=True)  # the node's measurement covers its last save entirely
+    def after_dataset_saved(self, dataset_name: str, node: Any) -> None:
+        state = self._state_of_node(node)
+        if state is None:
+            return
+        with state.lock:
+            record = state.open_nodes.get(node.name)
+            if record is None or not record.ran:
+                return
+            record.pending_outputs.discard(dataset_name)
+            if not record.pending_outputs and not record.streamed:
+                self._finish_node(state, node.name)
 
     # -- internals ----------------------------------------------------------------------
     @staticmethod
@@ -340,40 +384,80 @@ class CarbonTrackingHook:
             state = _states.get(str(run_id)) if run_id is not None else None
             if state is None and _states:
                 state = list(_states.values())[-1]
-        if state is None or state.owner_pid != os.getpid():
-            return None  # worker process of a ParallelRunner: only the parent measures
-        return state
+        return _usable(state)
 
-    def _finish_node(self, node_name: str, run_id: str | None, status: str) -> None:
+    @staticmethod
+    def _state_of_node(node: Any) -> _RunState | None:
+        """The run a dataset hook belongs to (these hooks get no run id, see the module doc)."""
+        keys = getattr(_thread_runs, "keys", None)
+        state = None
+        with _states_lock:
+            if keys:
+                state = _states.get(keys[-1])
+            if state is None:
+                node_id = id(node)
+                for candidate in reversed(_states.values()):
+                    if node_id in candidate.node_ids:
+                        state = candidate
+                        break
+        return _usable(state)
+
+    def _begin_node(self, state: _RunState, node: Any) -> None:
+        """Open the node's record (and its task when the tracker is free); idempotent."""
+        name = node.name
+        if name in state.open_nodes:
+            return
+        for other_name in [n for n, other in state.open_nodes.items() if other.ran]:
+            self._finish_node(state, other_name)  # a streamed node whose saves are over
+        record = _OpenNode(
+            start_perf=time.perf_counter(),
+            started_at=_now_iso(),
+            pending_outputs=set(node.outputs),
+            streamed=inspect.isgeneratorfunction(getattr(node, "func", None)),
+        )
+        state.open_nodes[name] = record
+        if state.mode == _MODE_MEASURED and state.active_node is None:
+            self._close_gap(state)
+            state.tracker.start_task(name)
+            state.active_node = name
+            record.measured = True
+
+    def _node_returned(self, node: Any, run_id: str | None, status: str) -> None:
         state = self._state_for(run_id)
-        if state is None or state.mode == _MODE_DISABLED:
+        if state is None:
             return
         with state.lock:
-            start_perf, started_at = state.node_starts.pop(
-                node_name, (time.perf_counter(), _now_iso())
-            )
-            row: dict[str, Any] = {
-                "run_id": self._run_id(state),
-                "pipeline": state.pipeline,
-                "node": node_name,
-                "started_at": started_at,
-                "duration_s": time.perf_counter() - start_perf,
-                "country_iso_code": state.country_iso_code,
-                "status": status,
-            }
-            if state.mode == _MODE_MEASURED and state.active_node == node_name:
-                data = state.tracker.stop_task(node_name)
-                state.active_node = None
-                row.update(_energy_columns(data))
-                row["duration_s"] = float(data.duration)
-                row["measurement"] = state.measurement
-                state.gap_started = time.perf_counter()
-            elif state.mode == _MODE_MEASURED:
-                state.overlapping.discard(node_name)
-                row["measurement"] = files.MEASUREMENT_OVERLAPPING_NODE
-            else:
-                row["measurement"] = state.mode
-            state.rows.append(row)
+            self._begin_node(state, node)  # no-op unless a load or before_node_run was missed
+            record = state.open_nodes[node.name]
+            record.ran = True
+            record.status = status
+            if status == "failed" or not record.pending_outputs:
+                self._finish_node(state, node.name)  # nothing will be saved
+
+    def _finish_node(self, state: _RunState, node_name: str, status: str | None = None) -> None:
+        """Close the node's record into a row (stopping its task if it holds it)."""
+        record = state.open_nodes.pop(node_name)
+        row: dict[str, Any] = {
+            "run_id": self._run_id(state),
+            "pipeline": state.pipeline,
+            "node": node_name,
+            "started_at": record.started_at,
+            "duration_s": time.perf_counter() - record.start_perf,
+            "country_iso_code": state.country_iso_code,
+            "status": status or record.status,
+        }
+        if record.measured:
+            data = state.tracker.stop_task(node_name)
+            state.active_node = None
+            row.update(_energy_columns(data))
+            row["duration_s"] = float(data.duration)
+            row["measurement"] = state.measurement
+            state.gap_started = time.perf_counter()
+        elif state.mode == _MODE_MEASURED:
+            row["measurement"] = files.MEASUREMENT_OVERLAPPING_NODE
+        else:
+            row["measurement"] = state.mode
+        state.rows.append(row)
 
     @staticmethod
     def _run_id(state: _RunState) -> str:
@@ -388,14 +472,20 @@ class CarbonTrackingHook:
             _measure_into(state, measure)
         state.outside["duration_s"] += time.perf_counter() - state.gap_started
 
-    def _close_run(self, run_params: dict[str, Any]) -> None:
+    def _close_run(self, run_params: dict[str, Any], *, failed: bool) -> None:
         run_key = str(run_params.get("run_id") or run_params.get("session_id") or id(run_params))
         with _states_lock:
             state = _states.pop(run_key, None)
+        keys = getattr(_thread_runs, "keys", None)
+        if keys and run_key in keys:
+            keys.remove(run_key)
         if state is None or state.mode == _MODE_DISABLED or state.owner_pid != os.getpid():
             return
         try:
             with state.lock:
+                # nodes still open: a failed load or save (the run's error), or a streamed node
+                for node_name in list(state.open_nodes):
+                    self._finish_node(state, node_name, "failed" if failed else None)
                 if state.mode == _MODE_MEASURED:
                     self._stop_tracker(state)
             if state.rows:
@@ -407,9 +497,6 @@ class CarbonTrackingHook:
 
     def _stop_tracker(self, state: _RunState) -> None:
         tracker = state.tracker
-        if state.active_node is not None:  # run aborted without on_node_error
-            tracker.stop_task(state.active_node)
-            state.active_node = None
         self._close_gap(state)
         monitor = getattr(tracker, "_scheduler_monitor_power", None)
         if isinstance(monitor, _PinnedScheduler):
@@ -489,6 +576,13 @@ def _keep_monitor_running(tracker: Any) -> None:
         return
     scheduler.stop()
     tracker._scheduler_monitor_power = _PinnedScheduler(monitor)
+
+
+def _usable(state: _RunState | None) -> _RunState | None:
+    """``state`` unless measurement is off or this is a ``ParallelRunner`` worker process."""
+    if state is None or state.mode == _MODE_DISABLED or state.owner_pid != os.getpid():
+        return None
+    return state
 
 
 def _as_bool(value: Any, key: str) -> bool:
