@@ -15,16 +15,15 @@ import pandas as pd
 
 from data_collection_kedro.regions import school_zone_of
 
-from .normalization import calendar_day, key_strings, quality_row
+from .normalization import calendar_day, key_strings, quality_row, range_offsets
 
 INDEX = "consommation_mouvements"
 
 
 def expand_ranges(starts: pd.Series, ends: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """(row position, day) for every day of each inclusive [start, end] range."""
-    lengths = ((ends - starts).dt.days + 1).clip(lower=0).fillna(0).astype("int64").to_numpy()
-    positions = np.repeat(np.arange(len(starts)), lengths)
-    offsets = np.arange(lengths.sum()) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    lengths = ((ends - starts).dt.days + 1).fillna(0).astype("int64").to_numpy()
+    positions, offsets = range_offsets(lengths)
     days = pd.DatetimeIndex(starts.to_numpy()[positions]) + pd.to_timedelta(offsets, unit="D")
     return positions, days
 

@@ -1,4 +1,4 @@
-"""Daily fuel prices per department and fuel, computed with DuckDB SQL on the raw frames.
+"""Daily fuel prices per department and fuel, vectorized (numpy) and memory-bounded.
 
 The price of a station and fuel *in force* on a day is its last update on or before that day
 (the last update of a day wins), for at most ``max_price_age_days`` days after the update (a
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import duckdb
+import numpy as np
 import pandas as pd
 
 from data_collection_kedro.regions import (
@@ -22,7 +22,7 @@ from data_collection_kedro.regions import (
     department_of_postcode,
 )
 
-from .normalization import key_strings, map_fuel, quality_row
+from .normalization import key_strings, map_fuel, quality_row, range_offsets
 
 INDEX = "prix_carburants_journalier"
 FUEL_COLUMNS = [
@@ -40,59 +40,108 @@ FUEL_COLUMNS = [
     "longitude",
 ]
 
-_DAILY_PRICES_SQL = """
-WITH valid AS (
-    SELECT station_id, fuel, updated_at, price_eur_l, CAST(updated_at AS DATE) AS d
-    FROM prices
-    WHERE updated_at IS NOT NULL AND price_eur_l BETWEEN $min_price AND $max_price
-),
-last_of_day AS (
-    SELECT station_id, fuel, d, arg_max(price_eur_l, updated_at) AS price
-    FROM valid GROUP BY station_id, fuel, d
-),
-bounds AS (SELECT min(d) AS lo, max(d) AS hi FROM last_of_day),
-intervals AS (
-    SELECT station_id, fuel, d, price,
-           least(
-               coalesce(lead(d) OVER (PARTITION BY station_id, fuel ORDER BY d) - 1, DATE '9999-12-31'),
-               d + ($max_age - 1)
-           ) AS until
-    FROM last_of_day
-),
-expanded AS (
-    SELECT i.station_id, i.fuel, i.price,
-           CAST(unnest(generate_series(i.d, least(i.until, b.hi), INTERVAL 1 DAY)) AS DATE) AS day
-    FROM intervals i, bounds b
-)
-SELECT e.day, s.department_code, e.fuel,
-       min(e.price) AS price_min_eur_l,
-       median(e.price) AS price_median_eur_l,
-       max(e.price) AS price_max_eur_l,
-       count(*) AS station_count
-FROM expanded e JOIN stations s USING (station_id)
-GROUP BY e.day, s.department_code, e.fuel
-"""
 
-_DAILY_SHORTAGES_SQL = """
-WITH bounds AS (
-    SELECT min(CAST(updated_at AS DATE)) AS lo, max(CAST(updated_at AS DATE)) AS hi FROM prices
-),
-spans AS (
-    SELECT station_id, fuel,
-           greatest(CAST(start_at AS DATE), b.lo) AS first_day,
-           least(coalesce(CAST(end_at AS DATE), b.hi), b.hi) AS last_day
-    FROM shortages, bounds b
-    WHERE start_at IS NOT NULL
-),
-expanded AS (
-    SELECT station_id, fuel,
-           CAST(unnest(generate_series(first_day, last_day, INTERVAL 1 DAY)) AS DATE) AS day
-    FROM spans WHERE first_day <= last_day
-)
-SELECT e.day, s.department_code, e.fuel, count(DISTINCT e.station_id) AS shortage_count
-FROM expanded e JOIN stations s USING (station_id)
-GROUP BY e.day, s.department_code, e.fuel
-"""
+def _days(values: pd.Series) -> np.ndarray:
+    """Calendar days as int64 days since 1970-01-01."""
+    return values.to_numpy(dtype="datetime64[ns]").astype("datetime64[D]").astype(np.int64)
+
+
+def price_intervals(
+    prices: pd.DataFrame, stations: pd.DataFrame, max_age_days: int
+) -> pd.DataFrame:
+    """Each station/fuel price and the days it is in force (int days ``first``..``last``).
+
+    The last update of a day wins; a price is in force from its update day until the day
+    before the next update, at most ``max_age_days`` days, and never after the last update day
+    of the whole table.
+    """
+    frame = prices.assign(first=_days(prices["updated_at"]))
+    frame = frame.sort_values("updated_at", kind="stable").drop_duplicates(
+        ["station_id", "fuel", "first"], keep="last"
+    )
+    frame = frame.merge(stations[["station_id", "department_code"]], on="station_id")
+    frame = frame.sort_values(["station_id", "fuel", "first"], kind="stable")
+    next_first = frame.groupby(["station_id", "fuel"], observed=True)["first"].shift(-1)
+    last = np.minimum(frame["first"] + max_age_days - 1, frame["first"].max())
+    last = np.where(next_first.notna(), np.minimum(last, next_first.fillna(0) - 1), last)
+    return pd.DataFrame(
+        {
+            "department_code": frame["department_code"].to_numpy(),
+            "fuel": frame["fuel"].to_numpy(),
+            "first": frame["first"].to_numpy(),
+            "last": last.astype(np.int64),
+            "price": frame["price_eur_l"].to_numpy(dtype="float64"),
+        }
+    )
+
+
+def daily_price_statistics(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Min / median / max / count of the prices in force per (day, department, fuel).
+
+    Vectorized and memory-bounded: one fuel at a time, the intervals are expanded to
+    (group, day, price) integer/float arrays, sorted once, and each group's statistics read
+    from its sorted run (median = mean of the two middle values for an even count).
+    """
+    columns = ["day", "department_code", "fuel", "price_min_eur_l", "price_median_eur_l"]
+    columns += ["price_max_eur_l", "station_count"]
+    parts = []
+    for fuel, chunk in intervals.groupby("fuel", observed=True, sort=True):
+        departments, dept_codes = pd.factorize(chunk["department_code"], sort=True)
+        positions, offsets = range_offsets((chunk["last"] - chunk["first"] + 1).to_numpy())
+        day = chunk["first"].to_numpy()[positions] + offsets
+        lo = int(day.min()) if len(day) else 0
+        key = departments[positions].astype(np.int64) * (int(day.max()) - lo + 1 if len(day) else 1)
+        key += day - lo
+        price = chunk["price"].to_numpy()[positions]
+        order = np.lexsort((price, key))
+        key, price = key[order], price[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+        counts = np.diff(np.r_[starts, len(key)])
+        median = (price[starts + (counts - 1) // 2] + price[starts + counts // 2]) / 2
+        span = int(day.max()) - lo + 1 if len(day) else 1
+        group_key = key[starts]
+        parts.append(
+            pd.DataFrame(
+                {
+                    "day": (group_key % span + lo).astype("datetime64[D]").astype("datetime64[ns]"),
+                    "department_code": np.asarray(dept_codes)[group_key // span],
+                    "fuel": fuel,
+                    "price_min_eur_l": price[starts],
+                    "price_median_eur_l": median,
+                    "price_max_eur_l": price[starts + counts - 1],
+                    "station_count": counts.astype(np.int64),
+                }
+            )
+        )
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
+
+
+def daily_shortage_counts(
+    shortages: pd.DataFrame, stations: pd.DataFrame, first_day: int, last_day: int
+) -> pd.DataFrame:
+    """Stations with an active shortage per (day, department, fuel), days clipped to the grid."""
+    frame = shortages.dropna(subset=["start_at"]).merge(
+        stations[["station_id", "department_code"]], on="station_id"
+    )
+    first = np.maximum(_days(frame["start_at"]), first_day)
+    end = frame["end_at"]
+    last = np.where(end.notna(), _days(end.fillna(pd.Timestamp(0))), last_day)
+    last = np.minimum(last, last_day)
+    positions, offsets = range_offsets(last - first + 1)
+    expanded = pd.DataFrame(
+        {
+            "day": (first[positions] + offsets).astype("datetime64[D]").astype("datetime64[ns]"),
+            "department_code": frame["department_code"].to_numpy()[positions],
+            "fuel": frame["fuel"].to_numpy()[positions],
+            "station_id": frame["station_id"].to_numpy()[positions],
+        }
+    ).drop_duplicates()
+    return (
+        expanded.groupby(["day", "department_code", "fuel"], observed=True)
+        .size()
+        .rename("shortage_count")
+        .reset_index()
+    )
 
 
 def _stations(raw_stations: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -137,7 +186,13 @@ def daily_fuel_prices(
         prices["updated_at"] = (
             prices["updated_at"].dt.tz_convert("Europe/Paris").dt.tz_localize(None)
         )
-    raw_shortages = raw_shortages.reindex(columns=["station_id", "fuel", "start_at", "end_at"])
+    raw_shortages = raw_shortages.reindex(
+        columns=["station_id", "fuel", "start_at", "end_at", "kind"]
+    )
+    # A definitive rupture means the station stopped selling the fuel: not a shortage.
+    definitive = raw_shortages["kind"].astype("string").str.lower().str.startswith("defini")
+    definitive = definitive.fillna(False).astype(bool)
+    raw_shortages = raw_shortages[~definitive]
     shortages = pd.DataFrame(
         {
             "station_id": raw_shortages["station_id"].astype("string"),
@@ -151,19 +206,18 @@ def daily_fuel_prices(
     out_of_range = prices[~prices["price_eur_l"].between(min_price, max_price)]
     without_station = prices[~prices["station_id"].isin(stations["station_id"])]
 
-    with duckdb.connect() as con:
-        con.register("prices", prices)
-        con.register("stations", stations)
-        con.register("shortages", shortages)
-        daily = con.execute(
-            _DAILY_PRICES_SQL,
-            {
-                "min_price": min_price,
-                "max_price": max_price,
-                "max_age": int(params.get("max_price_age_days", 31)),
-            },
-        ).df()
-        daily_shortages = con.execute(_DAILY_SHORTAGES_SQL).df() if len(shortages) else None
+    valid = prices[
+        prices["price_eur_l"].between(min_price, max_price) & prices["updated_at"].notna()
+    ]
+    intervals = price_intervals(valid, stations, int(params.get("max_price_age_days", 31)))
+    daily = daily_price_statistics(intervals)
+    daily_shortages = (
+        daily_shortage_counts(
+            shortages, stations, int(intervals["first"].min()), int(intervals["first"].max())
+        )
+        if len(shortages) and len(intervals)
+        else None
+    )
 
     key = ["day", "department_code", "fuel"]
     if daily_shortages is not None and len(daily_shortages):
@@ -207,6 +261,16 @@ def daily_fuel_prices(
             sorted(without_station["station_id"].fillna("<NA>").unique()),
             max_keys,
             rows=len(without_station),
+        ),
+        quality_row(
+            INDEX,
+            "definitive_shortages_excluded",
+            len(definitive),
+            int((~definitive).sum()),
+            [],
+            max_keys,
+            rows=int(definitive.sum()),
+            rule="kind 'definitive' (fuel no longer sold) is not counted in shortage_count",
         ),
         quality_row(
             INDEX,

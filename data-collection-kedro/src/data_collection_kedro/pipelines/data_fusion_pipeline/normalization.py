@@ -14,6 +14,7 @@ import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from data_collection_kedro.regions import REGION_BY_CODE, region_codes_for, slugify
@@ -177,6 +178,14 @@ def least_final_status_by(frame: pd.DataFrame, keys: list[str], column: str) -> 
     by_rank = {float(rank): status for status, rank in order.items()}
     worst[column] = worst["_rank"].map(by_rank).astype("string")
     return worst.drop(columns="_rank")
+
+
+def range_offsets(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(row position, offset 0..length-1) for every element of ranges of ``lengths``."""
+    lengths = np.clip(np.asarray(lengths, dtype=np.int64), 0, None)
+    positions = np.repeat(np.arange(len(lengths)), lengths)
+    offsets = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return positions, offsets
 
 
 def as_date(values: pd.Series) -> pd.Series:
