@@ -83,3 +83,23 @@ def test_real_fuel_flat_file_and_flux_zips() -> None:
     assert stations["station_id"].is_unique and len(stations) > 10_000
     assert stations["latitude"].dropna().between(41, 52).mean() > 0.99
     assert pd.Index(flux_prices["station_id"]).isin(stations["station_id"]).all()
+
+
+def test_real_holiday_exports_in_the_live_layout() -> None:
+    from data_collection_kedro.datasets.source_files import concat_source_frames
+
+    folder = requires_real_data("E")
+    public_file = CsvSourceDataset(str(folder / "jours_feries_metropole_2002-2027.csv")).load()
+    school_file = CsvSourceDataset(str(folder / "fr-en-calendrier-scolaire.csv")).load()
+    public, school, quarantine = nodes.ingest_holidays(
+        concat_source_frames([public_file, school_file], []), {}
+    )
+    # 2008-05-01 was both Ascension and Labour Day: one row per (date, zone), the second
+    # holiday of the day is quarantined as a repeated key
+    assert len(public) == 285 and quarantine["field"].tolist() == ["date,zone"]
+    assert set(school["zone"]) == {"A", "B", "C", "Corse"}
+    zone_c = school[(school["zone"] == "C") & (school["school_year"] == "2022-2023")]
+    xmas = zone_c[zone_c["description"] == "Vacances de Noël"].iloc[0]
+    assert (str(xmas["start_date"]), str(xmas["end_date"])) == ("2022-12-17", "2023-01-02")
+    bridge = school[school["description"] == "Pont de l'Ascension"]
+    assert (bridge["end_date"] >= bridge["start_date"]).all()

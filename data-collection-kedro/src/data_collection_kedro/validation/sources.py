@@ -16,6 +16,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_collection_kedro.datasets.source_files import (
+    MALFORMED_ROWS_ATTR,
+    SOURCE_FILE,
+    SOURCE_HEADERS_ATTR,
+)
 from data_collection_kedro.validation.core import (
     SourceColumn,
     SourceSchema,
@@ -44,6 +49,21 @@ Frames = tuple[pd.DataFrame, pd.DataFrame]
 
 def _tolerances(params: Mapping[str, Any] | None) -> dict[str, Any]:
     return {**DEFAULT_TOLERANCES, **dict(params or {})}
+
+
+def _subset_attrs(
+    frame: pd.DataFrame, subset: pd.DataFrame, keep_malformed: bool = False
+) -> dict[str, Any]:
+    """``attrs`` for a row subset: the headers of the files it has rows from (a composite
+    source mixes layouts by file) and, for one subset only, the malformed rows."""
+    headers = frame.attrs.get(SOURCE_HEADERS_ATTR) or {}
+    files = set(subset[SOURCE_FILE].unique()) if SOURCE_FILE in subset else set()
+    attrs: dict[str, Any] = {
+        SOURCE_HEADERS_ATTR: {f: h for f, h in headers.items() if f in files} if headers else {}
+    }
+    if keep_malformed:
+        attrs[MALFORMED_ROWS_ATTR] = frame.attrs.get(MALFORMED_ROWS_ATTR) or []
+    return attrs
 
 
 def _col(name: str, *headers: str, required: bool = True) -> SourceColumn:
@@ -376,7 +396,7 @@ def parse_fuel_stations(
 ) -> Frames:
     """``raw_fuel_stations``: one row per station (its last row: the latest snapshot)."""
     first = frame.drop_duplicates(subset=["id"], keep="last") if "id" in frame else frame
-    first.attrs = {k: val for k, val in frame.attrs.items() if k != "malformed_rows"}
+    first.attrs = _subset_attrs(frame, first)
     raw, typed, v = _start(first, FUEL_STATIONS)
     v.require(typed, ["station_id"], raw)
     for column in ("latitude", "longitude"):
@@ -422,11 +442,11 @@ def parse_fuel_flux(
         first_file = price_rows.groupby(same, dropna=False)["_source_file"].transform("first")
         repeated = price_rows.duplicated(subset=same) & (price_rows["_source_file"] != first_file)
         price_rows = price_rows.loc[~repeated]
-    price_rows.attrs = dict(frame.attrs)
+    price_rows.attrs = _subset_attrs(frame, price_rows, keep_malformed=True)
     prices, q_prices = parse_fuel_prices(price_rows, params, now)
     if "rupture_nom" in frame:
         shortage_rows = frame.loc[frame["rupture_nom"].notna() | frame["rupture_debut"].notna()]
-        shortage_rows.attrs = {k: val for k, val in frame.attrs.items() if k != "malformed_rows"}
+        shortage_rows.attrs = _subset_attrs(frame, shortage_rows)
         shortages, q_shortages = parse_fuel_shortages(shortage_rows, params, now)
     else:
         shortages = parse_fuel_shortages(
@@ -484,21 +504,20 @@ def parse_holidays(
     school_rows = (
         frame.loc[frame["description"].notna()] if "description" in frame else frame.iloc[:0]
     )
-    attrs = {k: val for k, val in frame.attrs.items() if k != "malformed_rows"}
     if len(public_rows) == 0 and len(school_rows) == 0:
         # neither layout: reports the missing columns of the public layout
         select_columns(frame, PUBLIC_HOLIDAYS)
         select_columns(frame, SCHOOL_HOLIDAYS)
 
     public_rows = public_rows.copy()
-    public_rows.attrs = {}
+    public_rows.attrs = _subset_attrs(frame, public_rows, keep_malformed=True)
     raw, typed, v = _start(public_rows, PUBLIC_HOLIDAYS)
     v.cast(typed, raw, "date", "date")
     typed["zone"] = raw["zone"].fillna("Métropole")
     public, q_public = v.split(typed, ["date", "zone"], now)
 
     school_rows = school_rows.copy()
-    school_rows.attrs = attrs
+    school_rows.attrs = _subset_attrs(frame, school_rows)
     raw, typed, v = _start(school_rows, SCHOOL_HOLIDAYS)
     v.require(typed, ["start_date", "end_date", "zone"], raw)
     start, failed_start = _paris_day(raw["start_date"])
@@ -506,7 +525,10 @@ def parse_holidays(
     v.fail("start_date", "unparsable start_date: expected an ISO 8601 date-time", failed_start)
     v.fail("end_date", "unparsable end_date: expected an ISO 8601 date-time", failed_end)
     typed["start_date"] = start.astype("date32[pyarrow]")
-    typed["end_date"] = (resume - pd.Timedelta(days=1)).astype("date32[pyarrow]")
+    # the day before classes resume; a one-day event (bridge day, "journée vaquée") has
+    # end_date == start_date in the live data
+    last_day_off = (resume - pd.Timedelta(days=1)).where(resume != start, start)
+    typed["end_date"] = last_day_off.astype("date32[pyarrow]")
     typed["zone"] = raw["zone"].str.replace(r"^Zone\s+", "", regex=True).str.strip()
     ends_before = (typed["end_date"] < typed["start_date"]).fillna(False)
     v.fail("end_date", "end_date before start_date", ends_before)
