@@ -9,7 +9,7 @@ absent; every other problem quarantines the row with a reason and keeps the good
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -53,12 +53,12 @@ def _tolerances(params: Mapping[str, Any] | None) -> dict[str, Any]:
 
 def _subset_attrs(
     frame: pd.DataFrame, subset: pd.DataFrame, keep_malformed: bool = False
-) -> dict[str, Any]:
+) -> dict[Hashable | None, Any]:
     """``attrs`` for a row subset: the headers of the files it has rows from (a composite
     source mixes layouts by file) and, for one subset only, the malformed rows."""
     headers = frame.attrs.get(SOURCE_HEADERS_ATTR) or {}
     files = set(subset[SOURCE_FILE].unique()) if SOURCE_FILE in subset else set()
-    attrs: dict[str, Any] = {
+    attrs: dict[Hashable | None, Any] = {
         SOURCE_HEADERS_ATTR: {f: h for f, h in headers.items() if f in files} if headers else {}
     }
     if keep_malformed:
