@@ -6,8 +6,9 @@ under the project's names with the ``champion`` alias and the input columns the 
 configuration declares (``parameters_forecasting.yml``), in a temporary SQLite MLflow; the
 ``meteo_consommation`` rows are synthetic and written through the project's catalog. They stand
 in for the real chain (``etl_pipeline`` → ``data_fusion_pipeline`` → ``forecasting`` /
-``anomaly_detection`` on the sample data) so these tests stay fast and do not depend on the
-other pipelines; the pages only see the registry and the store, as with real champions.
+``anomaly_detection`` on the sample data) so these tests stay fast; the pages only see the
+registry and the store, as with real champions. ``test_real_chain.py`` (marked ``slow``) runs
+the real chain and the pages on its outputs.
 """
 
 from __future__ import annotations
@@ -209,7 +210,7 @@ def with_champions(
 
 @pytest.fixture
 def app_test(dashboard_data: Path) -> Iterator[object]:
-    """The dashboard as AppTest (entry point ``dashboard_ui/app.py``), first page rendered."""
+    """The dashboard as AppTest (entry point ``dashboard_ui/app.py``), not yet run."""
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(str(APP_FILE), default_timeout=180)

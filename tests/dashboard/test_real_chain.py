@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from kedro.io import DataCatalog
 from streamlit.testing.v1 import AppTest
 
 from dashboard_ui.settings import load_settings
@@ -54,14 +55,34 @@ def test_pages_on_the_pipelines_outputs(
     clusters = at.dataframe[0].value
     assert set(clusters["region_code"]) == {"11", "53", "75", "84"}
 
+    catalog = DataCatalog.from_config(load_settings().catalog)
+    stored = catalog.load("consumption_anomalies")
     at = _open("anomalies.py")
     stored_count = [m for m in at.metric if m.label == "Anomalies sur la période"]
-    assert stored_count and int(stored_count[0].value) >= 0
-    assert "consumption_anomalies" not in " ".join(w.value for w in at.warning)
+    assert stored_count, [w.value for w in at.warning]
+    assert int(stored_count[0].value) == int(stored["is_anomaly"].sum())
+
+    # a region's year of the fused index, uploaded as a CSV, is scored by the real champion
+    meteo = catalog.load("meteo_consommation")
+    year = meteo.loc[meteo["region_code"].astype(str) == "84"].tail(365)
+    columns = [
+        "region_code",
+        "day",
+        "gas_consumption_mwh",
+        "electricity_consumption_mwh",
+        "temp_mean_c",
+        *[f"gas_h{h:02d}_share" for h in range(24)],
+    ]
+    content = year[columns].to_csv(sep=";", index=False).encode("utf-8")
+    at.file_uploader[0].set_value(("auvergne.csv", content, "text/csv")).run()
+    assert not at.exception, at.exception
+    assert not at.error, [e.value for e in at.error]
+    assert f"sur {len(year)} jour(s)" in " ".join(s.value for s in at.success)
 
     rows = MonitoringStore.from_config(load_settings().store).predictions()
-    assert sorted(rows["status"]) == ["success", "success"]
+    assert sorted(rows["status"]) == ["success", "success", "success"]
     assert set(rows["model_name"]) == {
         "energiewatch-whatif-weather-catboost",
         "energiewatch-whatif-movements-rf",
+        "energiewatch-anomaly-isolationforest",
     }
