@@ -20,6 +20,9 @@ Real-data defects are handled explicitly, never hidden (see ``docs/data-contract
   ``is_complete`` = false;
 - *duplicated rows* (same key after region/operator normalization): the last ingested wins.
 
+The hourly profile ``gas_hNN_share`` (hour's share of the day) is NaN on partial days; on
+imputed days it is the profile of the operators present.
+
 Every occurrence is listed in ``fusion_data_quality``.
 """
 
