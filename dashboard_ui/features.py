@@ -136,6 +136,11 @@ def calendar_features(day: dt.date, region_code: str) -> dict[str, Any]:
     }
 
 
+# Smoothing factor of ``temp_ewm_c`` / ``hdd_ewm`` in the forecasting features
+# (data_collection_kedro.modeling.features.add_history_features: ewm(alpha=0.5, adjust=False)).
+WEATHER_EWM_ALPHA = 0.5
+
+
 def weather_features(
     *,
     temp_max_c: float,
@@ -146,16 +151,28 @@ def weather_features(
     cloud_cover_pct: float,
     day: dt.date,
     heating_base_c: float,
+    previous_temp_mean_c: float | None = None,
 ) -> dict[str, Any]:
-    """The weather columns of ``meteo_consommation`` from the page's weather fields."""
+    """The weather columns of ``meteo_consommation`` (and the smoothed ``temp_ewm_c`` /
+    ``hdd_ewm`` of the forecasting features) from the page's weather fields.
+
+    ``previous_temp_mean_c`` is the mean temperature of the days before (their smoothed value);
+    None means they had the day's weather (steady state: the smoothed values equal the day's).
+    """
     if temp_min_c > temp_max_c:
         raise ValueError(f"TMin ({temp_min_c} °C) est supérieure à TMax ({temp_max_c} °C)")
     temp_mean_c = (temp_max_c + temp_min_c) / 2.0
+    previous = temp_mean_c if previous_temp_mean_c is None else float(previous_temp_mean_c)
+    hdd = max(0.0, heating_base_c - temp_mean_c)
+    previous_hdd = max(0.0, heating_base_c - previous)
+    alpha = WEATHER_EWM_ALPHA
     return {
+        "temp_ewm_c": alpha * temp_mean_c + (1 - alpha) * previous,
+        "hdd_ewm": alpha * hdd + (1 - alpha) * previous_hdd,
         "temp_max_c": temp_max_c,
         "temp_min_c": temp_min_c,
         "temp_mean_c": temp_mean_c,
-        "heating_degree_days": max(0.0, heating_base_c - temp_mean_c),
+        "heating_degree_days": hdd,
         "wind_kmh": wind_kmh,
         "humidity_pct": humidity_pct,
         "visibility_km": visibility_km,

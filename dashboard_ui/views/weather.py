@@ -27,6 +27,14 @@ def render() -> None:
             day = date_input("Date", dt.date.today(), key="weather_day")
             temp_max_c = st.number_input("TMax (°C)", -30.0, 50.0, 12.0, 0.5, key="weather_tmax")
             temp_min_c = st.number_input("TMin (°C)", -40.0, 45.0, 4.0, 0.5, key="weather_tmin")
+            previous_temp_mean_c = st.number_input(
+                "TMoy des jours précédents (°C, vide = même temps que le jour)",
+                -40.0,
+                45.0,
+                value=None,
+                step=0.5,
+                key="weather_previous",
+            )
         with right:
             wind_kmh = st.number_input("Vent (km/h)", 0.0, 250.0, 15.0, 1.0, key="weather_wind")
             humidity_pct = st.number_input("Humidité (%)", 0.0, 100.0, 75.0, 1.0, key="weather_hum")
@@ -50,6 +58,7 @@ def render() -> None:
             cloud_cover_pct=cloud_cover_pct,
             day=day,
             heating_base_c=settings().heating_base_c,
+            previous_temp_mean_c=previous_temp_mean_c,
         )
         level = {"level_mwh": region_level(region_code, day)}
         return {**calendar_features(day, region_code), **weather, **level}

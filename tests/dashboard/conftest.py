@@ -80,6 +80,12 @@ def training_frame(meteo: pd.DataFrame) -> pd.DataFrame:
         strike_count=(day.dt.day % 17 == 0).astype(float),
         strike_rate_pct=np.where(day.dt.day % 17 == 0, 12.0, 0.0),
         level_mwh=meteo.groupby("region_code")["gas_consumption_mwh"].transform("mean"),
+        temp_ewm_c=meteo.groupby("region_code")["temp_mean_c"].transform(
+            lambda v: v.ewm(alpha=0.5, adjust=False).mean()
+        ),
+        hdd_ewm=meteo.groupby("region_code")["heating_degree_days"].transform(
+            lambda v: v.ewm(alpha=0.5, adjust=False).mean()
+        ),
     )
     frame["region_code"] = frame["region_code"].astype(str).astype(object)
     return frame

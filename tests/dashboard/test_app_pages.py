@@ -56,6 +56,7 @@ def test_weather_prediction_matches_the_champion_and_is_logged(app_test, with_ch
     at.selectbox(key="weather_region").set_value("53")
     at.number_input(key="weather_tmax").set_value(3.0)
     at.number_input(key="weather_tmin").set_value(-2.0)
+    at.number_input(key="weather_previous").set_value(8.5)
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert not at.error, texts(at.error)
@@ -68,6 +69,8 @@ def test_weather_prediction_matches_the_champion_and_is_logged(app_test, with_ch
     assert list(inputs.columns) == with_champions.features["weather"]
     assert inputs.loc[0, "region_code"] == "53"
     assert inputs.loc[0, "temp_mean_c"] == pytest.approx(0.5)
+    if "temp_ewm_c" in inputs.columns:  # smoothed over the days before (8.5 °C)
+        assert inputs.loc[0, "temp_ewm_c"] == pytest.approx(4.5)
     assert shown == pytest.approx(float(model.predict(inputs)[0]), abs=0.06)
 
     rows = store().predictions()
