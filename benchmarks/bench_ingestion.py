@@ -151,20 +151,17 @@ def measure(approach: str, args: argparse.Namespace, workdir: Path) -> dict[str,
 def ensure_file(args: argparse.Namespace, workdir: Path) -> Path:
     if args.file:
         return Path(args.file)
-    from data_collection_kedro.sample_data import generate
-
     out = workdir / "sample"
     print(f"generating {args.rows:,} fuel price rows with the sample generator into {out} …")
-    # one region and one month of the other sources: only the fuel file matters here
-    generate(
-        out,
-        start="2024-12-01",
-        end="2024-12-31",
-        regions=["11"],
-        fuel_stations=10_000,
-        fuel_price_rows=args.rows,
-        seed=42,
+    # in a subprocess: Linux keeps a process's peak RSS across fork/exec, so the parent must
+    # stay small for the children's figures to be theirs. One region and one month of the
+    # other sources: only the fuel file matters here.
+    code = (
+        "import sys; from data_collection_kedro.sample_data import generate; "
+        "generate(sys.argv[1], start='2024-12-01', end='2024-12-31', regions=['11'], "
+        "fuel_stations=10_000, fuel_price_rows=int(sys.argv[2]), seed=42)"
     )
+    subprocess.run([sys.executable, "-c", code, str(out), str(args.rows)], check=True)
     return out / FUEL_FILE
 
 
