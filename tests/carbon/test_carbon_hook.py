@@ -89,12 +89,16 @@ def _rows_of(out: Path, pipeline: str) -> tuple[pd.Series, pd.DataFrame]:
     return runs.iloc[0], nodes[nodes["pipeline"] == pipeline].set_index("node")
 
 
+@pytest.mark.parametrize("is_async", [False, True], ids=["sequential", "async-io"])
 def test_node_rows_include_loading_inputs_and_saving_outputs(
-    run_probe: Any, carbon_out: Path, tracker_count: list[Any]
+    run_probe: Any, carbon_out: Path, tracker_count: list[Any], is_async: bool
 ) -> None:
+    from kedro.runner import SequentialRunner
+
     # read_source's input takes BUSY_IO_SECONDS of CPU work to load, write_sink's output as
-    # long to save; both node functions are trivial (like an ETL node before its upserts)
-    run_probe("heavy_io")
+    # long to save; both node functions are trivial (like an ETL node before its upserts).
+    # With is_async Kedro loads and saves in worker threads (dataset hooks there too).
+    run_probe("heavy_io", runner=SequentialRunner(is_async=is_async))
 
     assert len(tracker_count) == 1
     run, nodes = _rows_of(carbon_out, "heavy_io")

@@ -28,9 +28,9 @@ NODE_COLUMNS: tuple[str, ...] = (
     "status",
 )
 
-#: Pseudo-node of every measured run: the time between nodes (loading and saving datasets,
-#: Kedro's scheduling, the hooks). The node rows of a run plus this row add up to the run
-#: total written in ``emissions_<pipeline>.csv``.
+#: Pseudo-node of every measured run: the time between nodes (Kedro's scheduling and dataset
+#: release, pipeline hooks; a node's own loads and saves are in its row). The node rows of a
+#: run plus this row add up to the run total written in ``emissions_<pipeline>.csv``.
 OUTSIDE_NODES = "__outside_nodes__"
 
 #: ``measurement`` values.
