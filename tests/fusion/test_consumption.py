@@ -187,3 +187,11 @@ def test_electricity_missing_half_hour_and_duplicates(fusion_params):
     assert np.isnan(row["electricity_consumption_mwh"]) and not bool(row["is_complete"])
     assert _quality(report, "electricity_partial_day")["keys"] == ["11|2023-06-01"]
     assert _quality(report, "electricity_duplicated_half_hours")["unmatched_keys"] == 1
+
+
+def test_an_unknown_partial_day_policy_is_a_clear_error(empty_consumption, fusion_params):
+    raw = pd.DataFrame([load_curve_row("2022-01-01", "bretagne", "GRTgaz", 10.0)])
+    with pytest.raises(ValueError, match="partial_day_policy.*'drop'"):
+        build_daily_consumption(
+            raw, empty_consumption, {**fusion_params, "partial_day_policy": "drop"}
+        )

@@ -71,6 +71,20 @@ GAS_COLUMNS = [
 ]
 
 
+PARTIAL_DAY_POLICIES = ("nan", "sum")
+
+
+def partial_day_policy(params: dict[str, Any]) -> str:
+    """The ``partial_day_policy`` parameter, checked: ``nan`` (default) or ``sum``."""
+    policy = str(params.get("partial_day_policy", "nan"))
+    if policy not in PARTIAL_DAY_POLICIES:
+        raise ValueError(
+            f"parameters data_fusion.partial_day_policy: expected one of {PARTIAL_DAY_POLICIES}, "
+            f"got {policy!r}"
+        )
+    return policy
+
+
 def _keep_last_ingested(frame: pd.DataFrame, key: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Drop rows duplicated on ``key`` (keeping the last ingested); return (kept, dropped)."""
     if "_ingested_at" in frame.columns:
@@ -123,7 +137,7 @@ def aggregate_electricity_daily(
     expected = expected_slots_per_day(daily["day"], 30)
     daily["electricity_is_complete"] = daily["electricity_half_hours"].astype("Int64") >= expected
     daily["electricity_consumption_mwh"] = daily["mw_sum"] * 0.5
-    if params.get("partial_day_policy", "nan") == "nan":
+    if partial_day_policy(params) == "nan":
         daily.loc[~daily["electricity_is_complete"], "electricity_consumption_mwh"] = np.nan
     partial = daily[~daily["electricity_is_complete"]]
     quality.append(
@@ -134,7 +148,7 @@ def aggregate_electricity_daily(
             len(daily),
             key_strings(partial, ["region_code", "day"]),
             max_keys,
-            policy=params.get("partial_day_policy", "nan"),
+            policy=partial_day_policy(params),
             rule="fewer half-hours than the local day has (46/48/50)",
         )
     )
@@ -214,7 +228,7 @@ def _gas_rows(raw: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, 
                 ["region_code", "date", "operator", "h"],
             ),
             max_keys,
-            policy=params.get("partial_day_policy", "nan"),
+            policy=partial_day_policy(params),
             rule="hours missing (23 allowed around the spring-forward night) or zero/empty day",
         )
     )
@@ -362,7 +376,7 @@ def aggregate_gas_daily(
         pd.MultiIndex.from_frame(missing[["region_code", "date"]])
     )
 
-    policy = params.get("partial_day_policy", "nan")
+    policy = partial_day_policy(params)
     total = days["value_mwh"].where(days["complete"] | (policy != "nan"))
     imputed_flag = pd.Series(False, index=days.index)
     if not missing.empty:
