@@ -208,9 +208,14 @@ def to_timestamp_local(
     stamps = pc.strptime(_arrow_strings(raw), format=fmt, unit="us", error_is_null=True)
     parsed = stamps.to_pandas().set_axis(raw.index).astype("datetime64[us]")
     failed = _failed(raw, parsed)
-    if failed.any():  # a date without time, or ISO with a 'T'
-        retry = pd.to_datetime(raw[failed].str.strip(), format="ISO8601", errors="coerce")
-        parsed.loc[retry.index] = retry.astype("datetime64[us]")
+    if failed.any():  # ISO 8601 with a 'T', a date only, or an offset (→ Paris local time)
+        text = raw[failed].str.strip()
+        has_offset = text.str.contains(r"(?:[+-]\d{2}:?\d{2}|Z)$", regex=True, na=False)
+        local = pd.to_datetime(text[~has_offset], format="ISO8601", errors="coerce")
+        parsed.loc[local.index] = local.astype("datetime64[us]")
+        aware = pd.to_datetime(text[has_offset], format="ISO8601", utc=True, errors="coerce")
+        paris = aware.dt.tz_convert("Europe/Paris").dt.tz_localize(None)
+        parsed.loc[paris.index] = paris.astype("datetime64[us]")
         failed = _failed(raw, parsed)
     return parsed, failed
 
