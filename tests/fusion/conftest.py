@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import pandas as pd
 import pytest
 
 HOURS = [f"h{h:02d}_mwh" for h in range(24)]
+KEDRO_PROJECT = Path(__file__).resolve().parents[2] / "data-collection-kedro"
+
+
+def catalog_config(env: str | None) -> dict:
+    """The project's resolved catalog configuration for ``env`` (None = base + local)."""
+    from kedro.config import OmegaConfigLoader
+
+    from data_collection_kedro.settings import CONFIG_LOADER_ARGS
+
+    loader = OmegaConfigLoader(
+        conf_source=str(KEDRO_PROJECT / "conf"), env=env, **CONFIG_LOADER_ARGS
+    )
+    return loader["catalog"]
 
 
 def load_curve_row(

@@ -6,11 +6,8 @@ check that the fusion catalog maps every column the nodes write, with the contra
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
-from kedro.config import OmegaConfigLoader
 from kedro.io import DataCatalog
 
 from data_collection_kedro.datasets import DuckDBTableDataset, ElasticsearchIndexDataset
@@ -22,7 +19,7 @@ from data_collection_kedro.pipelines.data_fusion_pipeline.nodes import (
 from data_collection_kedro.pipelines.data_fusion_pipeline.normalization import QUALITY_COLUMNS
 from data_collection_kedro.pipelines.data_fusion_pipeline.weather import WEATHER_COLUMNS
 
-KEDRO_PROJECT = Path(__file__).resolve().parents[2] / "data-collection-kedro"
+from .conftest import catalog_config
 
 INDICES = {
     "meteo_consommation": (METEO_CONSOMMATION_COLUMNS, ["region_code", "day"]),
@@ -32,19 +29,10 @@ INDICES = {
 }
 
 
-def _catalog_config(env: str | None) -> dict:
-    from data_collection_kedro.settings import CONFIG_LOADER_ARGS
-
-    loader = OmegaConfigLoader(
-        conf_source=str(KEDRO_PROJECT / "conf"), env=env, **CONFIG_LOADER_ARGS
-    )
-    return loader["catalog"]
-
-
 @pytest.mark.parametrize("name", sorted(INDICES))
 def test_prod_indices_have_explicit_mappings_for_every_column(name, data_dir):
     columns, key = INDICES[name]
-    entry = _catalog_config("prod")[name]
+    entry = catalog_config("prod")[name]
     assert entry["type"].endswith("ElasticsearchIndexDataset")
     assert entry["index"] == name and entry["id_fields"] == key
     mappings = entry["mappings"]
@@ -59,7 +47,7 @@ def test_prod_indices_have_explicit_mappings_for_every_column(name, data_dir):
 
 @pytest.mark.parametrize("name", sorted(INDICES))
 def test_default_indices_are_duckdb_tables_replaced_atomically(name, data_dir):
-    entry = _catalog_config(None)[name]
+    entry = catalog_config(None)[name]
     _, key = INDICES[name]
     assert entry["mode"] == "replace" and entry["key"] == key and entry["table"] == name
     dataset = DataCatalog.from_config({name: entry}).get(name)
@@ -88,7 +76,7 @@ def test_an_index_round_trips_through_the_default_store_with_a_date_day(data_dir
     index, _ = build_meteo_consommation(
         consumption, pd.DataFrame(columns=WEATHER_COLUMNS), fusion_params
     )
-    entry = _catalog_config(None)["meteo_consommation"]
+    entry = catalog_config(None)["meteo_consommation"]
     dataset = DataCatalog.from_config({"meteo_consommation": entry}).get("meteo_consommation")
     dataset.save(index)
     dataset.save(index)  # replace, not append
