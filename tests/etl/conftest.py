@@ -6,7 +6,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from etl_files import CONSUMPTION_HEADER, consumption_row, write_lines
+from etl_files import CONSUMPTION_HEADER, consumption_row, load_tests_module, write_lines
+
+# mongomock standing in for a MongoDB server (shared with the store dataset tests)
+mongomock_server = load_tests_module("datasets/conftest.py").mongomock_server
 
 
 @pytest.fixture

@@ -40,12 +40,16 @@ def write_lines(path: Path, lines: list[str], encoding: str = "utf-8-sig", eol: 
     return path
 
 
-def root_conftest() -> ModuleType:
-    """tests/conftest.py as a module (this folder's conftest.py shadows the name)."""
-    spec = importlib.util.spec_from_file_location(
-        "energiewatch_root_conftest", Path(__file__).resolve().parents[1] / "conftest.py"
-    )
+def load_tests_module(relative: str) -> ModuleType:
+    """A module of the tests tree by path (the ``conftest`` names shadow each other)."""
+    path = Path(__file__).resolve().parents[1] / relative
+    spec = importlib.util.spec_from_file_location(f"energiewatch_{path.parent.name}_conftest", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def root_conftest() -> ModuleType:
+    """tests/conftest.py as a module."""
+    return load_tests_module("conftest.py")
