@@ -28,8 +28,9 @@ NODE_COLUMNS: tuple[str, ...] = (
     "status",
 )
 
-#: Pseudo-node of every measured run: the time between nodes (Kedro's scheduling and dataset
-#: release, pipeline hooks; a node's own loads and saves are in its row). The node rows of a
+#: Pseudo-node of every measured run: the time outside node tasks (runner start-up creating the
+#: datasets, scheduling and dataset release, pipeline hooks; a node's own loads and saves are
+#: in its row). The node rows of a
 #: run plus this row add up to the run total written in ``emissions_<pipeline>.csv``.
 OUTSIDE_NODES = "__outside_nodes__"
 

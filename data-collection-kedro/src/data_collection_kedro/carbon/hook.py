@@ -19,8 +19,8 @@ every window explicitly:
   the open task with status ``failed``. A generator node streams its outputs chunk by chunk
   (its work happens while saving), so its task stays open until the next node starts or
   the run ends;
-- the time between nodes (Kedro's scheduling and dataset release, the hooks of the
-  pipeline) is closed by one measurement just before the next node's task starts (and
+- the time outside node tasks (the runner's start-up, where Kedro creates every dataset of
+  the pipeline; scheduling and dataset release between nodes; pipeline-level hooks) is closed by one measurement just before the next node's task starts (and
   before the tracker stops); these measurements, with the tracker's own start and stop
   measurements, are summed into one ``__outside_nodes__`` row.
 
