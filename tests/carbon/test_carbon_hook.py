@@ -277,6 +277,46 @@ def test_nested_session_run_does_not_start_a_second_tracker(
     assert outer["energy_kwh"].sum() == pytest.approx(runs.iloc[0]["energy_consumed"], rel=0.01)
 
 
+def test_two_sessions_in_two_threads_keep_their_dataset_events_apart(
+    run_probe: Any, carbon_out: Path, tmp_path: Path, tracker_count: list[Any]
+) -> None:
+    import threading
+
+    from data_collection_kedro.carbon.guard import process_slot_holder
+
+    errors: list[BaseException] = []
+
+    def hold() -> None:
+        try:
+            run_probe("slow")  # measured; wait_for_release holds it open
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        deadline = time.monotonic() + 60
+        while process_slot_holder() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert process_slot_holder() is not None, "the first session never started measuring"
+        run_probe("heavy_io")  # its loads and saves happen while the other run's task is open
+    finally:
+        (tmp_path / "release").touch()
+        holder.join(timeout=120)
+    assert not errors, errors
+
+    assert len(tracker_count) == 1
+    nodes = pd.read_csv(carbon_out / files.NODES_FILE_NAME)
+    mine = nodes[nodes["pipeline"] == "heavy_io"]
+    assert set(mine["node"]) == {"read_source", "write_sink", "finish"}
+    assert (mine["measurement"] == files.MEASUREMENT_SKIPPED_NESTED).all()
+    assert mine.set_index("node").loc["write_sink", "duration_s"] >= BUSY_IO_SECONDS
+    run, theirs = _rows_of(carbon_out, "slow")
+    assert set(theirs.index) == {"make", "wait_for_release", files.OUTSIDE_NODES}
+    assert theirs["measurement"].isin(files.MEASURED).all()
+    assert theirs["energy_kwh"].sum() == pytest.approx(run["energy_consumed"], rel=0.01)
+
+
 def test_disabled_writes_nothing_and_starts_no_tracker(
     run_probe: Any, carbon_out: Path, tracker_count: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
