@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
+
+import pytest
 
 CONSUMPTION_HEADER = (
     "Date - Heure;Date;Heure;Code INSEE région;Région;"
@@ -53,3 +56,31 @@ def load_tests_module(relative: str) -> ModuleType:
 def root_conftest() -> ModuleType:
     """tests/conftest.py as a module."""
     return load_tests_module("conftest.py")
+
+
+# Fixtures, imported by the test modules that use them (tests/etl has no conftest.py: the
+# ``conftest`` module name is shared by every folder of the suite).
+
+
+@pytest.fixture(name="consumption_file")
+def consumption_file_fixture(tmp_path: Path) -> Path:
+    """Four good half-hours for Île-de-France and Bretagne."""
+    rows = [
+        consumption_row("2021-03-31T12:00:00+02:00"),
+        consumption_row("2021-03-31T12:30:00+02:00", gas="", electricity="7100"),
+        consumption_row("2021-03-31T12:00:00+02:00", "53", "Bretagne", "900", "2500"),
+        consumption_row("2021-03-31T13:00:00+02:00", "53", "Bretagne", "950", "2400"),
+    ]
+    return write_lines(
+        tmp_path / "consommation-quotidienne-brute-regionale.csv", [CONSUMPTION_HEADER, *rows]
+    )
+
+
+@pytest.fixture(name="sample_dir_with")
+def sample_dir_with_fixture(data_dir: Path) -> Callable[[str, list[str]], Path]:
+    """Write one hand-made source file where the catalog reads the sample (``01_raw/sample``)."""
+
+    def _write(name: str, lines: list[str]) -> Path:
+        return write_lines(data_dir / "01_raw" / "sample" / name, lines)
+
+    return _write

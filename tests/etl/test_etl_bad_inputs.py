@@ -12,7 +12,12 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pytest
-from etl_files import CONSUMPTION_HEADER, consumption_row, write_lines
+from etl_files import (
+    CONSUMPTION_HEADER,
+    consumption_row,
+    sample_dir_with_fixture,  # noqa: F401  (fixtures)
+    write_lines,
+)
 
 from data_collection_kedro.datasets.source_files import CsvSourceDataset, SourceFileError
 from data_collection_kedro.pipelines.etl_pipeline.nodes import (

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from etl_files import CONSUMPTION_HEADER, consumption_row, write_lines
+from etl_files import (
+    CONSUMPTION_HEADER,
+    consumption_file_fixture,  # noqa: F401  (fixtures)
+    consumption_row,
+    write_lines,
+)
 from kedro.io import DatasetError
 
 from data_collection_kedro.datasets.source_files import (
