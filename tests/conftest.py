@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ew_test_support import KEDRO_PROJECT, REAL_DATA, REPO_ROOT, requires_real_data
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-KEDRO_PROJECT = REPO_ROOT / "data-collection-kedro"
-REAL_DATA = REPO_ROOT.parent / "shared" / "data" / "real"
+__all__ = ["KEDRO_PROJECT", "REAL_DATA", "REPO_ROOT", "requires_real_data"]
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
@@ -88,11 +87,3 @@ def run_pipeline(
             return session.run(pipeline_names=[pipeline] if pipeline else None, **run_kwargs)
 
     yield _run
-
-
-def requires_real_data(*parts: str) -> Path:
-    """Path under ../shared/data/real, or skip the test when the folder is absent (fresh clone)."""
-    path = REAL_DATA.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"real data not present at {path} (only in the shared workspace)")
-    return path

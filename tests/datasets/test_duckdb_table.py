@@ -11,8 +11,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
-from conftest import make_prices
 from kedro.io import DatasetError
+from store_frames import make_prices
 
 from data_collection_kedro.datasets import DuckDBQueryDataset, DuckDBTableDataset
 

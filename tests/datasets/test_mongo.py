@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pymongo
 import pytest
-from conftest import make_prices
 from kedro.io import DataCatalog, DatasetError
+from store_frames import make_prices
 
 from data_collection_kedro.datasets import MongoCollectionDataset
 from data_collection_kedro.datasets.mongo import SCHEMA_COLLECTION

@@ -18,8 +18,8 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from conftest import make_prices
 from kedro.io import AbstractDataset, DatasetError
+from store_frames import make_prices
 
 from data_collection_kedro.datasets import DuckDBTableDataset, MongoCollectionDataset
 

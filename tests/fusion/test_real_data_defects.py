@@ -13,7 +13,7 @@ import json
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import requires_real_data  # tests/conftest.py (tests/ is on sys.path)
+from ew_test_support import requires_real_data
 
 from data_collection_kedro.pipelines.data_fusion_pipeline.nodes import build_daily_consumption
 
