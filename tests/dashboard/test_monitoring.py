@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
+from fake_elasticsearch import FakeElasticsearch
+from pytest_httpserver import HTTPServer
 
 from dashboard_ui.settings import load_settings
 from data_collection_kedro.datasets import DuckDBTableDataset
@@ -172,15 +175,27 @@ def mongo_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
         yield "mongodb://localhost:27017"
 
 
-def _prod_round_trip(monkeypatch: pytest.MonkeyPatch, uri: str) -> None:
-    monkeypatch.setenv("MONGODB_URI", uri)
+def _prod_round_trip(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, es_url: str) -> None:
+    monkeypatch.setenv("MONGODB_URI", mongo_uri)
     monkeypatch.setenv("MONGODB_DATABASE", f"energiewatch_dashboard_test_{os.getpid()}")
-    config = load_settings(env="prod").store
-    assert config["model_monitoring"]["type"].endswith("MongoCollectionDataset")
+    monkeypatch.setenv("ELASTICSEARCH_URL", es_url)
+    config = dict(load_settings(env="prod").store)
+    assert config["model_monitoring"]["type"].endswith("ElasticsearchIndexDataset")
+    assert config["user_feedback"]["type"].endswith("MongoCollectionDataset")
+    # a fresh index per test run on a real server
+    config["model_monitoring"] = {
+        **config["model_monitoring"],
+        "index": f"model_monitoring_test_{os.getpid()}",
+    }
     store = MonitoringStore.from_config(config)
     monitor = PredictionMonitor(store, application="dashboard")
     with monitor.track(page="p", model_name="m", model_version="1") as handle:
         handle.n_predictions = 2
+    with (
+        pytest.raises(ValueError),
+        monitor.track(page="p", model_name="m", model_version="1"),
+    ):
+        raise ValueError("bad input")
     store.submit_feedback(
         validate_feedback(
             page="p",
@@ -191,22 +206,31 @@ def _prod_round_trip(monkeypatch: pytest.MonkeyPatch, uri: str) -> None:
             comment="ok",
         )
     )
-    fresh = MonitoringStore.from_config(load_settings(env="prod").store)
-    assert fresh.predictions()["n_predictions"].tolist() == [2]
+    fresh = MonitoringStore.from_config(config)
+    logged = fresh.predictions().sort_values("status")
+    assert logged["status"].tolist() == ["error", "success"]
+    assert logged["n_predictions"].tolist()[1] == 2
+    assert logged["error_type"].tolist()[0] == "ValueError"
     assert fresh.feedback()["rating"].tolist() == [4]
 
 
-def test_prod_store_is_mongodb(
-    data_dir: Path, mongo_server: str, monkeypatch: pytest.MonkeyPatch
+def test_prod_store_monitoring_in_elasticsearch_feedback_in_mongodb(
+    data_dir: Path, mongo_server: str, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if os.environ.get("MONGODB_URI"):
-        pytest.skip("the real-server variant is test_prod_store_on_a_real_mongodb")
-    _prod_round_trip(monkeypatch, mongo_server)
+    """Production layout at the client boundary: no MongoDB or Elasticsearch server can run
+    here, so mongomock stands in for MongoDB and the real Elasticsearch client talks to a
+    loopback server answering like ES 9 (tests/fake_elasticsearch.py)."""
+    if os.environ.get("MONGODB_URI") and os.environ.get("ELASTICSEARCH_URL"):
+        pytest.skip("the real-server variant is test_prod_store_on_real_servers")
+    fake = FakeElasticsearch()
+    httpserver.expect_request(re.compile(r"/.*")).respond_with_handler(fake)
+    _prod_round_trip(monkeypatch, mongo_server, httpserver.url_for("/"))
+    assert any(name.startswith("model_monitoring_test_") for name in fake.indices)
 
 
 @pytest.mark.integration
-def test_prod_store_on_a_real_mongodb(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    uri = os.environ.get("MONGODB_URI")
-    if not uri:
-        pytest.skip("MONGODB_URI is not set: no MongoDB server to test against")
-    _prod_round_trip(monkeypatch, uri)
+def test_prod_store_on_real_servers(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    uri, es_url = os.environ.get("MONGODB_URI"), os.environ.get("ELASTICSEARCH_URL")
+    if not (uri and es_url):
+        pytest.skip("MONGODB_URI and ELASTICSEARCH_URL must both be set (real servers)")
+    _prod_round_trip(monkeypatch, uri, es_url)

@@ -308,3 +308,39 @@ def test_real_server_save_resave_and_load(real_es_alias: tuple[str, str]) -> Non
     assert loaded["day"].iloc[0] == dt.date(2024, 3, 30)
     mapping = es.indices.get_mapping(index=alias)[second]["mappings"]["properties"]
     assert mapping["location"]["type"] == "geo_point"
+
+
+def test_append_mode_writes_into_one_index_idempotently(
+    httpserver: HTTPServer, fake_es: FakeElasticsearch
+) -> None:
+    """Logs (model_monitoring) append into the index behind the alias: no version per save."""
+    ds = make(httpserver.url_for("/"), mode="append")
+    frame = daily_prices(3)
+    ds.save(frame.iloc[:6])
+    (version,) = fake_es.indices
+    assert fake_es.aliases[ds._alias] == {version}
+    ds.save(frame.iloc[6:])
+    ds.save(frame.iloc[6:])  # re-sending rows overwrites them (same deterministic ids)
+    assert list(fake_es.indices) == [version]
+    assert len(fake_es.calls("POST", r"/_aliases")) == 1
+    assert len(fake_es.indices[version]["docs"]) == len(frame)
+    loaded = ds.load()
+    assert len(loaded) == len(frame)
+    assert set(loaded["fuel"]) == {"Gazole", "E10"}
+
+
+def test_append_mode_reports_failed_documents(
+    httpserver: HTTPServer, fake_es: FakeElasticsearch
+) -> None:
+    ds = make(httpserver.url_for("/"), mode="append")
+    ds.save(daily_prices(1))
+    row = daily_prices(2).iloc[-1]
+    doc_id = key_hash([row["day"], row["department_code"], row["fuel"]])
+    fake_es.fail_ids[doc_id] = (400, {"type": "mapper_parsing_exception", "reason": "bad field"})
+    with pytest.raises(DatasetError, match=doc_id):
+        ds.save(daily_prices(2))
+
+
+def test_unknown_mode_is_refused() -> None:
+    with pytest.raises(DatasetError, match="mode must be"):
+        ElasticsearchIndexDataset(index="x", mode="upsert")

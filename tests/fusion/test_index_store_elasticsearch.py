@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from datasets.fake_elasticsearch import FakeElasticsearch  # tests/datasets (tests/ on sys.path)
+from fake_elasticsearch import FakeElasticsearch  # tests/fake_elasticsearch.py
 from kedro.io import DataCatalog
 from pytest_httpserver import HTTPServer
 

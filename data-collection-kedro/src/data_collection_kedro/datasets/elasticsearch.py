@@ -67,6 +67,11 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     ``DatasetError`` listing the first failures (id + reason); the new index is then deleted and
     the alias keeps pointing at the previous version.
 
+    ``mode: append`` (for logs such as ``model_monitoring``): no new version per save; the
+    first save creates ``<index>-<UTC timestamp>`` with the mappings and points the alias at
+    it, later saves bulk-index into the index behind the alias (same deterministic ``_id``, so
+    re-sending a row overwrites it instead of duplicating it). Failures are reported the same way.
+
     Load: ``helpers.scan`` of the alias -> DataFrame (sorted by ``id_fields``), with the column
     types recorded in the index's ``_meta`` (same dtypes as the DuckDB store).
 
@@ -121,7 +126,11 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         client_args: dict[str, Any] | None = None,
         load_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        mode: str = "versioned",
     ) -> None:
+        if mode not in ("versioned", "append"):
+            raise DatasetError(f"mode must be 'versioned' or 'append', got {mode!r}")
+        self._mode = mode
         if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", index):
             raise DatasetError(f"index alias {index!r} must be lowercase letters, digits, _ . -")
         if chunk_size <= 0 or thread_count <= 0 or max_failures < 0 or keep_versions < 1:
@@ -190,6 +199,7 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return {
             "hosts": self._hosts,
             "index": self._alias,
+            "mode": self._mode,
             "id_fields": self._id_fields,
             "chunk_size": self._chunk_size,
             "thread_count": self._thread_count,
@@ -220,10 +230,7 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             frame = frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
         return frame
 
-    def save(self, data: pd.DataFrame) -> None:
-        started = time.perf_counter()
-        table, result = prepare_save(data, self._id_fields, self._alias, "new-version")
-        es = self._es()
+    def _create_version(self, es: Elasticsearch, table: pa.Table) -> str:
         version = self._new_version()
         mappings = dict(self._mappings)
         mappings["_meta"] = {
@@ -231,6 +238,42 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             _META_COLUMNS: [[k, v] for k, v in schema_to_json(table.schema).items()],
         }
         es.indices.create(index=version, mappings=mappings, settings=self._settings or None)
+        return version
+
+    def _append(self, data: pd.DataFrame) -> None:
+        started = time.perf_counter()
+        table, result = prepare_save(data, self._id_fields, self._alias, "append")
+        es = self._es()
+        targets = self._alias_targets()
+        if targets:
+            version = targets[-1]
+        else:
+            version = self._create_version(es, table)
+            es.indices.update_aliases(actions=[{"add": {"index": version, "alias": self._alias}}])
+        result.extra["index"] = version
+        failures = self._bulk(es, version, table, result)
+        result.failed = len(failures)
+        if failures:
+            listed = "; ".join(f"{f['_id']}: {f['reason']}" for f in failures[:10])
+            self._logger.error("%s: %d document(s) failed: %s", self._alias, len(failures), listed)
+            if len(failures) > self._max_failures:
+                raise DatasetError(
+                    f"{self._alias}: {len(failures)} document(s) failed to index "
+                    f"(max_failures={self._max_failures}). First failures: {listed}"
+                )
+        es.indices.refresh(index=version)
+        result.seconds = time.perf_counter() - started
+        result.log(self._logger)
+        self.last_result = result
+
+    def save(self, data: pd.DataFrame) -> None:
+        if self._mode == "append":
+            self._append(data)
+            return
+        started = time.perf_counter()
+        table, result = prepare_save(data, self._id_fields, self._alias, "new-version")
+        es = self._es()
+        version = self._create_version(es, table)
         result.extra["index"] = version
         try:
             failures = self._bulk(es, version, table, result)
