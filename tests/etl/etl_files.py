@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -44,12 +45,17 @@ def write_lines(path: Path, lines: list[str], encoding: str = "utf-8-sig", eol: 
 
 
 def load_tests_module(relative: str) -> ModuleType:
-    """A module of the tests tree by path (the ``conftest`` names shadow each other)."""
+    """A module of the tests tree by path (``conftest`` names shadow each other), with its
+    folder importable while it loads (for its own sibling modules)."""
     path = Path(__file__).resolve().parents[1] / relative
     spec = importlib.util.spec_from_file_location(f"energiewatch_{path.parent.name}_conftest", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.path.insert(0, str(path.parent))
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path.remove(str(path.parent))
     return module
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from etl_files import root_conftest
+from ew_test_support import requires_real_data
 
 from data_collection_kedro.datasets.source_files import FuelFluxDataset
 from data_collection_kedro.sources.fuel_flux import FuelFluxError, read_fuel_flux_xml
@@ -112,7 +112,7 @@ def test_flux_parses_into_stations_prices_shortages_and_quarantine() -> None:
 
 
 def test_real_flux_zip_matches_its_flattening() -> None:
-    folder = root_conftest().requires_real_data("D", "official_flux_instantane_xml")
+    folder = requires_real_data("D", "official_flux_instantane_xml")
     flux = read_fuel_flux_xml(folder / "instantane_file_20231128_142020.zip")
     flat = pd.read_csv(folder / "PrixCarburants_instantane_20231128_flat.csv", sep=";", dtype=str)
     prices = flux[flux["prix_nom"].notna()].reset_index(drop=True)

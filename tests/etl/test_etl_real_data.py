@@ -4,12 +4,10 @@
 from __future__ import annotations
 
 import pandas as pd
-from etl_files import root_conftest
+from ew_test_support import requires_real_data
 
 from data_collection_kedro.datasets.source_files import CsvSourceDataset, FuelFluxDataset
 from data_collection_kedro.pipelines.etl_pipeline import nodes
-
-requires_real_data = root_conftest().requires_real_data
 
 
 def test_real_gas_load_curve_parts_lowercase_comma_headers() -> None:
