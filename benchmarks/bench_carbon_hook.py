@@ -57,7 +57,7 @@ class BusySaveDataset(AbstractDataset):
     def __init__(self) -> None:
         self._data: Any = None
 
-    def _save(self, data: Any) -> None:
+    def save(self, data: Any) -> None:
         x = np.ones((120, 120))
         deadline = time.perf_counter() + SAVE_S
         while time.perf_counter() < deadline:
@@ -65,7 +65,7 @@ class BusySaveDataset(AbstractDataset):
             x = x / x.max()
         self._data = data
 
-    def _load(self) -> Any:
+    def load(self) -> Any:
         return self._data
 
     def _describe(self) -> dict[str, Any]:

@@ -354,9 +354,9 @@ def file_warnings(
 _LEVERS = [
     (
         ("__outside_nodes__",),
-        "dataset loading/saving and orchestration between nodes",
-        "keep intermediate data in memory or Parquet instead of re-reading the store, "
-        "write in larger batches, drop unused outputs",
+        "orchestration outside any node (the runner creating the datasets, hooks, start-up)",
+        "run only the pipelines or tagged nodes that have new data, declare fewer datasets "
+        "per pipeline, avoid re-running unchanged pipelines",
     ),
     (
         ("train", "fit", "tune", "search", "catboost", "forest", "kmeans", "dbscan", "isolation"),
