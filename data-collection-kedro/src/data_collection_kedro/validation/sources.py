@@ -514,7 +514,7 @@ def parse_holidays(
     raw, typed, v = _start(public_rows, PUBLIC_HOLIDAYS)
     v.cast(typed, raw, "date", "date")
     typed["zone"] = raw["zone"].fillna("Métropole")
-    public, q_public = v.split(typed, ["date", "zone"], now)
+    public, q_public = v.split(typed, ["date", "zone", "name"], now)
 
     school_rows = school_rows.copy()
     school_rows.attrs = _subset_attrs(frame, school_rows)
