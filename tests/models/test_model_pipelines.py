@@ -179,3 +179,35 @@ def test_champion_model_reloaded_from_mlflow_predicts_what_the_pipeline_predicte
             inputs[column] = inputs[column].astype(float)
         predicted = np.asarray(model.predict(inputs), dtype=float)
         np.testing.assert_array_equal(predicted, rows["predicted_mwh"].to_numpy())
+
+
+def test_forecast_next_days_skips_a_region_without_consumption(model_chain: ChainRun) -> None:
+    """Corse has no gas network: its target is empty and it gets no forecast (no crash)."""
+    from sklearn.dummy import DummyRegressor
+
+    from data_collection_kedro.modeling.artifacts import ModelArtifact
+    from data_collection_kedro.pipelines.forecasting.nodes import forecast_next_days
+
+    features = pd.read_parquet(
+        model_chain.data_dir / "05_model_input" / "forecasting_features.parquet"
+    )
+    features["day"] = pd.to_datetime(features["day"])
+    corse = features[features["region_code"] == features["region_code"].iloc[0]].copy()
+    corse["region_code"], corse["region"], corse["target_mwh"] = "94", "Corse", float("nan")
+    columns = ["lag_1_mwh", "temp_mean_c"]
+    train = features.dropna(subset=[*columns, "target_mwh"])
+    model = DummyRegressor(strategy="mean").fit(train[columns], train["target_mwh"])
+    artifact = ModelArtifact(
+        model_key="mean_model",
+        registered_name="",
+        model=model,
+        input_columns=columns,
+        input_example=train[columns].head(2),
+    )
+    forecasts = forecast_next_days(
+        pd.concat([features, corse], ignore_index=True), {"horizon_days": 3}, artifact
+    )
+    assert "94" not in set(forecasts["region_code"])
+    assert set(forecasts["region_code"]) == set(features["region_code"])
+    assert len(forecasts) == 3 * features["region_code"].nunique()
+    assert forecasts["consumption_mwh_predicted"].notna().all()

@@ -288,6 +288,9 @@ def forecast_next_days(
     for region_code, history in features.groupby("region_code", sort=True):
         history = history.sort_values("day")
         last_day = history.loc[history["target_mwh"].notna(), "day"].max()
+        if pd.isna(last_day):  # e.g. Corse has no gas network: nothing to forecast from
+            logger.warning("forecast_next_days: region %s has no observed target", region_code)
+            continue
         tail = history[
             (history["day"] <= last_day)
             & (history["day"] > last_day - pd.Timedelta(days=level_window + 400))
