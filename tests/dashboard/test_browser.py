@@ -26,7 +26,9 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 APP_FILE = REPO_ROOT / "dashboard_ui" / "app.py"
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM = (
+    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+)
 APP_TEXT = "Tableau de bord des données énergétiques françaises"
 CHROMIUM_FLAGS = [
     "--headless",
