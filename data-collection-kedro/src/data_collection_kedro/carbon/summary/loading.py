@@ -31,25 +31,13 @@ RUN_NUMERIC = (
     "ram_total_size",
     "pue",
 )
-NODE_REQUIRED = (
-    "run_id",
-    "pipeline",
-    "node",
-    "started_at",
-    "duration_s",
-    "energy_kwh",
-    "emissions_kg",
-    "measurement",
-    "status",
+#: node columns every nodes file must have (the energy split and the country may be absent)
+NODE_REQUIRED = tuple(
+    c
+    for c in files.NODE_COLUMNS
+    if c not in {"cpu_energy_kwh", "ram_energy_kwh", "gpu_energy_kwh", "country_iso_code"}
 )
-NODE_NUMERIC = (
-    "duration_s",
-    "energy_kwh",
-    "emissions_kg",
-    "cpu_energy_kwh",
-    "ram_energy_kwh",
-    "gpu_energy_kwh",
-)
+NODE_NUMERIC = tuple(c for c in files.NODE_COLUMNS if c.endswith(("_s", "_kwh", "_kg")))
 #: node columns that may be empty (nodes recorded without a measurement)
 NODE_NULLABLE = frozenset(NODE_NUMERIC) - {"duration_s"}
 
@@ -103,21 +91,42 @@ def _numeric(
     return frame.loc[~bad]
 
 
-def read_run_file(path: Path, warnings: list[str]) -> pd.DataFrame | None:
+def _read_checked(
+    path: Path,
+    required: tuple[str, ...],
+    numeric: tuple[str, ...],
+    nullable: frozenset[str],
+    expected: str,
+    warnings: list[str],
+) -> pd.DataFrame | None:
+    """Read ``path``; skip it (with a warning naming ``expected``) when ``required`` columns are
+    missing; add absent ``numeric`` columns (older/newer writers) and convert them."""
     frame = _read_csv(path, warnings)
     if frame is None:
         return None
-    missing = [c for c in RUN_REQUIRED if c not in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
     if missing:
         warnings.append(
-            f"{path.name}: missing column(s) {', '.join(missing)} (a CodeCarbon emissions file "
-            f"needs {', '.join(RUN_REQUIRED)}); file skipped"
+            f"{path.name}: missing column(s) {', '.join(missing)} ({expected}); file skipped"
         )
         return None
-    for column in RUN_NUMERIC:  # columns this CodeCarbon version did not write
+    for column in numeric:  # columns this writer's version did not write
         if column not in frame.columns:
             frame[column] = ""
-    frame = _numeric(frame, RUN_NUMERIC, frozenset(RUN_NUMERIC) - set(RUN_REQUIRED), path, warnings)
+    return _numeric(frame, numeric, nullable, path, warnings)
+
+
+def read_run_file(path: Path, warnings: list[str]) -> pd.DataFrame | None:
+    frame = _read_checked(
+        path,
+        RUN_REQUIRED,
+        RUN_NUMERIC,
+        frozenset(RUN_NUMERIC) - set(RUN_REQUIRED),
+        f"a CodeCarbon emissions file needs {', '.join(RUN_REQUIRED)}",
+        warnings,
+    )
+    if frame is None:
+        return None
     stamps = pd.to_datetime(frame["timestamp"], errors="coerce", format="ISO8601")
     for index in frame.index[stamps.isna()]:
         warnings.append(
@@ -139,20 +148,16 @@ def read_run_file(path: Path, warnings: list[str]) -> pd.DataFrame | None:
 
 
 def read_nodes_file(path: Path, warnings: list[str]) -> pd.DataFrame | None:
-    frame = _read_csv(path, warnings)
+    frame = _read_checked(
+        path,
+        NODE_REQUIRED,
+        NODE_NUMERIC,
+        NODE_NULLABLE,
+        f"expected the columns of docs/data-contracts.md §5: {', '.join(files.NODE_COLUMNS)}",
+        warnings,
+    )
     if frame is None:
         return None
-    missing = [c for c in NODE_REQUIRED if c not in frame.columns]
-    if missing:
-        warnings.append(
-            f"{path.name}: missing column(s) {', '.join(missing)} (expected the columns of "
-            f"docs/data-contracts.md §5: {', '.join(files.NODE_COLUMNS)}); file skipped"
-        )
-        return None
-    for column in NODE_NUMERIC:
-        if column not in frame.columns:
-            frame[column] = ""
-    frame = _numeric(frame, NODE_NUMERIC, NODE_NULLABLE, path, warnings)
     return frame.copy()
 
 
