@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -151,28 +150,15 @@ def test_summary_counts_and_median_per_model() -> None:
 
 
 @pytest.fixture
-def mongo_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def mongo_server(request: pytest.FixtureRequest) -> str:
     """A MongoDB for the production store: the real server of MONGODB_URI when set, otherwise
-    mongomock (a MongoDB server cannot run here: the limit of the non-integration variant).
-
-    mongomock 4.3 predates pymongo 4.9's ``sort`` argument of ``UpdateOne``; the shim drops it
-    when unset (the dataset never sets it).
-    """
+    mongomock (tests/conftest.py ``mongomock_server``; a MongoDB server cannot run here: the
+    limit of the non-integration variant)."""
     real = os.environ.get("MONGODB_URI")
     if real:
-        yield real
-        return
-    import mongomock
-    from mongomock.collection import BulkOperationBuilder
-
-    original = BulkOperationBuilder.add_update
-
-    def add_update(self: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
-        return original(self, *args, **kwargs)
-
-    monkeypatch.setattr(BulkOperationBuilder, "add_update", add_update)
-    with mongomock.patch(servers=(("localhost", 27017),)):
-        yield "mongodb://localhost:27017"
+        return real
+    request.getfixturevalue("mongomock_server")
+    return "mongodb://localhost:27017"
 
 
 def _prod_round_trip(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, es_url: str) -> None:

@@ -14,14 +14,11 @@ from typing import Any
 
 import pytest
 import yaml
-from etl_files import CONSUMPTION_HEADER, consumption_row, load_tests_module, write_lines
+from etl_files import CONSUMPTION_HEADER, consumption_row, write_lines
 
 from data_collection_kedro.datasets import MongoCollectionDataset
 from data_collection_kedro.datasets.source_files import CsvSourceDataset, HolidaysSourceDataset
 from data_collection_kedro.pipelines.etl_pipeline import nodes
-
-# the store tests' mongomock fixture (mongomock stands in for a MongoDB server here)
-mongomock_server = load_tests_module("datasets/conftest.py").mongomock_server
 
 PROD_STORE = (
     Path(__file__).resolve().parents[2] / "data-collection-kedro/conf/prod/catalog_etl_store.yml"
