@@ -15,7 +15,13 @@ import pandas as pd
 
 from data_collection_kedro.regions import school_zone_of
 
-from .normalization import calendar_day, key_strings, quality_row, range_offsets
+from .normalization import (
+    calendar_day,
+    flagged_rows_row,
+    key_strings,
+    quality_row,
+    range_offsets,
+)
 
 INDEX = "consommation_mouvements"
 
@@ -49,13 +55,8 @@ def strike_days(raw: pd.DataFrame, max_keys: int) -> tuple[pd.DataFrame, list[di
             max_keys,
             rule="end_date before start_date: counted on start_date only",
         ),
-        quality_row(
-            INDEX,
-            "strike_without_start_date",
-            len(raw),
-            int((~unparsed).sum()),
-            key_strings(raw[unparsed], ["strike_id"]),
-            max_keys,
+        flagged_rows_row(
+            INDEX, "strike_without_start_date", raw, unparsed, ["strike_id"], max_keys
         ),
     ]
     kept = raw[~unparsed].reset_index(drop=True)

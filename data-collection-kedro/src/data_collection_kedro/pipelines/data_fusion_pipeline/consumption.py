@@ -38,6 +38,7 @@ from data_collection_kedro.regions import GAS_OPERATORS_BY_REGION, REGION_BY_COD
 from .normalization import (
     calendar_day,
     expected_slots_per_day,
+    flagged_rows_row,
     is_spring_forward_day,
     key_strings,
     least_final_status_by,
@@ -174,12 +175,12 @@ def _gas_rows(raw: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, 
     bad_dates = frame["date"].isna()
     if bad_dates.any():
         quality.append(
-            quality_row(
+            flagged_rows_row(
                 INDEX,
                 "gas_unparseable_date",
-                len(frame),
-                int((~bad_dates).sum()),
-                key_strings(frame[bad_dates], ["region_code", "operator"]),
+                frame,
+                bad_dates,
+                ["region_code", "operator"],
                 max_keys,
             )
         )
@@ -474,12 +475,12 @@ def combine_daily_consumption(
             max_keys,
             rule="no gas nor electricity row for a day inside the region's date range",
         ),
-        quality_row(
+        flagged_rows_row(
             INDEX,
             "incomplete_days",
-            len(daily),
-            int(daily["is_complete"].sum()),
-            key_strings(daily[~daily["is_complete"]], ["region_code", "day"]),
+            daily,
+            ~daily["is_complete"],
+            ["region_code", "day"],
             max_keys,
             rule="is_complete = every expected operator and hour (gas) and half-hour "
             "(electricity) present",

@@ -234,6 +234,28 @@ def quality_row(
     }
 
 
+def flagged_rows_row(
+    index: str,
+    check: str,
+    frame: pd.DataFrame,
+    flagged: pd.Series,
+    key_columns: Sequence[str],
+    max_keys: int,
+    **detail: Any,
+) -> dict[str, Any]:
+    """Quality row of the ``flagged`` rows of ``frame``: rows_out counts the others and the
+    flagged rows' keys are listed."""
+    return quality_row(
+        index,
+        check,
+        len(frame),
+        int((~flagged).sum()),
+        key_strings(frame[flagged], key_columns),
+        max_keys,
+        **detail,
+    )
+
+
 def unknown_region_row(
     index: str, check: str, rows_in: int, unknown: pd.DataFrame, max_keys: int
 ) -> dict[str, Any]:

@@ -18,6 +18,7 @@ from data_collection_kedro.regions import is_old_region
 
 from .normalization import (
     calendar_day,
+    flagged_rows_row,
     key_strings,
     normalize_regions,
     quality_row,
@@ -66,12 +67,12 @@ def regional_temperatures(
     duplicated = frame.duplicated(["region_code", "day"], keep="last")
     quality = [
         unknown_region_row(INDEX, "weather_regional_unknown_region", len(raw), unknown, max_keys),
-        quality_row(
+        flagged_rows_row(
             INDEX,
             "weather_regional_duplicated_days",
-            len(frame),
-            int((~duplicated).sum()),
-            key_strings(frame[duplicated], ["region_code", "day"]),
+            frame,
+            duplicated,
+            ["region_code", "day"],
             max_keys,
             rule="same region and day (any spelling): the last row is kept",
         ),
