@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_ui.features import MissingFeatureError, first_value
-from dashboard_ui.services import UnavailableError, settings, tracked_prediction
+from dashboard_ui.services import UnavailableError, load_table, settings, tracked_prediction
 from data_collection_kedro.regions import REGION_BY_CODE, REGIONS
 
 LAST_PREDICTION_KEY = "last_prediction"
@@ -33,8 +33,28 @@ def date_input(label: str, default: dt.date, key: str | None = None) -> dt.date:
     return value if isinstance(value, dt.date) else default
 
 
+def region_and_day(key_prefix: str) -> tuple[str, dt.date]:
+    """The region picker and the date field (default today) of a prediction form."""
+    region_code = region_select(key=f"{key_prefix}_region")
+    day = date_input("Date", dt.date.today(), key=f"{key_prefix}_day")
+    return region_code, day
+
+
 def show_unavailable(error: UnavailableError) -> None:
     st.warning(str(error), icon="⚠️")
+
+
+def load_filled_table(name: str) -> pd.DataFrame | None:
+    """The table ``name``, or None after telling why it cannot be shown (unavailable or empty)."""
+    try:
+        table = load_table(name)
+    except UnavailableError as exc:
+        show_unavailable(exc)
+        return None
+    if table.empty:
+        st.info(f"La table {name} est vide.")
+        return None
+    return table
 
 
 def predict_one(
@@ -70,6 +90,12 @@ def predict_one(
     with st.expander("Entrées transmises au modèle"):
         st.dataframe(frame, hide_index=True)
     return value
+
+
+def show_predicted_consumption(value: float | None) -> None:
+    """A predicted daily consumption (nothing when the prediction failed: already explained)."""
+    if value is not None:
+        st.metric("Consommation prédite (MWh/jour)", f"{value:,.1f}".replace(",", " "))
 
 
 def show_table(frame: pd.DataFrame, **kwargs: Any) -> None:

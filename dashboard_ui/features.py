@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_collection_kedro.modeling.features import WEATHER_EWM_ALPHA
+from data_collection_kedro.pipelines.data_fusion_pipeline.weather import HISTORIQUE_MEASURES
 from data_collection_kedro.regions import REGION_BY_CODE, school_zone_of
 
 # Latitude used for the astronomical day length (mainland France's centre).
@@ -136,9 +138,9 @@ def calendar_features(day: dt.date, region_code: str) -> dict[str, Any]:
     }
 
 
-# Smoothing factor of ``temp_ewm_c`` / ``hdd_ewm`` in the forecasting features
-# (data_collection_kedro.modeling.features.add_history_features: ewm(alpha=0.5, adjust=False)).
-WEATHER_EWM_ALPHA = 0.5
+# The weather fields a user enters: the historique-meteo measures of the fusion, except the day
+# length, which comes from the date.
+WEATHER_INPUTS = tuple(m for m in HISTORIQUE_MEASURES if m != "day_duration_h")
 
 
 def weather_features(

@@ -7,10 +7,9 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui.components import show_table, show_unavailable
+from dashboard_ui.components import load_filled_table, show_table, show_unavailable
 from dashboard_ui.services import (
     UnavailableError,
-    load_table,
     settings,
     tracked_prediction,
 )
@@ -127,13 +126,8 @@ def _score_upload() -> None:
 
 
 def _browse_stored() -> None:
-    try:
-        stored = load_table("consumption_anomalies")
-    except UnavailableError as exc:
-        show_unavailable(exc)
-        return
-    if stored.empty:
-        st.info("La table consumption_anomalies est vide.")
+    stored = load_filled_table("consumption_anomalies")
+    if stored is None:
         return
     stored = stored.assign(
         day=pd.to_datetime(stored["day"]), is_anomaly=stored["is_anomaly"].astype(bool)

@@ -6,7 +6,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui.components import show_table, show_unavailable
+from dashboard_ui.components import load_filled_table, show_table, show_unavailable
 from dashboard_ui.services import UnavailableError, load_table
 
 PROFILE_COLUMNS = {
@@ -39,13 +39,8 @@ def cluster_profiles(clusters: pd.DataFrame, daily: pd.DataFrame) -> pd.DataFram
 
 def render() -> None:
     st.title("Clustering des régions")
-    try:
-        clusters = load_table("region_clusters")
-    except UnavailableError as exc:
-        show_unavailable(exc)
-        return
-    if clusters.empty:
-        st.info("La table region_clusters est vide.")
+    clusters = load_filled_table("region_clusters")
+    if clusters is None:
         return
     algorithms = sorted(clusters["algorithm"].astype(str).unique())
     algorithm = st.selectbox("Algorithme", algorithms, key="clustering_algorithm")

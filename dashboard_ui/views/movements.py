@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
-from dashboard_ui.components import date_input, predict_one, region_select
+from dashboard_ui.components import predict_one, region_and_day, show_predicted_consumption
 from dashboard_ui.features import calendar_features
 from dashboard_ui.services import region_level, settings
 
@@ -24,8 +22,7 @@ def render() -> None:
     with st.form("movements_form"):
         left, right = st.columns(2)
         with left:
-            region_code = region_select(key="movements_region")
-            day = date_input("Date", dt.date.today(), key="movements_day")
+            region_code, day = region_and_day("movements")
             temp_mean_c = st.number_input(
                 "Température moyenne (°C)", -30.0, 45.0, 10.0, 0.5, key="movements_temp"
             )
@@ -60,6 +57,4 @@ def render() -> None:
         }
 
     inputs = ["strike_active", "strike_count", "strike_rate_pct", "temp_mean_c"]
-    value = predict_one(PAGE, MODEL_KEY, features, inputs)
-    if value is not None:
-        st.metric("Consommation prédite (MWh/jour)", f"{value:,.1f}".replace(",", " "))
+    show_predicted_consumption(predict_one(PAGE, MODEL_KEY, features, inputs))

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import streamlit as st
 
-from dashboard_ui.components import date_input, predict_one, region_select
-from dashboard_ui.features import calendar_features, weather_features
+from dashboard_ui.components import predict_one, region_and_day, show_predicted_consumption
+from dashboard_ui.features import WEATHER_INPUTS, calendar_features, weather_features
 from dashboard_ui.services import region_level, settings
 
 PAGE = "Prédiction météo"
@@ -23,8 +21,7 @@ def render() -> None:
     with st.form("weather_form"):
         left, right = st.columns(2)
         with left:
-            region_code = region_select(key="weather_region")
-            day = date_input("Date", dt.date.today(), key="weather_day")
+            region_code, day = region_and_day("weather")
             temp_max_c = st.number_input("TMax (°C)", -30.0, 50.0, 12.0, 0.5, key="weather_tmax")
             temp_min_c = st.number_input("TMin (°C)", -40.0, 45.0, 4.0, 0.5, key="weather_tmin")
             previous_temp_mean_c = st.number_input(
@@ -63,14 +60,4 @@ def render() -> None:
         level = {"level_mwh": region_level(region_code, day)}
         return {**calendar_features(day, region_code), **weather, **level}
 
-    inputs = [
-        "temp_max_c",
-        "temp_min_c",
-        "wind_kmh",
-        "humidity_pct",
-        "visibility_km",
-        "cloud_cover_pct",
-    ]
-    value = predict_one(PAGE, MODEL_KEY, features, inputs)
-    if value is not None:
-        st.metric("Consommation prédite (MWh/jour)", f"{value:,.1f}".replace(",", " "))
+    show_predicted_consumption(predict_one(PAGE, MODEL_KEY, features, WEATHER_INPUTS))

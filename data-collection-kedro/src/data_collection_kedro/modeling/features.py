@@ -29,6 +29,8 @@ CALENDAR_COLUMNS = [
 ]
 MOVEMENT_COLUMNS = ["strike_active", "strike_count", "strike_rate_pct"]
 BOOLEAN_COLUMNS = ["is_weekend", "is_public_holiday", "is_school_holiday", "strike_active"]
+# Smoothing factor of ``temp_ewm_c`` / ``hdd_ewm`` (exponential mean, ``adjust=False``).
+WEATHER_EWM_ALPHA = 0.5
 
 
 def _as_day(values: pd.Series) -> pd.Series:
@@ -142,10 +144,10 @@ def add_history_features(
     frame["temp_change_week_c"] = frame["temp_mean_c"] - by_region["temp_mean_c"].shift(7)
     # buildings react to the last days' weather: exponentially smoothed up to the day itself
     frame["temp_ewm_c"] = by_region["temp_mean_c"].transform(
-        lambda s: s.ewm(alpha=0.5, adjust=False, ignore_na=True).mean()
+        lambda s: s.ewm(alpha=WEATHER_EWM_ALPHA, adjust=False, ignore_na=True).mean()
     )
     frame["hdd_ewm"] = by_region["heating_degree_days"].transform(
-        lambda s: s.ewm(alpha=0.5, adjust=False, ignore_na=True).mean()
+        lambda s: s.ewm(alpha=WEATHER_EWM_ALPHA, adjust=False, ignore_na=True).mean()
     )
     return frame
 
