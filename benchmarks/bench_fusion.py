@@ -201,7 +201,7 @@ def _fuel(database: Path, implementation: str) -> dict[str, Any]:
     import duckdb
     import pandas as pd
 
-    from data_collection_kedro.pipelines.data_fusion_pipeline import fuel
+    from data_collection_kedro.domain import fuel
 
     stations, prices = _fuel_frames(database)
     params = _params()

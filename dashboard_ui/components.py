@@ -11,7 +11,7 @@ import streamlit as st
 
 from dashboard_ui.features import MissingFeatureError, first_value
 from dashboard_ui.services import UnavailableError, load_table, settings, tracked_prediction
-from data_collection_kedro.regions import REGION_BY_CODE, REGIONS
+from data_collection_kedro.domain.regions import REGION_BY_CODE, REGIONS
 
 LAST_PREDICTION_KEY = "last_prediction"
 

@@ -17,9 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_collection_kedro.domain.regions import REGION_BY_CODE, school_zone_of
+from data_collection_kedro.domain.weather import HISTORIQUE_MEASURES
 from data_collection_kedro.modeling.features import WEATHER_EWM_ALPHA
-from data_collection_kedro.pipelines.data_fusion_pipeline.weather import HISTORIQUE_MEASURES
-from data_collection_kedro.regions import REGION_BY_CODE, school_zone_of
 
 # Latitude used for the astronomical day length (mainland France's centre).
 FRANCE_LATITUDE_DEG = 46.6

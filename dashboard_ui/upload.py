@@ -14,11 +14,11 @@ from dataclasses import dataclass
 import pandas as pd
 
 from dashboard_ui.features import public_holiday_name
-from data_collection_kedro.modeling.anomaly import ENERGY_COLUMNS
-from data_collection_kedro.pipelines.data_fusion_pipeline.consumption import (
+from data_collection_kedro.domain.consumption import (
     SHARE_COLUMNS as HOURLY_SHARE_COLUMNS,  # gas_h00_share .. gas_h23_share
 )
-from data_collection_kedro.regions import REGION_BY_CODE, region_code_for
+from data_collection_kedro.domain.regions import REGION_BY_CODE, region_code_for
+from data_collection_kedro.modeling.anomaly import ENERGY_COLUMNS
 
 TEMPERATURE_COLUMNS = ("heating_degree_days", "temp_mean_c", "temp_min_c", "temp_max_c")
 TEMPLATE_COLUMNS = (

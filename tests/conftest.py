@@ -13,23 +13,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ew_test_support import KEDRO_PROJECT, REAL_DATA, REPO_ROOT, requires_real_data
+
+from tests.support.paths import KEDRO_PROJECT, REAL_DATA, REPO_ROOT, requires_real_data
+from tests.support.sample import SMALL_SAMPLE
+
+# fixtures of tests/support modules shared by several folders
+pytest_plugins = ["tests.support.fusion_frames"]
 
 __all__ = ["KEDRO_PROJECT", "REAL_DATA", "REPO_ROOT", "requires_real_data"]
 
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
-
-# Small but complete sample: two regions with two gas operators (84, 75), two with one.
-SMALL_SAMPLE = {
-    "start": "2021-01-01",
-    "end": "2023-12-31",
-    "regions": ["11", "53", "75", "84"],
-    "fuel_stations": 200,
-    "fuel_price_rows": 20_000,
-    "seed": 7,
-}
 
 
 @pytest.fixture(scope="session")

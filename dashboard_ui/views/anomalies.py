@@ -14,8 +14,8 @@ from dashboard_ui.services import (
     tracked_prediction,
 )
 from dashboard_ui.upload import UploadError, UploadLimits, read_consumption_csv, template_csv
+from data_collection_kedro.domain.regions import REGION_BY_CODE
 from data_collection_kedro.modeling.anomaly import ENERGY_COLUMNS, anomaly_features, top_feature
-from data_collection_kedro.regions import REGION_BY_CODE
 
 PAGE = "Détection d'anomalies"
 MODEL_KEY = "anomaly"

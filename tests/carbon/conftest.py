@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from carbon_probe import MAIN_PROJECT, write_probe_project
+
+from tests.support.carbon_probe import MAIN_PROJECT, write_probe_project
 
 
 @pytest.fixture(scope="session")

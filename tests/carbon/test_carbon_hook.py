@@ -11,11 +11,12 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from carbon_probe import BUSY_IO_SECONDS, probe_env
 
 from data_collection_kedro.carbon import files
 from data_collection_kedro.carbon.guard import TrackerFileLock
 from data_collection_kedro.carbon.hook import CarbonTrackingHook, current_run_measurements
+from tests.support.carbon_probe import BUSY_IO_SECONDS, probe_env
+from tests.support.paths import KEDRO_PROJECT
 
 NODE_NAMES = {"make", "combine", "finish"}
 
@@ -427,10 +428,6 @@ def test_project_registers_the_hook_with_its_parameters() -> None:
     from data_collection_kedro import settings
 
     assert any(isinstance(h, CarbonTrackingHook) for h in settings.HOOKS)
-    params = yaml.safe_load(
-        (
-            Path(__file__).resolve().parents[2] / "data-collection-kedro/conf/base/parameters.yml"
-        ).read_text()
-    )["carbon"]
+    params = yaml.safe_load((KEDRO_PROJECT / "conf/base/parameters.yml").read_text())["carbon"]
     assert params["output_dir"] == "${globals:carbon_dir}"
     assert params["country_iso_code"] == "FRA" and params["on_concurrent_tracker"] == "skip"

@@ -17,8 +17,9 @@ from data_collection_kedro.carbon import files
 from data_collection_kedro.carbon.summary import build_summary, load_carbon_files, load_config
 from data_collection_kedro.carbon.summary.compute import parse_bound
 from data_collection_kedro.carbon.summary.tradeoff import pareto_flags, tradeoff_table
+from tests.support.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 SCRIPT = REPO / "scripts" / "carbon_summary.py"
 
 # CodeCarbon 3.x columns (EmissionsData) and an older, smaller set (CodeCarbon 1.x/2.x files)

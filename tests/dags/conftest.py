@@ -8,11 +8,11 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.support.paths import REPO_ROOT
+
 DAGS_FOLDER = REPO_ROOT / "dags"
 
 os.environ.setdefault("AIRFLOW_HOME", tempfile.mkdtemp(prefix="energiewatch-airflow-"))

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from store_frames import make_prices
+
+from tests.support.store_frames import make_prices
 
 
 @pytest.fixture

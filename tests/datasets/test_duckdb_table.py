@@ -12,9 +12,9 @@ import duckdb
 import pandas as pd
 import pytest
 from kedro.io import DatasetError
-from store_frames import make_prices
 
 from data_collection_kedro.datasets import DuckDBQueryDataset, DuckDBTableDataset
+from tests.support.store_frames import make_prices
 
 KEY = ["station_id", "fuel", "updated_at"]
 

@@ -2,7 +2,7 @@
 
 No Elasticsearch server runs in this environment: the ``loopback`` tests point the REAL
 ``elasticsearch`` client at a ``pytest-httpserver`` answering like an ES 9 node
-(``fake_elasticsearch.py``). The ``integration`` test runs the same save/re-save/load cycle
+(``tests/support/fake_elasticsearch.py``). The ``integration`` test runs the same save/re-save/load cycle
 against a real server when ``ELASTICSEARCH_URL`` is set and is skipped otherwise.
 """
 
@@ -17,12 +17,12 @@ from collections.abc import Iterator
 
 import pandas as pd
 import pytest
-from fake_elasticsearch import FakeElasticsearch
 from kedro.io import DatasetError
 from pytest_httpserver import HTTPServer
 
 from data_collection_kedro.datasets import ElasticsearchIndexDataset
 from data_collection_kedro.datasets._store_common import key_hash
+from tests.support.fake_elasticsearch import FakeElasticsearch
 
 ID_FIELDS = ["day", "department_code", "fuel"]
 MAPPINGS = {

@@ -13,10 +13,10 @@ import pandas as pd
 import pymongo
 import pytest
 from kedro.io import DataCatalog, DatasetError
-from store_frames import make_prices
 
 from data_collection_kedro.datasets import MongoCollectionDataset
 from data_collection_kedro.datasets.mongo import SCHEMA_COLLECTION
+from tests.support.store_frames import make_prices
 
 URI = "mongodb://localhost:27017"
 KEY = ["station_id", "fuel", "updated_at"]

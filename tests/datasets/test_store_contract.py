@@ -19,9 +19,9 @@ from typing import Any
 import pandas as pd
 import pytest
 from kedro.io import AbstractDataset, DatasetError
-from store_frames import make_prices
 
 from data_collection_kedro.datasets import DuckDBTableDataset, MongoCollectionDataset
+from tests.support.store_frames import make_prices
 
 KEY = ["station_id", "fuel", "updated_at"]
 

@@ -257,7 +257,7 @@ def test_too_few_fuel_rows_is_a_clear_error(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("seed", [42, 7, 123])
 def test_three_to_six_anomalies_per_region_over_seven_years(seed: int) -> None:
-    from data_collection_kedro.regions import REGIONS
+    from data_collection_kedro.domain.regions import REGIONS
 
     kinds = set()
     for region in REGIONS:

@@ -10,7 +10,7 @@ from xml.etree import ElementTree
 import pandas as pd
 import pytest
 
-from data_collection_kedro.regions import DEPARTMENT_TO_REGION, department_of_postcode
+from data_collection_kedro.domain.regions import DEPARTMENT_TO_REGION, department_of_postcode
 
 from .conftest import read_source
 

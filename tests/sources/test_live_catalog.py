@@ -9,10 +9,10 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from data_collection_kedro.datasets import live_sources
+from tests.support.paths import KEDRO_PROJECT
 
 from .conftest import CONSUMPTION_FIELDS, FakePortal, consumption_records
 
-KEDRO_PROJECT = Path(__file__).resolve().parents[2] / "data-collection-kedro"
 LIVE_SOURCES = {
     "source_consumption_regional": live_sources.OpendatasoftSourceDataset,
     "source_gas_load_curve": live_sources.OpendatasoftSourceDataset,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -16,6 +15,7 @@ from data_collection_kedro.usage import (
     parse_usage_config,
 )
 from data_collection_kedro.usage.report import USAGE_SECTION_COLUMNS, build_usage_section
+from tests.support.paths import KEDRO_PROJECT
 
 from .conftest import ANALYTICS_CSV, ANALYTICS_YAML, CONFIG, EXPECTED
 
@@ -149,7 +149,7 @@ def test_project_configuration_loads_and_is_consistent() -> None:
 
     from data_collection_kedro.pipeline_registry import register_pipelines
 
-    bootstrap_project(Path(__file__).resolve().parents[2] / "data-collection-kedro")
+    bootstrap_project(KEDRO_PROJECT)
     node_names = {n.name for p in register_pipelines().values() for n in p.nodes}
     for model_name, model in config.measured_models.items():
         for node in [model.inference_node, *model.training_nodes]:

@@ -21,10 +21,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_collection_kedro.modeling.features import KEY, require_columns
-from data_collection_kedro.pipelines.data_fusion_pipeline.consumption import (
+from data_collection_kedro.domain.consumption import (
     SHARE_COLUMNS as HOURLY_SHARE_COLUMNS,  # gas_h00_share .. gas_h23_share (contract §3)
 )
+from data_collection_kedro.modeling.features import KEY, require_columns
 
 ENERGY_COLUMNS = {"gas": "gas_consumption_mwh", "electricity": "electricity_consumption_mwh"}
 NEUTRAL = {"daily_total_ratio": 1.0, "temperature_residual": 0.0, "hourly_profile_distance": 0.0}

@@ -9,7 +9,7 @@ from xml.sax.saxutils import escape, quoteattr
 import numpy as np
 import pandas as pd
 
-from data_collection_kedro.regions import DEPARTMENT_TO_REGION
+from data_collection_kedro.domain.regions import DEPARTMENT_TO_REGION
 from data_collection_kedro.sources.fuel_flux import FLAT_COLUMNS
 
 from .csv_io import decimals, write_csv

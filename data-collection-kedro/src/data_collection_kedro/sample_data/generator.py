@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from data_collection_kedro.regions import REGION_BY_CODE, REGIONS
+from data_collection_kedro.domain.regions import REGION_BY_CODE, REGIONS
 
 from .energy_files import write_consumption_files
 from .fuel import (

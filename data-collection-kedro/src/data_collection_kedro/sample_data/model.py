@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.signal import lfilter
 
-from data_collection_kedro.regions import REGION_BY_CODE
+from data_collection_kedro.domain.regions import REGION_BY_CODE
 
 from .reference import (
     CLIMATE,

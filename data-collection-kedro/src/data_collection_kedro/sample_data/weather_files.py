@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from data_collection_kedro.regions import region_code_for
+from data_collection_kedro.domain.regions import region_code_for
 
 from .csv_io import write_csv
 from .reference import HISTORIQUE_METEO_OLD_REGIONS

@@ -27,7 +27,7 @@ from data_collection_kedro.datasets.source_files import (
     SOURCE_HEADERS_ATTR,
     SOURCE_LINE,
 )
-from data_collection_kedro.regions import region_code_for, slugify
+from data_collection_kedro.domain.regions import region_code_for, slugify
 
 QUARANTINE_COLUMNS = [
     "source",

@@ -1,7 +1,7 @@
 """Nodes of the data fusion pipeline: raw tables -> analysis-ready indices.
 
-Each node is a pure function on DataFrames; the rules live in the helper modules
-(``normalization``, ``consumption``, ``weather``, ``calendar_features``, ``fuel``). Every node
+Each node is a pure function on DataFrames; the rules live in the domain package
+(``domain.normalization``, ``consumption``, ``weather``, ``calendar``, ``fuel``). Every node
 also returns its ``fusion_data_quality`` rows (rows in/out and unmatched keys of each check).
 """
 
@@ -12,16 +12,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .calendar_features import add_calendar_features, strike_days
-from .consumption import (
+from data_collection_kedro.domain.calendar import add_calendar_features, strike_days
+from data_collection_kedro.domain.consumption import (
     SHARE_COLUMNS,
     aggregate_electricity_daily,
     aggregate_gas_daily,
     combine_daily_consumption,
 )
-from .fuel import daily_fuel_prices
-from .normalization import as_date, key_strings, quality_frame, quality_row
-from .weather import WEATHER_COLUMNS, daily_weather
+from data_collection_kedro.domain.fuel import daily_fuel_prices
+from data_collection_kedro.domain.normalization import (
+    as_date,
+    key_strings,
+    quality_frame,
+    quality_row,
+)
+from data_collection_kedro.domain.weather import WEATHER_COLUMNS, daily_weather
 
 METEO_CONSOMMATION_COLUMNS = [
     "region_code",

@@ -242,7 +242,7 @@ def _future_calendar(days: pd.DatetimeIndex, region_code: str) -> pd.DataFrame:
     """Public and school holidays of future days (the libraries the ETL uses)."""
     import holidays as holidays_lib
 
-    from data_collection_kedro.regions import school_zone_of
+    from data_collection_kedro.domain.regions import school_zone_of
 
     public = holidays_lib.country_holidays("FR", years=sorted(set(days.year)))
     zone = school_zone_of(region_code)

@@ -1,0 +1,84 @@
+"""Fixtures of the model tests: one real run of the whole chain on the small sample.
+
+``model_chain`` runs ``etl_pipeline`` → ``data_fusion_pipeline`` → ``anomaly_detection`` →
+``clustering`` → ``forecasting`` through KedroSession once per module (the runs take about a
+minute on two cores), with small model sizes passed as runtime parameters, into a temporary
+``ENERGIEWATCH_DATA_DIR`` (DuckDB store, MLflow SQLite database, carbon files).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.paths import KEDRO_PROJECT
+
+# small models: the machine's two cores are shared
+SMALL_MODELS: dict[str, Any] = {
+    "forecasting": {
+        "horizon_days": 7,
+        "models": {
+            "day_ahead_catboost": {"catboost": {"iterations": 60}},
+            "whatif_weather_catboost": {"catboost": {"iterations": 60}},
+            "whatif_movements_rf": {"random_forest": {"n_estimators": 20}},
+        },
+    },
+    "anomaly_detection": {"isolation_forest": {"n_estimators": 100}},
+}
+
+
+@dataclass
+class ChainRun:
+    data_dir: Path
+    tracking_uri: str
+    params: dict[str, Any]
+
+    def table(self, name: str) -> Any:
+        from data_collection_kedro.datasets import DuckDBTableDataset
+
+        return DuckDBTableDataset(
+            database=str(self.data_dir / "energiewatch.duckdb"), table=name
+        ).load()
+
+
+def run_session(pipeline: str, params: dict[str, Any], env: str | None = None) -> dict[str, Any]:
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(KEDRO_PROJECT)
+    with KedroSession.create(project_path=KEDRO_PROJECT, env=env, runtime_params=params) as s:
+        return s.run(pipeline_names=[pipeline])
+
+
+@pytest.fixture(scope="module")
+def model_chain(
+    small_sample_dir: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ChainRun]:
+    data_dir = tmp_path_factory.mktemp("models") / "data"
+    shutil.copytree(small_sample_dir, data_dir / "01_raw" / "sample")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("ENERGIEWATCH_DATA_DIR", str(data_dir))
+        for var in ("ENERGIEWATCH_DUCKDB", "ENERGIEWATCH_CARBON_DIR", "MLFLOW_TRACKING_URI"):
+            mp.delenv(var, raising=False)
+        mp.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+        mp.chdir(KEDRO_PROJECT)
+        for pipeline in (
+            "etl_pipeline",
+            "data_fusion_pipeline",
+            "anomaly_detection",
+            "clustering",
+            "forecasting",
+        ):
+            run_session(pipeline, SMALL_MODELS)
+        yield ChainRun(
+            data_dir=data_dir,
+            tracking_uri=f"sqlite:///{data_dir}/mlflow.db",
+            params=dict(SMALL_MODELS),
+        )
+    os.environ.pop("MLFLOW_TRACKING_URI", None)

@@ -1,0 +1,84 @@
+"""ETL outputs into the production raw store: the MongoDB entries of conf/prod.
+
+Here MongoDB is mongomock (no server can run in this environment); the ``mongodb`` variant of
+the same test runs against a real server when ``MONGODB_URI`` is set (``-m integration``).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from data_collection_kedro.datasets import MongoCollectionDataset
+from data_collection_kedro.datasets.source_files import CsvSourceDataset, HolidaysSourceDataset
+from data_collection_kedro.pipelines.etl_pipeline import nodes
+from tests.support.etl_files import CONSUMPTION_HEADER, consumption_row, write_lines
+from tests.support.paths import KEDRO_PROJECT
+
+PROD_STORE = KEDRO_PROJECT / "conf/prod/catalog_etl_store.yml"
+
+
+@pytest.fixture(params=["mongomock", pytest.param("mongodb", marks=pytest.mark.integration)])
+def mongo(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
+    if request.param == "mongomock":
+        request.getfixturevalue("mongomock_server")
+        uri = "mongodb://localhost:27017"
+    else:
+        uri = os.environ.get("MONGODB_URI") or ""
+        if not uri:
+            pytest.skip("MONGODB_URI is not set: no MongoDB server to test against here")
+    database = f"energiewatch_etl_test_{uuid.uuid4().hex[:8]}"
+    yield uri, database
+    import pymongo
+
+    with pymongo.MongoClient(uri) as client:
+        client.drop_database(database)
+
+
+def store(name: str, uri: str, database: str) -> MongoCollectionDataset:
+    entries: dict[str, Any] = yaml.safe_load(PROD_STORE.read_text(encoding="utf-8"))
+    args = {k: v for k, v in entries[name].items() if k != "type"}
+    return MongoCollectionDataset(**(args | {"uri": uri, "database": database}))
+
+
+def test_etl_outputs_upsert_into_mongodb_idempotently(
+    mongo: tuple[str, str], tmp_path: Path
+) -> None:
+    uri, database = mongo
+    rows = [
+        consumption_row("2021-03-31T12:00:00+02:00"),
+        consumption_row("2021-03-31T12:30:00+02:00", "53", "Bretagne", "900", "2500"),
+        consumption_row("2021-03-31T13:00:00+02:00", "99", "Atlantide"),
+    ]
+    path = write_lines(tmp_path / "conso.csv", [CONSUMPTION_HEADER, *rows])
+    raw, quarantine = nodes.ingest_consumption_regional(CsvSourceDataset(str(path)).load(), {})
+    public, school, _ = nodes.ingest_holidays(HolidaysSourceDataset(2023, 2023).load(), {})
+    outputs = {
+        "raw_consumption_regional": raw,
+        "quarantine_consumption_regional": quarantine,
+        "raw_public_holidays": public,
+        "raw_school_holidays": school,
+    }
+    for _ in range(2):  # the second save changes nothing
+        for name, frame in outputs.items():
+            store(name, uri, database).save(frame)
+
+    consumption = store("raw_consumption_regional", uri, database).load()
+    assert sorted(consumption["region_code"]) == ["11", "53"]
+    assert sorted(str(t) for t in consumption["timestamp_utc"]) == [
+        "2021-03-31 10:00:00+00:00",
+        "2021-03-31 10:30:00+00:00",
+    ]
+    assert {str(d) for d in consumption["date"]} == {"2021-03-31"}
+    stored_quarantine = store("quarantine_consumption_regional", uri, database).load()
+    assert stored_quarantine["source_line"].tolist() == [4]
+    holidays = store("raw_public_holidays", uri, database).load()
+    assert len(holidays) == len(public) == 11
+    assert "2023-07-14" in {str(d) for d in holidays["date"]}
+    assert len(store("raw_school_holidays", uri, database).load()) == len(school)

@@ -1,0 +1,295 @@
+"""A tiny Kedro project that registers the real carbon hook, for end-to-end hook tests.
+
+The project's own pipelines are large (minutes of work on the sample data); the hook's
+behaviour is the same on any pipeline, so these tests run a real ``KedroSession`` on a
+three-node numpy pipeline instead. Its parameters read the carbon block from environment
+variables so each test chooses its output folder and policy.
+"""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+from tests.support.paths import KEDRO_PROJECT
+
+PROBE_PACKAGE = "carbon_probe_project"
+MAIN_PROJECT = KEDRO_PROJECT
+
+_NODES = '''
+"""Cheap nodes doing real numpy work (~0.15 s each)."""
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def _work(seed: int, seconds: float = 0.15) -> float:
+    """Matrix products for about ``seconds`` of wall time."""
+    rng = np.random.default_rng(seed)
+    x = rng.random((200, 200))
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        x = x @ x
+        x /= x.max()
+    return float(x.sum())
+
+
+def make(seed: int) -> float:
+    return _work(seed)
+
+
+def combine(a: float, seed: int) -> float:
+    return a + _work(seed + 1)
+
+
+def finish(b: float) -> float:
+    return b + _work(3)
+
+
+def explode(b: float) -> float:
+    raise RuntimeError("node failure on purpose")
+
+
+def run_inner_session(a: float) -> float:
+    """A node that runs another pipeline of the project through its own KedroSession."""
+    from kedro.framework.session import KedroSession
+
+    with KedroSession.create(project_path=os.environ["CARBON_PROBE_PROJECT"]) as session:
+        session.run(pipeline_names=["three_nodes"])
+    return a
+
+
+def pass_on(a: float) -> float:
+    """Hardly any work: the I/O around it is what costs."""
+    return a + 1.0
+
+
+def add(a: float, b: float) -> float:
+    return a + b
+
+
+def stream(a: float):
+    """A generator node: Kedro saves each chunk as it comes (the work happens while saving)."""
+    for i in range(3):
+        yield a + _work(10 + i, 0.2)
+
+
+def wait_for_release(a: float) -> float:
+    """Holds the run open until the release file appears (cross-process tests)."""
+    release = Path(os.environ["CARBON_PROBE_RELEASE"])
+    deadline = time.monotonic() + 120
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return a
+'''
+
+#: load time of ``slow_source`` and save time of ``slow_sink`` (CPU work, seconds)
+BUSY_IO_SECONDS = 0.6
+
+_DATASETS = '''
+"""A dataset whose load and save do real CPU work for a set time (like a large upsert)."""
+import time
+
+import numpy as np
+from kedro.io import AbstractDataset
+
+
+def _busy(seconds: float) -> None:
+    x = np.random.default_rng(0).random((200, 200))
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        x = x @ x
+        x /= x.max()
+
+
+class BusyDataset(AbstractDataset):
+    def __init__(self, load_seconds=0.0, save_seconds=0.0, initial=None, fail_on=None):
+        self._load_seconds = float(load_seconds)
+        self._save_seconds = float(save_seconds)
+        self._data = initial
+        self._fail_on = fail_on
+
+    def _load(self):
+        _busy(self._load_seconds)
+        if self._fail_on == "load":
+            raise RuntimeError("load failure on purpose")
+        return self._data
+
+    def _save(self, data) -> None:
+        _busy(self._save_seconds)
+        if self._fail_on == "save":
+            raise RuntimeError("save failure on purpose")
+        self._data = data
+
+    def _describe(self):
+        return {"load_seconds": self._load_seconds, "save_seconds": self._save_seconds}
+'''
+
+_CATALOG = f"""
+slow_source:
+  type: carbon_probe_project.datasets.BusyDataset
+  load_seconds: {BUSY_IO_SECONDS}
+  initial: 1.0
+slow_sink:
+  type: carbon_probe_project.datasets.BusyDataset
+  save_seconds: {BUSY_IO_SECONDS}
+chunks:
+  type: carbon_probe_project.datasets.BusyDataset
+  save_seconds: 0.1
+broken_source:
+  type: carbon_probe_project.datasets.BusyDataset
+  load_seconds: 0.2
+  initial: 1.0
+  fail_on: load
+broken_sink:
+  type: carbon_probe_project.datasets.BusyDataset
+  save_seconds: 0.2
+  fail_on: save
+"""
+
+_REGISTRY = """
+from kedro.pipeline import Pipeline, node
+
+from carbon_probe_project import nodes as n
+
+
+def register_pipelines():
+    three = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.combine, ["a", "params:seed"], "b", name="combine"),
+            node(n.finish, "b", "c", name="finish"),
+        ]
+    )
+    failing = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.combine, ["a", "params:seed"], "b", name="combine"),
+            node(n.explode, "b", "c", name="explode"),
+        ]
+    )
+    nested = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.run_inner_session, "a", "a2", name="run_inner_session"),
+            node(n.finish, "a2", "c", name="finish"),
+        ]
+    )
+    slow = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.wait_for_release, "a", "c", name="wait_for_release"),
+        ]
+    )
+    heavy_io = Pipeline(
+        [
+            node(n.pass_on, "slow_source", "mid", name="read_source"),
+            node(n.pass_on, "mid", "slow_sink", name="write_sink"),
+            node(n.finish, "slow_sink", "c", name="finish"),
+        ]
+    )
+    failing_load = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.add, ["broken_source", "a"], "b", name="read_broken"),
+        ]
+    )
+    failing_save = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.pass_on, "a", "broken_sink", name="write_broken"),
+        ]
+    )
+    streamed = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.stream, "a", "chunks", name="stream"),
+            node(n.finish, "a", "c", name="finish"),
+        ]
+    )
+    branches = Pipeline(
+        [
+            node(n.make, "params:seed", "a", name="make"),
+            node(n.finish, "a", "c", name="finish"),
+            node(n.make, "params:seed", "a2", name="make_other"),
+            node(n.finish, "a2", "c2", name="finish_other"),
+        ]
+    )
+    return {
+        "heavy_io": heavy_io,
+        "failing_load": failing_load,
+        "failing_save": failing_save,
+        "streamed": streamed,
+        "branches": branches,
+        "three_nodes": three,
+        "failing": failing,
+        "nested": nested,
+        "slow": slow,
+        "__default__": three,
+    }
+"""
+
+_SETTINGS = """
+from kedro.config import OmegaConfigLoader
+from omegaconf.resolvers import oc
+
+from data_collection_kedro.carbon.hook import CarbonTrackingHook
+
+HOOKS = (CarbonTrackingHook(),)
+CONFIG_LOADER_CLASS = OmegaConfigLoader
+CONFIG_LOADER_ARGS = {"base_env": "base", "default_run_env": "local",
+                      "custom_resolvers": {"oc.env": oc.env}}
+"""
+
+_PARAMETERS = """
+seed: 3
+carbon:
+  enabled: ${oc.env:CARBON_PROBE_ENABLED,true}
+  country_iso_code: FRA
+  pue: 1.0
+  output_dir: ${oc.env:CARBON_PROBE_OUT}
+  measure_power_secs: 15
+  on_concurrent_tracker: ${oc.env:CARBON_PROBE_POLICY,skip}
+  concurrent_wait_timeout_s: 60
+  log_level: warning
+"""
+
+
+def write_probe_project(root: Path) -> Path:
+    pkg = root / "src" / PROBE_PACKAGE
+    pkg.mkdir(parents=True)
+    (pkg / "__init__.py").write_text("")
+    (pkg / "nodes.py").write_text(_NODES)
+    (pkg / "pipeline_registry.py").write_text(_REGISTRY)
+    (pkg / "settings.py").write_text(_SETTINGS)
+    (pkg / "datasets.py").write_text(_DATASETS)
+    (root / "conf" / "base").mkdir(parents=True)
+    (root / "conf" / "local").mkdir(parents=True)
+    (root / "conf" / "base" / "parameters.yml").write_text(_PARAMETERS)
+    (root / "conf" / "base" / "catalog.yml").write_text(_CATALOG)
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent(
+            f"""
+            [tool.kedro]
+            package_name = "{PROBE_PACKAGE}"
+            project_name = "carbon-probe"
+            kedro_init_version = "1.7.0"
+            source_dir = "src"
+            """
+        )
+    )
+    return root
+
+
+def probe_env(carbon_out: Path, probe_project: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        CARBON_PROBE_OUT=str(carbon_out),
+        CARBON_PROBE_PROJECT=str(probe_project),
+        KEDRO_DISABLE_TELEMETRY="true",
+        **extra,
+    )
+    return env
