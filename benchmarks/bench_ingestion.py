@@ -3,8 +3,9 @@
 Three approaches, each in its own subprocess (peak RSS of that child from ``os.wait4``'s
 rusage, i.e. the child's ``ru_maxrss``; wall time measured inside the child):
 
-- ``etl``: the project's path — ``CsvSourceDataset`` (source frame) → ``ingest_fuel_prices``
-  node (validation, quarantine) → ``DuckDBTableDataset`` upsert on the natural key in batches.
+- ``etl``: the project's path — ``CsvSourceDataset`` (source frame) → the ``fuel_prices``
+  declaration's validation (``parse_source``, quarantine) → ``DuckDBTableDataset`` upsert on
+  the natural key in batches.
   A second save of the same rows (all unchanged) is timed too: the idempotent re-run.
 - ``duckdb``: DuckDB's own ``read_csv`` into a table (the practical limit: no validation, no
   key, no upsert).
@@ -45,12 +46,12 @@ def run_etl(csv: Path, database: Path, batch_size: int) -> dict[str, Any]:
     logging.basicConfig(level=logging.WARNING)
     from data_collection_kedro.datasets import DuckDBTableDataset
     from data_collection_kedro.datasets.source_files import CsvSourceDataset
-    from data_collection_kedro.pipelines.etl_pipeline.nodes import ingest_fuel_prices
+    from data_collection_kedro.validation import parse_source
 
     started = time.perf_counter()
     source = CsvSourceDataset(str(csv)).load()
     loaded = time.perf_counter()
-    raw, quarantine = ingest_fuel_prices(source, {})
+    raw, quarantine = parse_source("fuel_prices", source)
     validated = time.perf_counter()
     store = DuckDBTableDataset(str(database), "raw_fuel_prices", key=KEY, batch_size=batch_size)
     store.save(raw)

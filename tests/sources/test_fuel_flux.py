@@ -12,7 +12,7 @@ import pytest
 
 from data_collection_kedro.datasets.source_files import FuelFluxDataset
 from data_collection_kedro.sources.fuel_flux import FuelFluxError, read_fuel_flux_xml
-from data_collection_kedro.validation import parse_fuel_flux
+from data_collection_kedro.validation import parse_source
 from tests.support.paths import requires_real_data
 
 FLUX_XML = """<?xml version="1.0" encoding="ISO-8859-1" standalone="yes"?>
@@ -95,7 +95,9 @@ def test_not_a_flux_fails_with_the_name() -> None:
 
 
 def test_flux_parses_into_stations_prices_shortages_and_quarantine() -> None:
-    stations, prices, shortages, quarantine = parse_fuel_flux(read_fuel_flux_xml(FLUX_XML))
+    stations, prices, shortages, quarantine = parse_source(
+        "fuel_flux", read_fuel_flux_xml(FLUX_XML)
+    )
 
     assert stations["station_id"].tolist() == ["83330003", "20000001", "59550001"]
     assert stations.loc[0, "latitude"] == pytest.approx(43.198)

@@ -206,10 +206,12 @@ def test_live_dataset_is_read_only(portal: FakePortal, fast_retry: dict) -> None
 def test_live_consumption_frame_goes_through_the_etl_parser(
     portal: FakePortal, fast_retry: dict
 ) -> None:
-    from data_collection_kedro.validation import parse_consumption_regional
+    from data_collection_kedro.validation import parse_source
 
     portal.add(DATASET, CONSUMPTION_FIELDS, consumption_records(days=2))
-    raw, quarantine = parse_consumption_regional(consumption_dataset(portal, fast_retry).load())
+    raw, quarantine = parse_source(
+        "consumption_regional", consumption_dataset(portal, fast_retry).load()
+    )
     assert quarantine.empty, quarantine.head().to_dict("records")
     assert len(raw) == 2 * 2 * 48
     assert sorted(raw["region_code"].unique()) == ["11", "84"]

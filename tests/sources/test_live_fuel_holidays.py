@@ -293,11 +293,11 @@ def test_live_frames_go_through_the_etl_parsers_without_quarantine(
     portal: FakePortal, httpserver: HTTPServer, fast_retry: dict
 ) -> None:
     """The point of the shared frame shape: the ETL's parse nodes accept the live frames."""
-    from data_collection_kedro.validation import parse_fuel_flux, parse_holidays
+    from data_collection_kedro.validation import parse_source
 
     portal.add(FUEL_DATASET, FUEL_FIELDS, ODS_STATIONS)
     fuel = FuelPricesOdsDataset(base_url=portal.url, dataset_id=FUEL_DATASET, retry=fast_retry)
-    stations, prices, shortages, quarantine = parse_fuel_flux(fuel.load())
+    stations, prices, shortages, quarantine = parse_source("fuel_flux", fuel.load())
     assert quarantine.empty, quarantine.to_dict("records")
     assert sorted(stations["station_id"]) == ["1000001", "59550001"]
     assert sorted(prices["fuel"]) == ["Gazole", "SP98"]
@@ -308,8 +308,8 @@ def test_live_frames_go_through_the_etl_parsers_without_quarantine(
         {"2023-01-01": "1er janvier", "2023-07-14": "14 juillet"}
     )
     portal.add(SCHOOL_DATASET, SCHOOL_FIELDS, SCHOOL_RECORDS)
-    public, school, quarantine = parse_holidays(
-        holidays_dataset(portal, httpserver, fast_retry).load()
+    public, school, quarantine = parse_source(
+        "holidays", holidays_dataset(portal, httpserver, fast_retry).load()
     )
     assert quarantine.empty, quarantine.to_dict("records")
     assert len(public) == 2

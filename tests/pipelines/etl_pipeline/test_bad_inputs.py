@@ -14,14 +14,7 @@ import pandas as pd
 import pytest
 
 from data_collection_kedro.datasets.source_files import CsvSourceDataset, SourceFileError
-from data_collection_kedro.pipelines.etl_pipeline.nodes import (
-    ingest_consumption_regional,
-    ingest_gas_load_curve,
-    ingest_strikes,
-    ingest_weather_historique,
-    ingest_weather_regional,
-)
-from data_collection_kedro.validation import MissingColumnError
+from data_collection_kedro.validation import MissingColumnError, parse_source
 from tests.support.etl_files import (
     CONSUMPTION_HEADER,
     consumption_row,
@@ -53,7 +46,7 @@ def reasons_by_line(quarantine: pd.DataFrame) -> dict[int, list[str]]:
 def test_row_level_defects_are_quarantined_and_good_rows_kept(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "conso.csv", [CONSUMPTION_HEADER, GOOD, *BAD_ROWS.values()])
 
-    raw, quarantine = ingest_consumption_regional(load(path), {})
+    raw, quarantine = parse_source("consumption_regional", load(path))
 
     assert raw["_source_line"].tolist() == [2]
     assert raw.loc[0, "electricity_rte_mw"] == 7031.0
@@ -77,7 +70,7 @@ def test_missing_required_column_fails_naming_file_column_and_header(tmp_path: P
     path = write_lines(tmp_path / "no-code.csv", [header, row])
 
     with pytest.raises(MissingColumnError) as error:
-        ingest_consumption_regional(load(path), {})
+        parse_source("consumption_regional", load(path))
     message = str(error.value)
     assert "no-code.csv" in message
     assert "'Code INSEE région'" in message
@@ -90,7 +83,7 @@ def test_missing_column_in_one_file_of_a_glob_names_that_file(tmp_path: Path) ->
     write_lines(tmp_path / "t2.csv", [header.replace(";TMoy (°C)", ""), "x;2021-01-02;11;IdF;1;5"])
 
     with pytest.raises(MissingColumnError, match=r"'t2\.csv' has no column 'TMoy \(°C\)'"):
-        ingest_weather_regional(load(tmp_path / "t*.csv"), {})
+        parse_source("weather_regional", load(tmp_path / "t*.csv"))
 
 
 def test_wrong_separator_whole_file_is_sniffed(tmp_path: Path) -> None:
@@ -98,8 +91,8 @@ def test_wrong_separator_whole_file_is_sniffed(tmp_path: Path) -> None:
     comma = write_lines(
         tmp_path / "comma.csv", [CONSUMPTION_HEADER.replace(";", ","), GOOD.replace(";", ",")]
     )
-    raw_semi, _ = ingest_consumption_regional(load(semicolon), {})
-    raw_comma, quarantine = ingest_consumption_regional(load(comma), {})
+    raw_semi, _ = parse_source("consumption_regional", load(semicolon))
+    raw_comma, quarantine = parse_source("consumption_regional", load(comma))
     columns = ["timestamp_utc", "region_code", "electricity_rte_mw", "gas_total_mw"]
     pd.testing.assert_frame_equal(raw_semi[columns], raw_comma[columns])
     assert quarantine.empty
@@ -110,14 +103,14 @@ def test_wrong_separator_forced_fails_with_the_expected_header(tmp_path: Path) -
         tmp_path / "comma.csv", [CONSUMPTION_HEADER.replace(";", ","), GOOD.replace(";", ",")]
     )
     with pytest.raises(MissingColumnError, match=r"comma\.csv.*expected header"):
-        ingest_consumption_regional(load(comma, sep=";"), {})
+        parse_source("consumption_regional", load(comma, sep=";"))
 
 
 def test_rows_with_another_separator_are_quarantined(tmp_path: Path) -> None:
     other = consumption_row("2021-03-31T12:30:00+02:00").replace(";", ",")
     path = write_lines(tmp_path / "mixed.csv", [CONSUMPTION_HEADER, GOOD, other])
 
-    raw, quarantine = ingest_consumption_regional(load(path), {})
+    raw, quarantine = parse_source("consumption_regional", load(path))
 
     assert raw["_source_line"].tolist() == [2]
     assert quarantine["source_line"].tolist() == [3]
@@ -130,7 +123,7 @@ def test_latin1_file_keeps_its_rows_and_warns(
     rows = [GOOD, consumption_row("2021-03-31T12:00:00+02:00", "84", "Auvergne-Rhône-Alpes")]
     path = write_lines(tmp_path / "latin.csv", [CONSUMPTION_HEADER, *rows], encoding="latin-1")
     with caplog.at_level(logging.WARNING):
-        raw, quarantine = ingest_consumption_regional(load(path), {})
+        raw, quarantine = parse_source("consumption_regional", load(path))
     assert raw["region"].tolist() == ["Île-de-France", "Auvergne-Rhône-Alpes"]
     assert raw["region_code"].tolist() == ["11", "84"]
     assert quarantine.empty
@@ -146,7 +139,7 @@ def test_empty_file_is_a_file_level_error(tmp_path: Path) -> None:
 
 def test_header_only_file_gives_no_rows_and_no_quarantine(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "header.csv", [CONSUMPTION_HEADER])
-    raw, quarantine = ingest_consumption_regional(load(path), {})
+    raw, quarantine = parse_source("consumption_regional", load(path))
     assert raw.empty and quarantine.empty
 
 
@@ -165,7 +158,7 @@ def test_other_sources_quarantine_their_own_defects(tmp_path: Path) -> None:
         ],
         encoding="utf-8",
     )
-    raw, quarantine = ingest_gas_load_curve(load(gas), {})
+    raw, quarantine = parse_source("gas_load_curve", load(gas))
     assert raw["_source_line"].tolist() == [2]
     assert reasons_by_line(quarantine) == {
         3: ["unparsable date: expected a date (YYYY-MM-DD, DD/MM/YYYY, DD/MM/YY or YYYY/MM/DD)"],
@@ -183,7 +176,7 @@ def test_other_sources_quarantine_their_own_defects(tmp_path: Path) -> None:
         ],
         encoding="utf-8",
     )
-    raw, quarantine = ingest_weather_historique(load(weather), {})
+    raw, quarantine = parse_source("weather_historique", load(weather))
     assert raw["day_duration_h"].round(4).tolist() == [round(8 + 23 / 60, 4)]
     assert reasons_by_line(quarantine) == {
         3: ["humidity_pct outside [0, 100] %"],
@@ -200,7 +193,7 @@ def test_other_sources_quarantine_their_own_defects(tmp_path: Path) -> None:
         ],
         eol="\r\n",
     )
-    raw, quarantine = ingest_strikes(load(strikes), {})
+    raw, quarantine = parse_source("strikes", load(strikes))
     assert raw["strike_id"].str.len().tolist() == [16]
     assert raw.loc[0, "end_date"] is None or pd.isna(raw.loc[0, "end_date"])
     assert {line: r[0][:20] for line, r in reasons_by_line(quarantine).items()} == {

@@ -17,7 +17,7 @@ import yaml
 
 from data_collection_kedro.datasets import MongoCollectionDataset
 from data_collection_kedro.datasets.source_files import CsvSourceDataset, HolidaysSourceDataset
-from data_collection_kedro.pipelines.etl_pipeline import nodes
+from data_collection_kedro.validation import parse_source
 from tests.support.etl_files import CONSUMPTION_HEADER, consumption_row, write_lines
 from tests.support.paths import KEDRO_PROJECT
 
@@ -57,8 +57,8 @@ def test_etl_outputs_upsert_into_mongodb_idempotently(
         consumption_row("2021-03-31T13:00:00+02:00", "99", "Atlantide"),
     ]
     path = write_lines(tmp_path / "conso.csv", [CONSUMPTION_HEADER, *rows])
-    raw, quarantine = nodes.ingest_consumption_regional(CsvSourceDataset(str(path)).load(), {})
-    public, school, _ = nodes.ingest_holidays(HolidaysSourceDataset(2023, 2023).load(), {})
+    raw, quarantine = parse_source("consumption_regional", CsvSourceDataset(str(path)).load())
+    public, school, _ = parse_source("holidays", HolidaysSourceDataset(2023, 2023).load())
     outputs = {
         "raw_consumption_regional": raw,
         "quarantine_consumption_regional": quarantine,

@@ -6,14 +6,14 @@ from __future__ import annotations
 import pandas as pd
 
 from data_collection_kedro.datasets.source_files import CsvSourceDataset, FuelFluxDataset
-from data_collection_kedro.pipelines.etl_pipeline import nodes
+from data_collection_kedro.validation import parse_source
 from tests.support.paths import requires_real_data
 
 
 def test_real_gas_load_curve_parts_lowercase_comma_headers() -> None:
     folder = requires_real_data("A", "gas_regional_daily_grtgaz_terega")
-    raw, quarantine = nodes.ingest_gas_load_curve(
-        CsvSourceDataset(str(folder / "df_part*.csv")).load(), {}
+    raw, quarantine = parse_source(
+        "gas_load_curve", CsvSourceDataset(str(folder / "df_part*.csv")).load()
     )
     # one real row has a shifted decimal in one hour (h19 = 1045440.182 MWh): quarantined
     assert len(raw) == 33_720 - 1
@@ -28,8 +28,9 @@ def test_real_gas_load_curve_parts_lowercase_comma_headers() -> None:
 
 def test_real_regional_consumption_with_dst_duplicates() -> None:
     folder = requires_real_data("A", "consommation-quotidienne-brute-regionale_sample")
-    raw, quarantine = nodes.ingest_consumption_regional(
-        CsvSourceDataset(str(folder / "energies_Ile-de-France_2021-2022.csv")).load(), {}
+    raw, quarantine = parse_source(
+        "consumption_regional",
+        CsvSourceDataset(str(folder / "energies_Ile-de-France_2021-2022.csv")).load(),
     )
     assert len(raw) + len(quarantine) == 34_972
     assert set(quarantine["reason"].str.slice(0, 13)) == {"duplicate key"}  # the 4 DST repeats
@@ -39,7 +40,7 @@ def test_real_regional_consumption_with_dst_duplicates() -> None:
 
 def test_real_temperature_with_two_digit_years() -> None:
     path = requires_real_data("B", "temperature-quotidienne-regionale_2016-2025.csv")
-    raw, quarantine = nodes.ingest_weather_regional(CsvSourceDataset(str(path)).load(), {})
+    raw, quarantine = parse_source("weather_regional", CsvSourceDataset(str(path)).load())
     assert len(raw) == 46_709 and quarantine.empty
     assert raw["region_code"].nunique() == 13
     assert str(raw["date"].min()) == "2016-01-01" and str(raw["date"].max()) == "2025-11-29"
@@ -47,11 +48,12 @@ def test_real_temperature_with_two_digit_years() -> None:
 
 def test_real_historique_meteo_old_and_new_region_files() -> None:
     folder = requires_real_data("B", "historique-meteo_datacorner")
-    old, q_old = nodes.ingest_weather_historique(
-        CsvSourceDataset(str(folder / "oldReg" / "oldReg_MeteoFR_*.csv")).load(), {}
+    old, q_old = parse_source(
+        "weather_historique",
+        CsvSourceDataset(str(folder / "oldReg" / "oldReg_MeteoFR_*.csv")).load(),
     )
-    new, q_new = nodes.ingest_weather_historique(
-        CsvSourceDataset(str(folder / "MeteoFR_*.csv")).load(), {}
+    new, q_new = parse_source(
+        "weather_historique", CsvSourceDataset(str(folder / "MeteoFR_*.csv")).load()
     )
     assert len(old) == 101_520 and q_old.empty
     assert {"rh-ne-alpes", "ile-de-re", "ardeche"} <= set(old["region"])
@@ -62,7 +64,7 @@ def test_real_historique_meteo_old_and_new_region_files() -> None:
 
 def test_real_strikes_crlf_bom() -> None:
     path = requires_real_data("C", "mouvements-sociaux-depuis-2002.csv")
-    raw, quarantine = nodes.ingest_strikes(CsvSourceDataset(str(path)).load(), {})
+    raw, quarantine = parse_source("strikes", CsvSourceDataset(str(path)).load())
     assert len(raw) == 469 and quarantine.empty
     assert raw["end_date"].isna().sum() == 241
     assert not raw["reason"].str.endswith("\r").any()
@@ -70,12 +72,13 @@ def test_real_strikes_crlf_bom() -> None:
 
 def test_real_fuel_flat_file_and_flux_zips() -> None:
     folder = requires_real_data("D", "official_flux_instantane_xml")
-    prices, q_prices = nodes.ingest_fuel_prices(
-        CsvSourceDataset(str(folder / "PrixCarburants_instantane_20231128_flat.csv")).load(), {}
+    prices, q_prices = parse_source(
+        "fuel_prices",
+        CsvSourceDataset(str(folder / "PrixCarburants_instantane_20231128_flat.csv")).load(),
     )
     assert len(prices) == 33_416 and q_prices.empty
-    stations, flux_prices, shortages, quarantine = nodes.ingest_fuel_flux(
-        FuelFluxDataset(str(folder / "*.zip")).load(), {}
+    stations, flux_prices, shortages, quarantine = parse_source(
+        "fuel_flux", FuelFluxDataset(str(folder / "*.zip")).load()
     )
     assert quarantine.empty and shortages.empty  # these snapshots carry no <rupture>
     assert stations["station_id"].is_unique and len(stations) > 10_000
@@ -89,8 +92,8 @@ def test_real_holiday_exports_in_the_live_layout() -> None:
     folder = requires_real_data("E")
     public_file = CsvSourceDataset(str(folder / "jours_feries_metropole_2002-2027.csv")).load()
     school_file = CsvSourceDataset(str(folder / "fr-en-calendrier-scolaire.csv")).load()
-    public, school, quarantine = nodes.ingest_holidays(
-        concat_source_frames([public_file, school_file], []), {}
+    public, school, quarantine = parse_source(
+        "holidays", concat_source_frames([public_file, school_file], [])
     )
     # 2008-05-01 was both Ascension and Labour Day: the key (date, zone, name) keeps both
     assert len(public) == 286 and quarantine.empty

@@ -1,41 +1,29 @@
-"""Validation at the ingestion boundary: one schema per source, good rows + quarantine."""
+"""Validation at the ingestion boundary: the declared sources' rules, good rows + quarantine."""
 
 from data_collection_kedro.validation.core import (
     QUARANTINE_COLUMNS,
     MissingColumnError,
-    SourceColumn,
-    SourceSchema,
     Validator,
     empty_quarantine,
     header_key,
     summarize_quarantine,
 )
-from data_collection_kedro.validation.sources import (
-    parse_consumption_regional,
-    parse_fuel_flux,
-    parse_fuel_prices,
-    parse_gas_load_curve,
-    parse_holidays,
-    parse_strikes,
-    parse_weather_historique,
-    parse_weather_regional,
+from data_collection_kedro.validation.tables import (
+    TableCheck,
+    check_table,
+    parse_source,
+    validate_table,
 )
 
 __all__ = [
     "QUARANTINE_COLUMNS",
     "MissingColumnError",
-    "SourceColumn",
-    "SourceSchema",
+    "TableCheck",
     "Validator",
+    "check_table",
     "empty_quarantine",
     "header_key",
-    "parse_consumption_regional",
-    "parse_fuel_flux",
-    "parse_fuel_prices",
-    "parse_gas_load_curve",
-    "parse_holidays",
-    "parse_strikes",
-    "parse_weather_historique",
-    "parse_weather_regional",
+    "parse_source",
     "summarize_quarantine",
+    "validate_table",
 ]

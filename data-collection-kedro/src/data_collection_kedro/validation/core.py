@@ -1,17 +1,18 @@
-"""Declarative, vectorized validation of source frames.
+"""Vectorized validation of source frames: header matching, casts, quarantine.
 
-A :class:`SourceSchema` lists the columns a source must (or may) carry, with the header labels
-accepted for each (matched tolerantly: case, accents, spaces/underscores/punctuation, BOM).
-:class:`Validator` casts columns with vectorized operations and records, per failing check, a
-boolean mask; :meth:`Validator.split` then returns the good rows and a quarantine frame
-(``docs/data-contracts.md`` §2, ``raw_quarantine``) with one row per failing (row, field).
-Nothing is row-by-row Python except the JSON of the quarantined rows themselves.
+A declared :class:`~data_collection_kedro.sources.registry.Table` lists the columns a source
+must (or may) carry, with the header labels accepted for each (matched tolerantly: case,
+accents, spaces/underscores/punctuation, BOM). The casts (:data:`CASTS`, one per column type)
+are vectorized; :class:`Validator` records, per failing check, a boolean mask, and
+:meth:`Validator.split` returns the good rows and a quarantine frame (``docs/data-contracts.md``
+§2, ``raw_quarantine``) with one row per failing (row, field). Nothing is row-by-row Python
+except the JSON of the quarantined rows themselves.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -28,16 +29,9 @@ from data_collection_kedro.datasets.source_files import (
     SOURCE_LINE,
 )
 from data_collection_kedro.domain.regions import region_code_for, slugify
+from data_collection_kedro.sources.registry import QUARANTINE, ColumnType, Table
 
-QUARANTINE_COLUMNS = [
-    "source",
-    "source_file",
-    "source_line",
-    "field",
-    "reason",
-    "record",
-    "quarantined_at",
-]
+QUARANTINE_COLUMNS = [c.name for c in QUARANTINE.columns]
 INGESTED_AT = "_ingested_at"
 
 
@@ -50,29 +44,8 @@ def header_key(label: str) -> str:
     return slugify(str(label).lstrip("\ufeff"))
 
 
-@dataclass(frozen=True)
-class SourceColumn:
-    """A column of a source: its raw-table name and the header labels accepted for it."""
-
-    name: str
-    headers: tuple[str, ...]
-    required: bool = True
-
-
-@dataclass(frozen=True)
-class SourceSchema:
-    """The columns of one source (the first header label of each is the documented one)."""
-
-    source: str
-    columns: tuple[SourceColumn, ...]
-    separator: str = ";"
-
-    def expected_header(self) -> str:
-        return self.separator.join(c.headers[0] for c in self.columns)
-
-
-def select_columns(frame: pd.DataFrame, schema: SourceSchema) -> pd.DataFrame:
-    """The source columns renamed to raw-table names (missing optional ones as ``NA``).
+def select_columns(frame: pd.DataFrame, table: Table, source: str) -> pd.DataFrame:
+    """The columns of ``table`` renamed to raw-table names (missing optional ones as ``NA``).
 
     Raises:
         MissingColumnError: naming the file, the missing column and the expected header, when
@@ -88,20 +61,21 @@ def select_columns(frame: pd.DataFrame, schema: SourceSchema) -> pd.DataFrame:
         headers_by_file = {str(f): list(frame.columns) for f in files[:1] or ["<frame>"]}
     for file_name, header in headers_by_file.items():
         keys = {header_key(h) for h in header}
-        for column in schema.columns:
-            if column.required and not any(header_key(h) in keys for h in column.headers):
+        for column in table.columns:
+            labels = column.header_labels
+            if not column.optional and not any(header_key(h) in keys for h in labels):
                 found = "; ".join(repr(h) for h in header[:12]) + ("…" if len(header) > 12 else "")
                 raise MissingColumnError(
-                    f"{schema.source}: file {file_name!r} has no column {column.headers[0]!r} "
-                    f"(accepted labels: {list(column.headers)}); expected header: "
-                    f"{schema.expected_header()!r}; found: {found}"
+                    f"{source}: file {file_name!r} has no column {labels[0]!r} "
+                    f"(accepted labels: {list(labels)}); expected header: "
+                    f"{table.expected_header()!r}; found: {found}"
                 )
     data: dict[str, Any] = {}
-    for column in schema.columns:
+    for column in table.columns:
         matched: str | None = next(
             (
                 labels_by_key[header_key(h)]
-                for h in column.headers
+                for h in column.header_labels
                 if header_key(h) in labels_by_key
             ),
             None,
@@ -220,12 +194,63 @@ def to_timestamp_local(
     return parsed, failed
 
 
+def to_paris_day(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Europe/Paris calendar day of ISO date-times with offset (plain dates accepted)."""
+    stamps, failed = to_timestamp_utc(raw)
+    days = stamps.dt.tz_convert("Europe/Paris").dt.tz_localize(None).dt.normalize()
+    plain, failed_plain = to_date(raw)
+    days = days.fillna(plain.astype("datetime64[s]"))
+    return days.astype("datetime64[s]").astype("date32[pyarrow]"), failed & failed_plain
+
+
 def region_codes(raw: pd.Series) -> pd.Series:
     """INSEE region codes for region codes or names (``NA`` when unknown); one lookup per
     distinct value."""
     uniques = raw.dropna().unique()
     mapping = {value: region_code_for(str(value)) for value in uniques}
     return raw.map(mapping).astype("str")
+
+
+def to_region_code(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """INSEE region codes of region codes or names; failure = a value that is no region."""
+    codes = region_codes(raw)
+    return codes, (raw.notna() & codes.isna()).to_numpy(dtype=bool)
+
+
+def to_region(raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """Region names or slugs kept as in the source; failure = a value that is no region."""
+    return raw, to_region_code(raw)[1]
+
+
+@dataclass(frozen=True)
+class Cast:
+    """How a column type is cast, and the reason a failed value is quarantined with."""
+
+    convert: Callable[[pd.Series], tuple[pd.Series, np.ndarray]]
+    reason: str  # ``{column}`` is replaced by the column name
+
+    def __call__(self, raw: pd.Series) -> tuple[pd.Series, np.ndarray]:
+        return self.convert(raw)
+
+
+_UNKNOWN_REGION = "unknown region (not one of the 13 metropolitan regions)"
+CASTS: dict[ColumnType, Cast] = {
+    "float": Cast(to_float, "unparsable {column}: expected a number"),
+    "int": Cast(to_int, "unparsable {column}: expected an integer"),
+    "date": Cast(
+        to_date,
+        "unparsable {column}: expected a date (YYYY-MM-DD, DD/MM/YYYY, DD/MM/YY or YYYY/MM/DD)",
+    ),
+    "timestamp_utc": Cast(
+        to_timestamp_utc, "unparsable {column}: expected an ISO 8601 date-time with offset"
+    ),
+    "timestamp_local": Cast(
+        to_timestamp_local, "unparsable {column}: expected a date-time YYYY-MM-DD HH:MM:SS"
+    ),
+    "paris_day": Cast(to_paris_day, "unparsable {column}: expected an ISO 8601 date-time"),
+    "region": Cast(to_region, _UNKNOWN_REGION),
+    "region_code": Cast(to_region_code, _UNKNOWN_REGION),
+}
 
 
 def duplicated_keys(frame: pd.DataFrame, key: Sequence[str]) -> np.ndarray:
@@ -265,48 +290,12 @@ class Validator:
         if array.any():
             self.failures.append((column, reason, array))
 
-    def require(self, typed: pd.DataFrame, columns: Iterable[str], raw: pd.DataFrame) -> None:
-        """Missing values in required fields (after the casts, so empty is told apart)."""
-        for column in columns:
-            missing = (raw[column].isna() if column in raw else typed[column].isna()).to_numpy(
-                dtype=bool
-            )
-            self.fail(column, f"missing value for required field {column!r}", missing)
-
-    def check_min(
-        self, typed: pd.DataFrame, columns: Iterable[str], minimum: float, what: str
-    ) -> None:
-        for column in columns:
-            values = typed[column]
-            below = (values < minimum).fillna(False)
-            self.fail(column, f"{what} {column} below {minimum:g}", below)
-
-    def check_range(
-        self, typed: pd.DataFrame, column: str, low: float, high: float, unit: str
-    ) -> None:
-        values = typed[column]
-        outside = ((values < low) | (values > high)).fillna(False)
-        self.fail(column, f"{column} outside [{low:g}, {high:g}] {unit}", outside)
-
-    def cast(self, typed: pd.DataFrame, raw: pd.DataFrame, column: str, kind: str) -> None:
-        """Cast ``raw[column]`` into ``typed[column]``, quarantining unparsable values."""
-        caster = {
-            "float": to_float,
-            "int": to_int,
-            "date": to_date,
-            "timestamp_utc": to_timestamp_utc,
-            "timestamp_local": to_timestamp_local,
-        }[kind]
-        values, failed = caster(raw[column])
+    def cast(self, typed: pd.DataFrame, raw: pd.Series, column: str, kind: ColumnType) -> None:
+        """Cast ``raw`` into ``typed[column]``, quarantining values that do not cast."""
+        cast = CASTS[kind]
+        values, failed = cast(raw)
         typed[column] = values
-        expected = {
-            "float": "a number",
-            "int": "an integer",
-            "date": "a date (YYYY-MM-DD, DD/MM/YYYY, DD/MM/YY or YYYY/MM/DD)",
-            "timestamp_utc": "an ISO 8601 date-time with offset",
-            "timestamp_local": "a date-time YYYY-MM-DD HH:MM:SS",
-        }[kind]
-        self.fail(column, f"unparsable {column}: expected {expected}", failed)
+        self.fail(column, cast.reason.format(column=column), failed)
 
     def split(
         self,

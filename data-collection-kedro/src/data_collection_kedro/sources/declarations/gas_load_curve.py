@@ -1,0 +1,62 @@
+"""ODRÉ ``courbe-de-charge-eldgrd-regional-grtgaz-terega``: daily gas load curves (GRD/ELD) per
+operator and region, 24 hourly values and the daily total in MWh PCS 0°C."""
+
+from data_collection_kedro.sources.declarations._shared import CONSUMPTION, ODRE, OPENDATASOFT
+from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
+from data_collection_kedro.sources.rules import AtLeast, Param, SumMatches
+
+_HOURS = tuple(f"h{h:02d}_mwh" for h in range(24))
+
+SOURCE = Source(
+    name="gas_load_curve",
+    family=CONSUMPTION,
+    description="Daily gas load curves per operator and region",
+    tables=(
+        Table(
+            name="raw_gas_load_curve",
+            columns=(
+                Column("date", "Date", type="date", required=True),
+                Column("operator", "Opérateur", required=True),
+                Column("sector", "Secteur d'activité", required=True),
+                Column("region", "Région", type="region", required=True),
+                *(Column(h, f"{h[1:3]}:00", type="float", unit="MWh") for h in _HOURS),
+                Column(
+                    "daily_mwh",
+                    "Consommation journalière (MWh - PCS 0°C)",
+                    type="float",
+                    unit="MWh",
+                ),
+                Column("status", "Statut"),
+            ),
+            key=("date", "operator", "sector", "region"),
+            rules=(
+                *(AtLeast(c, 0.0, "negative consumption:") for c in (*_HOURS, "daily_mwh")),
+                # a shifted decimal in one hour was seen in the real export (1045440.182 for
+                # 1045.440182): the 24 hours must add up to the daily total
+                SumMatches(
+                    "daily_mwh", _HOURS, Param("gas_daily_sum_rel_tolerance"), "hourly values"
+                ),
+            ),
+        ),
+    ),
+    offline=Offline(
+        file="courbe-de-charge-eldgrd-regional-grtgaz-terega*.csv",
+        sample_file="courbe-de-charge-eldgrd-regional-grtgaz-terega.csv",
+        sample_writer="data_collection_kedro.sample_data.energy_files:write_load_curve",
+    ),
+    live=Live(
+        dataset=OPENDATASOFT,
+        args={
+            "base_url": ODRE,
+            "dataset_id": Setting(
+                "ENERGIEWATCH_GAS_LOAD_CURVE_DATASET",
+                "courbe-de-charge-eldgrd-regional-grtgaz-terega",
+            ),
+            "columns": "labels",
+            "required_fields": ["date", "operateur", "region"],
+            "date_field": "date",
+            "where": "date >= date'{start_date}'",
+        },
+        watermark="date",
+    ),
+)

@@ -1,0 +1,50 @@
+"""historique-meteo daily observations per (old or new) region. The site has no API (it is
+scraped): the live environments read the CSV files too (put fresh downloads in the folder)."""
+
+from data_collection_kedro.sources.declarations._shared import WEATHER
+from data_collection_kedro.sources.registry import Column, Offline, Source, Table
+from data_collection_kedro.sources.rules import AtLeast, Between, Param
+
+_PARSER = "data_collection_kedro.sources.parsers.weather_historique"
+
+SOURCE = Source(
+    name="weather_historique",
+    family=WEATHER,
+    description="historique-meteo daily weather",
+    order=1,  # after weather_regional in the weather DAG
+    tables=(
+        Table(
+            name="raw_weather_historique",
+            columns=(
+                Column("day", "day", type="date", required=True),
+                Column("region", "region", type="region", required=True),
+                Column("temp_max_c", "TempMax_Deg", type="float", unit="°C"),
+                Column("temp_min_c", "TempMin_Deg", type="float", unit="°C"),
+                Column("wind_kmh", "Wind_kmh", type="float", unit="km/h"),
+                Column("humidity_pct", "Wet_percent", type="float", unit="%"),
+                Column("visibility_km", "Visibility_km", type="float", unit="km"),
+                Column("cloud_cover_pct", "CloudCoverage_percent", type="float", unit="%"),
+                # one of the two day lengths, into day_duration_h (derive)
+                Column("day_duration_hms", "Dayduration_hour", optional=True, stored=False),
+                Column("day_duration_min", "Dayduration_Min", optional=True, stored=False),
+            ),
+            key=("region", "day"),
+            separator=",",
+            rules=(
+                Between("temp_max_c", Param("temperature_c"), "°C"),
+                Between("temp_min_c", Param("temperature_c"), "°C"),
+                Between("humidity_pct", Param("percent"), "%"),
+                Between("cloud_cover_pct", Param("percent"), "%"),
+                AtLeast("wind_kmh", 0.0, "negative value:"),
+                AtLeast("visibility_km", 0.0, "negative value:"),
+            ),
+            prepare=f"{_PARSER}:prepare",
+            derive=f"{_PARSER}:derive",
+        ),
+    ),
+    offline=Offline(
+        file="historique-meteo/*MeteoFR_*.csv",
+        sample_file="historique-meteo/oldReg_MeteoFR_{first}_{last}.csv",
+        sample_writer="data_collection_kedro.sample_data.weather_files:write_historique",
+    ),
+)

@@ -1,0 +1,148 @@
+"""Validation driven by the source declarations (``docs/data-contracts.md`` §1 → §2).
+
+:func:`parse_source` turns a source frame (all strings, the source's own labels) into the rows
+of the source's raw tables plus the quarantine. A single-table source goes through
+:func:`validate_table`; a source with a ``parser`` (several tables from one frame) calls it once
+per table. A missing required column raises
+:class:`~data_collection_kedro.validation.core.MissingColumnError`; every other problem
+quarantines the row with a reason and keeps the good rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data_collection_kedro.datasets.source_files import (
+    MALFORMED_ROWS_ATTR,
+    SOURCE_FILE,
+    SOURCE_HEADERS_ATTR,
+)
+from data_collection_kedro.sources import registry
+from data_collection_kedro.sources.registry import Table
+from data_collection_kedro.sources.rules import Required, parameters
+from data_collection_kedro.validation.core import Validator, select_columns
+
+Frames = tuple[pd.DataFrame, pd.DataFrame]
+
+
+@dataclass
+class TableCheck:
+    """One table's validation in progress; the declaration's hooks read and change it.
+
+    ``frame`` is the source frame (quarantine records come from it), ``raw`` its selected
+    columns under raw-table names (strings), ``typed`` the cast values, ``params`` the
+    ``etl.tolerances`` parameters.
+    """
+
+    table: Table
+    frame: pd.DataFrame
+    raw: pd.DataFrame
+    typed: pd.DataFrame
+    validator: Validator
+    params: Mapping[str, Any]
+
+    def fail(self, column: str, reason: str, mask: np.ndarray | pd.Series) -> None:
+        """Quarantine the rows where ``mask`` is true, for ``reason`` on ``column``."""
+        self.validator.fail(column, reason, mask)
+
+    def keep(self, rows: np.ndarray) -> None:
+        """Drop the other rows (neither stored nor quarantined: out of scope)."""
+        v = self.validator
+        v.failures = [(column, reason, mask[rows]) for column, reason, mask in v.failures]
+        v.raw = self.frame = self.frame.loc[rows]
+        self.raw = self.raw.loc[rows]
+        self.typed = self.typed.loc[rows]
+
+    def split(self, now: datetime | None = None) -> Frames:
+        """The good rows (unstored columns dropped) and the quarantine."""
+        unstored = [c.name for c in self.table.columns if not c.stored]
+        typed = self.typed.drop(columns=unstored)
+        return self.validator.split(typed, list(self.table.key), now)
+
+
+def check_table(
+    frame: pd.DataFrame, table: Table, label: str, params: Mapping[str, Any] | None = None
+) -> TableCheck:
+    """Every check of ``table`` on ``frame`` (quarantine rows labelled ``label``), not split yet."""
+    params = parameters(params)
+    raw = select_columns(frame, table, label)
+    check = TableCheck(table, frame, raw, raw, Validator(label, frame), params)
+    if table.prepare:
+        _hook(table.prepare)(check)
+    for column in table.columns:
+        if column.default is not None:
+            check.raw[column.name] = check.raw[column.name].fillna(column.default)
+    raw = check.raw
+    check.typed = typed = raw.copy()
+    for column in table.columns:
+        if column.required:
+            required = Required(column.name)
+            check.fail(column.name, required.reason(params), required.failed(raw, params))
+    for column in table.columns:
+        if column.type != "str":
+            values = raw[column.name]
+            if column.fallback:
+                values = values.fillna(raw[column.fallback])
+            check.validator.cast(typed, values, column.name, column.type)
+    for transform in table.transforms:
+        typed[transform.column] = transform.apply(typed[transform.column], params)
+    if table.derive:
+        _hook(table.derive)(check)
+    for rule in table.rules:
+        check.fail(rule.column, rule.reason(params), rule.failed(check.typed, params))
+    return check
+
+
+def validate_table(
+    frame: pd.DataFrame,
+    table: Table,
+    label: str,
+    params: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> Frames:
+    """``(raw table rows, quarantine rows)`` of one declared table."""
+    return check_table(frame, table, label, params).split(now)
+
+
+def parse_source(
+    name: str,
+    frame: pd.DataFrame,
+    params: Mapping[str, Any] | None = None,
+    now: datetime | None = None,
+) -> tuple[pd.DataFrame, ...]:
+    """The declared source ``name``'s raw tables (in declaration order) and its quarantine."""
+    source = registry.source(name)
+    if source.parser:
+        parse: Callable[..., tuple[pd.DataFrame, ...]] = registry.resolve(source.parser)
+        return parse(frame, source, parameters(params), now)
+    (table,) = source.tables
+    return validate_table(frame, table, source.label, params, now)
+
+
+def subset(
+    frame: pd.DataFrame, rows: pd.Series | np.ndarray, keep_malformed: bool = False
+) -> pd.DataFrame:
+    """The rows of a source frame feeding one table of a composite source, with the headers of
+    the files they come from (a composite source mixes layouts by file) and, for one subset
+    only, the malformed rows (so each is quarantined once)."""
+    part = frame.loc[rows]
+    headers = frame.attrs.get(SOURCE_HEADERS_ATTR) or {}
+    files = set(part[SOURCE_FILE].unique()) if SOURCE_FILE in part else set()
+    attrs: dict[Hashable | None, Any] = {
+        SOURCE_HEADERS_ATTR: {f: h for f, h in headers.items() if f in files} if headers else {}
+    }
+    if keep_malformed:
+        attrs[MALFORMED_ROWS_ATTR] = frame.attrs.get(MALFORMED_ROWS_ATTR) or []
+    part.attrs = attrs
+    return part
+
+
+def _hook(reference: str) -> Callable[[TableCheck], None]:
+    hook: Callable[[TableCheck], None] = registry.resolve(reference)
+    return hook
