@@ -1,4 +1,4 @@
-"""ETL outputs into the production raw store: the MongoDB entries of conf/prod.
+"""ETL outputs into the production raw store: the MongoDB datasets of the ``prod`` catalog.
 
 Here MongoDB is mongomock (no server can run in this environment); the ``mongodb`` variant of
 the same test runs against a real server when ``MONGODB_URI`` is set (``-m integration``).
@@ -13,15 +13,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 
 from data_collection_kedro.datasets import MongoCollectionDataset
 from data_collection_kedro.datasets.source_files import CsvSourceDataset, HolidaysSourceDataset
 from data_collection_kedro.validation import parse_source
 from tests.support.etl_files import CONSUMPTION_HEADER, consumption_row, write_lines
 from tests.support.paths import KEDRO_PROJECT
-
-PROD_STORE = KEDRO_PROJECT / "conf/prod/catalog_etl_store.yml"
 
 
 @pytest.fixture(params=["mongomock", pytest.param("mongodb", marks=pytest.mark.integration)])
@@ -41,16 +40,26 @@ def mongo(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
         client.drop_database(database)
 
 
-def store(name: str, uri: str, database: str) -> MongoCollectionDataset:
-    entries: dict[str, Any] = yaml.safe_load(PROD_STORE.read_text(encoding="utf-8"))
-    args = {k: v for k, v in entries[name].items() if k != "type"}
-    return MongoCollectionDataset(**(args | {"uri": uri, "database": database}))
+def prod_catalog(uri: str, database: str, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The ``--env prod`` catalog, pointed at ``uri`` / ``database``."""
+    monkeypatch.setenv("MONGODB_URI", uri)
+    monkeypatch.setenv("MONGODB_DATABASE", database)
+    monkeypatch.chdir(KEDRO_PROJECT)
+    bootstrap_project(KEDRO_PROJECT)
+    return KedroSession.create(project_path=KEDRO_PROJECT, env="prod").load_context().catalog
 
 
 def test_etl_outputs_upsert_into_mongodb_idempotently(
-    mongo: tuple[str, str], tmp_path: Path
+    mongo: tuple[str, str], tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     uri, database = mongo
+    catalog = prod_catalog(uri, database, monkeypatch)
+
+    def store(name: str) -> MongoCollectionDataset:
+        dataset: MongoCollectionDataset = catalog.get(name)
+        assert isinstance(dataset, MongoCollectionDataset)
+        return dataset
+
     rows = [
         consumption_row("2021-03-31T12:00:00+02:00"),
         consumption_row("2021-03-31T12:30:00+02:00", "53", "Bretagne", "900", "2500"),
@@ -67,18 +76,18 @@ def test_etl_outputs_upsert_into_mongodb_idempotently(
     }
     for _ in range(2):  # the second save changes nothing
         for name, frame in outputs.items():
-            store(name, uri, database).save(frame)
+            store(name).save(frame)
 
-    consumption = store("raw_consumption_regional", uri, database).load()
+    consumption = store("raw_consumption_regional").load()
     assert sorted(consumption["region_code"]) == ["11", "53"]
     assert sorted(str(t) for t in consumption["timestamp_utc"]) == [
         "2021-03-31 10:00:00+00:00",
         "2021-03-31 10:30:00+00:00",
     ]
     assert {str(d) for d in consumption["date"]} == {"2021-03-31"}
-    stored_quarantine = store("quarantine_consumption_regional", uri, database).load()
+    stored_quarantine = store("quarantine_consumption_regional").load()
     assert stored_quarantine["source_line"].tolist() == [4]
-    holidays = store("raw_public_holidays", uri, database).load()
+    holidays = store("raw_public_holidays").load()
     assert len(holidays) == len(public) == 11
     assert "2023-07-14" in {str(d) for d in holidays["date"]}
-    assert len(store("raw_school_holidays", uri, database).load()) == len(school)
+    assert len(store("raw_school_holidays").load()) == len(school)

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import yaml
+import pytest
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
 
+from data_collection_kedro.datasets import DuckDBTableDataset, MongoCollectionDataset
 from data_collection_kedro.pipelines.etl_pipeline import create_pipeline
 from tests.support.paths import KEDRO_PROJECT
 
-CONF = KEDRO_PROJECT / "conf"
 SOURCES = {
     "source_consumption_regional",
     "source_gas_load_curve",
@@ -20,11 +23,26 @@ SOURCES = {
     "source_strikes",
     "source_holidays",
 }
+# (table, natural key) of every output: the names and keys the raw store holds
+RAW_TABLES = {
+    "raw_consumption_regional": ("raw_consumption_regional", ["region_code", "timestamp_utc"]),
+    "raw_gas_load_curve": ("raw_gas_load_curve", ["date", "operator", "sector", "region"]),
+    "raw_weather_regional": ("raw_weather_regional", ["date", "region_code"]),
+    "raw_weather_historique": ("raw_weather_historique", ["region", "day"]),
+    "raw_fuel_stations": ("raw_fuel_stations", ["station_id"]),
+    "raw_fuel_prices": ("raw_fuel_prices", ["station_id", "fuel", "updated_at"]),
+    "raw_fuel_prices_snapshot": ("raw_fuel_prices", ["station_id", "fuel", "updated_at"]),
+    "raw_fuel_shortages": ("raw_fuel_shortages", ["station_id", "fuel", "start_at"]),
+    "raw_strikes": ("raw_strikes", ["strike_id"]),
+    "raw_public_holidays": ("raw_public_holidays", ["date", "zone", "name"]),
+    "raw_school_holidays": ("raw_school_holidays", ["zone", "description", "start_date"]),
+}
+QUARANTINE = ("raw_quarantine", ["source", "source_file", "source_line", "reason"])
 
 
-def _catalog(path: Path) -> dict[str, dict]:
-    entries = yaml.safe_load(path.read_text(encoding="utf-8"))
-    return {name: entry for name, entry in entries.items() if not name.startswith("_")}
+def _catalog(env: str | None) -> Any:
+    bootstrap_project(KEDRO_PROJECT)
+    return KedroSession.create(project_path=KEDRO_PROJECT, env=env).load_context().catalog
 
 
 def test_one_tagged_node_per_source_reading_a_stable_source_name() -> None:
@@ -41,25 +59,38 @@ def test_one_tagged_node_per_source_reading_a_stable_source_name() -> None:
         "ingest_holidays": {"holidays"},
     }
     assert {i for n in pipeline.nodes for i in n.inputs if i.startswith("source_")} == SOURCES
+    outputs = {o for n in pipeline.nodes for o in n.outputs}
+    assert {o for o in outputs if o.startswith("raw_")} == set(RAW_TABLES)
+    assert {o for o in outputs if o.startswith("quarantine_")} == {
+        s.replace("source_", "quarantine_") for s in SOURCES
+    }
 
 
-def test_every_dataset_is_declared_and_quarantines_share_one_table() -> None:
-    base = _catalog(CONF / "base" / "catalog_etl_pipeline.yml")
-    prod = _catalog(CONF / "prod" / "catalog_etl_store.yml")
+@pytest.mark.parametrize(
+    ("env", "store", "place"),
+    [(None, DuckDBTableDataset, "table"), ("prod", MongoCollectionDataset, "collection")],
+)
+def test_every_output_resolves_to_its_declared_table_and_key(
+    env: str | None, store: type, place: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Production stores every output in MongoDB under the same table name and natural key."""
+    monkeypatch.chdir(KEDRO_PROJECT)
+    catalog = _catalog(env)
     pipeline = create_pipeline()
-    datasets = {d for d in pipeline.datasets() if not d.startswith("params:")}
-    assert datasets <= set(base)
-    outputs = set(pipeline.all_outputs())
-    quarantines = {d for d in outputs if d.startswith("quarantine_")}
-    assert len(quarantines) == 8
-    assert {base[q]["table"] for q in quarantines} == {"raw_quarantine"}
-    assert {prod[q]["collection"] for q in quarantines} == {"raw_quarantine"}
-    # production stores every output in MongoDB under the same table name and natural key
-    for name in outputs:
-        assert prod[name]["type"].endswith("MongoCollectionDataset")
-        assert (prod[name]["collection"], prod[name]["key"]) == (
-            base[name]["table"],
-            base[name]["key"],
-        )
-        assert base[name]["batch_size"] >= 5000
-    assert SOURCES.isdisjoint(prod)  # live/prod sources are declared by their own catalogs
+    for name in sorted({o for n in pipeline.nodes for o in n.outputs}):
+        dataset = catalog.get(name)
+        assert type(dataset) is store, name
+        described = dataset._describe()
+        expected = QUARANTINE if name.startswith("quarantine_") else RAW_TABLES[name]
+        assert (described[place], described["key"]) == expected, name
+        assert described["batch_size"] >= 5000
+    if env is None:
+        assert catalog.get("raw_consumption_regional")._indexes == [["date"]]
+
+
+def test_an_undeclared_raw_name_fails_naming_the_declared_ones(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(KEDRO_PROJECT)
+    with pytest.raises(Exception, match=r"raw_nowhere.*raw_consumption_regional"):
+        _catalog(None).get("raw_nowhere")

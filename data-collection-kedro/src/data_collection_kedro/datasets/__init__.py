@@ -3,14 +3,20 @@
 - ``DuckDBTableDataset`` / ``DuckDBQueryDataset``: the embedded store (one DuckDB file).
 - ``MongoCollectionDataset``: the production raw store.
 - ``ElasticsearchIndexDataset``: the production index store (versioned indices behind an alias).
+- ``DeclaredSourceDataset`` / ``DeclaredTableDataset``: the catalog factories of the ETL's
+  source, raw-table and quarantine entries, filled in from the source registry.
 """
 
 from data_collection_kedro.datasets._store_common import SaveResult
+from data_collection_kedro.datasets.declared_source import DeclaredSourceDataset
+from data_collection_kedro.datasets.declared_table import DeclaredTableDataset
 from data_collection_kedro.datasets.duckdb_table import DuckDBQueryDataset, DuckDBTableDataset
 from data_collection_kedro.datasets.elasticsearch import ElasticsearchIndexDataset
 from data_collection_kedro.datasets.mongo import MongoCollectionDataset
 
 __all__ = [
+    "DeclaredSourceDataset",
+    "DeclaredTableDataset",
     "DuckDBQueryDataset",
     "DuckDBTableDataset",
     "ElasticsearchIndexDataset",
