@@ -24,14 +24,6 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 KEDRO_PROJECT = REPO / "data-collection-kedro"
 
-ETL_NODES = [
-    "ingest_gas_load_curve",
-    "ingest_consumption_regional",
-    "ingest_weather_regional",
-    "ingest_weather_historique",
-    "ingest_strikes",
-    "ingest_holidays",
-]
 FUSION_NODES = [
     "build_daily_consumption",
     "build_daily_weather",
@@ -56,6 +48,17 @@ def nested(overrides: list[str]) -> dict[str, Any]:
             node = node.setdefault(part, {})
         node[leaf] = yaml.safe_load(raw)
     return out
+
+
+def etl_nodes_feeding(fusion_nodes: list[str]) -> list[str]:
+    """The ETL nodes writing the raw tables the given fusion nodes read (from the registered
+    pipelines: a source declared later is picked up when the fusion reads it)."""
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    bootstrap_project(KEDRO_PROJECT)
+    needed = pipelines["data_fusion_pipeline"].only_nodes(*fusion_nodes).inputs()
+    return sorted(n.name for n in pipelines["etl_pipeline"].nodes if needed & set(n.outputs))
 
 
 def run(pipeline: str, params: dict[str, Any], node_names: list[str] | None = None) -> None:
@@ -158,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(KEDRO_PROJECT)
     params = nested(args.param)
     print(f"data folder: {data_dir}")
-    run("etl_pipeline", params, ETL_NODES)
+    run("etl_pipeline", params, etl_nodes_feeding(FUSION_NODES))
     run("data_fusion_pipeline", params, FUSION_NODES)
     run("forecasting", params)
     return report(data_dir)

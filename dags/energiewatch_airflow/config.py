@@ -1,4 +1,8 @@
-"""Assets, schedules and task defaults shared by the EnergieWatch DAGs."""
+"""Assets, schedules and task defaults shared by the EnergieWatch DAGs.
+
+The ingestion DAGs (one per source family, with its schedule and nodes) come from the source
+registry: ``data_collection_kedro/sources/declarations/``.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset
+
+from data_collection_kedro.sources import registry
 
 OWNER = "energiewatch"
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -61,42 +67,21 @@ class IngestionFamily:
         return raw_asset(self.name)
 
 
-INGESTION_FAMILIES: tuple[IngestionFamily, ...] = (
-    IngestionFamily(
-        name="fuel",
-        schedule="15 * * * *",  # hourly: the official flux is refreshed every few minutes
-        nodes=("ingest_fuel_flux", "ingest_fuel_prices"),
-        timeout=timedelta(minutes=40),
-        description="Fuel stations, prices and shortages (prix-carburants flux).",
-    ),
-    IngestionFamily(
-        name="consumption",
-        schedule="0 6 * * *",  # daily: ODRÉ publishes the previous day in the morning
-        nodes=("ingest_consumption_regional", "ingest_gas_load_curve"),
-        timeout=timedelta(hours=1),
-        description="Regional gas and electricity consumption and the GRD/ELD gas load curve.",
-    ),
-    IngestionFamily(
-        name="weather",
-        schedule="30 6 * * *",  # daily, after the consumption data
-        nodes=("ingest_weather_regional", "ingest_weather_historique"),
-        timeout=timedelta(minutes=30),
-        description="Daily regional temperatures and historique-meteo observations.",
-    ),
-    IngestionFamily(
-        name="strikes",
-        schedule="0 7 * * 1",  # weekly (Monday): the SNCF dataset changes a few times a month
-        nodes=("ingest_strikes",),
-        timeout=timedelta(minutes=15),
-        description="SNCF strike movements (mouvements sociaux depuis 2002).",
-    ),
-    IngestionFamily(
-        name="holidays",
-        schedule="@yearly",  # public and school holiday calendars change once a year
-        nodes=("ingest_holidays",),
-        timeout=timedelta(minutes=15),
-        description="French public holidays and school holidays (zones A/B/C, Corse).",
-    ),
-)
+def ingestion_families() -> tuple[IngestionFamily, ...]:
+    """One DAG per source family of the source registry (its declarations set the schedule)."""
+    declared = registry.load()
+    return tuple(
+        IngestionFamily(
+            name=family.name,
+            schedule=family.schedule,
+            nodes=tuple(s.node_name for s in declared.family_sources(family.name)),
+            timeout=family.timeout,
+            description=family.description,
+        )
+        for family in declared.families()
+    )
+
+
+INGESTION_FAMILIES = ingestion_families()
 # The fusion + training DAG runs when both daily families have new rows.
 FUSION_TRIGGER_FAMILIES = ("consumption", "weather")
