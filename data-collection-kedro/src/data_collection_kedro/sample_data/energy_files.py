@@ -11,9 +11,7 @@ import pandas as pd
 from .csv_io import append_rows, decimals, header_line, write_csv
 from .reference import GAS_NETWORKS, GRTGAZ, TEREGA
 from .timeline import STREAM_HALF_HOUR_NOISE, TIMEZONE, circular_gauss, region_key, rng_for
-
-CONSUMPTION_FILE = "consommation-quotidienne-brute-regionale.csv"
-LOAD_CURVE_FILE = "courbe-de-charge-eldgrd-regional-grtgaz-terega.csv"
+from .world import SampleWorld
 
 GAS_MW_GRTGAZ = "Consommation brute gaz (MW PCS 0°C) - GRTgaz"
 GAS_MW_TEREGA = "Consommation brute gaz (MW PCS 0°C) - Teréga"
@@ -204,20 +202,21 @@ def load_curve_rows(region: str, region_code: str, daily: pd.DataFrame) -> pd.Da
     return pd.concat(frames, ignore_index=True)
 
 
-def write_consumption_files(
-    out_dir: Path, seed: int, dailies: dict[str, pd.DataFrame], names: dict[str, str]
-) -> dict[str, int]:
-    """Write both consumption files; return their row counts."""
-    consumption_path = out_dir / CONSUMPTION_FILE
-    load_curve_path = out_dir / LOAD_CURVE_FILE
-    counts = {CONSUMPTION_FILE: 0, LOAD_CURVE_FILE: 0}
-    with consumption_path.open("wb") as fh:
+def write_consumption(out_dir: Path, world: SampleWorld, file: str) -> dict[str, int]:
+    """The half-hourly regional consumption file, one region after the other."""
+    rows_written = 0
+    with (out_dir / file).open("wb") as fh:
         fh.write(header_line(CONSUMPTION_COLUMNS, bom=True))
-        for code in sorted(dailies):
-            rows = consumption_rows(seed, code, names[code], dailies[code])
+        for code in world.codes:
+            rows = consumption_rows(world.seed, code, world.names[code], world.dailies[code])
             append_rows(fh, rows)
-            counts[CONSUMPTION_FILE] += len(rows)
-    curves = [load_curve_rows(names[c], c, dailies[c]) for c in sorted(dailies)]
+            rows_written += len(rows)
+    return {file: rows_written}
+
+
+def write_load_curve(out_dir: Path, world: SampleWorld, file: str) -> dict[str, int]:
+    """The daily gas load curve of the regions with a distribution network."""
+    curves = [load_curve_rows(world.names[c], c, world.dailies[c]) for c in world.codes]
     non_empty = [c for c in curves if len(c)]
     curve = (
         pd.concat(non_empty, ignore_index=True)
@@ -225,5 +224,4 @@ def write_consumption_files(
         else pd.DataFrame(columns=LOAD_CURVE_COLUMNS)
     )
     curve = curve.sort_values(["Date", "Région", "Opérateur"], kind="stable")
-    counts[LOAD_CURVE_FILE] = write_csv(load_curve_path, curve, bom=True)
-    return counts
+    return {file: write_csv(out_dir / file, curve, bom=True)}

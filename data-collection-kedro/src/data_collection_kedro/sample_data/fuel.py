@@ -15,9 +15,8 @@ from data_collection_kedro.sources.fuel_flux import FLAT_COLUMNS
 from .csv_io import decimals, write_csv
 from .reference import DEPARTMENT_PLACES
 from .timeline import STREAM_FUEL, rng_for
+from .world import SampleWorld
 
-FUEL_HISTORY_FILE = "prix-carburants-historique.csv"
-FUEL_ZIP_FILE = "PrixCarburants_instantane.zip"
 FUEL_XML_MEMBER = "PrixCarburants_instantane.xml"
 FUEL_COLUMNS = FLAT_COLUMNS  # id;latitude;…;prix_valeur, as the ETL reads them
 # Official fuel ids of the prix-carburants flux, and how often a station sells each fuel.
@@ -219,7 +218,9 @@ def build_price_history(
     )
 
 
-def write_fuel_history(out_dir: Path, stations: pd.DataFrame, prices: pd.DataFrame) -> int:
+def write_fuel_history(out_dir: Path, world: SampleWorld, file: str) -> dict[str, int]:
+    """The flat price history (one row per price change)."""
+    stations, prices = world.stations, world.prices
     st = prices["station"].to_numpy()
     names = np.array([f[0] for f in FUELS], dtype=object)
     ids = np.array([str(f[1]) for f in FUELS], dtype=object)
@@ -228,7 +229,7 @@ def write_fuel_history(out_dir: Path, stations: pd.DataFrame, prices: pd.DataFra
     out["prix_id"] = ids[prices["fuel"].to_numpy()]
     out["prix_maj"] = prices["maj"].to_numpy()
     out["prix_valeur"] = decimals(prices["price"], 3)
-    return write_csv(out_dir / FUEL_HISTORY_FILE, out)
+    return {file: write_csv(out_dir / file, out)}
 
 
 def _station_xml(
@@ -283,11 +284,10 @@ def _station_xml(
     return "\n".join(lines)
 
 
-def write_fuel_snapshot(
-    out_dir: Path, seed: int, stations: pd.DataFrame, prices: pd.DataFrame, end: pd.Timestamp
-) -> int:
+def write_fuel_snapshot(out_dir: Path, world: SampleWorld, file: str) -> dict[str, int]:
     """The latest price of every station and fuel as the official ISO-8859-1 XML in a zip."""
-    rng = rng_for(seed, STREAM_FUEL, 3)
+    stations, prices, end = world.stations, world.prices, world.last
+    rng = rng_for(world.seed, STREAM_FUEL, 3)
     latest = prices.groupby(["station", "fuel"], sort=True).tail(1)
     by_station = dict(tuple(latest.groupby("station", sort=True)))
     parts = ['<?xml version="1.0" encoding="ISO-8859-1" standalone="yes"?>', "<pdv_liste>"]
@@ -297,6 +297,7 @@ def write_fuel_snapshot(
     xml = "\n".join(parts).encode("iso-8859-1")
     info = zipfile.ZipInfo(FUEL_XML_MEMBER, date_time=(end.year, end.month, end.day, 23, 0, 0))
     info.compress_type = zipfile.ZIP_DEFLATED
-    with zipfile.ZipFile(out_dir / FUEL_ZIP_FILE, "w") as zf:
+    with zipfile.ZipFile(out_dir / file, "w") as zf:
         zf.writestr(info, xml)
-    return len(stations)
+    world.units[file] = "rows = stations (pdv elements)"
+    return {file: len(stations)}

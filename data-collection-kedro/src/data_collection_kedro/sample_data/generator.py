@@ -1,4 +1,8 @@
-"""Offline sample data in the exact formats of the real sources (see docs/data-contracts.md §1)."""
+"""Offline sample data in the exact formats of the real sources (see docs/data-contracts.md §1).
+
+The files are those of the source registry: every declared source with a sample writer
+(``Offline.sample_writer``) writes its ``sample_file`` from one shared :class:`SampleWorld`.
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,12 @@ from typing import Any
 import pandas as pd
 
 from data_collection_kedro.domain.regions import REGION_BY_CODE, REGIONS
+from data_collection_kedro.sources import registry
 
-from .energy_files import write_consumption_files
-from .fuel import (
-    FUEL_HISTORY_FILE,
-    FUEL_ZIP_FILE,
-    build_price_history,
-    build_stations,
-    write_fuel_history,
-    write_fuel_snapshot,
-)
 from .model import anomalies_for, daily_model
-from .strikes import STRIKES_FILE, strike_intensity, strikes_between, write_strikes
+from .strikes import strike_intensity, strikes_between
 from .timeline import parse_day, public_holidays
-from .weather_files import write_weather_files
+from .world import SampleWorld
 
 GENERATOR_VERSION = 1
 GROUND_TRUTH_FILE = "anomalies_ground_truth.csv"
@@ -77,14 +73,21 @@ def generate(
         c: daily_model(seed, c, first, last, holidays, intensity, anomalies[c]) for c in codes
     }
 
+    world = SampleWorld(
+        seed=seed,
+        first=first,
+        last=last,
+        names=names,
+        dailies=dailies,
+        strikes=strikes,
+        fuel_stations=fuel_stations,
+        fuel_price_rows=fuel_price_rows,
+    )
     counts: dict[str, int] = {}
-    counts.update(write_consumption_files(out_dir, seed, dailies, names))
-    counts.update(write_weather_files(out_dir, seed, dailies, names))
-    counts[STRIKES_FILE] = write_strikes(out_dir, strikes, first, last)
-    stations = build_stations(seed, codes, fuel_stations)
-    prices = build_price_history(seed, stations, fuel_price_rows, first, last)
-    counts[FUEL_HISTORY_FILE] = write_fuel_history(out_dir, stations, prices)
-    counts[FUEL_ZIP_FILE] = write_fuel_snapshot(out_dir, seed, stations, prices, last)
+    for source in registry.sources():
+        writer, file = source.offline.sample_writer, source.offline.sample_name
+        if writer and file:
+            counts.update(registry.resolve(writer)(out_dir, world, file))
 
     truth = pd.DataFrame(
         [
@@ -118,9 +121,7 @@ def generate(
             "seed": seed,
         },
         "files": {name: {"rows": n} for name, n in sorted(counts.items())},
-        "units": {
-            FUEL_ZIP_FILE: "rows = stations (pdv elements)",
-        },
+        "units": dict(sorted(world.units.items())),
     }
     (out_dir / MANIFEST_FILE).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"

@@ -9,8 +9,8 @@ import pandas as pd
 
 from .csv_io import write_csv
 from .timeline import STREAM_STRIKES, rng_for
+from .world import SampleWorld
 
-STRIKES_FILE = "mouvements-sociaux-depuis-2002.csv"
 STRIKE_COLUMNS = [
     "date_de_debut",
     "date_de_fin",
@@ -123,10 +123,10 @@ def _decimal(value: float | None) -> str:
     return "" if value is None or pd.isna(value) else f"{value:.1f}"
 
 
-def write_strikes(
-    out_dir: Path, strikes: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
-) -> int:
-    rows = strikes[(strikes["start"] >= start) & (strikes["start"] <= end)]
+def write_strikes(out_dir: Path, world: SampleWorld, file: str) -> dict[str, int]:
+    """The strikes that start in the sample's range."""
+    strikes = world.strikes
+    rows = strikes[(strikes["start"] >= world.first) & (strikes["start"] <= world.last)]
     out = pd.DataFrame(
         {
             "date_de_debut": rows["start"].dt.strftime("%Y-%m-%d"),
@@ -139,4 +139,4 @@ def write_strikes(
             "taux_grevistes": [_decimal(v) for v in rows["rate"]],
         }
     )
-    return write_csv(out_dir / STRIKES_FILE, out, bom=True, crlf=True)
+    return {file: write_csv(out_dir / file, out, bom=True, crlf=True)}

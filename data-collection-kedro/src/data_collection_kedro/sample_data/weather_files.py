@@ -12,9 +12,8 @@ from data_collection_kedro.domain.regions import region_code_for
 from .csv_io import write_csv
 from .reference import HISTORIQUE_METEO_OLD_REGIONS
 from .timeline import STREAM_WEATHER_EXTRA, rng_for
+from .world import SampleWorld
 
-TEMPERATURE_FILE = "temperature-quotidienne-regionale.csv"
-HISTORIQUE_DIR = "historique-meteo"
 TEMPERATURE_COLUMNS = [
     "ID",
     "Date",
@@ -132,20 +131,22 @@ def historique_rows(seed: int, dailies: dict[str, pd.DataFrame]) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True).sort_values(["day", "region"], kind="stable")
 
 
-def write_weather_files(
-    out_dir: Path, seed: int, dailies: dict[str, pd.DataFrame], names: dict[str, str]
-) -> dict[str, int]:
+def write_temperatures(out_dir: Path, world: SampleWorld, file: str) -> dict[str, int]:
+    temps = temperature_rows(world.dailies, world.names)
+    return {file: write_csv(out_dir / file, temps, bom=True, crlf=True)}
+
+
+def write_historique(out_dir: Path, world: SampleWorld, file: str) -> dict[str, int]:
+    """One file per year, named by its first and last day (``file`` has ``{first}`` and
+    ``{last}``) like the real downloads."""
+    hist = historique_rows(world.seed, world.dailies)
     counts: dict[str, int] = {}
-    temps = temperature_rows(dailies, names)
-    counts[TEMPERATURE_FILE] = write_csv(out_dir / TEMPERATURE_FILE, temps, bom=True, crlf=True)
-    hist = historique_rows(seed, dailies)
-    hist_dir = out_dir / HISTORIQUE_DIR
-    hist_dir.mkdir(parents=True, exist_ok=True)
     year = hist["day"].str[:4]
     for y in sorted(year.unique()):
         part = hist[year == y]
         first = part["day"].min().replace("/", "-")
         last = part["day"].max().replace("/", "-")
-        name = f"oldReg_MeteoFR_{first}_{last}.csv"
-        counts[f"{HISTORIQUE_DIR}/{name}"] = write_csv(hist_dir / name, part, sep=",")
+        name = file.format(first=first, last=last)
+        (out_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        counts[name] = write_csv(out_dir / name, part, sep=",")
     return counts
