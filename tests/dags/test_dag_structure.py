@@ -63,6 +63,20 @@ def test_ingestion_tasks_cover_every_etl_node_of_their_family(dagbag) -> None:  
     assert scheduled == {n.name for n in etl.nodes}, "every ETL node is scheduled once"
 
 
+def test_ingestion_dags_are_the_declared_source_families(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """Schedules, timeouts and task order come from the source registry's declarations."""
+    from data_collection_kedro.sources import registry
+
+    declared = registry.load()
+    for family in declared.families():
+        dag = dagbag.dags[f"energiewatch_ingest_{family.name}"]
+        assert dag.schedule == family.schedule
+        assert dag.description == family.description
+        nodes = [s.node_name for s in declared.family_sources(family.name)]
+        assert [t.task_id for t in dag.topological_sort()] == [*nodes, "publish_new_data"]
+        assert all(dag.get_task(n).execution_timeout == family.timeout for n in nodes)
+
+
 def test_fusion_training_dag_is_triggered_by_the_ingestion_assets(dagbag) -> None:  # type: ignore[no-untyped-def]
     from airflow.sdk import AssetAll
 

@@ -278,3 +278,29 @@ def test_manifest_row_counts(small_sample_dir: Path) -> None:
             lines = (small_sample_dir / name).read_bytes().count(b"\n")
             assert info["rows"] == lines - 1, name
     assert manifest["files"]["PrixCarburants_instantane.zip"]["rows"] == 200
+
+
+def test_every_declared_source_file_is_written_where_its_catalog_reads_it(
+    small_sample_dir: Path,
+) -> None:
+    """The generator writes one file set per source with a sample writer, each matched by the
+    file pattern its offline reader uses; nothing else but the ground truth and manifest."""
+    import json
+
+    from data_collection_kedro.sources import registry
+
+    manifest = json.loads((small_sample_dir / "manifest.json").read_text(encoding="utf-8"))
+    written = {n for n in manifest["files"] if n != "anomalies_ground_truth.csv"}
+    read: set[str] = set()
+    for source in registry.sources():
+        if source.offline.sample_writer is None:
+            continue
+        assert source.offline.file, source.name
+        matched = {
+            p.relative_to(small_sample_dir).as_posix()
+            for p in small_sample_dir.glob(source.offline.file)
+        }
+        assert matched, f"{source.name}: no sample file matches {source.offline.file!r}"
+        read |= matched
+    assert read == written
+    assert len(written) == 6 + 3  # six sources, historique-meteo one file per year

@@ -94,3 +94,24 @@ def test_an_undeclared_raw_name_fails_naming_the_declared_ones(
     monkeypatch.chdir(KEDRO_PROJECT)
     with pytest.raises(Exception, match=r"raw_nowhere.*raw_consumption_regional"):
         _catalog(None).get("raw_nowhere")
+
+
+def test_the_forecasting_evaluation_ingests_the_sources_its_fusion_nodes_read() -> None:
+    import importlib.util
+
+    from tests.support.paths import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location(
+        "evaluate_forecasting", REPO_ROOT / "scripts" / "evaluate_forecasting.py"
+    )
+    assert spec and spec.loader
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.etl_nodes_feeding(script.FUSION_NODES) == [
+        "ingest_consumption_regional",
+        "ingest_gas_load_curve",
+        "ingest_holidays",
+        "ingest_strikes",
+        "ingest_weather_historique",
+        "ingest_weather_regional",
+    ]  # no fuel: the forecasting fusion nodes do not read it
