@@ -224,3 +224,15 @@ def test_sum_regex_and_transforms_agree_in_pandas_and_duckdb() -> None:
                 dtype="float64",
             )
         np.testing.assert_array_equal(expected, got)
+
+
+def test_the_listing_has_one_row_per_source_with_its_overrides() -> None:
+    from data_collection_kedro.sources.__main__ import markdown
+
+    lines = markdown().splitlines()
+    assert len(lines) == 2 + len(SOURCES)
+    consumption = next(line for line in lines if line.startswith("| `consumption_regional`"))
+    assert "`ENERGIEWATCH_ODRE_URL`, `ENERGIEWATCH_CONSUMPTION_DATASET`" in consumption
+    assert "`raw_consumption_regional` (region_code, timestamp_utc)" in consumption
+    historique = next(line for line in lines if line.startswith("| `weather_historique`"))
+    assert "| — |" in historique  # no live client
