@@ -3,9 +3,9 @@ stations, opening hours, services, current prices and shortages. Its prices go t
 table as the history (``raw_fuel_prices``), so the fusion reads both."""
 
 from data_collection_kedro.sources.declarations._shared import FUEL
-from data_collection_kedro.sources.declarations.fuel_prices import FUEL_PRICES
+from data_collection_kedro.sources.declarations.fuel_prices import FUEL_PRICES, KNOWN_FUEL
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
-from data_collection_kedro.sources.rules import Between, Divide, OneOf, Param
+from data_collection_kedro.sources.rules import Between, Divide, OneOf
 
 _PARSER = "data_collection_kedro.sources.parsers.fuel_flux"
 
@@ -43,7 +43,7 @@ FUEL_SHORTAGES = Table(
     key=("station_id", "fuel", "start_at"),
     derive=f"{_PARSER}:shortage_kind",
     rules=(
-        OneOf("fuel", Param("fuels"), "unknown fuel (expected one of {values})"),
+        KNOWN_FUEL,
         OneOf("kind", ("temporaire", "definitive"), "kind must be temporaire or definitive"),
     ),
 )

@@ -7,6 +7,7 @@ from data_collection_kedro.sources.declarations._shared import ECONOMIE, FUEL
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
 from data_collection_kedro.sources.rules import Between, Divide, OneOf, Param
 
+KNOWN_FUEL = OneOf("fuel", Param("fuels"), "unknown fuel (expected one of {values})")
 FUEL_PRICES = Table(
     name="raw_fuel_prices",
     columns=(
@@ -20,7 +21,7 @@ FUEL_PRICES = Table(
     # older flux exports give prices in thousandths of a euro (1825 = 1.825 €/L)
     transforms=(Divide("price_eur_l", 1000, above=Param("price_thousandths_above")),),
     rules=(
-        OneOf("fuel", Param("fuels"), "unknown fuel (expected one of {values})"),
+        KNOWN_FUEL,
         Between("price_eur_l", Param("price_eur_l"), "€/L"),
     ),
 )
