@@ -12,7 +12,8 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from dashboard_ui.settings import load_settings
-from data_collection_kedro.datasets import DuckDBTableDataset
+from data_collection_kedro.datasets import DuckDBTableDataset, ElasticsearchIndexDataset
+from data_collection_kedro.domain.contracts import MODEL_MONITORING
 from data_collection_kedro.monitoring import (
     FEEDBACK_COLUMNS,
     MONITORING_COLUMNS,
@@ -198,6 +199,13 @@ def _prod_round_trip(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, es_url: st
     assert logged["n_predictions"].tolist()[1] == 2
     assert logged["error_type"].tolist()[0] == "ValueError"
     assert fresh.feedback()["rating"].tolist() == [4]
+
+
+def test_prod_monitoring_index_follows_its_contract(data_dir):
+    entry = load_settings("prod").store["model_monitoring"]
+    dataset = ElasticsearchIndexDataset(**{k: v for k, v in entry.items() if k != "type"})
+    assert dataset._alias == "model_monitoring" and dataset._id_fields == ["prediction_id"]
+    assert list(dataset._mappings["properties"]) == MODEL_MONITORING.column_names
 
 
 def test_prod_store_monitoring_in_elasticsearch_feedback_in_mongodb(

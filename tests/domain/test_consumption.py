@@ -6,8 +6,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_collection_kedro.pipelines.data_fusion_pipeline.nodes import build_daily_consumption
+from data_collection_kedro.domain.consumption import daily_regional_consumption
+from data_collection_kedro.domain.normalization import quality_frame
 from tests.support.fusion_frames import load_curve_row
+
+
+def build_daily_consumption(gas: pd.DataFrame, electricity: pd.DataFrame, params: dict):
+    daily, quality = daily_regional_consumption(gas, electricity, params)
+    return daily, quality_frame(quality)
 
 
 def _quality(report: pd.DataFrame, check: str) -> dict:

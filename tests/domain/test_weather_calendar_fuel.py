@@ -6,14 +6,20 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_collection_kedro.domain.weather import HISTORIQUE_MEASURES
-from data_collection_kedro.pipelines.data_fusion_pipeline.nodes import (
-    build_consommation_mouvements,
-    build_daily_weather,
-    build_meteo_consommation,
-    build_prix_carburants_journalier,
-    collect_data_quality,
+from data_collection_kedro.domain.calendar import consommation_mouvements
+from data_collection_kedro.domain.fuel import prix_carburants_journalier
+from data_collection_kedro.domain.normalization import collect_quality, quality_frame
+from data_collection_kedro.domain.weather import (
+    HISTORIQUE_MEASURES,
+    daily_weather,
+    meteo_consommation,
 )
+
+
+def _with_report(result):
+    """(frame, quality rows) of a domain rule -> (frame, fusion_data_quality frame)."""
+    frame, quality = result
+    return frame, quality_frame(quality)
 
 
 def _historique(rows):
@@ -45,7 +51,7 @@ def test_old_regions_are_averaged_into_the_new_region(fusion_params):
         ]
     )
     regional = _regional([("2019-01-05", "53", "Bretagne", 5.0, 10.0, 7.2)])
-    weather, report = build_daily_weather(regional, historique, fusion_params)
+    weather, report = _with_report(daily_weather(regional, historique, fusion_params))
     grand_est = _row(weather, "44", "2019-01-05")
     assert grand_est["wind_kmh"] == pytest.approx(20.0)
     assert grand_est["temp_min_c"] == pytest.approx(-1.0)
@@ -65,7 +71,7 @@ def test_new_region_name_rows_win_over_old_region_rows(fusion_params):
             ("2019/01/05", "Grand Est", 0.0, 0.0, 50.0, 0, 0, 0, 0),
         ]
     )
-    weather, _ = build_daily_weather(_regional([]), historique, fusion_params)
+    weather, _ = daily_weather(_regional([]), historique, fusion_params)
     assert _row(weather, "44", "2019-01-05")["wind_kmh"] == 50.0
 
 
@@ -106,7 +112,7 @@ def test_meteo_consommation_heating_degree_days_and_unmatched_days(fusion_params
             },
         }
     )
-    index, report = build_meteo_consommation(consumption, weather, fusion_params)
+    index, report = _with_report(meteo_consommation(consumption, weather, fusion_params))
     assert len(index) == 2
     assert _row(index, "53", "2019-01-05")["heating_degree_days"] == pytest.approx(12.0)
     assert np.isnan(_row(index, "53", "2019-01-06")["heating_degree_days"])
@@ -138,8 +144,8 @@ def test_strikes_holidays_and_calendar(fusion_params):
             "school_year": ["2022-2023", "2022-2023"],
         }
     )
-    index, report = build_consommation_mouvements(
-        consumption, strikes, public, school, fusion_params
+    index, report = _with_report(
+        consommation_mouvements(consumption, strikes, public, school, fusion_params)
     )
     bretagne = index[index["region_code"] == "53"].set_index(
         pd.to_datetime(index["day"]).dt.strftime("%d")[index["region_code"] == "53"]
@@ -195,7 +201,9 @@ def test_daily_fuel_price_in_force_is_last_update_on_or_before_the_day(fusion_pa
             "end_at": [pd.NaT],
         }
     )
-    index, report = build_prix_carburants_journalier(_stations(), prices, shortages, fusion_params)
+    index, report = _with_report(
+        prix_carburants_journalier(_stations(), prices, shortages, fusion_params)
+    )
     ille = index[(index["department_code"] == "35") & (index["fuel"] == "Gazole")]
     assert pd.to_datetime(ille["day"]).dt.strftime("%d").tolist() == ["01", "02", "03"]
     assert ille["price_min_eur_l"].tolist() == [1.80, 1.80, 1.75]
@@ -225,7 +233,7 @@ def test_price_stops_counting_after_max_age(fusion_params):
         }
     )
     params = {**fusion_params, "max_price_age_days": 3}
-    index, _ = build_prix_carburants_journalier(_stations(), prices, pd.DataFrame(), params)
+    index, _ = prix_carburants_journalier(_stations(), prices, pd.DataFrame(), params)
     assert pd.to_datetime(index["day"]).dt.strftime("%d").tolist() == ["01", "02", "03", "10"]
 
 
@@ -242,9 +250,9 @@ def test_data_quality_keys_are_unique():
             }
         ]
     )
-    assert len(collect_data_quality(frame)) == 1
+    assert len(collect_quality(frame)) == 1
     with pytest.raises(ValueError, match="duplicated"):
-        collect_data_quality(frame, frame)
+        collect_quality(frame, frame)
 
 
 def test_short_temperature_gaps_are_interpolated_and_long_ones_stay_nan(fusion_params):
@@ -262,8 +270,8 @@ def test_short_temperature_gaps_are_interpolated_and_long_ones_stay_nan(fusion_p
             "day_duration_h": 11.0,
         }
     ).dropna(subset=["temp_mean_c"])  # the real file lacks the days entirely
-    index, report = build_meteo_consommation(
-        consumption, weather, {**fusion_params, "max_temperature_gap_days": 3}
+    index, report = _with_report(
+        meteo_consommation(consumption, weather, {**fusion_params, "max_temperature_gap_days": 3})
     )
     assert index["temp_mean_c"].tolist()[:4] == [0.0, 2.0, 4.0, 5.0]
     assert index["temp_mean_c"].iloc[4:8].isna().all()  # 4-day gap: longer than 3

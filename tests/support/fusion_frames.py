@@ -59,7 +59,6 @@ def fusion_params() -> dict:
         "impute_missing_operator": True,
         "operator_share_window_days": 28,
         "gas_sectors": None,
-        "heating_base_temperature_c": 17.0,
         "max_temperature_gap_days": 3,
         "max_price_age_days": 31,
         "min_price_eur_l": 0.3,

@@ -34,11 +34,35 @@ from data_collection_kedro.datasets._store_common import (
     prepare_save,
     schema_to_json,
 )
+from data_collection_kedro.domain.contracts import Contract, contract
 
 DEFAULT_URL = "http://localhost:9200"
 _META_COLUMNS = "energiewatch_columns"
 _LOAD_ARGS = {"query", "columns", "scroll", "size"}
 _VERSION_FORMAT = "%Y%m%dt%H%M%S%f"
+
+
+# Elasticsearch field of each logical column type of ``domain.contracts``
+CONTRACT_FIELD_TYPES: dict[str, dict[str, Any]] = {
+    "string": {"type": "keyword"},
+    "text": {"type": "text", "fields": {"raw": {"type": "keyword", "ignore_above": 512}}},
+    "json": {"type": "text", "index": False},
+    "date": {"type": "date"},
+    "timestamp": {"type": "date"},
+    "float": {"type": "float"},
+    "integer": {"type": "integer"},
+    "long": {"type": "long"},
+    "boolean": {"type": "boolean"},
+}
+
+
+def contract_mappings(table: Contract) -> dict[str, Any]:
+    """The explicit mappings of a contract's columns (``{"properties": …}``)."""
+    return {
+        "properties": {
+            name: dict(CONTRACT_FIELD_TYPES[kind]) for name, kind in table.columns.items()
+        }
+    }
 
 
 def normalize_mappings(mappings: dict[str, Any] | None) -> dict[str, Any]:
@@ -75,7 +99,16 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     Load: ``helpers.scan`` of the alias -> DataFrame (sorted by ``id_fields``), with the column
     types recorded in the index's ``_meta`` (same dtypes as the DuckDB store).
 
-    Example catalog entry (``conf/prod/catalog.yml``)::
+    ``contract: <table>`` (a table of ``domain.contracts``) gives the defaults of ``index`` (the
+    table name), ``id_fields`` (its key) and ``mappings`` (one field per contract column, typed by
+    :data:`CONTRACT_FIELD_TYPES`); explicit ``mappings`` entries override single fields::
+
+        meteo_consommation:
+          type: data_collection_kedro.datasets.ElasticsearchIndexDataset
+          hosts: ${globals:elasticsearch_url}
+          contract: meteo_consommation
+
+    Example catalog entry without a contract (``conf/prod/catalog.yml``)::
 
         prix_carburants_journalier:
           type: data_collection_kedro.datasets.ElasticsearchIndexDataset
@@ -110,7 +143,7 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def __init__(
         self,
-        index: str,
+        index: str | None = None,
         hosts: str | list[str] | None = None,
         id_fields: list[str] | str | None = None,
         mappings: dict[str, Any] | None = None,
@@ -127,7 +160,22 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         load_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
         mode: str = "versioned",
+        contract: str | None = None,
     ) -> None:
+        table = _contract(contract) if contract else None
+        if table is not None:
+            index = index or table.name
+            id_fields = id_fields if id_fields is not None else list(table.key)
+            explicit = normalize_mappings(mappings)
+            mappings = {
+                **explicit,
+                "properties": {
+                    **contract_mappings(table)["properties"],
+                    **explicit["properties"],
+                },
+            }
+        if not index:
+            raise DatasetError("an index name (index) or a contract (contract) is required")
         if mode not in ("versioned", "append"):
             raise DatasetError(f"mode must be 'versioned' or 'append', got {mode!r}")
         self._mode = mode
@@ -427,6 +475,13 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             arrow_type = schema.get(name)
             arrays.append(_parse_column(values, arrow_type))
         return arrow_to_frame(pa.table(arrays, names=names)) if names else pd.DataFrame()
+
+
+def _contract(name: str) -> Contract:
+    try:
+        return contract(name)
+    except KeyError as exc:
+        raise DatasetError(str(exc.args[0])) from None
 
 
 def _parse_column(values: list[Any], arrow_type: pa.DataType | None) -> pa.Array:

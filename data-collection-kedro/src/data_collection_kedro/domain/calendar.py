@@ -3,7 +3,8 @@
 A strike is active on every day from ``start_date`` to ``end_date`` inclusive (one day when
 ``end_date`` is null); a day's ``strike_rate_pct`` is the maximum over its active strikes and
 ``strike_reason`` joins their distinct motifs. School holidays apply to a region through its
-zone (``regions.school_zone_of``), from the first to the last day off inclusive.
+zone (``regions.school_zone_of``), from the first to the last day off inclusive. The calendar
+fields of a day come from :func:`domain.features.calendar_fields`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_collection_kedro.domain.contracts import CONSOMMATION_MOUVEMENTS, DAY_FIELD_COLUMNS
+from data_collection_kedro.domain.features import calendar_fields
 from data_collection_kedro.domain.regions import school_zone_of
 
 from .normalization import (
+    as_date,
     calendar_day,
     flagged_rows_row,
     key_strings,
@@ -23,7 +27,7 @@ from .normalization import (
     range_offsets,
 )
 
-INDEX = "consommation_mouvements"
+INDEX = CONSOMMATION_MOUVEMENTS.name
 
 
 def expand_ranges(starts: pd.Series, ends: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
@@ -182,9 +186,29 @@ def add_calendar_features(
         )
     )
 
-    out["weekday"] = out["day"].dt.day_of_week.astype("int64")
-    out["is_weekend"] = out["weekday"] >= 5
-    out["month"] = out["day"].dt.month.astype("int64")
-    out["day_of_year"] = out["day"].dt.day_of_year.astype("int64")
-    out["year"] = out["day"].dt.year.astype("int64")
+    out[list(DAY_FIELD_COLUMNS)] = calendar_fields(out["day"])
     return out.drop(columns=["school_zone"]), quality
+
+
+def consommation_mouvements(
+    daily_consumption: pd.DataFrame,
+    raw_strikes: pd.DataFrame,
+    raw_public_holidays: pd.DataFrame,
+    raw_school_holidays: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """``consommation_mouvements``: consumption x strikes x holidays x calendar."""
+    max_keys = int(params.get("max_detail_keys", 200))
+    strikes, quality = strike_days(raw_strikes, max_keys)
+    consumption_columns = [
+        c for c in CONSOMMATION_MOUVEMENTS.columns if c in daily_consumption.columns
+    ]
+    base = daily_consumption[consumption_columns]
+    merged, calendar_quality = add_calendar_features(
+        base, strikes, raw_public_holidays, raw_school_holidays, max_keys
+    )
+    quality.extend(calendar_quality)
+    quality.append(quality_row(INDEX, "rows", len(base), len(merged), [], max_keys))
+    index = CONSOMMATION_MOUVEMENTS.select(merged).sort_values(["region_code", "day"])
+    index["day"] = as_date(index["day"])
+    return index.reset_index(drop=True), quality

@@ -33,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_collection_kedro.domain.contracts import GAS_HOUR_SHARE_COLUMNS, METEO_CONSOMMATION
 from data_collection_kedro.domain.regions import GAS_OPERATORS_BY_REGION, REGION_BY_CODE
 
 from .normalization import (
@@ -50,9 +51,9 @@ from .normalization import (
     utc_to_local_day,
 )
 
-INDEX = "meteo_consommation"
+INDEX = METEO_CONSOMMATION.name
 HOUR_COLUMNS = [f"h{hour:02d}_mwh" for hour in range(24)]
-SHARE_COLUMNS = [f"gas_h{hour:02d}_share" for hour in range(24)]
+SHARE_COLUMNS = list(GAS_HOUR_SHARE_COLUMNS)
 ELECTRICITY_COLUMNS = [
     "region_code",
     "day",
@@ -502,3 +503,15 @@ def combine_daily_consumption(
         daily[column] = pd.to_numeric(daily[column], errors="coerce").astype("float64")
     daily["gas_status"] = daily["gas_status"].astype("string")
     return daily[columns].sort_values(["region_code", "day"]).reset_index(drop=True), quality
+
+
+def daily_regional_consumption(
+    raw_gas_load_curve: pd.DataFrame,
+    raw_consumption_regional: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Daily gas (courbe de charge) and electricity (half-hourly) consumption per region."""
+    gas, gas_quality = aggregate_gas_daily(raw_gas_load_curve, params)
+    electricity, electricity_quality = aggregate_electricity_daily(raw_consumption_regional, params)
+    daily, daily_quality = combine_daily_consumption(gas, electricity, params)
+    return daily, [*gas_quality, *electricity_quality, *daily_quality]

@@ -16,29 +16,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_collection_kedro.domain.contracts import PRIX_CARBURANTS_JOURNALIER
 from data_collection_kedro.domain.regions import (
     DEPARTMENT_TO_REGION,
     REGION_BY_CODE,
     department_of_postcode,
 )
 
-from .normalization import key_strings, map_fuel, quality_row, range_offsets
+from .normalization import as_date, key_strings, map_fuel, quality_row, range_offsets
 
-INDEX = "prix_carburants_journalier"
-FUEL_COLUMNS = [
-    "day",
-    "department_code",
-    "fuel",
-    "region_code",
-    "region",
-    "price_min_eur_l",
-    "price_median_eur_l",
-    "price_max_eur_l",
-    "station_count",
-    "shortage_count",
-    "latitude",
-    "longitude",
-]
+INDEX = PRIX_CARBURANTS_JOURNALIER.name
 
 
 def _days(values: pd.Series) -> np.ndarray:
@@ -219,7 +206,7 @@ def daily_fuel_prices(
         else None
     )
 
-    key = ["day", "department_code", "fuel"]
+    key = list(PRIX_CARBURANTS_JOURNALIER.key)
     if daily_shortages is not None and len(daily_shortages):
         daily = daily.merge(daily_shortages, on=key, how="left")
     else:
@@ -240,7 +227,7 @@ def daily_fuel_prices(
     daily["longitude"] = daily["department_code"].map(centroids["longitude"]).astype("float64")
     for column in ("department_code", "fuel", "region"):
         daily[column] = daily[column].astype("string")
-    daily = daily[FUEL_COLUMNS].sort_values(key).reset_index(drop=True)
+    daily = PRIX_CARBURANTS_JOURNALIER.select(daily).sort_values(key).reset_index(drop=True)
 
     quality = [
         quality_row(INDEX, "rows", len(prices), len(daily), [], max_keys),
@@ -283,4 +270,16 @@ def daily_fuel_prices(
             range_eur_l=[min_price, max_price],
         ),
     ]
+    return daily, quality
+
+
+def prix_carburants_journalier(
+    raw_stations: pd.DataFrame,
+    raw_prices: pd.DataFrame,
+    raw_shortages: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """The ``prix_carburants_journalier`` index (:func:`daily_fuel_prices`, ``day`` as a date)."""
+    daily, quality = daily_fuel_prices(raw_stations, raw_prices, raw_shortages, params)
+    daily["day"] = as_date(daily["day"])
     return daily, quality

@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from data_collection_kedro.domain.contracts import FUSION_DATA_QUALITY
 from data_collection_kedro.domain.regions import REGION_BY_CODE, region_codes_for, slugify
 
 PARIS_TZ = "Europe/Paris"
-
-QUALITY_COLUMNS = ["index", "check", "rows_in", "rows_out", "unmatched_keys", "detail"]
 
 # Status spellings (accents/case-insensitive slugs) -> canonical French value.
 _STATUS_BY_SLUG = {
@@ -268,7 +267,7 @@ def unknown_region_row(
 
 def quality_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
     """``fusion_data_quality`` rows as a DataFrame with the contract's columns and dtypes."""
-    frame = pd.DataFrame(list(rows), columns=QUALITY_COLUMNS)
+    frame = pd.DataFrame(list(rows), columns=FUSION_DATA_QUALITY.column_names)
     return frame.astype(
         {
             "index": "string",
@@ -279,3 +278,16 @@ def quality_frame(rows: Iterable[dict[str, Any]]) -> pd.DataFrame:
             "detail": "string",
         }
     )
+
+
+def collect_quality(*reports: pd.DataFrame) -> pd.DataFrame:
+    """``fusion_data_quality``: every check of every index, one row per (index, check)."""
+    frame = pd.concat([r for r in reports if len(r)], ignore_index=True)
+    duplicated = frame.duplicated(["index", "check"])
+    if duplicated.any():
+        raise ValueError(
+            "fusion_data_quality: duplicated (index, check) keys "
+            f"{frame.loc[duplicated, ['index', 'check']].values.tolist()}"
+        )
+    records = [{str(k): v for k, v in row.items()} for row in frame.to_dict("records")]
+    return quality_frame(records).sort_values(["index", "check"]).reset_index(drop=True)

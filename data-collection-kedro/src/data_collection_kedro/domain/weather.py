@@ -6,6 +6,10 @@ temperatures, per new region or per pre-2016 region slug: old regions are aggreg
 new region by the mean over the old regions of that day (rows written with the new region's own
 name win over old-region rows for the same day). Regional temperatures win over historique ones;
 historique fills the days/regions the regional file lacks (tmean = (tmin + tmax) / 2 then).
+
+``meteo_consommation`` puts each consumption region-day next to its weather: temperature gaps of
+at most ``max_temperature_gap_days`` days are interpolated (``temp_interpolated``), and
+``heating_degree_days`` follows :func:`domain.features.heating_degree_days`.
 """
 
 from __future__ import annotations
@@ -14,9 +18,16 @@ from typing import Any
 
 import pandas as pd
 
+from data_collection_kedro.domain.contracts import (
+    METEO_CONSOMMATION,
+    TEMPERATURE_COLUMNS,
+    WEATHER_MEASURE_COLUMNS,
+)
+from data_collection_kedro.domain.features import heating_degree_days, mean_temperature
 from data_collection_kedro.domain.regions import is_old_region
 
 from .normalization import (
+    as_date,
     calendar_day,
     flagged_rows_row,
     key_strings,
@@ -25,7 +36,7 @@ from .normalization import (
     unknown_region_row,
 )
 
-INDEX = "meteo_consommation"
+INDEX = METEO_CONSOMMATION.name
 HISTORIQUE_MEASURES = [
     "temp_max_c",
     "temp_min_c",
@@ -35,18 +46,7 @@ HISTORIQUE_MEASURES = [
     "cloud_cover_pct",
     "day_duration_h",
 ]
-WEATHER_COLUMNS = [
-    "region_code",
-    "day",
-    "temp_min_c",
-    "temp_max_c",
-    "temp_mean_c",
-    "wind_kmh",
-    "humidity_pct",
-    "visibility_km",
-    "cloud_cover_pct",
-    "day_duration_h",
-]
+WEATHER_COLUMNS = ["region_code", "day", *TEMPERATURE_COLUMNS, *WEATHER_MEASURE_COLUMNS]
 
 
 def _numeric(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -135,7 +135,7 @@ def daily_weather(
     hist_min, hist_max = merged["temp_min_c"], merged["temp_max_c"]
     merged["temp_min_c"] = merged["tmin_c"].fillna(hist_min)
     merged["temp_max_c"] = merged["tmax_c"].fillna(hist_max)
-    merged["temp_mean_c"] = merged["tmean_c"].fillna((hist_min + hist_max) / 2)
+    merged["temp_mean_c"] = merged["tmean_c"].fillna(mean_temperature(hist_min, hist_max))
     quality.append(
         quality_row(
             INDEX,
@@ -151,3 +151,80 @@ def daily_weather(
     for column in WEATHER_COLUMNS[2:]:
         merged[column] = merged[column].astype("float64")
     return merged[WEATHER_COLUMNS], quality
+
+
+def _fill_short_gaps(values: pd.Series, max_gap: int) -> pd.Series:
+    """Linear interpolation of the NaN runs of at most ``max_gap`` values between two values."""
+    if max_gap <= 0 or not values.isna().any():
+        return values
+    missing = values.isna()
+    run_length = missing.groupby((~missing).cumsum()).transform("sum")
+    interpolated = values.interpolate(limit_area="inside")
+    return values.where(~(missing & (run_length <= max_gap)), interpolated)
+
+
+def meteo_consommation(
+    daily_consumption: pd.DataFrame, weather: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """``meteo_consommation``: every consumption region-day with that day's weather."""
+    max_keys = int(params.get("max_detail_keys", 200))
+    merged = daily_consumption.merge(weather, on=["region_code", "day"], how="left", indicator=True)
+    no_weather = merged[merged["_merge"] == "left_only"]
+    no_temperature = merged[(merged["_merge"] == "both") & merged["temp_mean_c"].isna()]
+    consumption_keys = pd.MultiIndex.from_frame(daily_consumption[["region_code", "day"]])
+    weather_only = weather[
+        ~pd.MultiIndex.from_frame(weather[["region_code", "day"]]).isin(consumption_keys)
+    ]
+    merged = merged.sort_values(["region_code", "day"]).reset_index(drop=True)
+    max_gap = int(params.get("max_temperature_gap_days", 0))
+    missing_temperature = merged["temp_mean_c"].isna()
+    for column in TEMPERATURE_COLUMNS:
+        merged[column] = pd.to_numeric(merged[column], errors="coerce").astype("float64")
+        merged[column] = merged.groupby("region_code")[column].transform(
+            lambda s: _fill_short_gaps(s, max_gap)
+        )
+    merged["temp_interpolated"] = missing_temperature & merged["temp_mean_c"].notna()
+    merged["heating_degree_days"] = heating_degree_days(merged["temp_mean_c"])
+    index = METEO_CONSOMMATION.select(merged).sort_values(["region_code", "day"])
+    index["day"] = as_date(index["day"])
+    quality = [
+        quality_row(
+            INDEX,
+            "temperature_interpolated",
+            len(merged),
+            len(merged),
+            key_strings(merged[merged["temp_interpolated"]], ["region_code", "day"]),
+            max_keys,
+            max_gap_days=max_gap,
+            rule="temperatures missing on at most max_gap_days consecutive days between two "
+            "known days: linear interpolation (temp_interpolated = true); longer gaps stay NaN",
+        ),
+        quality_row(
+            INDEX,
+            "consumption_without_weather",
+            len(daily_consumption),
+            len(index),
+            key_strings(no_weather, ["region_code", "day"]),
+            max_keys,
+            rule="region-day with consumption but no weather row (weather columns are NaN)",
+        ),
+        quality_row(
+            INDEX,
+            "consumption_without_temperature",
+            len(daily_consumption),
+            len(index),
+            key_strings(no_temperature, ["region_code", "day"]),
+            max_keys,
+        ),
+        quality_row(
+            INDEX,
+            "weather_without_consumption",
+            len(weather),
+            len(weather) - len(weather_only),
+            [],
+            max_keys,
+            rows=len(weather_only),
+            rule="weather region-days outside the consumption data are not indexed",
+        ),
+    ]
+    return index.reset_index(drop=True), quality

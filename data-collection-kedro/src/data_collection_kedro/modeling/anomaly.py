@@ -21,9 +21,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from data_collection_kedro.domain.consumption import (
-    SHARE_COLUMNS as HOURLY_SHARE_COLUMNS,  # gas_h00_share .. gas_h23_share (contract §3)
-)
+from data_collection_kedro.domain.contracts import GAS_HOUR_SHARE_COLUMNS
 from data_collection_kedro.modeling.features import KEY, require_columns
 
 ENERGY_COLUMNS = {"gas": "gas_consumption_mwh", "electricity": "electricity_consumption_mwh"}
@@ -110,7 +108,7 @@ def anomaly_features(
     for column in [*targets, "heating_degree_days"]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame = frame[frame[targets].notna().any(axis=1)]
-    shares = [c for c in HOURLY_SHARE_COLUMNS if c in frame.columns]
+    shares = [c for c in GAS_HOUR_SHARE_COLUMNS if c in frame.columns]
     parts = []
     for _, group in frame.groupby("region_code", sort=True):
         group = group.sort_values("day").drop_duplicates("day").set_index("day", drop=False)

@@ -11,13 +11,13 @@ from data_collection_kedro.monitoring.feedback import (
     FeedbackValidationError,
     validate_feedback,
 )
-from data_collection_kedro.monitoring.records import (
+from data_collection_kedro.monitoring.records import PredictionHandle, PredictionMonitor
+from data_collection_kedro.monitoring.store import (
     FEEDBACK_COLUMNS,
     MONITORING_COLUMNS,
-    PredictionHandle,
-    PredictionMonitor,
+    MonitoringStore,
+    StoreUnavailableError,
 )
-from data_collection_kedro.monitoring.store import MonitoringStore, StoreUnavailableError
 from data_collection_kedro.monitoring.summary import summarize_predictions
 
 __all__ = [

@@ -18,31 +18,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-MONITORING_COLUMNS: tuple[str, ...] = (
-    "prediction_id",
-    "logged_at",
-    "application",
-    "page",
-    "model_name",
-    "model_version",
-    "n_predictions",
-    "response_time_ms",
-    "cpu_percent",
-    "memory_mb",
-    "status",
-    "error_type",
-    "error_message",
-)
-FEEDBACK_COLUMNS: tuple[str, ...] = (
-    "feedback_id",
-    "submitted_at",
-    "page",
-    "model_name",
-    "model_version",
-    "prediction_value",
-    "rating",
-    "comment",
-)
 STATUS_SUCCESS = "success"
 STATUS_ERROR = "error"
 # error messages are stored, not displayed in full: keep the row small and Kibana-friendly

@@ -14,10 +14,12 @@ from typing import Any
 import pandas as pd
 from kedro.io import AbstractDataset
 
-from data_collection_kedro.monitoring.records import FEEDBACK_COLUMNS, MONITORING_COLUMNS
+from data_collection_kedro.domain.contracts import MODEL_MONITORING, USER_FEEDBACK
 
-MONITORING_TABLE = "model_monitoring"
-FEEDBACK_TABLE = "user_feedback"
+MONITORING_TABLE = MODEL_MONITORING.name
+FEEDBACK_TABLE = USER_FEEDBACK.name
+MONITORING_COLUMNS = tuple(MODEL_MONITORING.columns)
+FEEDBACK_COLUMNS = tuple(USER_FEEDBACK.columns)
 
 
 class StoreUnavailableError(RuntimeError):
