@@ -11,15 +11,21 @@ import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from data_collection_kedro.domain.regions import REGION_BY_CODE, school_zone_of
+from data_collection_kedro.domain.contracts import DAY_FIELD_COLUMNS
+from data_collection_kedro.domain.features import (
+    add_weather_history,
+    calendar_fields,
+    heating_degree_days,
+    library_holidays,
+    mean_temperature,
+)
+from data_collection_kedro.domain.regions import REGION_BY_CODE
 from data_collection_kedro.domain.weather import HISTORIQUE_MEASURES
-from data_collection_kedro.modeling.features import WEATHER_EWM_ALPHA
 
 # Latitude used for the astronomical day length (mainland France's centre).
 FRANCE_LATITUDE_DEG = 46.6
@@ -78,38 +84,6 @@ def frame_for_signature(
     return pd.DataFrame({c.name: _cast(frame[c.name], c.kind) for c in columns}, index=frame.index)
 
 
-@lru_cache(maxsize=32)
-def _public_holidays(year: int) -> dict[dt.date, str]:
-    import holidays
-
-    return dict(holidays.France(years=year, language="fr"))
-
-
-@lru_cache(maxsize=1)
-def _school_calendar() -> Any:
-    from vacances_scolaires_france import SchoolHolidayDates
-
-    return SchoolHolidayDates()
-
-
-def public_holiday_name(day: dt.date) -> str | None:
-    """The French public holiday on ``day`` (metropole), or None."""
-    return _public_holidays(day.year).get(day)
-
-
-def is_school_holiday(day: dt.date, region_code: str) -> bool:
-    """Whether ``day`` is a school holiday in the region's zone, from the library the ETL and the
-    forecasting inference use; zones it does not cover (Corse) and years it does not publish
-    count as ``False``, as in the forecasting pipeline."""
-    zone = school_zone_of(region_code)
-    if zone not in {"A", "B", "C"}:
-        return False
-    try:
-        return bool(_school_calendar().is_holiday_for_zone(day, zone))
-    except Exception:  # UnsupportedYearException: no published calendar for that year
-        return False
-
-
 def day_length_hours(day: dt.date, latitude_deg: float = FRANCE_LATITUDE_DEG) -> float:
     """Astronomical day length (sunrise to sunset) in hours."""
     declination = math.radians(23.44) * math.sin(
@@ -121,20 +95,20 @@ def day_length_hours(day: dt.date, latitude_deg: float = FRANCE_LATITUDE_DEG) ->
 
 
 def calendar_features(day: dt.date, region_code: str) -> dict[str, Any]:
-    """The calendar columns of ``consommation_mouvements`` for one region and day."""
-    holiday_name = public_holiday_name(day)
+    """The calendar columns of ``consommation_mouvements`` for one region and day
+    (``domain.features.calendar_fields`` and ``library_holidays``, as forecast days get them)."""
+    keys = pd.DataFrame({"region_code": [region_code], "day": [pd.Timestamp(day)]})
+    fields = calendar_fields(keys["day"]).iloc[0]
+    holidays = library_holidays(keys).iloc[0]
+    holiday_name = holidays["public_holiday_name"]
     return {
         "day": pd.Timestamp(day),
         "region_code": region_code,
         "region": REGION_BY_CODE[region_code].name,
-        "weekday": day.weekday(),
-        "is_weekend": day.weekday() >= 5,
-        "month": day.month,
-        "day_of_year": day.timetuple().tm_yday,
-        "year": day.year,
-        "is_public_holiday": holiday_name is not None,
-        "public_holiday_name": holiday_name,
-        "is_school_holiday": is_school_holiday(day, region_code),
+        **{column: fields[column].item() for column in DAY_FIELD_COLUMNS},
+        "is_public_holiday": bool(holidays["is_public_holiday"]),
+        "public_holiday_name": None if pd.isna(holiday_name) else str(holiday_name),
+        "is_school_holiday": bool(holidays["is_school_holiday"]),
     }
 
 
@@ -152,7 +126,6 @@ def weather_features(
     visibility_km: float,
     cloud_cover_pct: float,
     day: dt.date,
-    heating_base_c: float,
     previous_temp_mean_c: float | None = None,
 ) -> dict[str, Any]:
     """The weather columns of ``meteo_consommation`` (and the smoothed ``temp_ewm_c`` /
@@ -160,26 +133,75 @@ def weather_features(
 
     ``previous_temp_mean_c`` is the mean temperature of the days before (their smoothed value);
     None means they had the day's weather (steady state: the smoothed values equal the day's).
+    The day before and the day go through ``domain.features.add_weather_history``, the rule of
+    the training features.
     """
     if temp_min_c > temp_max_c:
         raise ValueError(f"TMin ({temp_min_c} °C) est supérieure à TMax ({temp_max_c} °C)")
-    temp_mean_c = (temp_max_c + temp_min_c) / 2.0
+    temp_mean_c = mean_temperature(temp_min_c, temp_max_c)
     previous = temp_mean_c if previous_temp_mean_c is None else float(previous_temp_mean_c)
-    hdd = max(0.0, heating_base_c - temp_mean_c)
-    previous_hdd = max(0.0, heating_base_c - previous)
-    alpha = WEATHER_EWM_ALPHA
+    days = pd.Series([pd.Timestamp(day) - pd.Timedelta(days=1), pd.Timestamp(day)])
+    temperatures = pd.Series([previous, temp_mean_c], dtype="float64")
+    history = add_weather_history(
+        pd.DataFrame(
+            {
+                "region_code": "",
+                "day": days,
+                "temp_mean_c": temperatures,
+                "heating_degree_days": heating_degree_days(temperatures),
+            }
+        )
+    ).iloc[-1]
     return {
-        "temp_ewm_c": alpha * temp_mean_c + (1 - alpha) * previous,
-        "hdd_ewm": alpha * hdd + (1 - alpha) * previous_hdd,
+        "temp_ewm_c": float(history["temp_ewm_c"]),
+        "hdd_ewm": float(history["hdd_ewm"]),
         "temp_max_c": temp_max_c,
         "temp_min_c": temp_min_c,
         "temp_mean_c": temp_mean_c,
-        "heating_degree_days": hdd,
+        "heating_degree_days": float(history["heating_degree_days"]),
         "wind_kmh": wind_kmh,
         "humidity_pct": humidity_pct,
         "visibility_km": visibility_km,
         "cloud_cover_pct": cloud_cover_pct,
         "day_duration_h": round(day_length_hours(day), 3),
+    }
+
+
+def weather_model_row(
+    region_code: str,
+    day: dt.date,
+    weather: Mapping[str, float],
+    previous_temp_mean_c: float | None,
+    level_mwh: float,
+) -> dict[str, Any]:
+    """Every input the weather page can give a model: calendar, weather and level."""
+    return {
+        **calendar_features(day, region_code),
+        **weather_features(day=day, previous_temp_mean_c=previous_temp_mean_c, **weather),
+        "level_mwh": level_mwh,
+    }
+
+
+def movements_model_row(
+    region_code: str,
+    day: dt.date,
+    temp_mean_c: float,
+    strike_active: bool,
+    strike_count: int,
+    strike_rate_pct: float,
+    level_mwh: float,
+) -> dict[str, Any]:
+    """Every input the movements page can give a model: calendar, strikes, temperature, level.
+    A strike count or an active strike makes the day a strike day; otherwise no strike."""
+    active = bool(strike_active or strike_count > 0)
+    return {
+        **calendar_features(day, region_code),
+        "strike_active": active,
+        "strike_count": int(strike_count) if active else 0,
+        "strike_rate_pct": float(strike_rate_pct) if active else 0.0,
+        "temp_mean_c": temp_mean_c,
+        "heating_degree_days": heating_degree_days(float(temp_mean_c)),
+        "level_mwh": level_mwh,
     }
 
 
@@ -189,33 +211,3 @@ def first_value(predictions: Any) -> float:
         predictions.iloc[:, 0] if isinstance(predictions, pd.DataFrame) else predictions
     )
     return float(values.reshape(-1)[0])
-
-
-def trailing_level(
-    history: pd.DataFrame,
-    region_code: str,
-    day: dt.date,
-    target: str,
-    window_days: int = 365,
-    min_periods: int = 28,
-) -> float:
-    """``level_mwh``: the region's mean daily ``target`` over the ``window_days`` before ``day``.
-
-    Same definition as the forecasting features (past-only trailing mean). For a day after the
-    last observed one, the window ends at the last observed day. Raises ``ValueError`` when the
-    index has fewer than ``min_periods`` values in the window.
-    """
-    rows = history.loc[history["region_code"].astype(str) == region_code, ["day", target]]
-    days = pd.to_datetime(rows["day"]).dt.tz_localize(None).dt.normalize()
-    values = pd.to_numeric(rows[target], errors="coerce")
-    observed = days[values.notna()]
-    if observed.empty:
-        raise ValueError(f"aucune consommation ({target}) connue pour la région {region_code}")
-    end = min(pd.Timestamp(day), observed.max() + pd.Timedelta(days=1))
-    window = values[(days >= end - pd.Timedelta(days=window_days)) & (days < end)].dropna()
-    if len(window) < min_periods:
-        raise ValueError(
-            f"historique insuffisant pour la région {region_code} avant le {day:%d/%m/%Y} : "
-            f"{len(window)} jour(s) de {target}, au moins {min_periods} nécessaires"
-        )
-    return float(window.mean())

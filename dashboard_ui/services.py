@@ -185,7 +185,7 @@ def load_table(name: str) -> pd.DataFrame:
 
 def region_level(region_code: str, day: Any) -> float:
     """``level_mwh`` of a region before ``day`` from the ``meteo_consommation`` index."""
-    from dashboard_ui.features import trailing_level
+    from data_collection_kedro.domain.features import trailing_level
 
     config = settings().section("forecasting")
     history = load_table("meteo_consommation")

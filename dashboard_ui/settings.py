@@ -51,11 +51,6 @@ class DashboardSettings:
         """Dataset definitions of ``model_monitoring`` and ``user_feedback`` (``dashboard_store``)."""
         return self.section("dashboard_store")
 
-    @property
-    def heating_base_c(self) -> float:
-        """Base temperature of ``heating_degree_days``, as the data fusion computes it."""
-        return float(self.section("data_fusion").get("heating_base_temperature_c", 17.0))
-
 
 def environment_key() -> tuple[str | None, ...]:
     """Cache key: the dashboard's resources depend on these environment variables only."""

@@ -13,14 +13,15 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from dashboard_ui.features import public_holiday_name
-from data_collection_kedro.domain.consumption import (
-    SHARE_COLUMNS as HOURLY_SHARE_COLUMNS,  # gas_h00_share .. gas_h23_share
+from data_collection_kedro.domain.contracts import GAS_HOUR_SHARE_COLUMNS, TEMPERATURE_COLUMNS
+from data_collection_kedro.domain.features import (
+    heating_degree_days,
+    library_holidays,
+    mean_temperature,
 )
 from data_collection_kedro.domain.regions import REGION_BY_CODE, region_code_for
 from data_collection_kedro.modeling.anomaly import ENERGY_COLUMNS
 
-TEMPERATURE_COLUMNS = ("heating_degree_days", "temp_mean_c", "temp_min_c", "temp_max_c")
 TEMPLATE_COLUMNS = (
     "region_code",
     "day",
@@ -94,9 +95,7 @@ def _parse(name: str, data: bytes, limits: UploadLimits) -> pd.DataFrame:
     return frame
 
 
-def read_consumption_csv(
-    name: str, data: bytes, limits: UploadLimits, heating_base_c: float
-) -> pd.DataFrame:
+def read_consumption_csv(name: str, data: bytes, limits: UploadLimits) -> pd.DataFrame:
     """Rows with ``region_code, region, day``, the energies, ``heating_degree_days`` and
     ``is_public_holiday`` (derived from the day when absent), or :class:`UploadError`.
 
@@ -152,8 +151,9 @@ def read_consumption_csv(
         c
         for c in (
             *ENERGY_COLUMNS.values(),
+            "heating_degree_days",
             *TEMPERATURE_COLUMNS,
-            *HOURLY_SHARE_COLUMNS,
+            *GAS_HOUR_SHARE_COLUMNS,
             "is_public_holiday",
         )
         if c in frame.columns
@@ -189,14 +189,12 @@ def read_consumption_csv(
         mean = (
             frame["temp_mean_c"]
             if "temp_mean_c" in frame.columns
-            else ((frame["temp_min_c"] + frame["temp_max_c"]) / 2)
+            else mean_temperature(frame["temp_min_c"], frame["temp_max_c"])
         )
-        frame["heating_degree_days"] = (heating_base_c - mean).clip(lower=0)
+        frame["heating_degree_days"] = heating_degree_days(mean)
     frame["region"] = frame["region_code"].map(lambda code: REGION_BY_CODE[code].name)
     if "is_public_holiday" not in frame.columns:
-        frame["is_public_holiday"] = [
-            float(public_holiday_name(day.date()) is not None) for day in frame["day"]
-        ]
+        frame["is_public_holiday"] = library_holidays(frame)["is_public_holiday"].astype(float)
     return frame.sort_values(["region_code", "day"], ignore_index=True)
 
 

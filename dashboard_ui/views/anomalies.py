@@ -78,9 +78,7 @@ def _score_upload() -> None:
     if uploaded is None:
         return
     try:
-        frame = read_consumption_csv(
-            uploaded.name, uploaded.getvalue(), limits, config.heating_base_c
-        )
+        frame = read_consumption_csv(uploaded.name, uploaded.getvalue(), limits)
         features = anomaly_features(
             frame.drop(columns="is_public_holiday"),
             frame[["region_code", "day", "is_public_holiday"]],

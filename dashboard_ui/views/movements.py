@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard_ui.components import predict_one, region_and_day, show_predicted_consumption
-from dashboard_ui.features import calendar_features
-from dashboard_ui.services import region_level, settings
+from dashboard_ui.features import calendar_features, movements_model_row
+from dashboard_ui.services import region_level
 
 PAGE = "Prédiction consommation"
 MODEL_KEY = "movements"
@@ -45,16 +45,10 @@ def render() -> None:
     )
 
     def features() -> dict[str, object]:
-        active = bool(strike_active or strike_count > 0)
-        return {
-            **calendar,
-            "strike_active": active,
-            "strike_count": int(strike_count) if active else 0,
-            "strike_rate_pct": float(strike_rate_pct) if active else 0.0,
-            "temp_mean_c": temp_mean_c,
-            "heating_degree_days": max(0.0, settings().heating_base_c - temp_mean_c),
-            "level_mwh": region_level(region_code, day),
-        }
+        level = region_level(region_code, day)
+        return movements_model_row(
+            region_code, day, temp_mean_c, strike_active, strike_count, strike_rate_pct, level
+        )
 
     inputs = ["strike_active", "strike_count", "strike_rate_pct", "temp_mean_c"]
     show_predicted_consumption(predict_one(PAGE, MODEL_KEY, features, inputs))

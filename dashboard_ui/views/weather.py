@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard_ui.components import predict_one, region_and_day, show_predicted_consumption
-from dashboard_ui.features import WEATHER_INPUTS, calendar_features, weather_features
-from dashboard_ui.services import region_level, settings
+from dashboard_ui.features import WEATHER_INPUTS, weather_model_row
+from dashboard_ui.services import region_level
 
 PAGE = "Prédiction météo"
 MODEL_KEY = "weather"
@@ -46,18 +46,15 @@ def render() -> None:
         return
 
     def features() -> dict[str, object]:
-        weather = weather_features(
-            temp_max_c=temp_max_c,
-            temp_min_c=temp_min_c,
-            wind_kmh=wind_kmh,
-            humidity_pct=humidity_pct,
-            visibility_km=visibility_km,
-            cloud_cover_pct=cloud_cover_pct,
-            day=day,
-            heating_base_c=settings().heating_base_c,
-            previous_temp_mean_c=previous_temp_mean_c,
-        )
-        level = {"level_mwh": region_level(region_code, day)}
-        return {**calendar_features(day, region_code), **weather, **level}
+        weather = {
+            "temp_max_c": temp_max_c,
+            "temp_min_c": temp_min_c,
+            "wind_kmh": wind_kmh,
+            "humidity_pct": humidity_pct,
+            "visibility_km": visibility_km,
+            "cloud_cover_pct": cloud_cover_pct,
+        }
+        level = region_level(region_code, day)
+        return weather_model_row(region_code, day, weather, previous_temp_mean_c, level)
 
     show_predicted_consumption(predict_one(PAGE, MODEL_KEY, features, WEATHER_INPUTS))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import pandas as pd
 import pytest
 
 from dashboard_ui.features import (
@@ -12,7 +11,6 @@ from dashboard_ui.features import (
     MissingFeatureError,
     calendar_features,
     frame_for_signature,
-    trailing_level,
     weather_features,
 )
 
@@ -43,7 +41,6 @@ def test_weather_features_and_smoothing() -> None:
         visibility_km=10.0,
         cloud_cover_pct=50.0,
         day=dt.date(2024, 1, 10),
-        heating_base_c=17.0,
     )
     steady = weather_features(temp_max_c=6.0, temp_min_c=0.0, **common)
     assert steady["temp_mean_c"] == 3.0
@@ -57,19 +54,6 @@ def test_weather_features_and_smoothing() -> None:
     assert 8.0 < steady["day_duration_h"] < 9.5  # a January day in France
     with pytest.raises(ValueError, match="TMin"):
         weather_features(temp_max_c=0.0, temp_min_c=5.0, **common)
-
-
-def test_trailing_level_is_the_mean_before_the_day() -> None:
-    days = pd.date_range("2023-01-01", periods=100, freq="D")
-    history = pd.DataFrame({"region_code": "11", "day": days.date, "gas": range(100)})
-    # 30-day window before 2023-03-02 (index 60): values 30..59
-    assert trailing_level(history, "11", dt.date(2023, 3, 2), "gas", 30, 20) == pytest.approx(44.5)
-    # after the last observed day, the window ends there: values 70..99
-    assert trailing_level(history, "11", dt.date(2026, 1, 1), "gas", 30, 20) == pytest.approx(84.5)
-    with pytest.raises(ValueError, match="historique insuffisant"):
-        trailing_level(history, "11", dt.date(2023, 1, 10), "gas", 30, 20)
-    with pytest.raises(ValueError, match="aucune consommation"):
-        trailing_level(history, "53", dt.date(2023, 3, 2), "gas", 30, 20)
 
 
 def test_frame_follows_the_signature() -> None:

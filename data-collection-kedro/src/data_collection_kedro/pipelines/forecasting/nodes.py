@@ -16,7 +16,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
@@ -27,14 +26,15 @@ from data_collection_kedro.modeling.estimators import (
     random_forest_regressor,
 )
 from data_collection_kedro.modeling.features import (
-    BOOLEAN_COLUMNS,
-    CALENDAR_COLUMNS,
-    MOVEMENT_COLUMNS,
-    WEATHER_COLUMNS,
-    add_history_features,
     forecasting_features,
     model_input,
     recency_weights,
+)
+from data_collection_kedro.modeling.inference import (
+    climatology_weather,
+    forecast_recursively,
+    future_rows,
+    history_and_future_days,
 )
 from data_collection_kedro.modeling.metrics import metrics_rows, regression_metrics
 from data_collection_kedro.modeling.splits import assign_split, time_split_bounds
@@ -42,18 +42,6 @@ from data_collection_kedro.modeling.splits import assign_split, time_split_bound
 logger = logging.getLogger(__name__)
 
 REQUIREMENTS = ("catboost", "scikit-learn", "pandas", "numpy", "cloudpickle")
-# the columns of daily_frame that add_history_features builds on
-_BASE_COLUMNS = {
-    "region_code",
-    "region",
-    "day",
-    "target_mwh",
-    "is_complete",
-    *WEATHER_COLUMNS,
-    *CALENDAR_COLUMNS,
-    *MOVEMENT_COLUMNS,
-    *BOOLEAN_COLUMNS,
-}
 
 
 def build_features(
@@ -228,118 +216,19 @@ def _log_summary(metrics: pd.DataFrame) -> None:
     logger.info("test-period metrics:\n%s", table.round(2).to_string())
 
 
-def _climatology(features: pd.DataFrame, column: str) -> pd.Series:
-    """Mean of ``column`` per ``(day_of_year, region_code)`` (smoothed over ±7 days)."""
-    table = features.pivot_table(index="day_of_year", columns="region_code", values=column)
-    table = table.reindex(pd.Index(range(1, 367), name="day_of_year"))
-    padded = pd.concat([table.tail(7), table, table.head(7)])
-    smooth = padded.rolling(15, center=True, min_periods=1).mean().iloc[7:-7]
-    smooth = smooth.set_axis(table.index, axis=0)
-    return pd.Series(smooth.stack(), name=column)
-
-
-def _future_calendar(days: pd.DatetimeIndex, region_code: str) -> pd.DataFrame:
-    """Public and school holidays of future days (the libraries the ETL uses)."""
-    import holidays as holidays_lib
-
-    from data_collection_kedro.domain.regions import school_zone_of
-
-    public = holidays_lib.country_holidays("FR", years=sorted(set(days.year)))
-    zone = school_zone_of(region_code)
-    school: list[bool] = []
-    try:
-        from vacances_scolaires_france import SchoolHolidayDates
-
-        dates = SchoolHolidayDates()
-        for day in days:
-            try:
-                school.append(bool(zone and dates.is_holiday_for_zone(day.date(), zone)))
-            except Exception:  # the library covers a fixed range of school years
-                school.append(False)
-    except ImportError:
-        school = [False] * len(days)
-    return pd.DataFrame(
-        {
-            "day": days,
-            "is_public_holiday": [float(d.date() in public) for d in days],
-            "is_school_holiday": np.asarray(school, dtype=float),
-        }
-    )
-
-
 def forecast_next_days(
     features: pd.DataFrame, params: dict[str, Any], *artifacts: ModelArtifact
 ) -> pd.DataFrame:
     """Forecasts of every model for the ``horizon_days`` days after the last observed day.
 
-    Each future day is appended to the region's history and the features are rebuilt with
-    :func:`add_history_features` (the same code as for training). The day-ahead model runs
-    recursively (its forecast becomes the next day's lag); the weather of future days is the
-    regional climatology of the day of year (the index holds no weather forecasts); strikes are
-    assumed absent.
+    Future days get the calendar of their date, the holidays of the libraries, no strike and the
+    regional climatology of the day of year as weather (the index holds no weather forecasts);
+    the day-ahead model runs recursively (see :mod:`data_collection_kedro.modeling.inference`).
     """
-    horizon = int(params.get("horizon_days", 7))
     level_window = int(params.get("level_window_days", 365))
     level_min_periods = int(params.get("level_min_periods", 28))
-    weather = ("temp_min_c", "temp_max_c", "temp_mean_c", "heating_degree_days")
-    climate = {c: _climatology(features, c) for c in weather}
-    base_columns = [c for c in features.columns if c in _BASE_COLUMNS]
-    outputs = []
-    for region_code, history in features.groupby("region_code", sort=True):
-        history = history.sort_values("day")
-        last_day = history.loc[history["target_mwh"].notna(), "day"].max()
-        if pd.isna(last_day):  # e.g. Corse has no gas network: nothing to forecast from
-            logger.warning("forecast_next_days: region %s has no observed target", region_code)
-            continue
-        tail = history[
-            (history["day"] <= last_day)
-            & (history["day"] > last_day - pd.Timedelta(days=level_window + 400))
-        ][base_columns]
-        future_days = pd.date_range(last_day + pd.Timedelta(days=1), periods=horizon, freq="D")
-        calendar = _future_calendar(future_days, str(region_code))
-        public = calendar["is_public_holiday"].to_numpy(dtype=float)
-        school = calendar["is_school_holiday"].to_numpy(dtype=float)
-        region = str(history["region"].iloc[-1])
-        predicted: dict[str, list[float]] = {a.model_key: [] for a in artifacts}
-        for position, day in enumerate(future_days):
-            row: dict[str, Any] = {
-                "region_code": str(region_code),
-                "region": region,
-                "day": day,
-                "target_mwh": np.nan,
-                "is_complete": False,
-                "weekday": float(day.weekday()),
-                "is_weekend": float(day.weekday() >= 5),
-                "month": float(day.month),
-                "day_of_year": float(day.dayofyear),
-                "is_public_holiday": public[position],
-                "is_school_holiday": school[position],
-                "strike_active": 0.0,
-                "strike_count": 0.0,
-                "strike_rate_pct": 0.0,
-            }
-            for column, table in climate.items():
-                row[column] = float(table.get((min(day.dayofyear, 366), str(region_code)), np.nan))
-            tail = pd.concat([tail, pd.DataFrame([row])[base_columns]], ignore_index=True)
-            current = add_history_features(tail, level_window, level_min_periods).tail(1)
-            for artifact in artifacts:
-                value = float(
-                    artifact.predict(model_input(current, artifact.input_columns)).iloc[0]
-                )
-                predicted[artifact.model_key].append(value)
-                if "lag_1_mwh" in artifact.input_columns:
-                    # recursive: the day-ahead forecast feeds the next day's lags
-                    tail.loc[tail.index[-1], "target_mwh"] = value
-        for model_key, values in predicted.items():
-            outputs.append(
-                pd.DataFrame(
-                    {
-                        "region_code": str(region_code),
-                        "region": region,
-                        "day": [d.date() for d in future_days],
-                        "model": model_key,
-                        "consumption_mwh_predicted": values,
-                    }
-                )
-            )
-    return pd.concat(outputs, ignore_index=True)
+    history, days = history_and_future_days(
+        features, int(params.get("horizon_days", 7)), level_window
+    )
+    future = future_rows(days, climatology_weather(features, days))
+    return forecast_recursively(history, future, artifacts, level_window, level_min_periods)

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial, update_wrapper
-
 from kedro.pipeline import Node, Pipeline
 
-from data_collection_kedro.pipelines.forecasting.nodes import (
-    build_features,
-    evaluate_models,
-    forecast_next_days,
-    train_model,
-)
+from .nodes import build_features, evaluate_models, forecast_next_days, train_model
 
+# one training node per model of ``forecasting.models`` (parameters_forecasting.yml)
 MODEL_KEYS = ("day_ahead_catboost", "whatif_weather_catboost", "whatif_movements_rf")
-
-
-def _trainer(model_key: str):  # type: ignore[no-untyped-def]
-    return update_wrapper(partial(train_model, model_key=model_key), train_model)
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
@@ -32,8 +22,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             *[
                 Node(
-                    _trainer(key),
-                    inputs=["forecasting_features", "params:forecasting"],
+                    train_model,
+                    inputs=[
+                        "forecasting_features",
+                        "params:forecasting",
+                        f"params:forecasting.models.{key}.model_key",
+                    ],
                     outputs=f"{key}_model",
                     name=f"train_{key}",
                 )
