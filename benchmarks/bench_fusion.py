@@ -14,7 +14,8 @@ Figures per dataset:
 
 1. ``pipeline``: ``kedro run --pipeline data_fusion_pipeline`` through a KedroSession (read the
    raw tables, compute, write the indices) - wall time and peak RSS of the process;
-2. ``nodes``: the fusion nodes alone on raw frames already in memory (load time apart);
+2. ``nodes``: the fusion's domain rules alone (what each node runs) on raw frames already in
+   memory (load time apart);
 3. baselines in the same run, the heaviest aggregation (daily fuel prices in force: 1 M price
    rows -> ~25 M station-days): the pipeline's vectorized numpy sort against DuckDB SQL
    (generate_series expansion + median) and a pandas ``groupby().median()``, each in its own
@@ -92,7 +93,10 @@ def _params() -> dict[str, Any]:
 
 
 def _nodes(database: Path) -> dict[str, Any]:
-    from data_collection_kedro.pipelines.data_fusion_pipeline import nodes
+    from data_collection_kedro.domain.calendar import consommation_mouvements
+    from data_collection_kedro.domain.consumption import daily_regional_consumption
+    from data_collection_kedro.domain.fuel import prix_carburants_journalier
+    from data_collection_kedro.domain.weather import daily_weather, meteo_consommation
 
     started = time.perf_counter()
     raw = _load_raw(database)
@@ -108,24 +112,22 @@ def _nodes(database: Path) -> dict[str, Any]:
 
     consumption, q1 = timed(
         "daily_consumption",
-        nodes.build_daily_consumption,
+        daily_regional_consumption,
         raw["raw_gas_load_curve"],
         raw["raw_consumption_regional"],
         params,
     )
     weather, q2 = timed(
         "daily_weather",
-        nodes.build_daily_weather,
+        daily_weather,
         raw["raw_weather_regional"],
         raw["raw_weather_historique"],
         params,
     )
-    meteo, q3 = timed(
-        "meteo_consommation", nodes.build_meteo_consommation, consumption, weather, params
-    )
+    meteo, q3 = timed("meteo_consommation", meteo_consommation, consumption, weather, params)
     mouvements, q4 = timed(
         "consommation_mouvements",
-        nodes.build_consommation_mouvements,
+        consommation_mouvements,
         consumption,
         raw["raw_strikes"],
         raw["raw_public_holidays"],
@@ -134,7 +136,7 @@ def _nodes(database: Path) -> dict[str, Any]:
     )
     fuel, q5 = timed(
         "prix_carburants_journalier",
-        nodes.build_prix_carburants_journalier,
+        prix_carburants_journalier,
         raw["raw_fuel_stations"],
         raw["raw_fuel_prices"],
         raw["raw_fuel_shortages"],

@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_collection_kedro.pipelines.data_fusion_pipeline.nodes import build_daily_consumption
+from data_collection_kedro.domain.consumption import daily_regional_consumption
+from data_collection_kedro.domain.normalization import quality_frame
 from tests.support.paths import requires_real_data
 
 
@@ -38,7 +39,8 @@ def real_load_curve() -> pd.DataFrame:
 def test_real_missing_operator_days_are_imputed_and_partial_days_are_nan(
     real_load_curve, empty_consumption, fusion_params
 ):
-    daily, report = build_daily_consumption(real_load_curve, empty_consumption, fusion_params)
+    daily, quality = daily_regional_consumption(real_load_curve, empty_consumption, fusion_params)
+    report = quality_frame(quality)
     checks = report.set_index("check")
     assert len(daily) == 12 * 2262 and daily["region_code"].nunique() == 12
 

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from data_collection_kedro.domain.contracts import GAS_HOUR_SHARE_COLUMNS
+from data_collection_kedro.domain.features import calendar_fields
 from data_collection_kedro.modeling.features import KEY, require_columns
 
 ENERGY_COLUMNS = {"gas": "gas_consumption_mwh", "electricity": "electricity_consumption_mwh"}
@@ -63,7 +64,7 @@ def _temperature_residual(group: pd.DataFrame, column: str, window_days: int) ->
             "sqrt_hdd": np.sqrt(hdd.clip(lower=0)),
             "hdd_capped": hdd.clip(upper=3.0),
             "hdd_lag_1": hdd.shift(1),
-            "weekend": (group["weekday"].astype(float) >= 5).astype(float),
+            "weekend": group["is_weekend"].astype(float),
             "public_holiday": group["is_public_holiday"].astype(float),
         },
         index=group.index,
@@ -96,7 +97,7 @@ def anomaly_features(
     frame = meteo_consommation.copy()
     frame["day"] = pd.to_datetime(frame["day"])
     frame["region_code"] = frame["region_code"].astype(str)
-    frame["weekday"] = frame["day"].dt.weekday
+    frame["is_weekend"] = calendar_fields(frame["day"])["is_weekend"]
     require_columns(consommation_mouvements, [*KEY, "is_public_holiday"], "consommation_mouvements")
     holidays = consommation_mouvements[[*KEY, "is_public_holiday"]].copy()
     holidays["day"] = pd.to_datetime(holidays["day"])
