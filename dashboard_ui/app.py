@@ -16,8 +16,14 @@ from dashboard_ui.navigation import PAGES  # noqa: E402
 
 st.set_page_config(page_title="EnergieWatch", page_icon=":material/bolt:", layout="wide")
 pages = [
-    st.Page(str(Path(__file__).parent / "pages" / file), title=title, icon=icon, default=index == 0)
-    for index, (file, title, icon) in enumerate(PAGES)
+    st.Page(
+        str(Path(__file__).parent / "pages" / page.file),
+        title=page.title,
+        icon=page.icon,
+        url_path=page.url_path,
+        default=index == 0,
+    )
+    for index, page in enumerate(PAGES)
 ]
 st.sidebar.markdown("**EnergieWatch** — énergie, météo et mouvements sociaux")
 st.navigation(pages).run()

@@ -12,6 +12,7 @@ import pytest
 from dashboard_ui.navigation import PAGES
 from dashboard_ui.settings import load_settings
 from data_collection_kedro.monitoring import MONITORING_COLUMNS, MonitoringStore
+from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -33,7 +34,7 @@ def texts(elements) -> str:
     return "\n".join(str(e.value) for e in elements)
 
 
-@pytest.mark.parametrize(("file", "title"), [(file, title) for file, title, _ in PAGES])
+@pytest.mark.parametrize(("file", "title"), [(page.file, page.title) for page in PAGES])
 def test_every_page_renders_without_models_or_tables(app_test, file: str, title: str) -> None:
     at = open_page(app_test, file)
     assert at.title, f"{file} shows no title"
@@ -51,8 +52,19 @@ def test_sidebar_lists_every_page(app_test) -> None:
     assert len(PAGES) == 8
 
 
+def test_page_files_are_named_after_their_views() -> None:
+    pages = REPO_ROOT / "dashboard_ui" / "pages"
+    assert sorted(p.name for p in pages.glob("*.py")) == sorted(page.file for page in PAGES)
+    for page in PAGES:
+        assert (REPO_ROOT / "dashboard_ui" / "views" / page.file).exists(), page
+        assert (
+            f"from dashboard_ui.views.{page.view} import render" in (pages / page.file).read_text()
+        )
+    assert len({page.url_path for page in PAGES}) == len(PAGES)
+
+
 def test_weather_prediction_matches_the_champion_and_is_logged(app_test, with_champions) -> None:
-    at = open_page(app_test, "prediction_meteo.py")
+    at = open_page(app_test, "weather.py")
     at.selectbox(key="weather_region").set_value("53")
     at.number_input(key="weather_tmax").set_value(3.0)
     at.number_input(key="weather_tmin").set_value(-2.0)
@@ -89,7 +101,7 @@ def test_weather_prediction_matches_the_champion_and_is_logged(app_test, with_ch
 
 
 def test_movements_prediction_reacts_to_strikes_and_is_logged(app_test, with_champions) -> None:
-    at = open_page(app_test, "prediction_consommation.py")
+    at = open_page(app_test, "movements.py")
     at.checkbox(key="movements_strike").check()
     at.number_input(key="movements_count").set_value(2)
     at.slider(key="movements_rate").set_value(25.0)
@@ -108,7 +120,7 @@ def test_movements_prediction_reacts_to_strikes_and_is_logged(app_test, with_cha
 
 
 def test_prediction_without_registry_is_explained_and_logged_as_failure(app_test) -> None:
-    at = open_page(app_test, "prediction_meteo.py")
+    at = open_page(app_test, "weather.py")
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert "kedro run --pipeline=forecasting" in texts(at.warning)
@@ -123,7 +135,7 @@ def test_prediction_without_registry_is_explained_and_logged_as_failure(app_test
 
 
 def test_prediction_without_history_fails_cleanly_and_is_logged(app_test, with_champions) -> None:
-    at = open_page(app_test, "prediction_meteo.py")
+    at = open_page(app_test, "weather.py")
     at.selectbox(key="weather_region").set_value("94")  # Corse: no row in the index
     at.button[0].click().run()
     assert not at.exception, at.exception
@@ -206,7 +218,7 @@ def test_oversized_csv_is_refused(app_test, with_champions) -> None:
 
 
 def test_feedback_is_stored_and_read_back(app_test, with_champions) -> None:
-    at = open_page(app_test, "prediction_meteo.py")
+    at = open_page(app_test, "weather.py")
     at.button[0].click().run()
     predicted = at.session_state["last_prediction"]["prediction_value"]
     at.switch_page("pages/feedback.py").run()
@@ -240,7 +252,7 @@ def test_feedback_comment_is_capped_at_the_limit(app_test) -> None:
 
 
 def test_monitoring_page_counts_successes_and_failures(app_test, with_champions) -> None:
-    at = open_page(app_test, "prediction_meteo.py")
+    at = open_page(app_test, "weather.py")
     at.button[0].click().run()  # success
     at.selectbox(key="weather_region").set_value("94")
     at.button[0].click().run()  # failure: no history for Corse
@@ -296,7 +308,7 @@ def test_carbon_page_shows_the_carbon_summary(app_test, dashboard_data: Path) ->
             "status": ["ok"] * 3,
         }
     ).to_csv(carbon_dir / "emissions_nodes.csv", index=False)
-    at = open_page(app_test, "suivi_carbone.py")
+    at = open_page(app_test, "carbon.py")
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Émissions (g CO₂e)"] == "3.30"
     assert metrics["Énergie (Wh)"] == "33.00"
@@ -307,6 +319,6 @@ def test_carbon_page_shows_the_carbon_summary(app_test, dashboard_data: Path) ->
 
 
 def test_carbon_page_without_measurements_says_what_to_run(app_test) -> None:
-    at = open_page(app_test, "suivi_carbone.py")
+    at = open_page(app_test, "carbon.py")
     assert "Aucune mesure carbone" in texts(at.warning)
     assert not at.metric

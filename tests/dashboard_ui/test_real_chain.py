@@ -38,7 +38,7 @@ def test_pages_on_the_pipelines_outputs(
     ):
         run_pipeline(pipeline)
 
-    at = _open("prediction_meteo.py")
+    at = _open("weather.py")
     at.selectbox(key="weather_region").set_value("84")
     at.button[0].click().run()
     assert not at.exception, at.exception
@@ -46,7 +46,7 @@ def test_pages_on_the_pipelines_outputs(
     predicted = float(at.metric[0].value.replace(" ", "").replace(",", ""))
     assert predicted > 0
 
-    at = _open("prediction_consommation.py")
+    at = _open("movements.py")
     at.button[0].click().run()
     assert not at.error and not at.warning, [e.value for e in [*at.error, *at.warning]]
     assert len(at.metric) == 1
