@@ -93,10 +93,10 @@ def _params() -> dict[str, Any]:
 
 
 def _nodes(database: Path) -> dict[str, Any]:
-    from data_collection_kedro.domain.calendar import consommation_mouvements
+    from data_collection_kedro.domain.calendar import consumption_movements_index
     from data_collection_kedro.domain.consumption import daily_regional_consumption
-    from data_collection_kedro.domain.fuel import prix_carburants_journalier
-    from data_collection_kedro.domain.weather import daily_weather, meteo_consommation
+    from data_collection_kedro.domain.fuel import daily_fuel_price_index
+    from data_collection_kedro.domain.weather import daily_weather, weather_consumption_index
 
     started = time.perf_counter()
     raw = _load_raw(database)
@@ -124,10 +124,10 @@ def _nodes(database: Path) -> dict[str, Any]:
         raw["raw_weather_historique"],
         params,
     )
-    meteo, q3 = timed("meteo_consommation", meteo_consommation, consumption, weather, params)
+    meteo, q3 = timed("meteo_consommation", weather_consumption_index, consumption, weather, params)
     mouvements, q4 = timed(
         "consommation_mouvements",
-        consommation_mouvements,
+        consumption_movements_index,
         consumption,
         raw["raw_strikes"],
         raw["raw_public_holidays"],
@@ -136,7 +136,7 @@ def _nodes(database: Path) -> dict[str, Any]:
     )
     fuel, q5 = timed(
         "prix_carburants_journalier",
-        prix_carburants_journalier,
+        daily_fuel_price_index,
         raw["raw_fuel_stations"],
         raw["raw_fuel_prices"],
         raw["raw_fuel_shortages"],

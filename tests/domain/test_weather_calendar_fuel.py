@@ -6,13 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_collection_kedro.domain.calendar import consommation_mouvements
-from data_collection_kedro.domain.fuel import prix_carburants_journalier
+from data_collection_kedro.domain.calendar import consumption_movements_index
+from data_collection_kedro.domain.fuel import daily_fuel_price_index
 from data_collection_kedro.domain.normalization import collect_quality, quality_frame
 from data_collection_kedro.domain.weather import (
     HISTORIQUE_MEASURES,
     daily_weather,
-    meteo_consommation,
+    weather_consumption_index,
 )
 
 
@@ -112,7 +112,7 @@ def test_meteo_consommation_heating_degree_days_and_unmatched_days(fusion_params
             },
         }
     )
-    index, report = _with_report(meteo_consommation(consumption, weather, fusion_params))
+    index, report = _with_report(weather_consumption_index(consumption, weather, fusion_params))
     assert len(index) == 2
     assert _row(index, "53", "2019-01-05")["heating_degree_days"] == pytest.approx(12.0)
     assert np.isnan(_row(index, "53", "2019-01-06")["heating_degree_days"])
@@ -145,7 +145,7 @@ def test_strikes_holidays_and_calendar(fusion_params):
         }
     )
     index, report = _with_report(
-        consommation_mouvements(consumption, strikes, public, school, fusion_params)
+        consumption_movements_index(consumption, strikes, public, school, fusion_params)
     )
     bretagne = index[index["region_code"] == "53"].set_index(
         pd.to_datetime(index["day"]).dt.strftime("%d")[index["region_code"] == "53"]
@@ -202,7 +202,7 @@ def test_daily_fuel_price_in_force_is_last_update_on_or_before_the_day(fusion_pa
         }
     )
     index, report = _with_report(
-        prix_carburants_journalier(_stations(), prices, shortages, fusion_params)
+        daily_fuel_price_index(_stations(), prices, shortages, fusion_params)
     )
     ille = index[(index["department_code"] == "35") & (index["fuel"] == "Gazole")]
     assert pd.to_datetime(ille["day"]).dt.strftime("%d").tolist() == ["01", "02", "03"]
@@ -233,7 +233,7 @@ def test_price_stops_counting_after_max_age(fusion_params):
         }
     )
     params = {**fusion_params, "max_price_age_days": 3}
-    index, _ = prix_carburants_journalier(_stations(), prices, pd.DataFrame(), params)
+    index, _ = daily_fuel_price_index(_stations(), prices, pd.DataFrame(), params)
     assert pd.to_datetime(index["day"]).dt.strftime("%d").tolist() == ["01", "02", "03", "10"]
 
 
@@ -271,7 +271,9 @@ def test_short_temperature_gaps_are_interpolated_and_long_ones_stay_nan(fusion_p
         }
     ).dropna(subset=["temp_mean_c"])  # the real file lacks the days entirely
     index, report = _with_report(
-        meteo_consommation(consumption, weather, {**fusion_params, "max_temperature_gap_days": 3})
+        weather_consumption_index(
+            consumption, weather, {**fusion_params, "max_temperature_gap_days": 3}
+        )
     )
     assert index["temp_mean_c"].tolist()[:4] == [0.0, 2.0, 4.0, 5.0]
     assert index["temp_mean_c"].iloc[4:8].isna().all()  # 4-day gap: longer than 3

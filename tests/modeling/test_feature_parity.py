@@ -21,11 +21,11 @@ import yaml
 
 from dashboard_ui.features import movements_model_row, weather_model_row
 from data_collection_kedro.datasets.source_files import build_holidays_frame
-from data_collection_kedro.domain.calendar import consommation_mouvements
+from data_collection_kedro.domain.calendar import consumption_movements_index
 from data_collection_kedro.domain.contracts import GAS_HOUR_SHARE_COLUMNS
 from data_collection_kedro.domain.features import DAY_WEATHER_COLUMNS, trailing_level
 from data_collection_kedro.domain.regions import REGION_BY_CODE
-from data_collection_kedro.domain.weather import WEATHER_COLUMNS, meteo_consommation
+from data_collection_kedro.domain.weather import WEATHER_COLUMNS, weather_consumption_index
 from data_collection_kedro.modeling.features import BASE_COLUMNS, forecasting_features, model_input
 from data_collection_kedro.modeling.inference import future_rows, inference_features
 from data_collection_kedro.validation import parse_holidays
@@ -109,7 +109,7 @@ def indices() -> tuple[pd.DataFrame, pd.DataFrame]:
             frame.loc[row, "temp_mean_c"] = (inputs["temp_min_c"] + inputs["temp_max_c"]) / 2
         weather.append(frame)
     daily = pd.concat(consumption, ignore_index=True)
-    meteo, _ = meteo_consommation(
+    meteo, _ = weather_consumption_index(
         daily, pd.concat(weather, ignore_index=True)[WEATHER_COLUMNS], FUSION_PARAMS
     )
     public, school, quarantine = parse_holidays(build_holidays_frame(2021, 2023))
@@ -123,7 +123,7 @@ def indices() -> tuple[pd.DataFrame, pd.DataFrame]:
             "strike_rate_pct": [12.5],
         }
     )
-    movements, _ = consommation_mouvements(daily, strikes, public, school, FUSION_PARAMS)
+    movements, _ = consumption_movements_index(daily, strikes, public, school, FUSION_PARAMS)
     return meteo, movements
 
 

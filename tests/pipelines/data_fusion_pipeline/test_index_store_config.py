@@ -14,7 +14,7 @@ from kedro.io import DataCatalog, DatasetError
 from data_collection_kedro.datasets import DuckDBTableDataset, ElasticsearchIndexDataset
 from data_collection_kedro.datasets.elasticsearch import CONTRACT_FIELD_TYPES
 from data_collection_kedro.domain.contracts import CONTRACTS
-from data_collection_kedro.domain.weather import WEATHER_COLUMNS, meteo_consommation
+from data_collection_kedro.domain.weather import WEATHER_COLUMNS, weather_consumption_index
 from tests.support.fusion_frames import catalog_config
 
 INDICES = [
@@ -91,7 +91,9 @@ def test_an_index_round_trips_through_the_default_store_with_a_date_day(data_dir
             **{f"gas_h{h:02d}_share": [1 / 24] for h in range(24)},
         }
     )
-    index, _ = meteo_consommation(consumption, pd.DataFrame(columns=WEATHER_COLUMNS), fusion_params)
+    index, _ = weather_consumption_index(
+        consumption, pd.DataFrame(columns=WEATHER_COLUMNS), fusion_params
+    )
     entry = catalog_config(None)["meteo_consommation"]
     dataset = DataCatalog.from_config({"meteo_consommation": entry}).get("meteo_consommation")
     dataset.save(index)

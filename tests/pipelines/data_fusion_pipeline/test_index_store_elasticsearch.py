@@ -17,7 +17,7 @@ import pytest
 from kedro.io import DataCatalog
 from pytest_httpserver import HTTPServer
 
-from data_collection_kedro.domain.fuel import prix_carburants_journalier
+from data_collection_kedro.domain.fuel import daily_fuel_price_index
 from tests.support.fake_elasticsearch import FakeElasticsearch
 from tests.support.fusion_frames import catalog_config
 
@@ -41,7 +41,7 @@ def _fuel_index(fusion_params: dict[str, Any]) -> pd.DataFrame:
             "price_eur_l": [1.80, 1.90, 1.85, 1.70],
         }
     )
-    index, _ = prix_carburants_journalier(stations, prices, pd.DataFrame(), fusion_params)
+    index, _ = daily_fuel_price_index(stations, prices, pd.DataFrame(), fusion_params)
     return index
 
 

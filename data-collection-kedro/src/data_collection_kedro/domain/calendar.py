@@ -190,7 +190,7 @@ def add_calendar_features(
     return out.drop(columns=["school_zone"]), quality
 
 
-def consommation_mouvements(
+def consumption_movements_index(
     daily_consumption: pd.DataFrame,
     raw_strikes: pd.DataFrame,
     raw_public_holidays: pd.DataFrame,

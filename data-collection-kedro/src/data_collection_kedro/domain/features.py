@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from functools import lru_cache
-from typing import TypeVar
+from typing import TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -63,8 +63,7 @@ Values = TypeVar("Values", float, np.ndarray, pd.Series)
 # ------------------------------------------------------------------------------ weather
 def heating_degree_days(temp_mean_c: Values, base_c: float = HEATING_BASE_TEMPERATURE_C) -> Values:
     """``max(0, base_c - temp_mean_c)``: the day's heating demand (a missing mean stays missing)."""
-    result: Values = np.maximum(0.0, base_c - temp_mean_c)
-    return result
+    return cast(Values, np.maximum(0.0, base_c - temp_mean_c))
 
 
 def mean_temperature(temp_min_c: Values, temp_max_c: Values) -> Values:

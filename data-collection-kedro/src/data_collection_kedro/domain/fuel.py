@@ -273,7 +273,7 @@ def daily_fuel_prices(
     return daily, quality
 
 
-def prix_carburants_journalier(
+def daily_fuel_price_index(
     raw_stations: pd.DataFrame,
     raw_prices: pd.DataFrame,
     raw_shortages: pd.DataFrame,

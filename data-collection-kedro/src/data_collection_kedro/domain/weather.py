@@ -163,7 +163,7 @@ def _fill_short_gaps(values: pd.Series, max_gap: int) -> pd.Series:
     return values.where(~(missing & (run_length <= max_gap)), interpolated)
 
 
-def meteo_consommation(
+def weather_consumption_index(
     daily_consumption: pd.DataFrame, weather: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """``meteo_consommation``: every consumption region-day with that day's weather."""

@@ -12,11 +12,11 @@ from typing import Any
 
 import pandas as pd
 
-from data_collection_kedro.domain.calendar import consommation_mouvements
+from data_collection_kedro.domain.calendar import consumption_movements_index
 from data_collection_kedro.domain.consumption import daily_regional_consumption
-from data_collection_kedro.domain.fuel import prix_carburants_journalier
+from data_collection_kedro.domain.fuel import daily_fuel_price_index
 from data_collection_kedro.domain.normalization import collect_quality, quality_frame
-from data_collection_kedro.domain.weather import daily_weather, meteo_consommation
+from data_collection_kedro.domain.weather import daily_weather, weather_consumption_index
 
 
 def build_daily_consumption(
@@ -45,7 +45,7 @@ def build_meteo_consommation(
     daily_consumption: pd.DataFrame, weather: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``meteo_consommation``: every consumption region-day with that day's weather."""
-    index, quality = meteo_consommation(daily_consumption, weather, params)
+    index, quality = weather_consumption_index(daily_consumption, weather, params)
     return index, quality_frame(quality)
 
 
@@ -57,7 +57,7 @@ def build_consommation_mouvements(
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``consommation_mouvements``: consumption x strikes x holidays x calendar."""
-    index, quality = consommation_mouvements(
+    index, quality = consumption_movements_index(
         daily_consumption, raw_strikes, raw_public_holidays, raw_school_holidays, params
     )
     return index, quality_frame(quality)
@@ -70,7 +70,7 @@ def build_prix_carburants_journalier(
     params: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``prix_carburants_journalier``: fuel price statistics per day x department x fuel."""
-    index, quality = prix_carburants_journalier(
+    index, quality = daily_fuel_price_index(
         raw_fuel_stations, raw_fuel_prices, raw_fuel_shortages, params
     )
     return index, quality_frame(quality)
