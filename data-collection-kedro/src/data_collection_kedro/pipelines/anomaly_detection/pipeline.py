@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from data_collection_kedro.pipelines.anomaly_detection.nodes import (
+from .nodes import (
     build_anomaly_features,
     evaluate_anomalies,
     score_anomalies,

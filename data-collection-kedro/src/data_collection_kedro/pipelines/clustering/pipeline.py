@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
-from data_collection_kedro.pipelines.clustering.nodes import (
+from .nodes import (
     build_region_profiles,
     cluster_regions,
     fit_kmeans,
