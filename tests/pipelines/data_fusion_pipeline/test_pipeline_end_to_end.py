@@ -13,7 +13,20 @@ import duckdb
 import pandas as pd
 import pytest
 
+from data_collection_kedro.domain.contracts import CONTRACTS
+
 HOURS = [f"{h:02d}:00" for h in range(24)]
+# the DuckDB column type of each logical contract type
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "text": "VARCHAR",
+    "json": "VARCHAR",
+    "date": "DATE",
+    "float": "DOUBLE",
+    "integer": "BIGINT",
+    "long": "BIGINT",
+    "boolean": "BOOLEAN",
+}
 HISTORIQUE_84 = {"auvergne", "rh-ne-alpes", "ardeche"}  # old regions of Auvergne-Rhône-Alpes
 
 
@@ -24,6 +37,11 @@ def _read_csv(path: Path, sep: str = ";") -> pd.DataFrame:
 def _table(data_dir: Path, table: str) -> pd.DataFrame:
     with duckdb.connect(str(data_dir / "energiewatch.duckdb"), read_only=True) as con:
         return con.execute(f"SELECT * FROM {table}").df()
+
+
+def _stored_columns(data_dir: Path, table: str) -> list[tuple[str, str]]:
+    with duckdb.connect(str(data_dir / "energiewatch.duckdb"), read_only=True) as con:
+        return [(row[0], row[1]) for row in con.execute(f"DESCRIBE {table}").fetchall()]
 
 
 def _row(frame: pd.DataFrame, code: str, day: str) -> pd.Series:
@@ -81,6 +99,16 @@ def test_fusion_end_to_end_on_the_sample(sample_data_dir, data_dir, run_pipeline
     mouvements = _table(data_dir, "consommation_mouvements")
     fuel = _table(data_dir, "prix_carburants_journalier")
     quality = _table(data_dir, "fusion_data_quality")
+
+    # Every index is stored with its contract's columns, in order, with their types.
+    for table in (
+        "meteo_consommation",
+        "consommation_mouvements",
+        "prix_carburants_journalier",
+        "fusion_data_quality",
+    ):
+        expected = [(c, DUCKDB_TYPES[t]) for c, t in CONTRACTS[table].columns.items()]
+        assert _stored_columns(data_dir, table) == expected, table
 
     # Every region of the sample on every day, once.
     assert sorted(meteo["region_code"].unique()) == ["11", "53", "75", "84"]
