@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from data_collection_kedro.domain.features import CONSUMPTION_HISTORY_COLUMNS
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
 from data_collection_kedro.modeling.clustering import knee_of_k_distance
 from data_collection_kedro.modeling.features import forecasting_features
@@ -42,14 +43,7 @@ def test_history_features_only_see_the_past() -> None:
     after = pd.to_datetime(altered["day"]) > cut
     altered.loc[after, "gas_consumption_mwh"] = altered.loc[after, "gas_consumption_mwh"] * 3
     changed = forecasting_features(altered, movements, "gas_consumption_mwh")
-    history = [
-        "lag_1_mwh",
-        "lag_7_mwh",
-        "lag_364_mwh",
-        "rolling_mean_7_mwh",
-        "rolling_mean_28_mwh",
-        "level_mwh",
-    ]
+    history = list(CONSUMPTION_HISTORY_COLUMNS)
     upto = before["day"] <= cut
     pd.testing.assert_frame_equal(before.loc[upto, history], changed.loc[upto, history])
     # and the day after the cut already sees nothing of its own day
