@@ -98,14 +98,14 @@ def calendar_features(day: dt.date, region_code: str) -> dict[str, Any]:
     """The calendar columns of ``consommation_mouvements`` for one region and day
     (``domain.features.calendar_fields`` and ``library_holidays``, as forecast days get them)."""
     keys = pd.DataFrame({"region_code": [region_code], "day": [pd.Timestamp(day)]})
-    fields = calendar_fields(keys["day"]).iloc[0]
+    fields = calendar_fields(keys["day"])
     holidays = library_holidays(keys).iloc[0]
     holiday_name = holidays["public_holiday_name"]
     return {
         "day": pd.Timestamp(day),
         "region_code": region_code,
         "region": REGION_BY_CODE[region_code].name,
-        **{column: fields[column].item() for column in DAY_FIELD_COLUMNS},
+        **{column: fields[column].iloc[0].item() for column in DAY_FIELD_COLUMNS},
         "is_public_holiday": bool(holidays["is_public_holiday"]),
         "public_holiday_name": None if pd.isna(holiday_name) else str(holiday_name),
         "is_school_holiday": bool(holidays["is_school_holiday"]),
