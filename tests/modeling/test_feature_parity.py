@@ -28,7 +28,7 @@ from data_collection_kedro.domain.regions import REGION_BY_CODE
 from data_collection_kedro.domain.weather import WEATHER_COLUMNS, weather_consumption_index
 from data_collection_kedro.modeling.features import BASE_COLUMNS, forecasting_features, model_input
 from data_collection_kedro.modeling.inference import future_rows, inference_features
-from data_collection_kedro.validation import parse_holidays
+from data_collection_kedro.validation import parse_source
 from tests.support.paths import KEDRO_PROJECT
 
 TARGET = "gas_consumption_mwh"
@@ -112,7 +112,7 @@ def indices() -> tuple[pd.DataFrame, pd.DataFrame]:
     meteo, _ = weather_consumption_index(
         daily, pd.concat(weather, ignore_index=True)[WEATHER_COLUMNS], FUSION_PARAMS
     )
-    public, school, quarantine = parse_holidays(build_holidays_frame(2021, 2023))
+    public, school, quarantine = parse_source("holidays", build_holidays_frame(2021, 2023))
     assert quarantine.empty
     strikes = pd.DataFrame(
         {
