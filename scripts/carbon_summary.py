@@ -7,7 +7,7 @@ writes a terminal table plus Markdown, JSON and PNG charts to ``reports/carbon/`
 
 import sys
 
-from data_collection_kedro.carbon.summary.cli import main
+from data_collection_kedro.reporting.carbon_report import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,4 +1,5 @@
-"""Command line of the carbon summary (``scripts/carbon_summary.py``, ``make carbon-report``).
+"""Command line of the carbon report (``scripts/carbon_summary.py``, ``make carbon-report``):
+the carbon summary of the runs, the MLflow trade-off and the usage section.
 
 Exit codes: 0 done; 1 ``--check-budget`` and a pipeline run exceeded its budget; 2 bad
 arguments or configuration (a message, never a traceback).
@@ -25,8 +26,9 @@ from data_collection_kedro.carbon.summary.config import ConfigError, load_config
 from data_collection_kedro.carbon.summary.loading import load_carbon_files
 from data_collection_kedro.carbon.summary.render import to_text, write_reports
 from data_collection_kedro.carbon.summary.tradeoff import read_mlflow_runs, tradeoff_table
+from data_collection_kedro.usage.report import build_usage_section
 
-PROJECT_DIR = Path(__file__).resolve().parents[4]  # data-collection-kedro/
+PROJECT_DIR = Path(__file__).resolve().parents[3]  # data-collection-kedro/
 
 
 def project_parameters(env: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -178,14 +180,6 @@ def _usage(
         return
     if monitoring.empty:
         summary.usage_note = "model_monitoring is empty: usage section skipped."
-        return
-    try:
-        from data_collection_kedro.usage.report import build_usage_section
-    except ImportError as exc:
-        summary.usage_note = (
-            f"{len(monitoring)} monitoring row(s), but the usage report is not available "
-            f"({exc}): usage section skipped."
-        )
         return
     try:
         summary.usage = build_usage_section(monitoring, nodes, params.get("usage") or {})
