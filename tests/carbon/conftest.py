@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import importlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.carbon_probe import MAIN_PROJECT, write_probe_project
+from tests.support.carbon_probe import MAIN_PROJECT, PROBE_PACKAGE, write_probe_project
 
 
 @pytest.fixture(scope="session")
@@ -27,22 +28,40 @@ def carbon_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, probe_project: P
     return out
 
 
+class ProbeRunner:
+    """Runs a pipeline of the probe project through a real KedroSession; remembers the
+    session ids (= Kedro run ids) of the runs it started, failed ones included."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self.session_ids: list[str] = []
+
+    def __call__(self, pipeline: str = "three_nodes", **run_kwargs: Any) -> Any:
+        from kedro.framework.session import KedroSession
+
+        with KedroSession.create(project_path=self.project) as session:
+            self.session_ids.append(str(session.store["session_id"]))
+            return session.run(pipeline_names=[pipeline], **run_kwargs)
+
+    @property
+    def runs(self) -> Any:
+        """The probe project's shared run registry (``settings.RUNS``)."""
+        return importlib.import_module(f"{PROBE_PACKAGE}.settings").RUNS
+
+    def last_record(self) -> Any:
+        return self.runs.get(self.session_ids[-1])
+
+
 @pytest.fixture
 def run_probe(
     probe_project: Path, carbon_out: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Callable[..., Any]]:
+) -> Iterator[ProbeRunner]:
     """Run a pipeline of the probe project through a real KedroSession."""
-    from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
     monkeypatch.chdir(probe_project)
     bootstrap_project(probe_project)
-
-    def _run(pipeline: str = "three_nodes", **run_kwargs: Any) -> Any:
-        with KedroSession.create(project_path=probe_project) as session:
-            return session.run(pipeline_names=[pipeline], **run_kwargs)
-
-    yield _run
+    yield ProbeRunner(probe_project)
     # hand the process back to the main project for the other test folders
     bootstrap_project(MAIN_PROJECT)
 
@@ -52,7 +71,7 @@ def tracker_count(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     """Every OfflineEmissionsTracker the hook creates (real trackers, counted)."""
     from codecarbon import OfflineEmissionsTracker
 
-    from data_collection_kedro.carbon import hook
+    from data_collection_kedro.carbon import codecarbon_adapter
 
     created: list[Any] = []
 
@@ -61,5 +80,5 @@ def tracker_count(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
             created.append(kwargs)
             super().__init__(*args, **kwargs)
 
-    monkeypatch.setattr(hook, "OfflineEmissionsTracker", CountingTracker)
+    monkeypatch.setattr(codecarbon_adapter, "OfflineEmissionsTracker", CountingTracker)
     return created

@@ -14,7 +14,8 @@ import pytest
 
 from data_collection_kedro.carbon import files
 from data_collection_kedro.carbon.guard import TrackerFileLock
-from data_collection_kedro.carbon.hook import CarbonTrackingHook, current_run_measurements
+from data_collection_kedro.carbon.hook import CarbonTrackingHook
+from tests.carbon.conftest import ProbeRunner
 from tests.support.carbon_probe import BUSY_IO_SECONDS, probe_env
 from tests.support.paths import KEDRO_PROJECT
 
@@ -28,7 +29,7 @@ def _read(out: Path, pipeline: str = "three_nodes") -> tuple[pd.DataFrame, pd.Da
 
 
 def test_one_tracker_per_run_and_node_rows_sum_to_run_total(
-    run_probe: Any, carbon_out: Path, tracker_count: list[Any]
+    run_probe: ProbeRunner, carbon_out: Path, tracker_count: list[Any]
 ) -> None:
     run_probe("three_nodes")
 
@@ -76,9 +77,13 @@ def test_one_tracker_per_run_and_node_rows_sum_to_run_total(
     # the run's duration is its wall time, not the last task's
     assert run["duration"] >= nodes["duration_s"].sum() * 0.99
 
-    # the MLflow hook reads the same rows from memory
-    in_memory = current_run_measurements()
+    # the other hooks read the same rows, and the run total, from the shared run state
+    record = run_probe.last_record()
+    in_memory = record.node_measurements()
     assert {row["node"] for row in in_memory} == NODE_NAMES
+    assert record.energy.measured and record.energy.measurement == nodes["measurement"].iloc[0]
+    assert record.energy.energy_kwh == pytest.approx(run["energy_consumed"])
+    assert record.energy.emissions_kg == pytest.approx(run["emissions"])
     by_node = node_rows.set_index("node")
     for row in in_memory:
         assert row["energy_kwh"] == pytest.approx(by_node.loc[row["node"], "energy_kwh"])
@@ -132,7 +137,7 @@ def test_node_rows_include_loading_inputs_and_saving_outputs(
     ],
 )
 def test_failed_load_or_save_closes_the_node_as_failed(
-    run_probe: Any,
+    run_probe: ProbeRunner,
     carbon_out: Path,
     tracker_count: list[Any],
     pipeline: str,
@@ -150,7 +155,7 @@ def test_failed_load_or_save_closes_the_node_as_failed(
     assert nodes.loc[failed_node, "energy_kwh"] > 0
     assert nodes.loc[failed_node, "duration_s"] >= 0.2  # the busy load/save before the error
     assert nodes["energy_kwh"].sum() == pytest.approx(run["energy_consumed"], rel=0.01)
-    assert current_run_measurements()[-1]["node"] == failed_node
+    assert run_probe.last_record().node_measurements()[-1]["node"] == failed_node
     lock = TrackerFileLock(carbon_out)
     assert lock.acquire(), "the tracker lock is released after the failed run"
     lock.release()

@@ -237,8 +237,10 @@ from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
 from data_collection_kedro.carbon.hook import CarbonTrackingHook
+from data_collection_kedro.run_context import RunRegistry
 
-HOOKS = (CarbonTrackingHook(),)
+RUNS = RunRegistry()
+HOOKS = (CarbonTrackingHook(RUNS),)
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {"base_env": "base", "default_run_env": "local",
                       "custom_resolvers": {"oc.env": oc.env}}

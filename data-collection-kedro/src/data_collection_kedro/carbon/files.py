@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import csv
 import fcntl
-import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from data_collection_kedro.run_context import safe_file_stem
 
 NODES_FILE_NAME = "emissions_nodes.csv"
 
@@ -26,7 +27,12 @@ NODE_COLUMNS: tuple[str, ...] = (
     "measurement",
     "country_iso_code",
     "status",
+    "run_pipeline",
 )
+
+#: Columns older files may lack (``run_pipeline``: files written before per-pipeline rows,
+#: where every row's ``pipeline`` was the pipeline that was run).
+OPTIONAL_NODE_COLUMNS = frozenset({"run_pipeline"})
 
 #: Pseudo-node of every measured run: the time outside node tasks (runner start-up creating the
 #: datasets, scheduling and dataset release, pipeline hooks; a node's own loads and saves are
@@ -49,12 +55,10 @@ MEASURED = frozenset(
     {MEASUREMENT_RAPL, MEASUREMENT_TDP, MEASUREMENT_CPU_LOAD, MEASUREMENT_CONSTANT}
 )
 
-_UNSAFE = re.compile(r"[^A-Za-z0-9_.+-]+")
-
 
 def pipeline_file_name(pipeline: str) -> str:
     """``emissions_<pipeline>.csv`` (characters unsafe in a file name become ``_``)."""
-    return f"emissions_{_UNSAFE.sub('_', pipeline)}.csv"
+    return f"emissions_{safe_file_stem(pipeline)}.csv"
 
 
 def append_node_rows(folder: Path | str, rows: Iterable[Mapping[str, Any]]) -> Path:

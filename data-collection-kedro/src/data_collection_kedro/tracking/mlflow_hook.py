@@ -13,8 +13,10 @@ Nodes never call MLflow: a training node returns a
   rows), once the pipeline run succeeded;
 - logs ``model_metrics`` rows into the model's child run (``test_mape``, …) and the baselines'
   rows into the parent run (``baseline_persistence.test_mape``, …);
-- at the end of the run, logs the training node's energy and emissions measured by the carbon
-  hook (``carbon.hook.current_run_measurements()``) into each model's child run.
+- once the run's energy is settled in the shared run state
+  (:meth:`~data_collection_kedro.run_context.RunRecord.when_energy_settled`, whatever the order
+  Kedro calls the hooks in), logs each training node's energy and emissions measured by the
+  carbon hook into its model's child run, and the node total into the parent run.
 
 Configuration: the ``mlflow:`` block of ``conf/base/parameters.yml`` (``tracking_uri``,
 ``experiment_name``, ``enabled``, ``register_models``, ``champion_alias``).
@@ -25,6 +27,7 @@ from __future__ import annotations
 import logging
 import math
 import subprocess
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +35,7 @@ import pandas as pd
 from kedro.framework.hooks import hook_impl
 
 from data_collection_kedro.modeling.artifacts import ModelArtifact
+from data_collection_kedro.run_context import RunRecord, RunRegistry, run_key
 
 logger = logging.getLogger(__name__)
 
@@ -77,9 +81,14 @@ def _finite(metrics: dict[str, float]) -> dict[str, float]:
 
 
 class MlflowTrackingHook:
-    """A parent MLflow run per pipeline run, a child run per model (see module docstring)."""
+    """A parent MLflow run per pipeline run, a child run per model (see module docstring).
 
-    def __init__(self) -> None:
+    ``runs`` is the project's shared run registry (``settings.RUNS``), where the carbon hook
+    publishes its measurements; without it the hook keeps its own (no carbon metrics).
+    """
+
+    def __init__(self, runs: RunRegistry | None = None) -> None:
+        self._runs = runs if runs is not None else RunRegistry()
         self._config: dict[str, Any] = {}
         self._project_path: Path | None = None
         self._reset()
@@ -121,7 +130,15 @@ class MlflowTrackingHook:
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if self._parent_run_id is not None:
-            self._log_carbon()
+            self._runs.run(run_key(run_params)).when_energy_settled(
+                partial(
+                    _log_carbon,
+                    self._client,
+                    self._parent_run_id,
+                    dict(self._child_runs),
+                    dict(self._model_nodes),
+                )
+            )
             if self._config.get("register_models", True):
                 for artifact, model_uri, run_id in self._pending:
                     self._register(artifact, model_uri, run_id)
@@ -140,6 +157,9 @@ class MlflowTrackingHook:
     # ------------------------------------------------------------------------------ runs
     def _enabled(self) -> bool:
         return bool(self._config.get("enabled", True)) and bool(self._config.get("tracking_uri"))
+
+    def _pipelines(self) -> list[str]:
+        return list(self._run_params.get("pipeline_names") or ["__default__"])
 
     def _tracking_uri(self) -> str:
         return str(self._config["tracking_uri"])
@@ -160,7 +180,7 @@ class MlflowTrackingHook:
         experiment_id = (
             experiment.experiment_id if experiment else self._client.create_experiment(name)
         )
-        pipelines = self._run_params.get("pipeline_names") or ["__default__"]
+        pipelines = self._pipelines()
         run = self._client.create_run(
             experiment_id,
             run_name=f"{'+'.join(pipelines)}-{self._run_params.get('run_id', '')}",
@@ -194,7 +214,7 @@ class MlflowTrackingHook:
         parent = self._ensure_parent()
         client = self._client
         tags = {
-            **self._tags(self._run_params.get("pipeline_names") or ["__default__"]),
+            **self._tags(self._pipelines()),
             "mlflow.parentRunId": parent,
             "kedro.node": node_name,
             "model_key": artifact.model_key,
@@ -300,30 +320,29 @@ class MlflowTrackingHook:
             else:
                 self._client.log_metric(parent, f"{model}.{split}_{metric}", value)
 
-    def _log_carbon(self) -> None:
-        try:
-            from data_collection_kedro.carbon.hook import current_run_measurements
-        except ImportError:
-            return
-        try:
-            measurements = current_run_measurements()
-        except Exception as exc:  # the carbon hook must never break tracking
-            logger.warning("carbon measurements unavailable: %s", exc)
-            return
-        by_node = {str(m.get("node")): m for m in measurements}
-        total_energy = 0.0
-        total_emissions = 0.0
-        for m in measurements:
-            total_energy += float(m.get("energy_kwh") or 0.0)
-            total_emissions += float(m.get("emissions_kg") or 0.0)
-        for model_key, run_id in self._child_runs.items():
-            node_row = by_node.get(self._model_nodes.get(model_key, ""))
-            if not node_row:
-                continue
-            for key in ("energy_kwh", "emissions_kg", "duration_s"):
-                value = node_row.get(key)
-                if value is not None and math.isfinite(float(value)):
-                    self._client.log_metric(run_id, f"training_{key}", float(value))
-        if measurements and self._parent_run_id:
-            self._client.log_metric(self._parent_run_id, "nodes_energy_kwh", total_energy)
-            self._client.log_metric(self._parent_run_id, "nodes_emissions_kg", total_emissions)
+
+def _log_carbon(
+    client: Any,
+    parent_run_id: str,
+    child_runs: dict[str, str],
+    model_nodes: dict[str, str],
+    record: RunRecord,
+) -> None:
+    """Log the carbon hook's node measurements of ``record`` into the run's MLflow runs: each
+    model's training node (``training_energy_kwh``, ``training_emissions_kg``,
+    ``training_duration_s``) into its child run, the node total into the parent run."""
+    measurements = record.node_measurements()
+    by_node = {str(m.get("node")): m for m in measurements}
+    for model_key, run_id in child_runs.items():
+        node_row = by_node.get(model_nodes.get(model_key, ""))
+        if not node_row:
+            continue
+        for key in ("energy_kwh", "emissions_kg", "duration_s"):
+            value = node_row.get(key)
+            if value is not None and math.isfinite(float(value)):
+                client.log_metric(run_id, f"training_{key}", float(value))
+    if measurements:
+        total_energy = sum(float(m.get("energy_kwh") or 0.0) for m in measurements)
+        total_emissions = sum(float(m.get("emissions_kg") or 0.0) for m in measurements)
+        client.log_metric(parent_run_id, "nodes_energy_kwh", total_energy)
+        client.log_metric(parent_run_id, "nodes_emissions_kg", total_emissions)

@@ -94,6 +94,25 @@ def select_runs(
     return selected.sort_values(["pipeline", "ended"]).reset_index(drop=True)
 
 
+def selected_node_rows(selected: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
+    """The node rows of the selected run rows: same ``run_id`` and same ``pipeline``.
+
+    A run of a composed pipeline (``__default__``) writes one row per registered pipeline
+    (docs/carbon.md); its node rows carry the pipeline they belong to, so each selected
+    pipeline row takes its own node rows and a node run is never counted twice.
+    """
+    if selected.empty or nodes.empty:
+        return nodes.iloc[0:0]
+    keys = set(zip(selected["run_id"].astype(str), selected["pipeline"].astype(str), strict=True))
+    mask = [
+        (run_id, pipeline) in keys
+        for run_id, pipeline in zip(
+            nodes["run_id"].astype(str), nodes["pipeline"].astype(str), strict=True
+        )
+    ]
+    return nodes[mask]
+
+
 def _safe_div(numerator: float, denominator: float) -> float:
     return numerator / denominator if denominator else math.nan
 
@@ -129,7 +148,7 @@ def pipeline_table(selected: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
     if selected.empty:
         return pd.DataFrame()
     measurement = (
-        nodes[nodes["run_id"].isin(selected["run_id"])]
+        selected_node_rows(selected, nodes)
         .groupby("pipeline")["measurement"]
         .agg(lambda s: _joined(s[s.isin(files.MEASURED)]))
     )
@@ -149,7 +168,7 @@ def pipeline_table(selected: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
 
 def node_table(selected: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
     """Per pipeline and node over the selected runs (``__outside_nodes__`` included)."""
-    rows = nodes[nodes["run_id"].isin(selected["run_id"])]
+    rows = selected_node_rows(selected, nodes)
     measured = rows[rows["measurement"].isin(files.MEASURED)]
     if measured.empty:
         return pd.DataFrame()
@@ -263,7 +282,7 @@ def green_algorithms(selected: pd.DataFrame, config: SummaryConfig) -> pd.DataFr
 def measurement_notes(
     selected: pd.DataFrame, nodes: pd.DataFrame, config: SummaryConfig
 ) -> list[str]:
-    rows = nodes[nodes["run_id"].isin(selected["run_id"])]
+    rows = selected_node_rows(selected, nodes)
     notes = []
     for method in sorted(set(rows["measurement"].dropna()) & files.MEASURED):
         notes.append(f"{method}: {MEASUREMENT_NOTES[method]}")
@@ -276,7 +295,11 @@ def measurement_notes(
 
 
 def overlapping_runs(selected: pd.DataFrame) -> list[tuple[str, str, str, str]]:
-    """Pairs of runs whose [start, end] intervals overlap (both measured the same machine)."""
+    """Pairs of runs whose [start, end] intervals overlap (both measured the same machine).
+
+    The pipeline rows of one run (a composed run writes one per pipeline) share a tracker:
+    they split its total and never overlap each other.
+    """
     ordered = selected.sort_values("started").reset_index(drop=True)
     pairs = []
     for i in range(len(ordered)):
@@ -284,6 +307,8 @@ def overlapping_runs(selected: pd.DataFrame) -> list[tuple[str, str, str, str]]:
             a, b = ordered.iloc[i], ordered.iloc[j]
             if b["started"] >= a["ended"]:
                 break
+            if str(a["run_id"]) == str(b["run_id"]):
+                continue
             pairs.append((a["pipeline"], str(a["run_id"]), b["pipeline"], str(b["run_id"])))
     return pairs
 
@@ -316,7 +341,11 @@ def file_warnings(
                 f"{files.NODES_FILE_NAME}"
             )
             continue
-        rows = nodes[(nodes["run_id"] == run["run_id"]) & nodes["measurement"].isin(files.MEASURED)]
+        rows = nodes[
+            (nodes["run_id"] == run["run_id"])
+            & (nodes["pipeline"] == run["pipeline"])
+            & nodes["measurement"].isin(files.MEASURED)
+        ]
         node_sum = float(rows["energy_kwh"].sum())
         total = float(run["energy_consumed"])
         if total and abs(node_sum - total) / total > config.partial_tolerance:

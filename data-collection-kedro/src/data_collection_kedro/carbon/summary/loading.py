@@ -31,11 +31,13 @@ RUN_NUMERIC = (
     "ram_total_size",
     "pue",
 )
-#: node columns every nodes file must have (the energy split and the country may be absent)
+#: node columns every nodes file must have (the energy split, the country and the columns
+#: added later may be absent)
 NODE_REQUIRED = tuple(
     c
     for c in files.NODE_COLUMNS
     if c not in {"cpu_energy_kwh", "ram_energy_kwh", "gpu_energy_kwh", "country_iso_code"}
+    and c not in files.OPTIONAL_NODE_COLUMNS
 )
 NODE_NUMERIC = tuple(c for c in files.NODE_COLUMNS if c.endswith(("_s", "_kwh", "_kg")))
 #: node columns that may be empty (nodes recorded without a measurement)
@@ -158,7 +160,10 @@ def read_nodes_file(path: Path, warnings: list[str]) -> pd.DataFrame | None:
     )
     if frame is None:
         return None
-    return frame.copy()
+    frame = frame.copy()
+    if "run_pipeline" not in frame.columns:  # written before per-pipeline rows
+        frame["run_pipeline"] = frame["pipeline"]
+    return frame
 
 
 def load_carbon_files(folder: Path | str) -> CarbonData:
