@@ -2,9 +2,9 @@
 
 The kedro-airflow pattern: bootstrap the project, open a ``KedroSession`` with the
 configured environment and run ``session.run(pipeline_names=[...], node_names=[...])``.
-Project hooks (carbon tracking, MLflow) run as in ``kedro run``. A small extra hook reads
-how many rows each raw-store save inserted, so the DAG can tell whether ingestion brought
-new data.
+Project hooks (carbon tracking, MLflow, run summary) run as in ``kedro run``. The run-summary
+hook writes how many rows each raw-store save inserted into the run's summary file, which the
+runner reads so the DAG can tell whether ingestion brought new data. Public Kedro APIs only.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-
-from kedro.framework.hooks.markers import hook_impl
 
 log = logging.getLogger(__name__)
 
@@ -51,38 +49,38 @@ def kedro_env() -> str | None:
     return None if env in ("", BASE_ENV) else env
 
 
-class SaveCounter:
-    """Kedro hook: rows inserted per saved raw-store dataset (its ``last_result``)."""
+RAW_PREFIX = "raw_"
 
-    def __init__(self) -> None:
-        self.catalog: Any = None
-        self.inserted: dict[str, int] = {}
-        self.unknown: list[str] = []
 
-    @hook_impl
-    def after_catalog_created(self, catalog: Any) -> None:
-        self.catalog = catalog
-
-    @hook_impl
-    def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
-        if not dataset_name.startswith("raw_") or self.catalog is None:
-            return
-        dataset = self.catalog.get(dataset_name)
-        inserted = getattr(getattr(dataset, "last_result", None), "inserted", None)
-        if inserted is None:
-            self.unknown.append(dataset_name)
+def inserted_rows(summary: dict[str, Any] | None) -> tuple[dict[str, int], bool]:
+    """Rows inserted per raw-store dataset (``raw_*``) in a run summary, and whether every
+    raw dataset reported its count (no summary: nothing known)."""
+    if not summary:
+        return {}, False
+    inserted: dict[str, int] = {}
+    known = True
+    for name, saves in (summary.get("datasets") or {}).items():
+        if not name.startswith(RAW_PREFIX):
+            continue
+        count = (saves or {}).get("inserted")
+        if count is None:
+            known = False
         else:
-            self.inserted[dataset_name] = self.inserted.get(dataset_name, 0) + int(inserted)
+            inserted[name] = int(count)
+    return inserted, known
 
 
-def _register(session: Any, hook: SaveCounter) -> bool:
-    """Add the counting hook to the session's hook manager (Kedro has no public API for it)."""
-    manager = getattr(session, "_hook_manager", None)
-    if manager is None:
-        log.warning("cannot count inserted rows: KedroSession has no hook manager")
-        return False
-    manager.register(hook)
-    return True
+def _summary_folder(session: Any, project: Path) -> Path | None:
+    """Where the project's run-summary hook writes (``run_summary.output_dir``)."""
+    try:
+        params = session.load_context().params.get("run_summary") or {}
+    except Exception as exc:  # a broken configuration fails the run itself, with its message
+        log.warning("cannot read the run_summary parameters: %s", exc)
+        return None
+    if not params.get("output_dir"):
+        return None
+    folder = Path(str(params["output_dir"]))
+    return folder if folder.is_absolute() else project / folder
 
 
 def summarise_runs(runs: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
@@ -116,17 +114,18 @@ def run_kedro(
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    from data_collection_kedro.run_summary import read_run_summary
+
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     path = project_path()
     resolved_env = env if env is not None else kedro_env()
     nodes = list(node_names) if node_names else None
-    counter = SaveCounter()
     with contextlib.chdir(path):
         bootstrap_project(path)
         session: Any
         with KedroSession.create(project_path=path, env=resolved_env) as session:
-            counted = _register(session, counter)
+            run_id = str(session.store["session_id"])
             log.info(
                 "kedro run --pipeline %s%s%s (env %s)",
                 pipeline_name,
@@ -139,11 +138,16 @@ def run_kedro(
                 node_names=nodes,
                 tags=list(tags) if tags else None,
             )
-    known = counted and not counter.unknown
+            folder = _summary_folder(session, path)
+    summary = read_run_summary(folder, run_id) if folder is not None else None
+    if summary is None:
+        log.warning("no run summary for run %s: inserted rows unknown", run_id)
+    inserted, known = inserted_rows(summary)
     return {
         "pipeline": pipeline_name,
         "nodes": nodes,
         "env": resolved_env or BASE_ENV,
-        "inserted": counter.inserted,
-        "new_rows": sum(counter.inserted.values()) if known else None,
+        "run_id": run_id,
+        "inserted": inserted,
+        "new_rows": sum(inserted.values()) if known else None,
     }

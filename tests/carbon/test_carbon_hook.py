@@ -15,8 +15,7 @@ import pytest
 from data_collection_kedro.carbon import files
 from data_collection_kedro.carbon.guard import TrackerFileLock
 from data_collection_kedro.carbon.hook import CarbonTrackingHook
-from tests.carbon.conftest import ProbeRunner
-from tests.support.carbon_probe import BUSY_IO_SECONDS, probe_env
+from tests.support.carbon_probe import BUSY_IO_SECONDS, ProbeRunner, probe_env
 from tests.support.paths import KEDRO_PROJECT
 
 NODE_NAMES = {"make", "combine", "finish"}
@@ -436,3 +435,74 @@ def test_project_registers_the_hook_with_its_parameters() -> None:
     params = yaml.safe_load((KEDRO_PROJECT / "conf/base/parameters.yml").read_text())["carbon"]
     assert params["output_dir"] == "${globals:carbon_dir}"
     assert params["country_iso_code"] == "FRA" and params["on_concurrent_tracker"] == "skip"
+
+
+def test_a_composed_run_writes_one_file_per_registered_pipeline(
+    run_probe: ProbeRunner, carbon_out: Path, tracker_count: list[Any]
+) -> None:
+    """``__default__`` = three_nodes + tail: each node row carries the registered pipeline it
+    belongs to, each pipeline gets its emissions file, and the rows split the run total."""
+    run_probe("__default__")
+
+    assert len(tracker_count) == 1
+    nodes = pd.read_csv(carbon_out / files.NODES_FILE_NAME)
+    assert (nodes["run_pipeline"] == "__default__").all()
+    assert dict(zip(nodes["node"], nodes["pipeline"], strict=True)) == {
+        "make": "three_nodes",
+        "combine": "three_nodes",
+        "finish": "three_nodes",
+        "extend": "tail",
+        files.OUTSIDE_NODES: "__default__",
+    }
+    run_ids = set()
+    total_energy = total_emissions = 0.0
+    for pipeline in ("three_nodes", "tail", "__default__"):
+        run, rows = _rows_of(carbon_out, pipeline)
+        run_ids.add(run["run_id"])
+        # a pipeline's row is the sum of its node rows (the composed run's own row: the rest)
+        assert rows["energy_kwh"].sum() == pytest.approx(run["energy_consumed"], rel=1e-6)
+        assert rows["emissions_kg"].sum() == pytest.approx(run["emissions"], rel=1e-6)
+        total_energy += run["energy_consumed"]
+        total_emissions += run["emissions"]
+    assert run_ids == set(nodes["run_id"])  # one tracker run
+    energy = run_probe.last_record().energy
+    assert total_energy == pytest.approx(energy.energy_kwh, rel=1e-9)
+    assert total_emissions == pytest.approx(energy.emissions_kg, rel=1e-9)
+    outside = nodes.set_index("node").loc[files.OUTSIDE_NODES, "energy_kwh"]
+    assert outside < nodes["energy_kwh"].sum() / 2  # the default row is the orchestration only
+
+
+def test_the_summary_counts_each_node_run_once(run_probe: ProbeRunner, carbon_out: Path) -> None:
+    """A node measured inside ``__default__`` and again alone is two node runs: the summary
+    never adds the composed run's total to its pipelines' totals."""
+    from data_collection_kedro.carbon.summary import build_summary, load_carbon_files, load_config
+
+    run_probe("__default__")
+    run_probe("three_nodes")
+    data = load_carbon_files(carbon_out)
+    runs = data.runs.set_index(["pipeline", "run_id"])
+    (default_id,) = data.runs.loc[data.runs["pipeline"] == "tail", "run_id"]
+    (alone_id,) = set(data.runs.loc[data.runs["pipeline"] == "three_nodes", "run_id"]) - {
+        default_id
+    }
+    default_total = runs.xs(default_id, level="run_id")["energy_consumed"].sum()
+    alone_total = runs.loc[("three_nodes", alone_id), "energy_consumed"]
+
+    config = load_config(None)
+    latest = build_summary(data, config)
+    # latest run of each pipeline: three_nodes alone, tail and the orchestration of __default__
+    assert latest.totals["energy_kwh"] == pytest.approx(
+        alone_total
+        + runs.loc[("tail", default_id), "energy_consumed"]
+        + runs.loc[("__default__", default_id), "energy_consumed"],
+        rel=1e-9,
+    )
+    per_node = latest.nodes.set_index(["pipeline", "node"])
+    assert (per_node["runs"] == 1).all()
+    assert per_node["energy_kwh"].sum() == pytest.approx(latest.totals["energy_kwh"], rel=1e-6)
+    assert not [w for w in latest.warnings if w.startswith(("overlapping", "partial"))]
+
+    cumulative = build_summary(data, config, all_runs=True)
+    assert cumulative.totals["energy_kwh"] == pytest.approx(default_total + alone_total, rel=1e-9)
+    per_node = cumulative.nodes.set_index(["pipeline", "node"])
+    assert per_node.loc[("three_nodes", "make"), "runs"] == 2  # once in each run

@@ -156,3 +156,20 @@ def test_new_rows_summary_of_ingestion_runs() -> None:
     # a run that could not count (or returned nothing) makes the total unknown -> publish
     assert summarise_runs([runs[0], {"new_rows": None, "inserted": {}}])["new_rows"] is None
     assert summarise_runs([None])["new_rows"] is None
+
+
+def test_inserted_rows_come_from_the_run_summary() -> None:
+    from energiewatch_airflow.kedro_runner import inserted_rows
+
+    summary = {
+        "datasets": {
+            "raw_strikes": {"saves": 1, "rows": 5, "inserted": 2, "updated": 0, "unchanged": 3},
+            "quarantine_strikes": {"saves": 1, "rows": 1, "inserted": 1},
+            "source_strikes": {"saves": 1, "rows": 5, "inserted": None},  # not a raw store
+        }
+    }
+    assert inserted_rows(summary) == ({"raw_strikes": 2}, True)
+    # a raw dataset without counts, or no summary at all: unknown (the DAG publishes)
+    summary["datasets"]["raw_fuel"] = {"saves": 1, "rows": 4, "inserted": None}
+    assert inserted_rows(summary) == ({"raw_strikes": 2}, False)
+    assert inserted_rows(None) == ({}, False)

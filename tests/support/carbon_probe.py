@@ -8,9 +8,14 @@ variables so each test chooses its output folder and policy.
 
 from __future__ import annotations
 
+import importlib
 import os
 import textwrap
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.support.paths import KEDRO_PROJECT
 
@@ -75,6 +80,24 @@ def stream(a: float):
     """A generator node: Kedro saves each chunk as it comes (the work happens while saving)."""
     for i in range(3):
         yield a + _work(10 + i, 0.2)
+
+
+def extend(c: float) -> float:
+    return c + _work(4)
+
+
+def records(seed: int):
+    """Three keyed rows for the store (the same rows at every run: a re-run inserts none)."""
+    import pandas as pd
+
+    return pd.DataFrame({"id": [1, 2, 3], "value": [float(seed), 2.0, 3.0]})
+
+
+def rejected(seed: int):
+    """One row set aside with its reason, like the ETL's quarantine."""
+    import pandas as pd
+
+    return pd.DataFrame({"id": [9], "reason": ["value out of range"]})
 
 
 def wait_for_release(a: float) -> float:
@@ -148,6 +171,15 @@ broken_sink:
   type: carbon_probe_project.datasets.BusyDataset
   save_seconds: 0.2
   fail_on: save
+raw_records:
+  type: data_collection_kedro.datasets.DuckDBTableDataset
+  database: ${{oc.env:CARBON_PROBE_OUT}}/probe.duckdb
+  table: raw_records
+  key: [id]
+quarantine_records:
+  type: data_collection_kedro.datasets.DuckDBTableDataset
+  database: ${{oc.env:CARBON_PROBE_OUT}}/probe.duckdb
+  table: raw_quarantine
 """
 
 _REGISTRY = """
@@ -162,6 +194,13 @@ def register_pipelines():
             node(n.make, "params:seed", "a", name="make"),
             node(n.combine, ["a", "params:seed"], "b", name="combine"),
             node(n.finish, "b", "c", name="finish"),
+        ]
+    )
+    tail = Pipeline([node(n.extend, "c", "d", name="extend")])
+    store = Pipeline(
+        [
+            node(n.records, "params:seed", "raw_records", name="store_records"),
+            node(n.rejected, "params:seed", "quarantine_records", name="set_aside"),
         ]
     )
     failing = Pipeline(
@@ -218,17 +257,21 @@ def register_pipelines():
             node(n.finish, "a2", "c2", name="finish_other"),
         ]
     )
+    # registry order: three_nodes and tail first, so the nodes of ``__default__`` (shared by
+    # name with later test pipelines) belong to them
     return {
+        "three_nodes": three,
+        "tail": tail,
+        "store": store,
         "heavy_io": heavy_io,
         "failing_load": failing_load,
         "failing_save": failing_save,
         "streamed": streamed,
         "branches": branches,
-        "three_nodes": three,
         "failing": failing,
         "nested": nested,
         "slow": slow,
-        "__default__": three,
+        "__default__": three + tail,
     }
 """
 
@@ -238,9 +281,10 @@ from omegaconf.resolvers import oc
 
 from data_collection_kedro.carbon.hook import CarbonTrackingHook
 from data_collection_kedro.run_context import RunRegistry
+from data_collection_kedro.run_summary import RunSummaryHook
 
 RUNS = RunRegistry()
-HOOKS = (CarbonTrackingHook(RUNS),)
+HOOKS = (CarbonTrackingHook(RUNS), RunSummaryHook(RUNS))
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {"base_env": "base", "default_run_env": "local",
                       "custom_resolvers": {"oc.env": oc.env}}
@@ -257,6 +301,8 @@ carbon:
   on_concurrent_tracker: ${oc.env:CARBON_PROBE_POLICY,skip}
   concurrent_wait_timeout_s: 60
   log_level: warning
+run_summary:
+  output_dir: ${oc.env:CARBON_PROBE_OUT}/runs
 """
 
 
@@ -295,3 +341,78 @@ def probe_env(carbon_out: Path, probe_project: Path, **extra: str) -> dict[str, 
         **extra,
     )
     return env
+
+
+# -- fixtures (imported by the conftest.py of the folders that run the probe project) ---------
+@pytest.fixture(scope="session")
+def probe_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The probe project, written once per test session (shared by every folder using it)."""
+    root = tmp_path_factory.getbasetemp() / "carbon_probe"
+    return root if (root / "pyproject.toml").exists() else write_probe_project(root)
+
+
+@pytest.fixture
+def carbon_out(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, probe_project: Path) -> Path:
+    out = tmp_path / "carbon"
+    monkeypatch.setenv("CARBON_PROBE_OUT", str(out))
+    monkeypatch.setenv("CARBON_PROBE_PROJECT", str(probe_project))
+    monkeypatch.setenv("CARBON_PROBE_RELEASE", str(tmp_path / "release"))
+    monkeypatch.delenv("CARBON_PROBE_POLICY", raising=False)
+    monkeypatch.delenv("CARBON_PROBE_ENABLED", raising=False)
+    return out
+
+
+class ProbeRunner:
+    """Runs a pipeline of the probe project through a real KedroSession; remembers the
+    session ids (= Kedro run ids) of the runs it started, failed ones included."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self.session_ids: list[str] = []
+
+    def __call__(self, pipeline: str = "three_nodes", **run_kwargs: Any) -> Any:
+        from kedro.framework.session import KedroSession
+
+        with KedroSession.create(project_path=self.project) as session:
+            self.session_ids.append(str(session.store["session_id"]))
+            return session.run(pipeline_names=[pipeline], **run_kwargs)
+
+    @property
+    def runs(self) -> Any:
+        """The probe project's shared run registry (``settings.RUNS``)."""
+        return importlib.import_module(f"{PROBE_PACKAGE}.settings").RUNS
+
+    def last_record(self) -> Any:
+        return self.runs.get(self.session_ids[-1])
+
+
+@pytest.fixture
+def run_probe(
+    probe_project: Path, carbon_out: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[ProbeRunner]:
+    """Run a pipeline of the probe project through a real KedroSession."""
+    from kedro.framework.startup import bootstrap_project
+
+    monkeypatch.chdir(probe_project)
+    bootstrap_project(probe_project)
+    yield ProbeRunner(probe_project)
+    # hand the process back to the main project for the other test folders
+    bootstrap_project(MAIN_PROJECT)
+
+
+@pytest.fixture
+def tracker_count(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every OfflineEmissionsTracker the hook creates (real trackers, counted)."""
+    from codecarbon import OfflineEmissionsTracker
+
+    from data_collection_kedro.carbon import codecarbon_adapter
+
+    created: list[Any] = []
+
+    class CountingTracker(OfflineEmissionsTracker):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            created.append(kwargs)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(codecarbon_adapter, "OfflineEmissionsTracker", CountingTracker)
+    return created

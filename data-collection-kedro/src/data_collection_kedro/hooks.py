@@ -9,11 +9,14 @@ each other's module globals and never by relying on the order Kedro calls them i
   publishes each node's measurement and the run's energy to the run state;
 - :class:`MlflowTrackingHook` (``data_collection_kedro.tracking.mlflow_hook``): a parent
   MLflow run per pipeline run, a child run per model, the training nodes' energy from the
-  run state.
+  run state;
+- :class:`RunSummaryHook` (``data_collection_kedro.run_summary``): the dataset saves of the
+  run (rows written, inserted, quarantined) and its energy, as a run-summary file.
 """
 
 from data_collection_kedro.carbon.hook import CarbonTrackingHook
 from data_collection_kedro.run_context import RunRegistry
+from data_collection_kedro.run_summary import RunSummaryHook
 from data_collection_kedro.tracking.mlflow_hook import MlflowTrackingHook
 
-__all__ = ["CarbonTrackingHook", "MlflowTrackingHook", "RunRegistry"]
+__all__ = ["CarbonTrackingHook", "MlflowTrackingHook", "RunRegistry", "RunSummaryHook"]

@@ -7,11 +7,16 @@ kedro-telemetry plugin is not installed).
 from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
-from data_collection_kedro.hooks import CarbonTrackingHook, MlflowTrackingHook, RunRegistry
+from data_collection_kedro.hooks import (
+    CarbonTrackingHook,
+    MlflowTrackingHook,
+    RunRegistry,
+    RunSummaryHook,
+)
 
 #: the state of each run the hooks share (docs/carbon.md, "Run state shared by the hooks")
 RUNS = RunRegistry()
-HOOKS = (CarbonTrackingHook(RUNS), MlflowTrackingHook(RUNS))
+HOOKS = (CarbonTrackingHook(RUNS), MlflowTrackingHook(RUNS), RunSummaryHook(RUNS))
 
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {

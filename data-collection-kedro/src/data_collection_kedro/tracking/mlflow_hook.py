@@ -88,7 +88,7 @@ class MlflowTrackingHook:
     """
 
     def __init__(self, runs: RunRegistry | None = None) -> None:
-        self._runs = runs if runs is not None else RunRegistry()
+        self.runs = runs if runs is not None else RunRegistry()
         self._config: dict[str, Any] = {}
         self._project_path: Path | None = None
         self._reset()
@@ -130,7 +130,7 @@ class MlflowTrackingHook:
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if self._parent_run_id is not None:
-            self._runs.run(run_key(run_params)).when_energy_settled(
+            self.runs.run(run_key(run_params)).when_energy_settled(
                 partial(
                     _log_carbon,
                     self._client,
