@@ -22,7 +22,7 @@ def pipelines_of_nodes(
     """Node name → the registered pipeline it belongs to.
 
     A node belongs to the first registered pipeline other than ``__default__`` that contains
-    it, in the registry's order (Kedro nodes compare by function, inputs, outputs and name);
+    it, in the registry's order (Kedro nodes compare by name, inputs and outputs);
     a node no such pipeline contains belongs to the run's own pipeline ``run_pipeline``.
     """
     first: dict[Any, str] = {}
