@@ -36,8 +36,9 @@ OPTIONAL_NODE_COLUMNS = frozenset({"run_pipeline"})
 
 #: Pseudo-node of every measured run: the time outside node tasks (runner start-up creating the
 #: datasets, scheduling and dataset release, pipeline hooks; a node's own loads and saves are
-#: in its row). The node rows of a
-#: run plus this row add up to the run total written in ``emissions_<pipeline>.csv``.
+#: in its row). Its ``pipeline`` is the run's own (``__default__`` for ``make run``). The node
+#: rows of a run plus this row add up to the run total, as do the run's rows of the
+#: ``emissions_<pipeline>.csv`` files.
 OUTSIDE_NODES = "__outside_nodes__"
 
 #: ``measurement`` values.
