@@ -469,3 +469,16 @@ def test_minimal_codecarbon_columns_and_an_empty_folder(tmp_path: Path) -> None:
     empty = summarise(tmp_path / "missing")
     assert empty.totals["runs"] == 0 and empty.totals["energy_kwh"] == 0
     assert any("no carbon folder" in w for w in empty.warnings)
+
+
+def test_latest_run_of_runs_ending_in_the_same_second_is_the_last_appended() -> None:
+    from data_collection_kedro.carbon.summary import select_runs
+
+    runs = pd.DataFrame(
+        {
+            "pipeline": ["etl_pipeline"] * 3 + ["forecasting"],
+            "run_id": ["a", "b", "c", "f"],
+            "ended": pd.to_datetime(["2026-01-10T10:00:00"] * 3 + ["2026-01-10T09:00:00"]),
+        }
+    )
+    assert list(select_runs(runs)["run_id"]) == ["c", "f"]

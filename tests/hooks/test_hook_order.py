@@ -7,6 +7,7 @@ real one-node pipeline through Kedro's runner with a real tracker and a real MLf
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -71,9 +72,25 @@ def _hook_manager(*hooks: Any) -> pluggy.PluginManager:
     return manager
 
 
+@pytest.fixture
+def mlflow_uris_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The MLflow hook sets MLflow's process-wide tracking and registry URIs (module globals and
+    environment variables): put them back after the test for the tests that follow."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
+    monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
+    for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
+        current = os.environ.get(name)
+        monkeypatch.setenv(name, current or "")  # records the original value for teardown
+        if current is None:
+            monkeypatch.delenv(name)
+
+
 @pytest.mark.parametrize("carbon_first", [True, False], ids=["carbon-first", "mlflow-first"])
 def test_training_energy_reaches_mlflow_in_either_hook_order(
-    tmp_path: Path, carbon_first: bool
+    tmp_path: Path, carbon_first: bool, mlflow_uris_restored: None
 ) -> None:
     from mlflow.tracking import MlflowClient
 

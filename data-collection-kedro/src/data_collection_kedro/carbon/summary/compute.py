@@ -89,8 +89,9 @@ def select_runs(
     if until is not None:
         selected = selected[selected["ended"] <= until]
     if not all_runs and not selected.empty:
-        latest = selected.groupby("pipeline")["ended"].idxmax()
-        selected = selected.loc[latest.to_numpy()]
+        # CodeCarbon's timestamps have a one-second resolution: of rows ending in the same
+        # second, the one appended last to the pipeline's file is the latest
+        selected = selected.sort_values("ended", kind="stable").groupby("pipeline").tail(1)
     return selected.sort_values(["pipeline", "ended"]).reset_index(drop=True)
 
 
