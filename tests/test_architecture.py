@@ -12,13 +12,7 @@ from tests.support.paths import KEDRO_PROJECT, REPO_ROOT
 
 PACKAGE_ROOT = KEDRO_PROJECT / "src"
 # cycles known and tracked in issue #11 (remove an entry when its cycle is gone; a new cycle fails)
-KNOWN_CYCLES = {
-    # SampleWorld builds its stations and prices with sample_data.fuel (function-level import),
-    # whose writers take a SampleWorld
-    frozenset(
-        {"data_collection_kedro.sample_data.world", "data_collection_kedro.sample_data.fuel"}
-    ),
-}
+KNOWN_CYCLES: set[frozenset[str]] = set()
 PIPELINES = "data_collection_kedro.pipelines"
 REGISTRY = "data_collection_kedro.pipeline_registry"
 

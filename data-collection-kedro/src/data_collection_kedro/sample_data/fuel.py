@@ -218,9 +218,22 @@ def build_price_history(
     )
 
 
+def stations_and_prices(world: SampleWorld) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The sample's fuel stations and their price history, built once per world (the history
+    CSV and the flux snapshot draw from the same stations and prices)."""
+    if "fuel" not in world.shared:
+        stations = build_stations(world.seed, world.codes, world.fuel_stations)
+        prices = build_price_history(
+            world.seed, stations, world.fuel_price_rows, world.first, world.last
+        )
+        world.shared["fuel"] = (stations, prices)
+    stations, prices = world.shared["fuel"]
+    return stations, prices
+
+
 def write_fuel_history(out_dir: Path, world: SampleWorld, file: str) -> dict[str, int]:
     """The flat price history (one row per price change)."""
-    stations, prices = world.stations, world.prices
+    stations, prices = stations_and_prices(world)
     st = prices["station"].to_numpy()
     names = np.array([f[0] for f in FUELS], dtype=object)
     ids = np.array([str(f[1]) for f in FUELS], dtype=object)
@@ -286,7 +299,7 @@ def _station_xml(
 
 def write_fuel_snapshot(out_dir: Path, world: SampleWorld, file: str) -> dict[str, int]:
     """The latest price of every station and fuel as the official ISO-8859-1 XML in a zip."""
-    stations, prices, end = world.stations, world.prices, world.last
+    (stations, prices), end = stations_and_prices(world), world.last
     rng = rng_for(world.seed, STREAM_FUEL, 3)
     latest = prices.groupby(["station", "fuel"], sort=True).tail(1)
     by_station = dict(tuple(latest.groupby("station", sort=True)))

@@ -4,13 +4,14 @@ The generator builds one :class:`SampleWorld` per run (the daily model of each r
 strikes) and calls the sample writer each source's declaration names
 (``Offline.sample_writer``): ``write(out_dir, world, file) -> {file name: rows}``, ``file``
 being the declaration's ``sample_file``. Quantities used by several writers (fuel stations and
-their price history) are computed once, on first use.
+their price history) are computed once, on first use, by the writer that owns them and kept in
+:attr:`SampleWorld.shared` (so this module imports no writer).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from typing import Any
 
 import pandas as pd
 
@@ -26,21 +27,9 @@ class SampleWorld:
     fuel_stations: int
     fuel_price_rows: int
     units: dict[str, str] = field(default_factory=dict)  # file -> what its row count counts
+    # quantities several writers draw from (e.g. the fuel stations), computed once by their owner
+    shared: dict[str, Any] = field(default_factory=dict)
 
     @property
     def codes(self) -> list[str]:
         return sorted(self.names)
-
-    @cached_property
-    def stations(self) -> pd.DataFrame:
-        from .fuel import build_stations
-
-        return build_stations(self.seed, self.codes, self.fuel_stations)
-
-    @cached_property
-    def prices(self) -> pd.DataFrame:
-        from .fuel import build_price_history
-
-        return build_price_history(
-            self.seed, self.stations, self.fuel_price_rows, self.first, self.last
-        )
