@@ -14,6 +14,7 @@ INGESTION_SCHEDULES = {
     "energiewatch_ingest_fuel": "15 * * * *",
     "energiewatch_ingest_consumption": "0 6 * * *",
     "energiewatch_ingest_weather": "30 6 * * *",
+    "energiewatch_ingest_weather_forecast": "30 4,10 * * *",
     "energiewatch_ingest_strikes": "0 7 * * 1",
     "energiewatch_ingest_holidays": "@yearly",
 }

@@ -303,4 +303,4 @@ def test_every_declared_source_file_is_written_where_its_catalog_reads_it(
         assert matched, f"{source.name}: no sample file matches {source.offline.file!r}"
         read |= matched
     assert read == written
-    assert len(written) == 6 + 3  # six sources, historique-meteo one file per year
+    assert len(written) == 8 + 3  # eight sources, historique-meteo one file per year

@@ -18,6 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from .conftest import CONSUMPTION_FIELDS, FakePortal, consumption_records
+from .test_consumption_national import NATIONAL_FIELDS, national_records
 from .test_live_fuel_holidays import (
     FLUX_XML,
     FUEL_DATASET,
@@ -27,6 +28,7 @@ from .test_live_fuel_holidays import (
     SCHOOL_FIELDS,
     SCHOOL_RECORDS,
 )
+from .test_weather_forecast import FakeOpenMeteo
 
 pytestmark = pytest.mark.slow
 
@@ -138,6 +140,12 @@ def test_etl_live_env_full_then_incremental(
     portal.add(
         "consommation-quotidienne-brute-regionale", CONSUMPTION_FIELDS, consumption_records(DAYS)
     )
+    portal.add("consommation-quotidienne-brute", NATIONAL_FIELDS, national_records(DAYS))
+    open_meteo = FakeOpenMeteo(httpserver)
+    monkeypatch.setenv("ENERGIEWATCH_OPEN_METEO_URL", open_meteo.urls()["forecast_url"])
+    monkeypatch.setenv(
+        "ENERGIEWATCH_OPEN_METEO_PREVIOUS_RUNS_URL", open_meteo.urls()["previous_runs_url"]
+    )
     portal.add("courbe-de-charge-eldgrd-regional-grtgaz-terega", GAS_FIELDS, gas_records())
     portal.add("temperature-quotidienne-regionale", WEATHER_FIELDS, weather_records())
     portal.add("mouvements-sociaux-depuis-2002", STRIKE_FIELDS, STRIKES)
@@ -175,6 +183,8 @@ def test_etl_live_env_full_then_incremental(
     assert first["raw_public_holidays"] == 2
     assert first["raw_school_holidays"] == 2
     assert first["raw_weather_historique"] == 1
+    assert first["raw_consumption_national"] == DAYS * 48
+    assert first["raw_weather_forecast"] > 13 * 4  # today's forecast and the backfill
     assert first.get("raw_quarantine", 0) == 0
     where = {
         r.path.split("/")[-2]: r.args.get("where")
@@ -194,6 +204,7 @@ def test_etl_live_env_full_then_incremental(
     since = "date >= date'2024-01-03'"  # newest stored day 2024-01-05 minus 2 lookback days
     for dataset in (
         "consommation-quotidienne-brute-regionale",
+        "consommation-quotidienne-brute",
         "courbe-de-charge-eldgrd-regional-grtgaz-terega",
         "temperature-quotidienne-regionale",
     ):

@@ -1,7 +1,9 @@
 """A new source is its declaration, its parser/client, its sample writer and its tests.
 
-The test adds a source the way a contributor would — Open-Meteo daily temperature forecasts per
-region, keyed by (region, target day, issue day), read live by a client of its own — without
+The test adds a source the way a contributor would — a second forecast provider, DWD ICON daily
+temperature forecasts per region through Open-Meteo, keyed by (region, target day, issue day),
+read live by a client of its own (a sketch: the project's own Open-Meteo source is
+``weather_forecast``) — without
 touching any project file: it writes the declaration module into the declarations package's
 search path and the client + sample writer module next to it. Then the pipeline, the catalogs
 (offline and live), the Airflow families and the sample generator pick it up, and Kedro runs
@@ -27,9 +29,9 @@ from data_collection_kedro.sample_data import generate
 from data_collection_kedro.sources import registry
 from tests.support.paths import KEDRO_PROJECT
 
-# sources/declarations/weather_forecast.py
+# sources/declarations/weather_forecast_icon.py
 DECLARATION = '''
-"""Open-Meteo daily temperature forecasts per region: (region, target day, issue day)."""
+"""DWD ICON daily temperature forecasts per region (Open-Meteo): (region, target day, issue day)."""
 
 from data_collection_kedro.sources.declarations._shared import WEATHER
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
@@ -38,13 +40,13 @@ from data_collection_kedro.sources.rules import Between, NotBefore, Param
 _TEMPERATURES = ("tmin_c", "tmax_c", "tmean_c")
 
 SOURCE = Source(
-    name="weather_forecast",
+    name="weather_forecast_icon",
     family=WEATHER,
-    description="Open-Meteo daily temperature forecasts per region",
+    description="DWD ICON daily temperature forecasts per region (Open-Meteo)",
     order=2,
     tables=(
         Table(
-            name="raw_weather_forecast",
+            name="raw_weather_forecast_icon",
             columns=(
                 Column("region_code", "code_insee_region", type="region_code", required=True),
                 Column("target_day", "date_cible", type="date", required=True),
@@ -61,21 +63,21 @@ SOURCE = Source(
         ),
     ),
     offline=Offline(
-        file="previsions-meteo-regionales.csv",
+        file="previsions-meteo-icon.csv",
         sample_writer="forecast_source:write_forecasts",
     ),
     live=Live(
         dataset="forecast_source.OpenMeteoForecastDataset",
         args={
-            "url": Setting("ENERGIEWATCH_OPEN_METEO_URL", "https://api.open-meteo.com/v1/forecast"),
+            "url": Setting("ENERGIEWATCH_OPEN_METEO_ICON_URL", "https://api.open-meteo.com/v1/dwd-icon"),
             "regions": {"11": [48.71, 2.50], "53": [48.18, -2.84]},
         },
     ),
 )
 '''
 
-# its special live client (sources/parsers/weather_forecast.py) and sample writer
-# (sample_data/weather_forecast.py), in one module here
+# its special live client (sources/parsers/weather_forecast_icon.py) and sample writer
+# (sample_data/weather_forecast_icon.py), in one module here
 CLIENT_AND_WRITER = '''
 from pathlib import Path
 from typing import Any
@@ -98,7 +100,7 @@ DAILY = ["temperature_2m_min", "temperature_2m_max", "temperature_2m_mean"]
 
 
 class OpenMeteoForecastDataset(AbstractDataset[None, pd.DataFrame]):
-    """Open-Meteo /v1/forecast for one point per region: a list of locations, each with
+    """Open-Meteo /v1/dwd-icon for one point per region: a list of locations, each with
     ``daily: {time: [...], temperature_2m_min: [...], ...}``; day 0 is the issue day."""
 
     def __init__(self, url, regions, forecast_days=7, timeout_s=(10.0, 60.0), retry=None):
@@ -177,7 +179,7 @@ def forecast_source(tmp_path: Path) -> Iterator[registry.Source]:
     declarations = importlib.import_module(registry.DECLARATIONS_PACKAGE)
     extra = tmp_path / "declarations"
     extra.mkdir()
-    (extra / "weather_forecast.py").write_text(textwrap.dedent(DECLARATION), encoding="utf-8")
+    (extra / "weather_forecast_icon.py").write_text(textwrap.dedent(DECLARATION), encoding="utf-8")
     code = tmp_path / "code"
     code.mkdir()
     (code / "forecast_source.py").write_text(CLIENT_AND_WRITER, encoding="utf-8")
@@ -185,11 +187,11 @@ def forecast_source(tmp_path: Path) -> Iterator[registry.Source]:
     sys.path.insert(0, str(code))
     registry.load.cache_clear()
     try:
-        yield registry.source("weather_forecast")
+        yield registry.source("weather_forecast_icon")
     finally:
         declarations.__path__.remove(str(extra))
         sys.path.remove(str(code))
-        for module in (f"{registry.DECLARATIONS_PACKAGE}.weather_forecast", "forecast_source"):
+        for module in (f"{registry.DECLARATIONS_PACKAGE}.weather_forecast_icon", "forecast_source"):
             sys.modules.pop(module, None)
         registry.load.cache_clear()
 
@@ -209,28 +211,28 @@ def test_the_pipeline_catalogs_and_schedule_pick_the_new_source_up(
 ) -> None:
     from data_collection_kedro.pipelines.etl_pipeline import create_pipeline
 
-    node = next(n for n in create_pipeline().nodes if n.name == "ingest_weather_forecast")
+    node = next(n for n in create_pipeline().nodes if n.name == "ingest_weather_forecast_icon")
     assert node.tags == {"weather"}
-    assert node.inputs == ["source_weather_forecast", "params:etl.tolerances"]
-    assert node.outputs == ["raw_weather_forecast", "quarantine_weather_forecast"]
+    assert node.inputs == ["source_weather_forecast_icon", "params:etl.tolerances"]
+    assert node.outputs == ["raw_weather_forecast_icon", "quarantine_weather_forecast_icon"]
     weather = [s.node_name for s in registry.load().family_sources("weather")]
     assert weather == [
         "ingest_weather_regional",
         "ingest_weather_historique",
-        "ingest_weather_forecast",
+        "ingest_weather_forecast_icon",
     ]  # the Airflow weather DAG's tasks, in order
 
     monkeypatch.chdir(KEDRO_PROJECT)
     base = _catalog(None)
-    assert type(base.get("source_weather_forecast")).__name__ == "CsvSourceDataset"
-    described = base.get("raw_weather_forecast")._describe()
+    assert type(base.get("source_weather_forecast_icon")).__name__ == "CsvSourceDataset"
+    described = base.get("raw_weather_forecast_icon")._describe()
     assert (described["table"], described["key"]) == (
-        "raw_weather_forecast",
+        "raw_weather_forecast_icon",
         ["region_code", "target_day", "issue_day"],
     )
-    live = _catalog("live").get("source_weather_forecast")
+    live = _catalog("live").get("source_weather_forecast_icon")
     assert type(live).__name__ == "OpenMeteoForecastDataset"
-    assert live.url == "https://api.open-meteo.com/v1/forecast"
+    assert live.url == "https://api.open-meteo.com/v1/dwd-icon"
     assert live.retry == {"attempts": 5, "initial_s": 1.0, "max_s": 60.0}  # from globals.yml
 
 
@@ -241,22 +243,26 @@ def test_the_new_source_is_generated_and_ingested_offline(
 ) -> None:
     sample = data_dir / "01_raw" / "sample"
     manifest = generate(sample, **TINY)
-    rows = manifest["files"]["previsions-meteo-regionales.csv"]["rows"]
+    rows = manifest["files"]["previsions-meteo-icon.csv"]["rows"]
     assert rows == 2 * (31 + 30 + 29)
     # a repeated forecast and an impossible one (issued after its target day)
-    with (sample / "previsions-meteo-regionales.csv").open("a", encoding="utf-8") as fh:
+    with (sample / "previsions-meteo-icon.csv").open("a", encoding="utf-8") as fh:
         fh.write("11;2022-01-05;2022-01-05;1.0;5.0;3.0\n")
         fh.write("53;2022-01-02;2022-01-09;1.0;5.0;3.0\n")
 
-    run_pipeline("etl_pipeline", node_names=["ingest_weather_forecast"])
+    run_pipeline("etl_pipeline", node_names=["ingest_weather_forecast_icon"])
 
-    assert _stored(data_dir, "SELECT count(*) FROM raw_weather_forecast") == [(rows,)]
+    assert _stored(data_dir, "SELECT count(*) FROM raw_weather_forecast_icon") == [(rows,)]
     quarantined = _stored(
         data_dir, "SELECT source, field, left(reason, 30) FROM raw_quarantine ORDER BY 2"
     )
     assert quarantined == [
-        ("weather_forecast", "region_code,target_day,issue_day", "duplicate key (region_code, ta"),
-        ("weather_forecast", "target_day", "target_day before issue_day"),
+        (
+            "weather_forecast_icon",
+            "region_code,target_day,issue_day",
+            "duplicate key (region_code, ta",
+        ),
+        ("weather_forecast_icon", "target_day", "target_day before issue_day"),
     ]
 
 
@@ -283,15 +289,15 @@ def test_the_new_source_is_ingested_from_its_live_client(
         }
         for lat, lon in ((48.71, 2.5), (48.18, -2.84))
     ]
-    httpserver.expect_request("/v1/forecast").respond_with_json(locations)
-    monkeypatch.setenv("ENERGIEWATCH_OPEN_METEO_URL", httpserver.url_for("/v1/forecast"))
+    httpserver.expect_request("/v1/dwd-icon").respond_with_json(locations)
+    monkeypatch.setenv("ENERGIEWATCH_OPEN_METEO_ICON_URL", httpserver.url_for("/v1/dwd-icon"))
 
-    run_pipeline("etl_pipeline", env="live", node_names=["ingest_weather_forecast"])
+    run_pipeline("etl_pipeline", env="live", node_names=["ingest_weather_forecast_icon"])
 
     stored = _stored(
         data_dir,
         "SELECT region_code, target_day::VARCHAR, issue_day::VARCHAR, tmin_c "
-        "FROM raw_weather_forecast ORDER BY 1, 2",
+        "FROM raw_weather_forecast_icon ORDER BY 1, 2",
     )
     assert len(stored) == 6
     assert stored[0] == ("11", "2024-01-10", "2024-01-10", 1.2)

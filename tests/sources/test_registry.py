@@ -49,6 +49,8 @@ def test_the_declared_sources_and_their_catalog_names() -> None:
         ),
         "strikes": ("source_strikes", ["raw_strikes"]),
         "holidays": ("source_holidays", ["raw_public_holidays", "raw_school_holidays"]),
+        "consumption_national": ("source_consumption_national", ["raw_consumption_national"]),
+        "weather_forecast": ("source_weather_forecast", ["raw_weather_forecast"]),
     }
     declared = registry.load()
     assert declared.table("raw_fuel_prices_snapshot") is declared.table("raw_fuel_prices")

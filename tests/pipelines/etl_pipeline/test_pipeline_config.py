@@ -22,6 +22,8 @@ SOURCES = {
     "source_fuel_flux",
     "source_strikes",
     "source_holidays",
+    "source_consumption_national",
+    "source_weather_forecast",
 }
 # (table, natural key) of every output: the names and keys the raw store holds
 RAW_TABLES = {
@@ -36,6 +38,11 @@ RAW_TABLES = {
     "raw_strikes": ("raw_strikes", ["strike_id"]),
     "raw_public_holidays": ("raw_public_holidays", ["date", "zone", "name"]),
     "raw_school_holidays": ("raw_school_holidays", ["zone", "description", "start_date"]),
+    "raw_consumption_national": ("raw_consumption_national", ["timestamp_utc"]),
+    "raw_weather_forecast": (
+        "raw_weather_forecast",
+        ["region_code", "target_day", "issue_day"],
+    ),
 }
 QUARANTINE = ("raw_quarantine", ["source", "source_file", "source_line", "reason"])
 
@@ -57,6 +64,8 @@ def test_one_tagged_node_per_source_reading_a_stable_source_name() -> None:
         "ingest_fuel_flux": {"fuel"},
         "ingest_strikes": {"strikes"},
         "ingest_holidays": {"holidays"},
+        "ingest_consumption_national": {"consumption"},
+        "ingest_weather_forecast": {"weather_forecast"},
     }
     assert {i for n in pipeline.nodes for i in n.inputs if i.startswith("source_")} == SOURCES
     outputs = {o for n in pipeline.nodes for o in n.outputs}

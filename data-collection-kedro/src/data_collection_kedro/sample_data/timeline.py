@@ -29,6 +29,7 @@ STREAM_HALF_HOUR_NOISE = 7
 STREAM_STRIKES = 8
 STREAM_WEATHER_EXTRA = 9
 STREAM_FUEL = 10
+STREAM_WEATHER_FORECAST = 11
 
 
 def rng_for(seed: int, stream: int, *keys: int) -> np.random.Generator:

@@ -1,0 +1,85 @@
+"""ODRÉ ``consommation-quotidienne-brute``: national half-hourly electricity (RTE) and hourly gas
+(GRTgaz/NaTran + Teréga). ``Date - Heure`` is an instant with its offset (the export gives it in
+UTC: ``2025-10-31T22:30:00+00:00``); ``Date`` and ``Heure`` are Paris local time; gas is only
+given on the full hour."""
+
+from data_collection_kedro.sources.declarations._shared import CONSUMPTION, ODRE, OPENDATASOFT
+from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
+from data_collection_kedro.sources.rules import AtLeast
+
+_GAS = "Consommation brute gaz (MW PCS 0°C)"
+_MW = ("gas_grtgaz_mw", "gas_terega_mw", "gas_total_mw", "electricity_rte_mw", "total_mw")
+
+SOURCE = Source(
+    name="consumption_national",
+    family=CONSUMPTION,
+    description="Half-hourly national consumption",
+    order=1,  # after the regional consumption in the consumption DAG
+    tables=(
+        Table(
+            name="raw_consumption_national",
+            columns=(
+                Column("timestamp_utc", "Date - Heure", type="timestamp_utc", required=True),
+                Column("date", "Date", type="date"),  # Paris local day
+                Column("time", "Heure"),  # Paris local time
+                Column(
+                    "gas_grtgaz_mw",
+                    (f"{_GAS} - NaTran", f"{_GAS} - GRTgaz"),
+                    type="float",
+                    unit="MW",
+                ),
+                Column("gas_grtgaz_status", ("Statut - NaTran", "Statut - GRTgaz")),
+                Column("gas_terega_mw", f"{_GAS} - Teréga", type="float", unit="MW"),
+                Column("gas_terega_status", "Statut - Teréga"),
+                Column(
+                    "gas_total_mw",
+                    "Consommation brute gaz totale (MW PCS 0°C)",
+                    type="float",
+                    unit="MW",
+                ),
+                Column(
+                    "electricity_rte_mw",
+                    "Consommation brute électricité (MW) - RTE",
+                    type="float",
+                    unit="MW",
+                ),
+                Column("electricity_rte_status", "Statut - RTE"),
+                Column("total_mw", "Consommation brute totale (MW)", type="float", unit="MW"),
+                # "non" on every row of the 2012-2025 export; other values are left out of the
+                # daily sums (fusion) and listed in fusion_data_quality
+                Column("flag_ignore", "flag_ignore", optional=True),
+            ),
+            key=("timestamp_utc",),
+            rules=tuple(AtLeast(c, 0.0, "negative consumption:") for c in _MW),
+            # Date/Heure must be the Paris local time of the instant (the export's filler rows
+            # for the spring-forward night's missing hour repeat the next hour's instant)
+            derive="data_collection_kedro.sources.parsers.consumption_national:derive",
+        ),
+    ),
+    offline=Offline(
+        file="consommation-quotidienne-brute.csv",
+        sample_writer="data_collection_kedro.sample_data.consumption_national:write",
+    ),
+    live=Live(
+        dataset=OPENDATASOFT,
+        args={
+            "base_url": ODRE,
+            "dataset_id": Setting(
+                "ENERGIEWATCH_NATIONAL_CONSUMPTION_DATASET", "consommation-quotidienne-brute"
+            ),
+            "columns": "labels",
+            # the gas field names (grtgaz / natran) are not required: GRTgaz became NaTran in
+            # 2025 and the export's labels changed with it
+            "required_fields": [
+                "date_heure",
+                "date",
+                "heure",
+                "consommation_brute_gaz_totale",
+                "consommation_brute_electricite_rte",
+            ],
+            "date_field": "date",
+            "where": "date >= date'{start_date}'",
+        },
+        watermark="date",
+    ),
+)
