@@ -95,6 +95,29 @@ def _keep_last_ingested(frame: pd.DataFrame, key: list[str]) -> tuple[pd.DataFra
     return frame[~duplicated], frame[duplicated]
 
 
+def daily_energy(
+    frame: pd.DataFrame, keys: list[str], mw: str, slot_minutes: int, policy: str
+) -> pd.DataFrame:
+    """Daily energy of power values per ``keys`` and local ``day`` (columns of ``frame``).
+
+    ``mwh`` = Σ MW × the slot's hours, ``slots`` = values present, ``is_complete`` = at least
+    the slots the Europe/Paris day has (46/48/50 half-hours, 23/24/25 hours). Days without any
+    value are dropped; with ``policy`` ``nan`` an incomplete day's ``mwh`` is NaN.
+    """
+    daily = (
+        frame.groupby([*keys, "day"], observed=True)
+        .agg(mw_sum=(mw, "sum"), slots=(mw, "count"))
+        .reset_index()
+    )
+    daily = daily[daily["slots"] > 0]
+    expected = expected_slots_per_day(daily["day"], slot_minutes)
+    daily["is_complete"] = daily["slots"].astype("Int64") >= expected
+    daily["mwh"] = daily["mw_sum"] * (slot_minutes / 60)
+    if policy == "nan":
+        daily.loc[~daily["is_complete"], "mwh"] = np.nan
+    return daily.drop(columns="mw_sum")
+
+
 def aggregate_electricity_daily(
     raw: pd.DataFrame, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -130,17 +153,13 @@ def aggregate_electricity_daily(
         day=utc_to_local_day(frame["timestamp"]),
         mw=pd.to_numeric(frame["electricity_rte_mw"], errors="coerce"),
     )
-    daily = (
-        frame.groupby(["region_code", "day"], observed=True)
-        .agg(mw_sum=("mw", "sum"), electricity_half_hours=("mw", "count"))
-        .reset_index()
+    daily = daily_energy(frame, ["region_code"], "mw", 30, partial_day_policy(params)).rename(
+        columns={
+            "slots": "electricity_half_hours",
+            "is_complete": "electricity_is_complete",
+            "mwh": "electricity_consumption_mwh",
+        }
     )
-    daily = daily[daily["electricity_half_hours"] > 0]
-    expected = expected_slots_per_day(daily["day"], 30)
-    daily["electricity_is_complete"] = daily["electricity_half_hours"].astype("Int64") >= expected
-    daily["electricity_consumption_mwh"] = daily["mw_sum"] * 0.5
-    if partial_day_policy(params) == "nan":
-        daily.loc[~daily["electricity_is_complete"], "electricity_consumption_mwh"] = np.nan
     partial = daily[~daily["electricity_is_complete"]]
     quality.append(
         quality_row(
