@@ -21,6 +21,9 @@ INDICES = [
     "meteo_consommation",
     "consommation_mouvements",
     "prix_carburants_journalier",
+    "previsions_meteo",
+    "previsions_meteo_nationales",
+    "consommation_nationale",
     "fusion_data_quality",
 ]
 MODEL_OUTPUTS = {

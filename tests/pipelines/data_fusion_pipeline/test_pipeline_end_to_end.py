@@ -12,8 +12,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 import pytest
+import yaml
 
 from data_collection_kedro.domain.contracts import CONTRACTS
+from tests.support.paths import KEDRO_PROJECT
 
 HOURS = [f"{h:02d}:00" for h in range(24)]
 # the DuckDB column type of each logical contract type
@@ -91,10 +93,70 @@ def _expected_strikes(sample: Path, day: str) -> tuple[int, float | None]:
     return len(active), (float(rates.max()) if rates.notna().any() else None)
 
 
+def _weights() -> dict[str, float]:
+    params = yaml.safe_load(
+        (KEDRO_PROJECT / "conf/base/parameters_data_fusion_pipeline.yml").read_text("utf-8")
+    )
+    weights = params["data_fusion"]["national_temperature"]["weights"]
+    return {str(k): float(v) for k, v in weights.items()}
+
+
+def _check_national_and_forecast_indices(sample: Path, data_dir: Path, day: str) -> None:
+    """consommation_nationale = the national file summed over the Paris day (and the sum of
+    the regions); the national temperature and forecasts = the regions weighted."""
+    national = _table(data_dir, "consommation_nationale")
+    assert not national.duplicated("day").any() and len(national) == 1095
+    row = national[pd.to_datetime(national["day"]) == day].iloc[0]
+    source = _read_csv(sample / "consommation-quotidienne-brute.csv")
+    instants = pd.to_datetime(source["Date - Heure"], utc=True).dt.tz_convert("Europe/Paris")
+    rows = source[instants.dt.strftime("%Y-%m-%d") == day]
+    electricity = rows["Consommation brute électricité (MW) - RTE"].astype(float).sum() * 0.5
+    gas = rows["Consommation brute gaz totale (MW PCS 0°C)"].dropna().astype(float).sum()
+    assert row["electricity_consumption_mwh"] == pytest.approx(electricity, rel=1e-12)
+    assert row["gas_consumption_mwh"] == pytest.approx(gas, rel=1e-12)
+    regional = sum(_expected_electricity_mwh(sample, c, day)[0] for c in ("11", "53", "75", "84"))
+    assert electricity == pytest.approx(regional, rel=1e-12)  # the sample's nation = its regions
+    assert bool(row["electricity_is_complete"]) and bool(row["gas_is_complete"])
+
+    weights = _weights()
+    temps = _read_csv(sample / "temperature-quotidienne-regionale.csv")
+    temps = temps[temps["ID"].str[:10] == day]
+    w = temps["Code INSEE région"].map(weights)
+    expected = float((temps["TMoy (°C)"].astype(float) * w).sum() / w.sum())
+    assert row["temp_mean_c"] == pytest.approx(expected)
+    assert row["heating_degree_days"] == pytest.approx(max(0.0, 17 - expected))
+    assert row["temp_weight_share"] == pytest.approx(w.sum() / sum(weights.values()))
+
+    forecasts = _table(data_dir, "previsions_meteo")
+    assert len(forecasts) == 4 * 1095 * 8  # every region, issue day and lead 0..7
+    assert sorted(forecasts["lead_days"].unique()) == list(range(8))
+    file = _read_csv(sample / "previsions-meteo-regionales.csv")
+    issued = file[file["date_emission"] == day]
+    mine = forecasts[pd.to_datetime(forecasts["issue_day"]) == day]
+    assert len(mine) == len(issued) == 4 * 8
+    merged = mine.assign(
+        code=mine["region_code"], target=pd.to_datetime(mine["day"]).dt.strftime("%Y-%m-%d")
+    ).merge(issued, left_on=["code", "target"], right_on=["code_insee_region", "date_cible"])
+    assert (merged["temp_mean_c"] == merged["temperature_2m_mean"].astype(float)).all()
+    national_forecasts = _table(data_dir, "previsions_meteo_nationales")
+    assert len(national_forecasts) == 1095 * 8
+    next_day = str((pd.Timestamp(day) + pd.Timedelta(days=1)).date())
+    tomorrow = issued[issued["date_cible"] == next_day]
+    w = tomorrow["code_insee_region"].map(weights)
+    expected = float((tomorrow["temperature_2m_mean"].astype(float) * w).sum() / w.sum())
+    one = national_forecasts[
+        (pd.to_datetime(national_forecasts["issue_day"]) == day)
+        & (national_forecasts["lead_days"] == 1)
+    ]
+    assert one["temp_mean_c"].item() == pytest.approx(expected)
+
+
 @pytest.mark.slow
 def test_fusion_end_to_end_on_the_sample(sample_data_dir, data_dir, run_pipeline):
     run_pipeline("etl_pipeline")
-    run_pipeline("data_fusion_pipeline")
+    # the small sample has 4 of the 13 regions (43 % of the national weight)
+    national = {"data_fusion": {"national_temperature": {"min_weight_share": 0.4}}}
+    run_pipeline("data_fusion_pipeline", params=national)
     meteo = _table(data_dir, "meteo_consommation")
     mouvements = _table(data_dir, "consommation_mouvements")
     fuel = _table(data_dir, "prix_carburants_journalier")
@@ -105,6 +167,9 @@ def test_fusion_end_to_end_on_the_sample(sample_data_dir, data_dir, run_pipeline
         "meteo_consommation",
         "consommation_mouvements",
         "prix_carburants_journalier",
+        "previsions_meteo",
+        "previsions_meteo_nationales",
+        "consommation_nationale",
         "fusion_data_quality",
     ):
         expected = [(c, DUCKDB_TYPES[t]) for c, t in CONTRACTS[table].columns.items()]
@@ -166,12 +231,17 @@ def test_fusion_end_to_end_on_the_sample(sample_data_dir, data_dir, run_pipeline
         "meteo_consommation",
         "consommation_mouvements",
         "prix_carburants_journalier",
+        "previsions_meteo",
+        "previsions_meteo_nationales",
+        "consommation_nationale",
     }
     for detail in quality["detail"]:
         json.loads(detail)
+    for day in ("2022-01-12", "2022-03-27", "2022-10-30"):  # a winter day, both DST days
+        _check_national_and_forecast_indices(sample_data_dir, data_dir, day)
 
     # Re-run: same rows (indices are replaced, not appended).
-    run_pipeline("data_fusion_pipeline")
+    run_pipeline("data_fusion_pipeline", params=national)
     again = _table(data_dir, "meteo_consommation")
     pd.testing.assert_frame_equal(
         again.sort_values(["region_code", "day"]).reset_index(drop=True),

@@ -24,6 +24,10 @@ The hourly profile ``gas_hNN_share`` (hour's share of the day) is NaN on partial
 imputed days it is the profile of the operators present.
 
 Every occurrence is listed in ``fusion_data_quality``.
+
+National: ``raw_consumption_national`` (half-hourly electricity, hourly gas) -> daily national MWh
+per energy, each with its own completeness and status, and the national temperature
+(:func:`national_consumption_index`, ``consommation_nationale``).
 """
 
 from __future__ import annotations
@@ -33,10 +37,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data_collection_kedro.domain.contracts import GAS_HOUR_SHARE_COLUMNS, METEO_CONSOMMATION
+from data_collection_kedro.domain.contracts import (
+    CONSOMMATION_NATIONALE,
+    GAS_HOUR_SHARE_COLUMNS,
+    METEO_CONSOMMATION,
+)
 from data_collection_kedro.domain.regions import GAS_OPERATORS_BY_REGION, REGION_BY_CODE
+from data_collection_kedro.domain.weather import continuous_temperatures, national_weather
 
 from .normalization import (
+    as_date,
     calendar_day,
     expected_slots_per_day,
     flagged_rows_row,
@@ -534,3 +544,149 @@ def daily_regional_consumption(
     electricity, electricity_quality = aggregate_electricity_daily(raw_consumption_regional, params)
     daily, daily_quality = combine_daily_consumption(gas, electricity, params)
     return daily, [*gas_quality, *electricity_quality, *daily_quality]
+
+
+NATIONAL_INDEX = CONSOMMATION_NATIONALE.name
+NATIONAL_COLUMNS = [
+    "day",
+    "electricity_consumption_mwh",
+    "gas_consumption_mwh",
+    "electricity_is_complete",
+    "gas_is_complete",
+    "electricity_status",
+    "gas_status",
+]
+_NOT_IGNORED = {"non", "no", "false", "0"}
+
+
+def _energy_days(
+    frame: pd.DataFrame, mw: str, slot_minutes: int, energy: str, policy: str
+) -> pd.DataFrame:
+    daily = daily_energy(
+        frame.assign(_mw=pd.to_numeric(frame[mw], errors="coerce")), [], "_mw", slot_minutes, policy
+    )
+    return daily.rename(
+        columns={
+            "mwh": f"{energy}_consumption_mwh",
+            "is_complete": f"{energy}_is_complete",
+            "slots": f"{energy}_slots",
+        }
+    )
+
+
+def aggregate_national_daily(
+    raw: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """``raw_consumption_national`` (half-hourly MW) → daily national MWh per energy.
+
+    Electricity: Σ MW × 0.5 h over the Europe/Paris day's half-hours (46/48/50); gas: the
+    hourly values (full hours only: the source leaves the half-hours empty) Σ MW × 1 h over
+    its 23/24/25 hours. Each energy has its own ``<energy>_is_complete`` and least final
+    ``<energy>_status``; one row per day from the first to the last day of data (a day without
+    rows is kept with NaN values). Duplicated instants (last ingested kept) and rows whose
+    ``flag_ignore`` is set (anything but ``non``: excluded) are listed in the quality rows.
+    """
+    max_keys = int(params.get("max_detail_keys", 200))
+    policy = partial_day_policy(params)
+    if raw.empty:
+        return pd.DataFrame(columns=NATIONAL_COLUMNS), []
+    frame = raw.assign(timestamp=pd.to_datetime(raw["timestamp_utc"], utc=True))
+    frame, dropped = _keep_last_ingested(frame, ["timestamp"])
+    flag = (
+        frame["flag_ignore"].astype("string").str.strip().str.lower()
+        if "flag_ignore" in frame.columns
+        else pd.Series(pd.NA, index=frame.index, dtype="string")
+    )
+    ignored = flag.notna() & ~flag.isin(_NOT_IGNORED)
+    quality = [
+        quality_row(
+            NATIONAL_INDEX,
+            "national_duplicated_instants",
+            len(frame) + len(dropped),
+            len(frame),
+            key_strings(dropped.assign(t=dropped["timestamp"].astype("string")), ["t"]),
+            max_keys,
+            rule="same UTC instant: the last ingested row is kept",
+        ),
+        flagged_rows_row(
+            NATIONAL_INDEX,
+            "national_rows_flagged_ignore",
+            frame.assign(t=frame["timestamp"].astype("string")),
+            ignored,
+            ["t"],
+            max_keys,
+            rule="flag_ignore set (not 'non'): the row is left out of the daily sums",
+        ),
+    ]
+    frame = frame[~ignored.to_numpy()]
+    frame = frame.assign(day=utc_to_local_day(frame["timestamp"]))
+    electricity = _energy_days(frame, "electricity_rte_mw", 30, "electricity", policy)
+    full_hours = frame[frame["timestamp"].dt.minute == 0]
+    gas = _energy_days(full_hours, "gas_total_mw", 60, "gas", policy)
+    daily = electricity.merge(gas, on="day", how="outer")
+    calendar = pd.DataFrame({"day": pd.date_range(daily["day"].min(), daily["day"].max())})
+    daily = calendar.merge(daily, on="day", how="left")
+    statuses = {
+        "electricity_status": frame[["day", "electricity_rte_status"]].rename(
+            columns={"electricity_rte_status": "status"}
+        ),
+        "gas_status": pd.concat(
+            [
+                full_hours[["day", column]].rename(columns={column: "status"})
+                for column in ("gas_grtgaz_status", "gas_terega_status")
+            ],
+            ignore_index=True,
+        ),
+    }
+    for column, rows in statuses.items():
+        rows = rows.assign(status=map_status(rows["status"]))
+        worst = least_final_status_by(rows, ["day"], "status").rename(columns={"status": column})
+        daily = daily.merge(worst, on="day", how="left")
+    for energy in ("electricity", "gas"):
+        complete = f"{energy}_is_complete"
+        daily[complete] = daily[complete].astype("boolean").fillna(False).astype(bool)
+        daily[f"{energy}_consumption_mwh"] = daily[f"{energy}_consumption_mwh"].astype("float64")
+        quality.append(
+            flagged_rows_row(
+                NATIONAL_INDEX,
+                f"national_{energy}_incomplete_days",
+                daily,
+                ~daily[complete],
+                ["day"],
+                max_keys,
+                policy=policy,
+                rule="fewer half-hours (electricity) or hours (gas) than the local day has, "
+                "or no value at all that day",
+            )
+        )
+    for column in statuses:
+        daily[column] = daily[column].astype("string")
+    return daily[NATIONAL_COLUMNS], quality
+
+
+def national_consumption_index(
+    raw: pd.DataFrame, weather: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """``consommation_nationale``: the daily national consumption (:func:`aggregate_national_daily`)
+    with the national temperature of the observed regional ``weather`` (short gaps interpolated
+    per region first, then weighted: :func:`domain.weather.national_weather`)."""
+    max_keys = int(params.get("max_detail_keys", 200))
+    daily, quality = aggregate_national_daily(raw, params)
+    regional = continuous_temperatures(weather, int(params.get("max_temperature_gap_days", 0)))
+    national = national_weather(regional, ["day"], params)
+    merged = daily.merge(national, on="day", how="left", suffixes=("", "_national"))
+    quality.append(
+        flagged_rows_row(
+            NATIONAL_INDEX,
+            "national_days_without_temperature",
+            merged,
+            merged["temp_mean_c"].isna(),
+            ["day"],
+            max_keys,
+            rule="no regional temperatures that day, or too few regions (below "
+            "national_temperature.min_weight_share of the weights): temperatures NaN",
+        )
+    )
+    index = CONSOMMATION_NATIONALE.select(merged).sort_values("day", ignore_index=True)
+    index["day"] = as_date(index["day"])
+    return index, quality

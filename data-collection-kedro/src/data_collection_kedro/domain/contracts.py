@@ -146,6 +146,51 @@ FUSION_DATA_QUALITY = Contract(
         "detail": "json",
     },
 )
+_NATIONAL_TEMPERATURE: dict[str, ColumnType] = {
+    **dict.fromkeys(TEMPERATURE_COLUMNS, "float"),
+    "heating_degree_days": "float",
+    "temp_weight_share": "float",
+}
+PREVISIONS_METEO = Contract(
+    "previsions_meteo",
+    key=("region_code", "day", "issue_day"),
+    columns={
+        "region_code": "string",
+        "day": "date",
+        "issue_day": "date",
+        "region": "string",
+        "lead_days": "integer",
+        **dict.fromkeys(TEMPERATURE_COLUMNS, "float"),
+        "heating_degree_days": "float",
+        "model": "string",
+        "point_count": "integer",
+    },
+)
+PREVISIONS_METEO_NATIONALES = Contract(
+    "previsions_meteo_nationales",
+    key=("day", "issue_day"),
+    columns={
+        "day": "date",
+        "issue_day": "date",
+        "lead_days": "integer",
+        **_NATIONAL_TEMPERATURE,
+        "region_count": "integer",
+    },
+)
+CONSOMMATION_NATIONALE = Contract(
+    "consommation_nationale",
+    key=("day",),
+    columns={
+        "day": "date",
+        "electricity_consumption_mwh": "float",
+        "gas_consumption_mwh": "float",
+        "electricity_is_complete": "boolean",
+        "gas_is_complete": "boolean",
+        "electricity_status": "string",
+        "gas_status": "string",
+        **_NATIONAL_TEMPERATURE,
+    },
+)
 CONSUMPTION_ANOMALIES = Contract(
     "consumption_anomalies",
     key=("region_code", "day"),
@@ -222,6 +267,9 @@ CONTRACTS: dict[str, Contract] = {
         METEO_CONSOMMATION,
         CONSOMMATION_MOUVEMENTS,
         PRIX_CARBURANTS_JOURNALIER,
+        PREVISIONS_METEO,
+        PREVISIONS_METEO_NATIONALES,
+        CONSOMMATION_NATIONALE,
         FUSION_DATA_QUALITY,
         CONSUMPTION_ANOMALIES,
         REGION_CLUSTERS,

@@ -10,16 +10,24 @@ historique fills the days/regions the regional file lacks (tmean = (tmin + tmax)
 ``meteo_consommation`` puts each consumption region-day next to its weather: temperature gaps of
 at most ``max_temperature_gap_days`` days are interpolated (``temp_interpolated``), and
 ``heating_degree_days`` follows :func:`domain.features.heating_degree_days`.
+
+The national temperature (:func:`national_weather`) is the regions' temperatures weighted by the
+``national_temperature`` parameters, for observed days (``consommation_nationale``) and weather
+forecasts alike (:func:`weather_forecast_indices`: ``previsions_meteo`` and
+``previsions_meteo_nationales``).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 
 from data_collection_kedro.domain.contracts import (
     METEO_CONSOMMATION,
+    PREVISIONS_METEO,
+    PREVISIONS_METEO_NATIONALES,
     TEMPERATURE_COLUMNS,
     WEATHER_MEASURE_COLUMNS,
 )
@@ -228,3 +236,152 @@ def weather_consumption_index(
         ),
     ]
     return index.reset_index(drop=True), quality
+
+
+def continuous_temperatures(weather: pd.DataFrame, max_gap: int) -> pd.DataFrame:
+    """Per region, one row per day from its first to its last day of ``weather``
+    (``region_code, day`` + the temperatures), runs of at most ``max_gap`` missing days
+    interpolated (``temp_interpolated``), longer gaps NaN."""
+    columns = ["region_code", "day", *TEMPERATURE_COLUMNS, "temp_interpolated"]
+    frame = weather.dropna(subset=["temp_mean_c"])
+    if frame.empty:
+        empty = pd.DataFrame({c: pd.Series(dtype="float64") for c in columns})
+        return empty.astype({"region_code": "string", "day": "datetime64[ns]"})
+    frame = frame.assign(day=pd.to_datetime(frame["day"]))
+    spans = frame.groupby("region_code")["day"].agg(["min", "max"])
+    calendar = pd.concat(
+        [
+            pd.DataFrame({"region_code": code, "day": pd.date_range(first, last, freq="D")})
+            for code, (first, last) in spans.iterrows()
+        ],
+        ignore_index=True,
+    )
+    out = calendar.merge(
+        frame[["region_code", "day", *TEMPERATURE_COLUMNS]], on=["region_code", "day"], how="left"
+    ).sort_values(["region_code", "day"], ignore_index=True)
+    missing = out["temp_mean_c"].isna()
+    for column in TEMPERATURE_COLUMNS:
+        values = pd.to_numeric(out[column], errors="coerce").astype("float64")
+        out[column] = values.groupby(out["region_code"]).transform(
+            lambda s: _fill_short_gaps(s, max_gap)
+        )
+    out["temp_interpolated"] = missing & out["temp_mean_c"].notna()
+    return out[columns]
+
+
+def national_temperatures(
+    regional: pd.DataFrame,
+    keys: Sequence[str],
+    weights: Mapping[str, float],
+    min_weight_share: float,
+) -> pd.DataFrame:
+    """The national temperature of each ``keys`` group of regional rows.
+
+    Each temperature is the mean over the group's regions with a value, weighted by ``weights``
+    (region code → weight, renormalised over those regions; regions without a weight are
+    ignored). ``temp_weight_share`` is the share of the total weight the regions with a
+    ``temp_mean_c`` cover and ``region_count`` their number; below ``min_weight_share`` the
+    temperatures are NaN (too few regions to stand for the country).
+    """
+    total = float(sum(weights.values()))
+    if total <= 0:
+        raise ValueError("national temperature weights: expected positive weights per region")
+    weight = (
+        regional["region_code"]
+        .astype("string")
+        .map({str(code): float(w) for code, w in weights.items()})
+        .astype("float64")
+    )
+    groups = [regional[k] for k in keys]
+    covered = weight.where(regional["temp_mean_c"].notna())
+    out = pd.DataFrame(
+        {
+            "temp_weight_share": covered.groupby(groups).sum() / total,
+            "region_count": covered.notna().groupby(groups).sum().astype("int64"),
+        }
+    )
+    for column in TEMPERATURE_COLUMNS:
+        values = pd.to_numeric(regional[column], errors="coerce").astype("float64")
+        used = weight.where(values.notna())
+        out[column] = (values * used).groupby(groups).sum(min_count=1) / used.groupby(groups).sum()
+    enough = out["temp_weight_share"] >= min_weight_share
+    out[list(TEMPERATURE_COLUMNS)] = out[list(TEMPERATURE_COLUMNS)].where(enough)
+    return out.reset_index()
+
+
+def national_weather(
+    regional: pd.DataFrame, keys: Sequence[str], params: Mapping[str, Any]
+) -> pd.DataFrame:
+    """:func:`national_temperatures` with the ``national_temperature`` parameters (``weights``,
+    ``min_weight_share``) and the national heating degree days."""
+    national = params["national_temperature"]
+    out = national_temperatures(
+        regional, keys, national["weights"], float(national["min_weight_share"])
+    )
+    out["heating_degree_days"] = heating_degree_days(out["temp_mean_c"])
+    return out
+
+
+def weather_forecast_indices(
+    raw: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, list[dict[str, Any]]]:
+    """``raw_weather_forecast`` → ``previsions_meteo`` (one row per region, target day and issue
+    day: canonical region, lead time, temperatures, heating degree days, model, points) and
+    ``previsions_meteo_nationales`` (the forecasts weighted into a national temperature per
+    target day and issue day). A forecast stored twice keeps the last ingested one."""
+    index = PREVISIONS_METEO.name
+    max_keys = int(params.get("max_detail_keys", 200))
+    key = ["region_code", "day", "issue_day"]
+    if raw.empty:
+        empty = pd.DataFrame(columns=PREVISIONS_METEO.column_names)
+        national = pd.DataFrame(columns=PREVISIONS_METEO_NATIONALES.column_names)
+        return empty, national, []
+    frame, unknown = normalize_regions(raw, "region_code")
+    frame = frame.rename(
+        columns={"tmin_c": "temp_min_c", "tmax_c": "temp_max_c", "tmean_c": "temp_mean_c"}
+    )
+    frame = _numeric(
+        frame.assign(
+            day=calendar_day(frame["target_day"]), issue_day=calendar_day(frame["issue_day"])
+        ),
+        list(TEMPERATURE_COLUMNS),
+    )
+    frame["lead_days"] = (frame["day"] - frame["issue_day"]).dt.days.astype("int64")
+    frame["heating_degree_days"] = heating_degree_days(frame["temp_mean_c"])
+    frame["point_count"] = pd.to_numeric(frame["point_count"], errors="coerce").astype("Int64")
+    frame["model"] = frame["model"].astype("string")
+    if "_ingested_at" in frame.columns:
+        frame = frame.sort_values("_ingested_at", kind="stable")
+    duplicated = frame.duplicated(key, keep="last")
+    regional = PREVISIONS_METEO.select(frame.loc[~duplicated]).sort_values(key, ignore_index=True)
+    national = national_weather(regional, ["day", "issue_day"], params)
+    national["lead_days"] = (national["day"] - national["issue_day"]).dt.days.astype("int64")
+    national = PREVISIONS_METEO_NATIONALES.select(national)
+    min_share = float(params["national_temperature"]["min_weight_share"])
+    quality = [
+        unknown_region_row(index, "forecast_unknown_region", len(raw), unknown, max_keys),
+        flagged_rows_row(
+            index,
+            "forecast_duplicated_keys",
+            frame,
+            duplicated,
+            key,
+            max_keys,
+            rule="same region, target day and issue day (any region spelling): last ingested kept",
+        ),
+        flagged_rows_row(
+            PREVISIONS_METEO_NATIONALES.name,
+            "national_forecast_below_min_weight_share",
+            national,
+            national["temp_mean_c"].isna(),
+            ["day", "issue_day"],
+            max_keys,
+            min_weight_share=min_share,
+            rule="the regions with a forecast cover less than min_weight_share of the national "
+            "weights: national temperatures NaN",
+        ),
+    ]
+    for table in (regional, national):
+        for column in ("day", "issue_day"):
+            table[column] = as_date(table[column])
+    return regional, national.reset_index(drop=True), quality

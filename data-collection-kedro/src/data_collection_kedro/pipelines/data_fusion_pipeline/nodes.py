@@ -13,10 +13,17 @@ from typing import Any
 import pandas as pd
 
 from data_collection_kedro.domain.calendar import consumption_movements_index
-from data_collection_kedro.domain.consumption import daily_regional_consumption
+from data_collection_kedro.domain.consumption import (
+    daily_regional_consumption,
+    national_consumption_index,
+)
 from data_collection_kedro.domain.fuel import daily_fuel_price_index
 from data_collection_kedro.domain.normalization import collect_quality, quality_frame
-from data_collection_kedro.domain.weather import daily_weather, weather_consumption_index
+from data_collection_kedro.domain.weather import (
+    daily_weather,
+    weather_consumption_index,
+    weather_forecast_indices,
+)
 
 
 def build_daily_consumption(
@@ -73,6 +80,24 @@ def build_prix_carburants_journalier(
     index, quality = daily_fuel_price_index(
         raw_fuel_stations, raw_fuel_prices, raw_fuel_shortages, params
     )
+    return index, quality_frame(quality)
+
+
+def build_previsions_meteo(
+    raw_weather_forecast: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``previsions_meteo`` (per region, target day and issue day) and
+    ``previsions_meteo_nationales`` (the same forecasts as a national temperature)."""
+    regional, national, quality = weather_forecast_indices(raw_weather_forecast, params)
+    return regional, national, quality_frame(quality)
+
+
+def build_consommation_nationale(
+    raw_consumption_national: pd.DataFrame, weather: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``consommation_nationale``: daily national electricity and gas with the national
+    temperature of the observed regional weather."""
+    index, quality = national_consumption_index(raw_consumption_national, weather, params)
     return index, quality_frame(quality)
 
 

@@ -6,9 +6,11 @@ from kedro.pipeline import Node, Pipeline
 
 from .nodes import (
     build_consommation_mouvements,
+    build_consommation_nationale,
     build_daily_consumption,
     build_daily_weather,
     build_meteo_consommation,
+    build_previsions_meteo,
     build_prix_carburants_journalier,
     collect_data_quality,
 )
@@ -56,6 +58,22 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 name="build_prix_carburants_journalier",
             ),
             Node(
+                build_previsions_meteo,
+                inputs=["raw_weather_forecast", PARAMS],
+                outputs=[
+                    "previsions_meteo",
+                    "previsions_meteo_nationales",
+                    "fusion_quality_previsions_meteo",
+                ],
+                name="build_previsions_meteo",
+            ),
+            Node(
+                build_consommation_nationale,
+                inputs=["raw_consumption_national", "fusion_daily_weather", PARAMS],
+                outputs=["consommation_nationale", "fusion_quality_consommation_nationale"],
+                name="build_consommation_nationale",
+            ),
+            Node(
                 collect_data_quality,
                 inputs=[
                     "fusion_quality_consumption",
@@ -63,6 +81,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "fusion_quality_meteo_consommation",
                     "fusion_quality_consommation_mouvements",
                     "fusion_quality_prix_carburants",
+                    "fusion_quality_previsions_meteo",
+                    "fusion_quality_consommation_nationale",
                 ],
                 outputs="fusion_data_quality",
                 name="collect_fusion_data_quality",
