@@ -238,3 +238,19 @@ def test_the_listing_has_one_row_per_source_with_its_overrides() -> None:
     assert "`raw_consumption_regional` (region_code, timestamp_utc)" in consumption
     historique = next(line for line in lines if line.startswith("| `weather_historique`"))
     assert "| — |" in historique  # no live client
+
+
+def test_every_source_declares_when_it_publishes_and_the_doc_lists_it() -> None:
+    from data_collection_kedro.sources.__main__ import publication_markdown
+    from tests.support.paths import REPO_ROOT
+
+    for source in SOURCES:
+        assert source.publication is not None, f"{source.name}: no publication declared"
+        assert source.publication_lag_days == source.publication.lag_days
+        assert source.publication.reference, source.name
+    by_name = {s.name: s.publication_lag_days for s in SOURCES}
+    assert by_name["weather_forecast"] == 0 and by_name["gas_load_curve"] == 45
+    doc = (REPO_ROOT / "docs" / "live-sources.md").read_text(encoding="utf-8")
+    assert publication_markdown() in doc, (
+        "run python -m data_collection_kedro.sources --publication"
+    )

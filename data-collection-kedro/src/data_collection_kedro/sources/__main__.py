@@ -2,10 +2,13 @@
 
 One row per source: its family and schedule, catalog names, offline file, live client (with the
 environment variables that override its portal and dataset) and raw tables with their keys.
+``--publication``: when each source publishes a day's data instead (the table of
+``docs/live-sources.md``, "Publication lags").
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -13,6 +16,14 @@ from data_collection_kedro.sources import registry
 from data_collection_kedro.sources.registry import Setting, Source
 
 HEADER = ("source", "family (schedule)", "catalog", "offline file", "live client", "raw tables")
+PUBLICATION_HEADER = (
+    "source",
+    "publisher",
+    "update frequency",
+    "lag of a complete day (days)",
+    "level",
+    "documentation",
+)
 
 
 def _settings(value: Any) -> Iterator[Setting]:
@@ -43,11 +54,34 @@ def row(source: Source) -> tuple[str, ...]:
     )
 
 
-def markdown() -> str:
-    lines = ["| " + " | ".join(HEADER) + " |", "|" + " --- |" * len(HEADER)]
-    lines += ["| " + " | ".join(row(s)) + " |" for s in registry.sources()]
+def publication_row(source: Source) -> tuple[str, ...]:
+    publication = source.publication
+    if publication is None:
+        return (f"`{source.name}`", *("—" for _ in PUBLICATION_HEADER[1:]))
+    lag = "unknown" if publication.lag_days is None else str(publication.lag_days)
+    return (
+        f"`{source.name}`",
+        publication.publisher,
+        publication.frequency,
+        lag,
+        publication.level,
+        publication.reference,
+    )
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
     return "\n".join(lines)
 
 
+def markdown() -> str:
+    return _table(HEADER, [row(s) for s in registry.sources()])
+
+
+def publication_markdown() -> str:
+    return _table(PUBLICATION_HEADER, [publication_row(s) for s in registry.sources()])
+
+
 if __name__ == "__main__":
-    print(markdown())
+    print(publication_markdown() if "--publication" in sys.argv[1:] else markdown())

@@ -201,6 +201,30 @@ class Live:
 
 
 @dataclass(frozen=True)
+class Publication:
+    """When the publisher makes a day's data available: what a forecast issued at a given
+    moment may know (``docs/live-sources.md``, "Publication lags", lists every source).
+
+    Args:
+        publisher: who publishes the data.
+        frequency: how often the source is updated.
+        lag_days: days after day D until D is complete in the source, at its first level (0:
+            during D itself or before it, e.g. a forecast issued that day; negative: published
+            that many days ahead, e.g. calendars; ``None``: unknown). Conservative where the
+            documentation gives a range.
+        level: what is published first, and the later revisions.
+        reference: the documentation the figures come from; ``assumed: ...`` where they are
+            ours.
+    """
+
+    publisher: str
+    frequency: str
+    lag_days: int | None
+    level: str
+    reference: str
+
+
+@dataclass(frozen=True)
 class Source:
     """One data source: what it is, how it is read, validated, stored and scheduled.
 
@@ -220,6 +244,7 @@ class Source:
         outputs: catalog dataset names of tables written under another name
             (``{table: dataset}``, e.g. a second writer of the same table).
         order: position in its family's DAG (then by name).
+        publication: when a day's data is published (:class:`Publication`).
     """
 
     name: str
@@ -233,6 +258,12 @@ class Source:
     quarantine_label: str | None = None
     outputs: Mapping[str, str] = field(default_factory=dict)
     order: int = 0
+    publication: Publication | None = None
+
+    @property
+    def publication_lag_days(self) -> int | None:
+        """Days after day D until D is complete in the source (``None``: unknown)."""
+        return self.publication.lag_days if self.publication else None
 
     @property
     def node_name(self) -> str:

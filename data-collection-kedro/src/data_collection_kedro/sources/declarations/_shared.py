@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from data_collection_kedro.sources.registry import Family, Setting
+from data_collection_kedro.sources.registry import Family, Publication, Setting
 
 CONSUMPTION = Family(
     name="consumption",
@@ -43,3 +43,26 @@ SNCF = Setting("ENERGIEWATCH_SNCF_URL", "https://ressources.data.sncf.com")
 ECONOMIE = Setting("ENERGIEWATCH_ECONOMIE_URL", "https://data.economie.gouv.fr")
 EDUCATION = Setting("ENERGIEWATCH_EDUCATION_URL", "https://data.education.gouv.fr")
 OPENDATASOFT = "data_collection_kedro.datasets.live_sources.OpendatasoftSourceDataset"
+
+# When a day's data is published (docs/live-sources.md, "Publication lags")
+_ODRE_CONSUMPTION_LEVELS = (
+    "electricity: real time (`Temps réel`) first, consolidated (`Consolidé`) over the following "
+    "months, definitive (`Définitif`) the next year; gas: `Meilleur statut`, then `Définitif`"
+)
+ODRE_DAILY_CONSUMPTION = Publication(
+    publisher="RTE (electricity), GRTgaz/NaTran and Teréga (gas), via ODRÉ",
+    frequency="daily (assumed: the portal's refresh schedule is not documented where we looked)",
+    lag_days=1,
+    level=_ODRE_CONSUMPTION_LEVELS,
+    reference="https://www.rte-france.com/eco2mix/les-donnees-regionales (real-time values, "
+    "consolidated in the following months, definitive the following year); the 1-day lag is "
+    "assumed",
+)
+FUEL_FLUX = Publication(
+    publisher="Ministère de l'Économie (prix-carburants)",
+    frequency="every 10 minutes (flux instantané)",
+    lag_days=0,
+    level="the prices the stations declare, as declared",
+    reference="https://www.data.gouv.fr/datasets/prix-des-carburants-en-france-flux-instantane-"
+    "v2-amelioree ('Le flux de données instantané est mis à jour toutes les 10 minutes')",
+)

@@ -4,7 +4,15 @@ UTC: ``2025-10-31T22:30:00+00:00``); ``Date`` and ``Heure`` are Paris local time
 given on the full hour."""
 
 from data_collection_kedro.sources.declarations._shared import CONSUMPTION, ODRE, OPENDATASOFT
-from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
+from data_collection_kedro.sources.registry import (
+    Column,
+    Live,
+    Offline,
+    Publication,
+    Setting,
+    Source,
+    Table,
+)
 from data_collection_kedro.sources.rules import AtLeast
 
 _GAS = "Consommation brute gaz (MW PCS 0°C)"
@@ -15,6 +23,16 @@ SOURCE = Source(
     family=CONSUMPTION,
     description="Half-hourly national consumption",
     order=1,  # after the regional consumption in the consumption DAG
+    publication=Publication(
+        publisher="RTE (electricity), GRTgaz/NaTran and Teréga (gas), via ODRÉ",
+        frequency="daily (assumed, as the regional file)",
+        lag_days=1,
+        level="as consumption_regional; the 1-day lag is the electricity's (assumed): the gas "
+        "may come weeks later (a third-party client of the dataset reports about six weeks; "
+        "unverified)",
+        reference="https://www.rte-france.com/eco2mix/les-donnees-regionales; "
+        "https://odre.opendatasoft.com/explore/dataset/consommation-quotidienne-brute/",
+    ),
     tables=(
         Table(
             name="raw_consumption_national",

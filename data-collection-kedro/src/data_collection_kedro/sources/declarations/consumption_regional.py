@@ -1,6 +1,11 @@
 """ODRÉ ``consommation-quotidienne-brute-regionale``: half-hourly gas and electricity per region."""
 
-from data_collection_kedro.sources.declarations._shared import CONSUMPTION, ODRE, OPENDATASOFT
+from data_collection_kedro.sources.declarations._shared import (
+    CONSUMPTION,
+    ODRE,
+    ODRE_DAILY_CONSUMPTION,
+    OPENDATASOFT,
+)
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
 from data_collection_kedro.sources.rules import AtLeast
 
@@ -11,6 +16,7 @@ SOURCE = Source(
     name="consumption_regional",
     family=CONSUMPTION,
     description="Half-hourly regional consumption",
+    publication=ODRE_DAILY_CONSUMPTION,
     tables=(
         Table(
             name="raw_consumption_regional",

@@ -2,7 +2,7 @@
 stations, opening hours, services, current prices and shortages. Its prices go to the same
 table as the history (``raw_fuel_prices``), so the fusion reads both."""
 
-from data_collection_kedro.sources.declarations._shared import FUEL
+from data_collection_kedro.sources.declarations._shared import FUEL, FUEL_FLUX
 from data_collection_kedro.sources.declarations.fuel_prices import FUEL_PRICES, KNOWN_FUEL
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
 from data_collection_kedro.sources.rules import Between, Divide, OneOf
@@ -53,6 +53,7 @@ SOURCE = Source(
     family=FUEL,
     description="Fuel flux snapshot: stations, current prices and shortages",
     quarantine_label="fuel_prices",
+    publication=FUEL_FLUX,
     tables=(FUEL_STATIONS, FUEL_PRICES, FUEL_SHORTAGES),
     # the history (fuel_prices) writes raw_fuel_prices too: two catalog names, one table
     outputs={"raw_fuel_prices": "raw_fuel_prices_snapshot"},

@@ -3,7 +3,7 @@ current prices of every station (data.economie's Opendatasoft copy of the flux) 
 run adds the prices updated since the previous one, so the history builds up. Station details
 and shortages come from the flux (``fuel_flux``), which writes the same price table."""
 
-from data_collection_kedro.sources.declarations._shared import ECONOMIE, FUEL
+from data_collection_kedro.sources.declarations._shared import ECONOMIE, FUEL, FUEL_FLUX
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
 from data_collection_kedro.sources.rules import Between, Divide, OneOf, Param
 
@@ -32,6 +32,7 @@ SOURCE = Source(
     family=FUEL,
     description="Flat fuel-price history (station details come from the flux)",
     order=1,  # after the flux in the fuel DAG
+    publication=FUEL_FLUX,
     tables=(FUEL_PRICES,),
     offline=Offline(
         file="prix-carburants-historique.csv",

@@ -2,7 +2,15 @@
 operator and region, 24 hourly values and the daily total in MWh PCS 0°C."""
 
 from data_collection_kedro.sources.declarations._shared import CONSUMPTION, ODRE, OPENDATASOFT
-from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
+from data_collection_kedro.sources.registry import (
+    Column,
+    Live,
+    Offline,
+    Publication,
+    Setting,
+    Source,
+    Table,
+)
 from data_collection_kedro.sources.rules import AtLeast, Param, SumMatches
 
 _HOURS = tuple(f"h{h:02d}_mwh" for h in range(24))
@@ -11,6 +19,16 @@ SOURCE = Source(
     name="gas_load_curve",
     family=CONSUMPTION,
     description="Daily gas load curves per operator and region",
+    publication=Publication(
+        publisher="GRTgaz/NaTran and Teréga, via ODRÉ",
+        frequency="monthly: the days of month M - 1 during month M",
+        lag_days=45,
+        level="definitive metered values (`Définitif`)",
+        reference="https://www.data.gouv.fr/datasets/consommation-quotidienne-definitive-"
+        "regionalisee-de-gaz-des-distributions-publiques-a-linterface-avec-le-reseau-de-"
+        "transport-de-gaz ('rafraîchie chaque mois M avec les données de consommation du mois "
+        "M-1'); 45 days assumes a publication by mid-month (the day is not documented)",
+    ),
     tables=(
         Table(
             name="raw_gas_load_curve",

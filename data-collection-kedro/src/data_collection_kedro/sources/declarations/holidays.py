@@ -5,7 +5,15 @@ Offline: built from the ``holidays`` and ``vacances-scolaires-france`` packages;
 union of the two layouts, one holiday per row."""
 
 from data_collection_kedro.sources.declarations._shared import EDUCATION, HOLIDAYS
-from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
+from data_collection_kedro.sources.registry import (
+    Column,
+    Live,
+    Offline,
+    Publication,
+    Setting,
+    Source,
+    Table,
+)
 from data_collection_kedro.sources.rules import NotBefore
 
 _PARSER = "data_collection_kedro.sources.parsers.holidays"
@@ -41,6 +49,15 @@ SOURCE = Source(
     name="holidays",
     family=HOLIDAYS,
     description="Public and school holidays",
+    publication=Publication(
+        publisher="etalab (public holidays), Éducation nationale (school calendar)",
+        frequency="yearly",
+        lag_days=-365,
+        level="calendars fixed in advance (public holidays by law, school holidays by order "
+        "for the coming school years)",
+        reference="https://calendrier.api.gouv.fr/jours-feries/ ; data.education.gouv.fr "
+        "fr-en-calendrier-scolaire",
+    ),
     tables=(PUBLIC_HOLIDAYS, SCHOOL_HOLIDAYS),
     parser=f"{_PARSER}:parse",
     offline=Offline(

@@ -1,13 +1,28 @@
 """SNCF ``mouvements-sociaux-depuis-2002``: strike movements (~500 rows, always a full pull)."""
 
 from data_collection_kedro.sources.declarations._shared import OPENDATASOFT, SNCF, STRIKES
-from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
+from data_collection_kedro.sources.registry import (
+    Column,
+    Live,
+    Offline,
+    Publication,
+    Setting,
+    Source,
+    Table,
+)
 from data_collection_kedro.sources.rules import AtLeast, Between, NotBefore, Param
 
 SOURCE = Source(
     name="strikes",
     family=STRIKES,
     description="SNCF strikes",
+    publication=Publication(
+        publisher="SNCF",
+        frequency="irregular (a few updates a month)",
+        lag_days=None,
+        level="movements as recorded by SNCF",
+        reference="no schedule documented where we looked",
+    ),
     tables=(
         Table(
             name="raw_strikes",

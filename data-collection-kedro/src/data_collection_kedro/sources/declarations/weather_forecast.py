@@ -15,6 +15,7 @@ from data_collection_kedro.sources.registry import (
     Family,
     Live,
     Offline,
+    Publication,
     Setting,
     Source,
     Table,
@@ -115,6 +116,15 @@ SOURCE = Source(
     name="weather_forecast",
     family=WEATHER_FORECAST,
     description="Daily regional temperature forecasts",
+    publication=Publication(
+        publisher="Open-Meteo (Météo-France ARPEGE and AROME models)",
+        frequency="ARPEGE every 6 h, AROME every 3 h; pulled at 04:30 and 10:30 UTC",
+        lag_days=0,
+        level="forecasts issued that day (leads 0-3 from the current run); the previous runs "
+        "(leads 1-7 as archived, from January 2024) backfill missed days",
+        reference="https://open-meteo.com/en/docs/meteofrance-api, "
+        "https://open-meteo.com/en/docs/previous-runs-api",
+    ),
     tables=(
         Table(
             name="raw_weather_forecast",

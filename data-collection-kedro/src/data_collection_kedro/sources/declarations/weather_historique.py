@@ -2,7 +2,7 @@
 scraped): the live environments read the CSV files too (put fresh downloads in the folder)."""
 
 from data_collection_kedro.sources.declarations._shared import WEATHER
-from data_collection_kedro.sources.registry import Column, Offline, Source, Table
+from data_collection_kedro.sources.registry import Column, Offline, Publication, Source, Table
 from data_collection_kedro.sources.rules import AtLeast, Between, Param
 
 _PARSER = "data_collection_kedro.sources.parsers.weather_historique"
@@ -12,6 +12,13 @@ SOURCE = Source(
     family=WEATHER,
     description="historique-meteo daily weather",
     order=1,  # after weather_regional in the weather DAG
+    publication=Publication(
+        publisher="historique-meteo.net (scraped, no API)",
+        frequency="none: files downloaded by hand",
+        lag_days=None,
+        level="observed daily values",
+        reference="no publication schedule (a scraped site); the real files end 2021-01-31",
+    ),
     tables=(
         Table(
             name="raw_weather_historique",

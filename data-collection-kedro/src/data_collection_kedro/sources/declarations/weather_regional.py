@@ -1,7 +1,15 @@
 """Météo-France/ODRÉ ``temperature-quotidienne-regionale``: daily min/max/mean per region."""
 
 from data_collection_kedro.sources.declarations._shared import ODRE, OPENDATASOFT, WEATHER
-from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
+from data_collection_kedro.sources.registry import (
+    Column,
+    Live,
+    Offline,
+    Publication,
+    Setting,
+    Source,
+    Table,
+)
 from data_collection_kedro.sources.rules import Between, Param
 
 _TEMPERATURES = ("tmin_c", "tmax_c", "tmean_c")
@@ -10,6 +18,13 @@ SOURCE = Source(
     name="weather_regional",
     family=WEATHER,
     description="Daily temperatures",
+    publication=Publication(
+        publisher="Météo-France, via ODRÉ",
+        frequency="not documented where we looked",
+        lag_days=None,
+        level="observed daily values",
+        reference="none found; the real download (2016-2025) misses month-ends in 2021-2025",
+    ),
     tables=(
         Table(
             name="raw_weather_regional",
