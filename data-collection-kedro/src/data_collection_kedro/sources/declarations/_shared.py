@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from data_collection_kedro.sources.registry import Family, Publication, Setting
+from data_collection_kedro.sources.registry import Column, Family, Publication, Setting
+from data_collection_kedro.sources.rules import AtLeast
 
 CONSUMPTION = Family(
     name="consumption",
@@ -65,4 +66,23 @@ FUEL_FLUX = Publication(
     level="the prices the stations declare, as declared",
     reference="https://www.data.gouv.fr/datasets/prix-des-carburants-en-france-flux-instantane-"
     "v2-amelioree ('Le flux de données instantané est mis à jour toutes les 10 minutes')",
+)
+
+# The energy columns of ODRÉ's consumption files (regional and national): MW per half-hour
+# (gas on the full hour), GRTgaz under its 2025 name NaTran too
+_GAS = "Consommation brute gaz (MW PCS 0°C)"
+ODRE_ENERGY_COLUMNS = (
+    Column("gas_grtgaz_mw", (f"{_GAS} - GRTgaz", f"{_GAS} - NaTran"), type="float", unit="MW"),
+    Column("gas_grtgaz_status", ("Statut - GRTgaz", "Statut - NaTran")),
+    Column("gas_terega_mw", f"{_GAS} - Teréga", type="float", unit="MW"),
+    Column("gas_terega_status", "Statut - Teréga"),
+    Column("gas_total_mw", "Consommation brute gaz totale (MW PCS 0°C)", type="float", unit="MW"),
+    Column(
+        "electricity_rte_mw", "Consommation brute électricité (MW) - RTE", type="float", unit="MW"
+    ),
+    Column("electricity_rte_status", "Statut - RTE"),
+    Column("total_mw", "Consommation brute totale (MW)", type="float", unit="MW"),
+)
+NON_NEGATIVE_ENERGY = tuple(
+    AtLeast(c.name, 0.0, "negative consumption:") for c in ODRE_ENERGY_COLUMNS if c.unit == "MW"
 )

@@ -3,7 +3,13 @@
 UTC: ``2025-10-31T22:30:00+00:00``); ``Date`` and ``Heure`` are Paris local time; gas is only
 given on the full hour."""
 
-from data_collection_kedro.sources.declarations._shared import CONSUMPTION, ODRE, OPENDATASOFT
+from data_collection_kedro.sources.declarations._shared import (
+    CONSUMPTION,
+    NON_NEGATIVE_ENERGY,
+    ODRE,
+    ODRE_ENERGY_COLUMNS,
+    OPENDATASOFT,
+)
 from data_collection_kedro.sources.registry import (
     Column,
     Live,
@@ -13,10 +19,6 @@ from data_collection_kedro.sources.registry import (
     Source,
     Table,
 )
-from data_collection_kedro.sources.rules import AtLeast
-
-_GAS = "Consommation brute gaz (MW PCS 0°C)"
-_MW = ("gas_grtgaz_mw", "gas_terega_mw", "gas_total_mw", "electricity_rte_mw", "total_mw")
 
 SOURCE = Source(
     name="consumption_national",
@@ -40,35 +42,13 @@ SOURCE = Source(
                 Column("timestamp_utc", "Date - Heure", type="timestamp_utc", required=True),
                 Column("date", "Date", type="date"),  # Paris local day
                 Column("time", "Heure"),  # Paris local time
-                Column(
-                    "gas_grtgaz_mw",
-                    (f"{_GAS} - NaTran", f"{_GAS} - GRTgaz"),
-                    type="float",
-                    unit="MW",
-                ),
-                Column("gas_grtgaz_status", ("Statut - NaTran", "Statut - GRTgaz")),
-                Column("gas_terega_mw", f"{_GAS} - Teréga", type="float", unit="MW"),
-                Column("gas_terega_status", "Statut - Teréga"),
-                Column(
-                    "gas_total_mw",
-                    "Consommation brute gaz totale (MW PCS 0°C)",
-                    type="float",
-                    unit="MW",
-                ),
-                Column(
-                    "electricity_rte_mw",
-                    "Consommation brute électricité (MW) - RTE",
-                    type="float",
-                    unit="MW",
-                ),
-                Column("electricity_rte_status", "Statut - RTE"),
-                Column("total_mw", "Consommation brute totale (MW)", type="float", unit="MW"),
+                *ODRE_ENERGY_COLUMNS,  # the export names the GRTgaz columns NaTran
                 # "non" on every row of the 2012-2025 export; other values are left out of the
                 # daily sums (fusion) and listed in fusion_data_quality
                 Column("flag_ignore", "flag_ignore", optional=True),
             ),
             key=("timestamp_utc",),
-            rules=tuple(AtLeast(c, 0.0, "negative consumption:") for c in _MW),
+            rules=NON_NEGATIVE_ENERGY,
             # Date/Heure must be the Paris local time of the instant (the export's filler rows
             # for the spring-forward night's missing hour repeat the next hour's instant)
             derive="data_collection_kedro.sources.parsers.consumption_national:derive",

@@ -2,15 +2,13 @@
 
 from data_collection_kedro.sources.declarations._shared import (
     CONSUMPTION,
+    NON_NEGATIVE_ENERGY,
     ODRE,
     ODRE_DAILY_CONSUMPTION,
+    ODRE_ENERGY_COLUMNS,
     OPENDATASOFT,
 )
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
-from data_collection_kedro.sources.rules import AtLeast
-
-_GAS = "Consommation brute gaz (MW PCS 0°C)"
-_MW = ("gas_grtgaz_mw", "gas_terega_mw", "gas_total_mw", "electricity_rte_mw", "total_mw")
 
 SOURCE = Source(
     name="consumption_regional",
@@ -27,33 +25,11 @@ SOURCE = Source(
                 Column("time", "Heure"),
                 Column("region_code", "Code INSEE région", type="region_code", fallback="region"),
                 Column("region", "Région"),
-                Column(
-                    "gas_grtgaz_mw",
-                    (f"{_GAS} - GRTgaz", f"{_GAS} - NaTran"),
-                    type="float",
-                    unit="MW",
-                ),
-                Column("gas_grtgaz_status", ("Statut - GRTgaz", "Statut - NaTran")),
-                Column("gas_terega_mw", f"{_GAS} - Teréga", type="float", unit="MW"),
-                Column("gas_terega_status", "Statut - Teréga"),
-                Column(
-                    "gas_total_mw",
-                    "Consommation brute gaz totale (MW PCS 0°C)",
-                    type="float",
-                    unit="MW",
-                ),
-                Column(
-                    "electricity_rte_mw",
-                    "Consommation brute électricité (MW) - RTE",
-                    type="float",
-                    unit="MW",
-                ),
-                Column("electricity_rte_status", "Statut - RTE"),
-                Column("total_mw", "Consommation brute totale (MW)", type="float", unit="MW"),
+                *ODRE_ENERGY_COLUMNS,
             ),
             key=("region_code", "timestamp_utc"),
             indexes=(("date",),),
-            rules=tuple(AtLeast(c, 0.0, "negative consumption:") for c in _MW),
+            rules=NON_NEGATIVE_ENERGY,
             derive="data_collection_kedro.sources.parsers.consumption_regional:derive",
         ),
     ),
