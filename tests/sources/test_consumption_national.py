@@ -120,7 +120,7 @@ def test_the_sample_nation_is_the_sum_of_its_regions(sample: Path) -> None:
             f"{GAS} - Teréga",
         ]
     ].sum(min_count=1)
-    merged = national.set_index("instant").join(sums, rsuffix="_regions")
+    merged = national.set_index("instant").join(sums, suffixes=("", "_regions"))
     assert len(merged) == len(sums) == 17 * 48 - 2  # 17 days, the spring DST night lacks 1 h
     np.testing.assert_array_equal(
         merged["Consommation brute électricité (MW) - RTE"],
@@ -195,3 +195,23 @@ def test_the_live_client_yields_the_offline_frame(portal: FakePortal, fast_retry
     assert quarantine.empty and len(table) == 96
     assert table["electricity_rte_mw"].iloc[0] == 60_000
     assert table["gas_total_mw"].notna().sum() == 48
+
+
+def test_the_real_environment_reads_the_shared_national_export(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from tests.support.paths import KEDRO_PROJECT
+
+    real_file = requires_real_data(*REAL_FILE)
+    monkeypatch.chdir(KEDRO_PROJECT)
+    monkeypatch.setenv("ENERGIEWATCH_REAL_DATA_DIR", str(real_file.parents[2]))
+    bootstrap_project(KEDRO_PROJECT)
+    catalog = KedroSession.create(project_path=KEDRO_PROJECT, env="real").load_context().catalog
+    dataset = catalog.get("source_consumption_national")
+    assert isinstance(dataset, CsvSourceDataset)
+    pattern = dataset._describe()["filepath"]
+    assert pattern.endswith("A/national/consommation-quotidienne-brute_national_*.csv")
+    assert len(dataset.load()) == 242_544
