@@ -295,8 +295,14 @@ def measurement_notes(
     return notes
 
 
+# CodeCarbon writes a run's end to the second (truncated), and its start is derived from the end
+# and the duration: back-to-back runs can seem to overlap by up to this much.
+TIMESTAMP_RESOLUTION = pd.Timedelta(seconds=1)
+
+
 def overlapping_runs(selected: pd.DataFrame) -> list[tuple[str, str, str, str]]:
-    """Pairs of runs whose [start, end] intervals overlap (both measured the same machine).
+    """Pairs of runs whose [start, end] intervals overlap (both measured the same machine) by
+    more than the files' timestamp resolution.
 
     The pipeline rows of one run (a composed run writes one per pipeline) share a tracker:
     they split its total and never overlap each other.
@@ -306,7 +312,7 @@ def overlapping_runs(selected: pd.DataFrame) -> list[tuple[str, str, str, str]]:
     for i in range(len(ordered)):
         for j in range(i + 1, len(ordered)):
             a, b = ordered.iloc[i], ordered.iloc[j]
-            if b["started"] >= a["ended"]:
+            if b["started"] >= a["ended"] - TIMESTAMP_RESOLUTION:
                 break
             if str(a["run_id"]) == str(b["run_id"]):
                 continue
