@@ -51,12 +51,12 @@ browser: ## Debian's chromium for the dashboard screenshot test (installed when 
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "chromium not installed: the browser test will be skipped"; fi; }
 
-test: install browser ## pytest (integration tests run when MONGODB_URI / ELASTICSEARCH_URL are set)
+test: install browser ## pytest (MongoDB tests on SecantusDB in-process, or MONGODB_URI's server)
 	$(BIN)/pytest
 
 check: lint typecheck test ## THE TEST COMMAND: lint, types and tests
 
-integration: install ## only the tests against real MongoDB / Elasticsearch servers
+integration: install ## only the tests that talk to a database server (no Docker needed, see README)
 	$(BIN)/pytest -m integration
 
 bench: install ## benchmarks (figures compared with a baseline in the same run)

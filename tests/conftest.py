@@ -17,8 +17,9 @@ import pytest
 from tests.support.paths import KEDRO_PROJECT, REAL_DATA, REPO_ROOT, requires_real_data
 from tests.support.sample import SMALL_SAMPLE
 
-# fixtures of tests/support modules shared by several folders
-pytest_plugins = ["tests.support.fusion_frames"]
+# fixtures of tests/support modules shared by several folders: ``mongo_server`` (SecantusDB
+# in-process, or the server of MONGODB_URI) and ``mongo_database`` (a fresh database per test)
+pytest_plugins = ["tests.support.fusion_frames", "tests.support.mongo_server"]
 
 __all__ = ["KEDRO_PROJECT", "REAL_DATA", "REPO_ROOT", "requires_real_data"]
 
@@ -82,29 +83,3 @@ def run_pipeline(
             return session.run(pipeline_names=[pipeline] if pipeline else None, **run_kwargs)
 
     yield _run
-
-
-@pytest.fixture
-def mongomock_server() -> Iterator[None]:
-    """``pymongo.MongoClient`` answered by mongomock for ``localhost:27017``.
-
-    mongomock stands in for a MongoDB server, which cannot run in this environment. mongomock
-    4.3 predates pymongo 4.9's ``sort`` argument of ``UpdateOne``, which pymongo now passes to
-    the bulk builder; the shim drops it when unset (the datasets never set it).
-    """
-    import mongomock
-    from mongomock.collection import BulkOperationBuilder
-
-    original = BulkOperationBuilder.add_update
-
-    def add_update(self: Any, *args: Any, sort: Any = None, **kwargs: Any) -> Any:
-        if sort is not None:
-            raise NotImplementedError("mongomock: UpdateOne(sort=...) is not emulated")
-        return original(self, *args, **kwargs)
-
-    BulkOperationBuilder.add_update = add_update  # type: ignore[method-assign]
-    try:
-        with mongomock.patch(servers=(("localhost", 27017),)):
-            yield
-    finally:
-        BulkOperationBuilder.add_update = original  # type: ignore[method-assign]

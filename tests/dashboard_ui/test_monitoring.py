@@ -24,6 +24,7 @@ from data_collection_kedro.monitoring import (
     validate_feedback,
 )
 from tests.support.fake_elasticsearch import FakeElasticsearch
+from tests.support.mongo_server import MongoDatabase
 
 
 def duckdb_store(path: Path) -> MonitoringStore:
@@ -150,21 +151,12 @@ def test_summary_counts_and_median_per_model() -> None:
     assert summarize_predictions(rows.iloc[0:0]).empty
 
 
-@pytest.fixture
-def mongo_server(request: pytest.FixtureRequest) -> str:
-    """A MongoDB for the production store: the real server of MONGODB_URI when set, otherwise
-    mongomock (tests/conftest.py ``mongomock_server``; a MongoDB server cannot run here: the
-    limit of the non-integration variant)."""
-    real = os.environ.get("MONGODB_URI")
-    if real:
-        return real
-    request.getfixturevalue("mongomock_server")
-    return "mongodb://localhost:27017"
-
-
-def _prod_round_trip(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, es_url: str) -> None:
-    monkeypatch.setenv("MONGODB_URI", mongo_uri)
-    monkeypatch.setenv("MONGODB_DATABASE", f"energiewatch_dashboard_test_{os.getpid()}")
+def _prod_round_trip(
+    monkeypatch: pytest.MonkeyPatch, mongo: MongoDatabase, es_url: str
+) -> dict[str, Any]:
+    """conf/prod's dashboard store: predictions logged to Elasticsearch, feedback to MongoDB."""
+    monkeypatch.setenv("MONGODB_URI", mongo.uri)
+    monkeypatch.setenv("MONGODB_DATABASE", mongo.name)
     monkeypatch.setenv("ELASTICSEARCH_URL", es_url)
     config = dict(load_settings(env="prod").store)
     assert config["model_monitoring"]["type"].endswith("ElasticsearchIndexDataset")
@@ -199,6 +191,7 @@ def _prod_round_trip(monkeypatch: pytest.MonkeyPatch, mongo_uri: str, es_url: st
     assert logged["n_predictions"].tolist()[1] == 2
     assert logged["error_type"].tolist()[0] == "ValueError"
     assert fresh.feedback()["rating"].tolist() == [4]
+    return config
 
 
 def test_prod_monitoring_index_follows_its_contract(data_dir):
@@ -208,23 +201,33 @@ def test_prod_monitoring_index_follows_its_contract(data_dir):
     assert list(dataset._mappings["properties"]) == MODEL_MONITORING.column_names
 
 
+@pytest.mark.integration
 def test_prod_store_monitoring_in_elasticsearch_feedback_in_mongodb(
-    data_dir: Path, mongo_server: str, httpserver: HTTPServer, monkeypatch: pytest.MonkeyPatch
+    data_dir: Path,
+    mongo_database: MongoDatabase,
+    httpserver: HTTPServer,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Production layout at the client boundary: no MongoDB or Elasticsearch server can run
-    here, so mongomock stands in for MongoDB and the real Elasticsearch client talks to a
-    loopback server answering like ES 9 (tests/support/fake_elasticsearch.py)."""
-    if os.environ.get("MONGODB_URI") and os.environ.get("ELASTICSEARCH_URL"):
-        pytest.skip("the real-server variant is test_prod_store_on_real_servers")
+    """Production layout: feedback in the session's MongoDB wire-protocol server (SecantusDB
+    in-process, or ``MONGODB_URI``); no Elasticsearch server runs here, so the real
+    Elasticsearch client talks to a loopback server answering like ES 9
+    (tests/support/fake_elasticsearch.py; ``test_prod_store_on_real_servers`` is the variant
+    on a real one)."""
     fake = FakeElasticsearch()
     httpserver.expect_request(re.compile(r"/.*")).respond_with_handler(fake)
-    _prod_round_trip(monkeypatch, mongo_server, httpserver.url_for("/"))
+    config = _prod_round_trip(monkeypatch, mongo_database, httpserver.url_for("/"))
     assert any(name.startswith("model_monitoring_test_") for name in fake.indices)
+    collection = config["user_feedback"]["collection"]
+    with mongo_database.server.client() as client:
+        stored = list(client[mongo_database.name][collection].find({}, {"_id": 0}))
+    assert [doc["rating"] for doc in stored] == [4]
 
 
 @pytest.mark.integration
-def test_prod_store_on_real_servers(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    uri, es_url = os.environ.get("MONGODB_URI"), os.environ.get("ELASTICSEARCH_URL")
-    if not (uri and es_url):
-        pytest.skip("MONGODB_URI and ELASTICSEARCH_URL must both be set (real servers)")
-    _prod_round_trip(monkeypatch, uri, es_url)
+def test_prod_store_on_real_servers(
+    data_dir: Path, mongo_database: MongoDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    es_url = os.environ.get("ELASTICSEARCH_URL")
+    if not es_url:
+        pytest.skip("ELASTICSEARCH_URL is not set: no Elasticsearch server here")
+    _prod_round_trip(monkeypatch, mongo_database, es_url)

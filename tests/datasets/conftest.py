@@ -1,6 +1,7 @@
 """Fixtures of the store dataset tests: one sample frame with every type the stores keep.
 
-``mongomock_server`` is in tests/conftest.py (shared with the ETL and dashboard tests).
+The MongoDB server fixtures (``mongo_server``, ``mongo_database``) are in
+tests/support/mongo_server.py.
 """
 
 from __future__ import annotations

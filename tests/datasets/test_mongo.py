@@ -1,12 +1,14 @@
-"""MongoDB-specific behaviour of ``MongoCollectionDataset``.
-
-mongomock stands in for a MongoDB server, which cannot run in this environment; the shared
-contract (``test_store_contract.py``) also runs against a real server when ``MONGODB_URI`` is set.
+"""MongoDB-specific behaviour of ``MongoCollectionDataset``, against the session's MongoDB
+wire-protocol server (SecantusDB in-process, or ``MONGODB_URI``; tests/support/mongo_server.py),
+a fresh database per test. The shared contract with the DuckDB store is
+``test_store_contract.py``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -16,25 +18,48 @@ from kedro.io import DataCatalog, DatasetError
 
 from data_collection_kedro.datasets import MongoCollectionDataset
 from data_collection_kedro.datasets.mongo import SCHEMA_COLLECTION
+from tests.support.mongo_server import MongoDatabase
 from tests.support.store_frames import make_prices
 
-URI = "mongodb://localhost:27017"
 KEY = ["station_id", "fuel", "updated_at"]
+Database = pymongo.database.Database
+Make = Callable[..., MongoCollectionDataset]
 
-pytestmark = pytest.mark.usefixtures("mongomock_server")
-
-
-def raw(collection: str, database: str = "ew") -> pymongo.collection.Collection:
-    return pymongo.MongoClient(URI)[database][collection]
+pytestmark = pytest.mark.integration
 
 
-def test_documents_are_bson_safe_and_have_no_nan() -> None:
+@pytest.fixture
+def db(mongo_database: MongoDatabase) -> Iterator[Database]:
+    """The test's database, through a client of its own (to inspect what the dataset wrote)."""
+    with mongo_database.server.client() as client:
+        yield client[mongo_database.name]
+
+
+@pytest.fixture
+def make(mongo_database: MongoDatabase) -> Iterator[Callable[..., MongoCollectionDataset]]:
+    """``MongoCollectionDataset`` of the test's database (released at the end)."""
+    made: list[MongoCollectionDataset] = []
+
+    def _make(collection: str, key: list[str] | str, **kwargs: Any) -> MongoCollectionDataset:
+        kwargs.setdefault("uri", mongo_database.uri)
+        ds = MongoCollectionDataset(
+            database=mongo_database.name, collection=collection, key=key, **kwargs
+        )
+        made.append(ds)
+        return ds
+
+    yield _make
+    for ds in made:
+        ds.release()
+
+
+def test_documents_are_bson_safe_and_have_no_nan(db: Database, make: Make) -> None:
     frame = make_prices(3)
     frame.loc[1, ["price_eur_l", "fuel_id", "city"]] = None
     frame["count_np"] = np.array([1, 2, 3], dtype=np.int32)
-    ds = MongoCollectionDataset(database="ew", collection="raw_fuel_prices", key=KEY, uri=URI)
+    ds = make("raw_fuel_prices", KEY)
     ds.save(frame)
-    docs = list(raw("raw_fuel_prices").find({}, sort=[("updated_at", 1)]))
+    docs = list(db["raw_fuel_prices"].find({}, sort=[("updated_at", 1)]))
     assert isinstance(docs[0]["day"], dt.datetime)  # date -> datetime for BSON
     assert type(docs[0]["count_np"]) is int and type(docs[0]["price_eur_l"]) is float
     assert "price_eur_l" not in docs[1] and "city" not in docs[1]  # nulls are absent fields
@@ -44,57 +69,62 @@ def test_documents_are_bson_safe_and_have_no_nan() -> None:
     assert str(loaded["count_np"].dtype) == "Int64"
 
 
-def test_column_types_are_recorded_for_loads() -> None:
-    ds = MongoCollectionDataset(database="ew", collection="raw_weather_regional", key=KEY, uri=URI)
+def test_column_types_are_recorded_for_loads(db: Database, make: Make) -> None:
+    ds = make("raw_weather_regional", KEY)
     ds.save(make_prices(2))
     ds.save(make_prices(2).assign(tmean_c=[1.5, 2.5]))
-    doc = raw(SCHEMA_COLLECTION).find_one({"_id": "raw_weather_regional"})
+    doc = db[SCHEMA_COLLECTION].find_one({"_id": "raw_weather_regional"})
     assert doc is not None
     columns = dict(doc["columns"])
     assert columns["day"] == "date32[day]" and columns["ingested_utc"] == "timestamp[us, tz=UTC]"
     assert list(columns)[-1] == "tmean_c"
 
 
-def test_collection_written_elsewhere_loads_with_inferred_types() -> None:
-    raw("legacy").insert_many(
+def test_collection_written_elsewhere_loads_with_inferred_types(db: Database, make: Make) -> None:
+    db["legacy"].insert_many(
         [{"station_id": "1", "price_eur_l": 1.5}, {"station_id": "2", "price_eur_l": 1.6}]
     )
-    ds = MongoCollectionDataset(database="ew", collection="legacy", key="station_id", uri=URI)
+    ds = make("legacy", "station_id")
     assert ds.exists()
     loaded = ds.load()
     assert loaded["station_id"].tolist() == ["1", "2"]
     assert loaded["price_eur_l"].tolist() == [1.5, 1.6]
 
 
-def test_credentials_are_used_but_never_described(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_credentials_are_used_but_never_described(
+    mongo_database: MongoDatabase, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Limit: the server runs without authentication, so the client that reaches it is built
+    # without the credentials; the test checks what the dataset hands to MongoClient.
     seen: dict[str, object] = {}
     real_client = pymongo.MongoClient
 
     def client(uri: str, **kwargs: object) -> pymongo.MongoClient:
         seen.update(kwargs, uri=uri)
-        return real_client(URI)
+        return real_client(uri)
 
     monkeypatch.setattr(pymongo, "MongoClient", client)
-    monkeypatch.setenv("MONGODB_URI", URI)
-    ds = MongoCollectionDataset(
-        database="ew",
-        collection="raw_strikes",
-        key="strike_id",
+    monkeypatch.setenv("MONGODB_URI", mongo_database.uri)
+    ds = make(
+        "raw_strikes",
+        "strike_id",
+        uri=None,
         credentials={"username": "energie", "password": "s3cret", "authSource": "admin"},
     )
     ds.save(pd.DataFrame({"strike_id": ["a1"], "reason": ["salaires"]}))
     assert seen["username"] == "energie" and seen["password"] == "s3cret"
-    assert seen["uri"] == URI  # taken from MONGODB_URI
+    assert seen["uri"] == mongo_database.uri  # taken from MONGODB_URI
     assert "s3cret" not in repr(ds) and "s3cret" not in str(ds._describe())
+    assert ds.load()["reason"].tolist() == ["salaires"]
 
 
-def test_catalog_entry_builds_the_dataset() -> None:
+def test_catalog_entry_builds_the_dataset(mongo_database: MongoDatabase) -> None:
     catalog = DataCatalog.from_config(
         {
             "raw_fuel_prices": {
                 "type": "data_collection_kedro.datasets.MongoCollectionDataset",
-                "uri": URI,
-                "database": "ew",
+                "uri": mongo_database.uri,
+                "database": mongo_database.name,
                 "collection": "raw_fuel_prices",
                 "key": KEY,
                 "batch_size": 4,
@@ -106,33 +136,31 @@ def test_catalog_entry_builds_the_dataset() -> None:
     loaded = catalog.load("raw_fuel_prices")
     assert list(loaded.columns) == ["fuel", "price_eur_l"]
     assert set(loaded["fuel"]) == {"SP95"} and len(loaded) == 5
+    catalog.release("raw_fuel_prices")
 
 
 def test_invalid_arguments_are_rejected() -> None:
+    uri = "mongodb://127.0.0.1:1"  # never contacted
     with pytest.raises(DatasetError, match="key is needed"):
-        MongoCollectionDataset(database="ew", collection="c", key=[], uri=URI)
+        MongoCollectionDataset(database="ew", collection="c", key=[], uri=uri)
     with pytest.raises(DatasetError, match="unknown load_args"):
         MongoCollectionDataset(
-            database="ew", collection="c", key="k", uri=URI, load_args={"sql": 1}
+            database="ew", collection="c", key="k", uri=uri, load_args={"sql": 1}
         )
 
 
-def test_write_errors_name_the_failing_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    # mongomock runs no server-side validators: the server's BulkWriteError (same shape as
-    # a real one) is raised by a stand-in for ``bulk_write``.
-    from pymongo.errors import BulkWriteError
-
-    ds = MongoCollectionDataset(database="ew", collection="raw_strikes", key="strike_id", uri=URI)
-
-    def failing_bulk_write(self: object, operations: list, ordered: bool = True) -> None:
-        raise BulkWriteError(
-            {"writeErrors": [{"index": 1, "code": 121, "errmsg": "Document failed validation"}]}
-        )
-
-    monkeypatch.setattr(
-        "mongomock.collection.Collection.bulk_write", failing_bulk_write, raising=True
+def test_write_errors_name_the_failing_keys(db: Database, make: Make) -> None:
+    # the server's own schema validation rejects one document of the batch (code 121)
+    db.create_collection(
+        "raw_strikes",
+        validator={
+            "$jsonSchema": {"properties": {"reason": {"bsonType": "string", "maxLength": 3}}}
+        },
     )
+    ds = make("raw_strikes", "strike_id")
     with pytest.raises(
         DatasetError, match=r"1 document\(s\).*'strike_id': 'b2'.*failed validation"
     ):
-        ds.save(pd.DataFrame({"strike_id": ["a1", "b2"], "reason": ["x", "y"]}))
+        ds.save(pd.DataFrame({"strike_id": ["a1", "b2"], "reason": ["x", "too long"]}))
+    # unordered bulk: the valid document of the batch is written
+    assert [d["strike_id"] for d in db["raw_strikes"].find()] == ["a1"]

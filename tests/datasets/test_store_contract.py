@@ -1,16 +1,14 @@
 """One contract for every raw store backend behind the Kedro datasets.
 
 Backends:
-- ``duckdb``: the embedded store, a DuckDB file in a tmp dir (real);
-- ``mongomock``: mongomock stands in for a MongoDB server, which cannot run in this
-  environment (same pymongo API; server-side behaviour such as index builds is emulated);
-- ``mongodb``: a real MongoDB server, run only when ``MONGODB_URI`` is set (integration).
+- ``duckdb``: the embedded store, a DuckDB file in a tmp dir;
+- ``mongodb``: a MongoDB wire-protocol server (``tests/support/mongo_server.py``): SecantusDB
+  in-process, or the server of ``MONGODB_URI``; a fresh database per test.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,6 +19,7 @@ import pytest
 from kedro.io import AbstractDataset, DatasetError
 
 from data_collection_kedro.datasets import DuckDBTableDataset, MongoCollectionDataset
+from tests.support.mongo_server import MongoDatabase
 from tests.support.store_frames import make_prices
 
 KEY = ["station_id", "fuel", "updated_at"]
@@ -75,13 +74,15 @@ class DuckDBBackend(Backend):
 
 
 class MongoBackend(Backend):
-    """A MongoDB database: mongomock here, a real server with ``MONGODB_URI``."""
+    """A fresh database of the session's MongoDB server."""
 
-    def __init__(self, name: str, uri: str, database: str) -> None:
-        self.name = name
+    name = "mongodb"
+
+    def __init__(self, uri: str, database: str) -> None:
         self.uri = uri
         self.database = database
         self.datasets: list[MongoCollectionDataset] = []
+        self._client: Any = None
 
     def make(self, table: str, **kwargs: Any) -> AbstractDataset:
         ds = MongoCollectionDataset(
@@ -93,8 +94,9 @@ class MongoBackend(Backend):
     def _collection(self, dataset: AbstractDataset) -> Any:
         import pymongo
 
-        desc = dataset._describe()
-        return pymongo.MongoClient(self.uri)[self.database][desc["collection"]]
+        if self._client is None:
+            self._client = pymongo.MongoClient(self.uri)
+        return self._client[self.database][dataset._describe()["collection"]]
 
     def key_indexed(self, dataset: AbstractDataset, key: list[str]) -> bool:
         info = self._collection(dataset).index_information()
@@ -105,19 +107,14 @@ class MongoBackend(Backend):
     def count(self, dataset: AbstractDataset) -> int:
         return int(self._collection(dataset).count_documents({}))
 
-    def drop(self) -> None:
-        import pymongo
-
+    def release(self) -> None:
         for ds in self.datasets:
             ds.release()
-        pymongo.MongoClient(self.uri).drop_database(self.database)
+        if self._client is not None:
+            self._client.close()
 
 
-BACKENDS: list[Any] = [
-    "duckdb",
-    "mongomock",
-    pytest.param("mongodb", marks=pytest.mark.integration),
-]
+BACKENDS: list[Any] = ["duckdb", pytest.param("mongodb", marks=pytest.mark.integration)]
 
 
 @pytest.fixture(params=BACKENDS)
@@ -125,20 +122,10 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
     if request.param == "duckdb":
         yield DuckDBBackend(tmp_path)
         return
-    database = f"energiewatch_test_{uuid.uuid4().hex[:8]}"
-    if request.param == "mongomock":
-        # mongomock stands in for a MongoDB server, which cannot run in this environment.
-        request.getfixturevalue("mongomock_server")
-        mongo = MongoBackend("mongomock", "mongodb://localhost:27017", database)
-    else:
-        uri = os.environ.get("MONGODB_URI")
-        if not uri:
-            pytest.skip(
-                "MONGODB_URI is not set: no MongoDB server here (mongomock runs the same contract)"
-            )
-        mongo = MongoBackend("mongodb", uri, database)
+    database: MongoDatabase = request.getfixturevalue("mongo_database")
+    mongo = MongoBackend(database.uri, database.name)
     yield mongo
-    mongo.drop()
+    mongo.release()
 
 
 def table_name() -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -9,8 +10,14 @@ import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
-from data_collection_kedro.datasets.live_sources import OpendatasoftSourceDataset, read_watermark
+from data_collection_kedro.datasets import MongoCollectionDataset
+from data_collection_kedro.datasets.live_sources import (
+    OpendatasoftSourceDataset,
+    read_watermark,
+    since_watermark,
+)
 from data_collection_kedro.sources.http import SchemaDriftError, SourceFormatError
+from tests.support.mongo_server import MongoDatabase
 
 from .conftest import CONSUMPTION_FIELDS, FakePortal, consumption_records
 
@@ -136,44 +143,37 @@ def test_full_pull_when_the_table_does_not_exist(
     assert read_watermark({**watermark, "path": str(tmp_path / "missing.duckdb")}) is None
 
 
-def _strikes_watermark(client) -> object:
-    db = client["energiewatch_test_watermark"]
-    db.raw_strikes.drop()
-    db.raw_strikes.insert_many(
-        [{"start_date": pd.Timestamp("2023-03-07")}, {"start_date": pd.Timestamp("2024-02-16")}]
+@pytest.mark.integration
+def test_mongodb_watermark(mongo_database: MongoDatabase) -> None:
+    """The newest stored day of a production raw collection, as conf/prod configures the
+    watermark (``backend: mongodb, uri, database, collection, column``), on the session's
+    MongoDB wire-protocol server (SecantusDB in-process, or ``MONGODB_URI``)."""
+    store = MongoCollectionDataset(
+        uri=mongo_database.uri,
+        database=mongo_database.name,
+        collection="raw_strikes",
+        key="strike_id",
     )
     config = {
         "backend": "mongodb",
-        "client": client,
-        "database": "energiewatch_test_watermark",
+        "uri": mongo_database.uri,
+        "database": mongo_database.name,
         "collection": "raw_strikes",
         "column": "start_date",
     }
-    try:
-        return read_watermark(config)
-    finally:
-        db.raw_strikes.drop()
-
-
-def test_mongodb_watermark() -> None:
-    """The production raw store on mongomock (no MongoDB server here; see the variant below)."""
-    import mongomock
-
-    assert str(_strikes_watermark(mongomock.MongoClient()))[:10] == "2024-02-16"
-
-
-@pytest.mark.integration
-def test_mongodb_watermark_real_server() -> None:
-    """Same query on a real MongoDB server (``MONGODB_URI``)."""
-    import os
-
-    uri = os.environ.get("MONGODB_URI")
-    if not uri:
-        pytest.skip("MONGODB_URI not set: no MongoDB server to test the watermark query against")
-    import pymongo
-
-    with pymongo.MongoClient(uri, serverSelectionTimeoutMS=5000) as client:
-        assert str(_strikes_watermark(client))[:10] == "2024-02-16"
+    assert read_watermark(config) is None  # no collection yet: a full pull
+    store.save(
+        pd.DataFrame(
+            {
+                "strike_id": ["a", "b", "c"],
+                "start_date": [date(2023, 3, 7), date(2024, 2, 16), None],
+            }
+        )
+    )
+    store.release()
+    # the raw store keeps a date as a BSON datetime at midnight; a null is an absent field
+    assert read_watermark(config) == datetime(2024, 2, 16)
+    assert since_watermark(config, lookback_days=2) == date(2024, 2, 14)
 
 
 def test_schema_drift_in_metadata_names_the_field(portal: FakePortal, fast_retry: dict) -> None:

@@ -1,14 +1,10 @@
-"""ETL outputs into the production raw store: the MongoDB datasets of the ``prod`` catalog.
-
-Here MongoDB is mongomock (no server can run in this environment); the ``mongodb`` variant of
-the same test runs against a real server when ``MONGODB_URI`` is set (``-m integration``).
+"""ETL outputs into the production raw store: the MongoDB datasets of the ``prod`` catalog,
+against the session's MongoDB wire-protocol server (SecantusDB in-process, or ``MONGODB_URI``),
+a fresh database per test.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,43 +16,27 @@ from data_collection_kedro.datasets import MongoCollectionDataset
 from data_collection_kedro.datasets.source_files import CsvSourceDataset, HolidaysSourceDataset
 from data_collection_kedro.validation import parse_source
 from tests.support.etl_files import CONSUMPTION_HEADER, consumption_row, write_lines
+from tests.support.mongo_server import MongoDatabase
 from tests.support.paths import KEDRO_PROJECT
 
-
-@pytest.fixture(params=["mongomock", pytest.param("mongodb", marks=pytest.mark.integration)])
-def mongo(request: pytest.FixtureRequest) -> Iterator[tuple[str, str]]:
-    if request.param == "mongomock":
-        request.getfixturevalue("mongomock_server")
-        uri = "mongodb://localhost:27017"
-    else:
-        uri = os.environ.get("MONGODB_URI") or ""
-        if not uri:
-            pytest.skip("MONGODB_URI is not set: no MongoDB server to test against here")
-    database = f"energiewatch_etl_test_{uuid.uuid4().hex[:8]}"
-    yield uri, database
-    import pymongo
-
-    with pymongo.MongoClient(uri) as client:
-        client.drop_database(database)
+pytestmark = pytest.mark.integration
 
 
-def prod_catalog(uri: str, database: str, monkeypatch: pytest.MonkeyPatch) -> Any:
-    """The ``--env prod`` catalog, pointed at ``uri`` / ``database``."""
-    monkeypatch.setenv("MONGODB_URI", uri)
-    monkeypatch.setenv("MONGODB_DATABASE", database)
+@pytest.fixture
+def prod_catalog(
+    mongo_database: MongoDatabase, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The ``--env prod`` catalog, pointed at the test's server and database."""
+    monkeypatch.setenv("MONGODB_URI", mongo_database.uri)
+    monkeypatch.setenv("MONGODB_DATABASE", mongo_database.name)
     monkeypatch.chdir(KEDRO_PROJECT)
     bootstrap_project(KEDRO_PROJECT)
     return KedroSession.create(project_path=KEDRO_PROJECT, env="prod").load_context().catalog
 
 
-def test_etl_outputs_upsert_into_mongodb_idempotently(
-    mongo: tuple[str, str], tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    uri, database = mongo
-    catalog = prod_catalog(uri, database, monkeypatch)
-
+def test_etl_outputs_upsert_into_mongodb_idempotently(prod_catalog: Any, tmp_path: Path) -> None:
     def store(name: str) -> MongoCollectionDataset:
-        dataset: MongoCollectionDataset = catalog.get(name)
+        dataset: MongoCollectionDataset = prod_catalog.get(name)
         assert isinstance(dataset, MongoCollectionDataset)
         return dataset
 
@@ -74,9 +54,13 @@ def test_etl_outputs_upsert_into_mongodb_idempotently(
         "raw_public_holidays": public,
         "raw_school_holidays": school,
     }
-    for _ in range(2):  # the second save changes nothing
+    for run in range(2):  # the second save changes nothing
         for name, frame in outputs.items():
-            store(name).save(frame)
+            dataset = store(name)
+            dataset.save(frame)
+            result = dataset.last_result
+            assert result is not None
+            assert (result.inserted, result.unchanged) == ((len(frame), 0), (0, len(frame)))[run]
 
     consumption = store("raw_consumption_regional").load()
     assert sorted(consumption["region_code"]) == ["11", "53"]
@@ -91,3 +75,5 @@ def test_etl_outputs_upsert_into_mongodb_idempotently(
     assert len(holidays) == len(public) == 11
     assert "2023-07-14" in {str(d) for d in holidays["date"]}
     assert len(store("raw_school_holidays").load()) == len(school)
+    for name in outputs:
+        prod_catalog.release(name)
