@@ -17,57 +17,24 @@ import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 
-from .conftest import CONSUMPTION_FIELDS, FakePortal, consumption_records
-from .test_consumption_national import NATIONAL_FIELDS, national_records
-from .test_live_fuel_holidays import (
-    FLUX_XML,
+from tests.support.opendatasoft_portal import (
     FUEL_DATASET,
     FUEL_FIELDS,
-    ODS_STATIONS,
+    GAS_FIELDS,
+    HOURS,
     SCHOOL_DATASET,
     SCHOOL_FIELDS,
-    SCHOOL_RECORDS,
+    STRIKE_FIELDS,
+    WEATHER_FIELDS,
 )
+
+from .conftest import CONSUMPTION_FIELDS, FakePortal, consumption_records
+from .test_consumption_national import NATIONAL_FIELDS, national_records
+from .test_live_fuel_holidays import FLUX_XML, ODS_STATIONS, SCHOOL_RECORDS
 from .test_weather_forecast import FakeOpenMeteo
 
 pytestmark = pytest.mark.slow
 
-HOURS = [f"{h:02d}:00" for h in range(24)]
-GAS_FIELDS = [
-    ("date", "Date", "date"),
-    ("operateur", "Opérateur", "text"),
-    ("secteur_d_activite", "Secteur d'activité", "text"),
-    ("region", "Région", "text"),
-    *[(f"h{h[:2]}_00", h, "double") for h in HOURS],
-    (
-        "consommation_journaliere_mwh_pcs_0degc",
-        "Consommation journalière (MWh - PCS 0°C)",
-        "double",
-    ),
-    ("statut", "Statut", "text"),
-]
-WEATHER_FIELDS = [
-    ("id", "ID", "text"),
-    ("date", "Date", "date"),
-    ("code_insee_region", "Code INSEE région", "text"),
-    ("region", "Région", "text"),
-    ("tmin", "TMin (°C)", "double"),
-    ("tmax", "TMax (°C)", "double"),
-    ("tmoy", "TMoy (°C)", "double"),
-]
-STRIKE_FIELDS = [
-    (n, n, "text")
-    for n in [
-        "date_de_debut",
-        "date_de_fin",
-        "motif",
-        "organisations_syndicales",
-        "metiers_cibles",
-        "population",
-        "nombre_grevistes",
-        "taux_grevistes",
-    ]
-]
 DAYS = 5
 
 

@@ -19,6 +19,12 @@ from data_collection_kedro.datasets.live_sources import (
 )
 from data_collection_kedro.datasets.source_files import FuelFluxDataset, HolidaysSourceDataset
 from data_collection_kedro.sources.http import SourceFormatError
+from tests.support.opendatasoft_portal import (
+    FUEL_DATASET,
+    FUEL_FIELDS,
+    SCHOOL_DATASET,
+    SCHOOL_FIELDS,
+)
 
 from .conftest import Failure, FakePortal
 
@@ -101,25 +107,6 @@ ODS_STATIONS = [
         "rupture": None,
         "geom": None,
     },
-]
-FUEL_FIELDS = [
-    (name, name, "text")
-    for name in ["id", "latitude", "longitude", "cp", "pop", "adresse", "ville", "horaires"]
-    + ["services", "prix", "rupture", "geom", "gazole_prix", "gazole_maj"]
-]
-FUEL_DATASET = "prix-des-carburants-en-france-flux-instantane-v2"
-SCHOOL_DATASET = "fr-en-calendrier-scolaire"
-SCHOOL_FIELDS = [
-    (n, n.replace("_", " ").capitalize(), t)
-    for n, t in [
-        ("description", "text"),
-        ("population", "text"),
-        ("start_date", "datetime"),
-        ("end_date", "datetime"),
-        ("location", "text"),
-        ("zones", "text"),
-        ("annee_scolaire", "text"),
-    ]
 ]
 
 
