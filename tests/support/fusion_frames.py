@@ -12,8 +12,9 @@ from tests.support.paths import KEDRO_PROJECT
 HOURS = [f"h{h:02d}_mwh" for h in range(24)]
 
 
-def catalog_config(env: str | None) -> dict:
-    """The project's resolved catalog configuration for ``env`` (None = base + local)."""
+def project_config(env: str | None, name: str) -> dict:
+    """One resolved configuration (``catalog``, ``globals``, ``parameters``) of the project for
+    ``env`` (None = base + local), as ``kedro run`` resolves it."""
     from kedro.config import OmegaConfigLoader
 
     from data_collection_kedro.settings import CONFIG_LOADER_ARGS
@@ -21,7 +22,12 @@ def catalog_config(env: str | None) -> dict:
     loader = OmegaConfigLoader(
         conf_source=str(KEDRO_PROJECT / "conf"), env=env, **CONFIG_LOADER_ARGS
     )
-    return loader["catalog"]
+    return dict(loader[name])
+
+
+def catalog_config(env: str | None) -> dict:
+    """The project's resolved catalog configuration for ``env`` (None = base + local)."""
+    return project_config(env, "catalog")
 
 
 def load_curve_row(

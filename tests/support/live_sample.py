@@ -1,0 +1,151 @@
+"""The sample generator's files served by loopback HTTP servers in the live APIs' formats.
+
+``--env live`` / ``--env prod`` read the sources from APIs, ``kedro run`` (base) from files. To
+run both on the SAME data, :func:`serve_sample` publishes a sample folder the way each API
+publishes the real data, and returns the environment variables that point the live catalogs
+at the loopback servers (nothing reaches the internet):
+
+- ODRÉ consumption, gas load curve and regional temperatures, SNCF strikes (Opendatasoft Explore
+  API v2.1, tests/support/opendatasoft_portal.py): one record per CSV row, keyed by the API
+  field names, values typed as the portal types them (numbers for ``int``/``double``, ISO dates
+  for ``date``; the CSV exports' ``dd/mm/yyyy`` dates become ``yyyy-mm-dd``).
+- fuel prices (data.economie's ``prix-des-carburants-en-france-flux-instantane-v2``): one
+  record per station, its prices a JSON list of ``{"@nom", "@id", "@maj", "@valeur"}`` — here
+  every price of the history file, where the real dataset holds the current ones.
+- the official fuel flux: the sample's ``PrixCarburants_instantane.zip`` as it is.
+- holidays: the offline holiday frame of the embedded run (``build_holidays_frame``) as the
+  etalab ``jours-feries`` JSON (``{"YYYY-MM-DD": name}``) and the Éducation nationale
+  ``fr-en-calendrier-scolaire`` Opendatasoft records.
+- historique-meteo has no API: both environments read its CSV files from the sample folder.
+
+The dataset ids are the project's own (``sources`` in conf/base/globals.yml).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from pytest_httpserver import HTTPServer
+
+from data_collection_kedro.sample_data.energy_files import CONSUMPTION_FILE, LOAD_CURVE_FILE
+from data_collection_kedro.sample_data.fuel import FUEL_HISTORY_FILE, FUEL_ZIP_FILE
+from data_collection_kedro.sample_data.strikes import STRIKES_FILE
+from data_collection_kedro.sample_data.weather_files import TEMPERATURE_FILE
+from tests.support.fusion_frames import project_config
+from tests.support.opendatasoft_portal import (
+    CONSUMPTION_FIELDS,
+    FUEL_FIELDS,
+    GAS_FIELDS,
+    SCHOOL_FIELDS,
+    STRIKE_FIELDS,
+    WEATHER_FIELDS,
+    FakePortal,
+)
+
+FLUX_PATH = "/opendata/instantane"
+PUBLIC_HOLIDAYS_PATH = "/jours-feries/metropole.json"
+Fields = list[tuple[str, str, str]]
+# (dataset id key in globals.yml `sources`, sample file, the portal's fields, CSV header kind)
+ODS_FILES: tuple[tuple[str, str, Fields, str], ...] = (
+    ("consumption_dataset", CONSUMPTION_FILE, CONSUMPTION_FIELDS, "label"),
+    ("gas_load_curve_dataset", LOAD_CURVE_FILE, GAS_FIELDS, "label"),
+    ("weather_dataset", TEMPERATURE_FILE, WEATHER_FIELDS, "label"),
+    ("strikes_dataset", STRIKES_FILE, STRIKE_FIELDS, "name"),
+)
+
+_ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_FRENCH_DAY = re.compile(r"^(\d{2})/(\d{2})/(\d{2}|\d{4})$")
+
+
+def api_value(value: str | None, kind: str) -> Any:
+    """A CSV cell as the Explore API's JSON value of a field of type ``kind``."""
+    if value is None or value == "":
+        return None
+    if kind in ("int", "double"):
+        number = float(value)
+        return int(number) if kind == "int" and number.is_integer() else number
+    if kind == "date" and not _ISO_DAY.match(value):
+        match = _FRENCH_DAY.match(value)
+        if match is None:
+            raise ValueError(f"date {value!r}: expected yyyy-mm-dd, dd/mm/yyyy or dd/mm/yy")
+        day, month, year = match.groups()
+        return f"{'20' + year if len(year) == 2 else year}-{month}-{day}"
+    return value
+
+
+def ods_records(frame: pd.DataFrame, fields: Fields, header: str = "label") -> list[dict]:
+    """Rows of a CSV export (columns = labels, or names with ``header="name"``) as API records."""
+    column = {name: (label if header == "label" else name) for name, label, _ in fields}
+    missing = [c for c in column.values() if c not in frame.columns]
+    if missing:
+        raise ValueError(f"columns {missing} of the portal's fields are not in the file")
+    kinds = {name: kind for name, _, kind in fields}
+    return [
+        {name: api_value(row[column[name]], kinds[name]) for name in column}
+        for row in frame.to_dict("records")
+    ]
+
+
+def station_records(history: pd.DataFrame) -> list[dict]:
+    """The flat fuel-price history as ``flux-instantane-v2`` station records."""
+    records = []
+    for station_id, rows in history.groupby("id", sort=True):
+        first = rows.iloc[0]
+        prices = [
+            {"@nom": r["prix_nom"], "@id": r["prix_id"], "@maj": r["prix_maj"]}
+            | {"@valeur": r["prix_valeur"]}
+            for r in rows.to_dict("records")
+        ]
+        record: dict[str, Any] = {name: None for name, _, _ in FUEL_FIELDS}
+        record.update(
+            {c: first[c] or None for c in ("latitude", "longitude", "cp", "pop", "adresse")}
+        )
+        record.update(id=station_id, ville=first["ville"] or None, prix=json.dumps(prices))
+        records.append(record)
+    return records
+
+
+def public_holidays_body(frame: pd.DataFrame) -> dict[str, str]:
+    public = frame.loc[frame["nom_jour_ferie"].notna() & (frame["nom_jour_ferie"] != "nan")]
+    return dict(zip(public["date"], public["nom_jour_ferie"], strict=True))
+
+
+def school_records(frame: pd.DataFrame) -> list[dict]:
+    school = frame.loc[frame["description"].notna() & (frame["description"] != "nan")]
+    return ods_records(school, SCHOOL_FIELDS, header="name")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    return pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+
+
+def serve_sample(sample_dir: Path, server: HTTPServer) -> dict[str, str]:
+    """Publish ``sample_dir`` on ``server`` (see the module docstring); returns the
+    environment variables of conf/base/globals.yml's ``sources`` that point at it."""
+    from data_collection_kedro.datasets.source_files import build_holidays_frame
+
+    sources = project_config(None, "globals")["sources"]
+    offline_holidays = project_config(None, "catalog")["source_holidays"]
+    portal = FakePortal(server)
+    for dataset, file, fields, header in ODS_FILES:
+        records = ods_records(_read_csv(sample_dir / file), fields, header)
+        portal.add(sources[dataset], fields, records)
+    history = _read_csv(sample_dir / FUEL_HISTORY_FILE)
+    portal.add(sources["fuel_dataset"], FUEL_FIELDS, station_records(history))
+
+    # the years of the embedded run's holidays source
+    holidays = build_holidays_frame(offline_holidays["start_year"], offline_holidays["end_year"])
+    portal.add(sources["school_calendar_dataset"], SCHOOL_FIELDS, school_records(holidays))
+    server.expect_request(PUBLIC_HOLIDAYS_PATH).respond_with_json(public_holidays_body(holidays))
+    flux = (sample_dir / FUEL_ZIP_FILE).read_bytes()
+    server.expect_request(FLUX_PATH).respond_with_data(flux, content_type="application/zip")
+    return {
+        **{f"ENERGIEWATCH_{name}_URL": portal.url for name in ("ODRE", "SNCF", "ECONOMIE")},
+        "ENERGIEWATCH_EDUCATION_URL": portal.url,
+        "ENERGIEWATCH_FUEL_FLUX_URL": server.url_for(FLUX_PATH),
+        "ENERGIEWATCH_PUBLIC_HOLIDAYS_URL": server.url_for(PUBLIC_HOLIDAYS_PATH),
+    }
