@@ -344,3 +344,106 @@ def test_append_mode_reports_failed_documents(
 def test_unknown_mode_is_refused() -> None:
     with pytest.raises(DatasetError, match="mode must be"):
         ElasticsearchIndexDataset(index="x", mode="upsert")
+
+
+# -------------------------------------------------------------- append-only logs under ILM
+ROLLOVER = {"policy": "energiewatch-test-logs", "max_age": "30d", "delete_after": "365d"}
+
+
+def test_rollover_puts_the_policy_the_template_and_a_write_index(
+    httpserver: HTTPServer, fake_es: FakeElasticsearch
+) -> None:
+    ds = make(httpserver.url_for("/"), alias="logs", mode="append", rollover=ROLLOVER)
+    ds.save(daily_prices(1))
+    assert fake_es.ilm_policies["energiewatch-test-logs"]["phases"] == {
+        "hot": {"min_age": "0ms", "actions": {"rollover": {"max_age": "30d"}}},
+        "delete": {"min_age": "365d", "actions": {"delete": {}}},
+    }
+    template = fake_es.templates["logs"]
+    assert template["index_patterns"] == ["logs-*"]
+    settings = template["template"]["settings"]
+    assert settings["index.lifecycle.name"] == "energiewatch-test-logs"
+    assert settings["index.lifecycle.rollover_alias"] == "logs"
+    assert settings["number_of_replicas"] == 0
+    assert template["template"]["mappings"]["properties"]["fuel"] == {"type": "keyword"}
+    assert list(fake_es.indices) == ["logs-000001"]
+    assert fake_es.write_index == {"logs": "logs-000001"}
+    # the documents are sent to the alias (Elasticsearch picks the write index)
+    (bulk,) = fake_es.calls("PUT", r"/_bulk") or fake_es.calls("POST", r"/_bulk")
+    assert {line["index"]["_index"] for line in bulk.ndjson()[::2]} == {"logs"}
+    assert ds.last_result.extra["index"] == "logs-000001"
+
+
+def test_after_a_rollover_new_rows_go_to_the_new_index_and_loads_read_all(
+    httpserver: HTTPServer, fake_es: FakeElasticsearch
+) -> None:
+    from elasticsearch import Elasticsearch
+
+    url = httpserver.url_for("/")
+    frame = daily_prices(3)
+    make(url, alias="logs", mode="append", rollover=ROLLOVER).save(frame.iloc[:4])
+    rolled = Elasticsearch(url).indices.rollover(alias="logs")  # what ILM does on max_age
+    assert rolled["new_index"] == "logs-000002"
+    ds = make(url, alias="logs", mode="append", rollover=ROLLOVER)  # a new process
+    ds.save(frame.iloc[4:])
+    assert ds.last_result.extra["index"] == "logs-000002"
+    assert sorted(fake_es.indices) == ["logs-000001", "logs-000002"]
+    assert len(fake_es.indices["logs-000002"]["docs"]) == len(frame) - 4
+    loaded = ds.load()
+    assert len(loaded) == len(frame)
+    assert str(loaded["station_count"].dtype) == "Int64"  # the template carried the column types
+    assert loaded["day"].iloc[0] == dt.date(2024, 3, 30)
+
+
+def test_rollover_takes_over_an_alias_written_without_it(
+    httpserver: HTTPServer, fake_es: FakeElasticsearch
+) -> None:
+    url = httpserver.url_for("/")
+    frame = daily_prices(2)
+    make(url, alias="logs", mode="append").save(frame.iloc[:4])
+    (legacy,) = fake_es.indices
+    ds = make(url, alias="logs", mode="append", rollover=ROLLOVER)
+    ds.save(frame.iloc[4:])
+    assert fake_es.aliases["logs"] == {legacy, "logs-000001"}
+    assert fake_es.write_index["logs"] == "logs-000001"
+    assert len(ds.load()) == len(frame)  # the old rows stay readable through the alias
+
+
+def test_rollover_options_are_checked() -> None:
+    with pytest.raises(DatasetError, match="mode: append"):
+        ElasticsearchIndexDataset(index="logs", rollover=ROLLOVER)
+    with pytest.raises(DatasetError, match="at least one condition"):
+        ElasticsearchIndexDataset(index="logs", mode="append", rollover={"delete_after": "9d"})
+    with pytest.raises(DatasetError, match="unknown rollover"):
+        ElasticsearchIndexDataset(
+            index="logs", mode="append", rollover={"max_age": "1d", "max_days": 3}
+        )
+    ds = ElasticsearchIndexDataset(index="logs", mode="append", rollover={"max_docs": 10})
+    assert ds._describe()["rollover"] == {"policy": "logs-policy", "max_docs": 10}
+
+
+@pytest.mark.integration
+def test_real_server_rollover(real_es_alias: tuple[str, str]) -> None:
+    from elasticsearch import Elasticsearch
+
+    url, alias = real_es_alias
+    rollover = {**ROLLOVER, "policy": f"{alias}-policy"}
+    es = Elasticsearch(url)
+    try:
+        frame = daily_prices(2)
+        make(url, alias=alias, mode="append", rollover=rollover).save(frame.iloc[:4])
+        assert es.indices.get_alias(name=alias)[f"{alias}-000001"]["aliases"][alias] == {
+            "is_write_index": True
+        }
+        assert es.indices.rollover(alias=alias)["new_index"] == f"{alias}-000002"
+        ds = make(url, alias=alias, mode="append", rollover=rollover)
+        ds.save(frame.iloc[4:])
+        assert ds.last_result.extra["index"] == f"{alias}-000002"
+        assert es.count(index=f"{alias}-000002")["count"] == len(frame) - 4
+        assert len(ds.load()) == len(frame)
+        settings = es.indices.get_settings(index=f"{alias}-000002")[f"{alias}-000002"]
+        assert settings["settings"]["index"]["lifecycle"]["name"] == rollover["policy"]
+    finally:  # the indices before the policy they use
+        es.options(ignore_status=404).indices.delete(index=f"{alias}-*")
+        es.options(ignore_status=404).indices.delete_index_template(name=alias)
+        es.options(ignore_status=404).ilm.delete_lifecycle(name=rollover["policy"])

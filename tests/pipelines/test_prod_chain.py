@@ -296,6 +296,14 @@ def test_dashboard_serves_from_the_production_stores(prod_dashboard: Chain) -> N
     assert store_config["user_feedback"]["type"].endswith("MongoCollectionDataset")
     logged = MonitoringStore.from_config(store_config).predictions()
     assert logged["status"].tolist() == ["success"]
+    # under index lifecycle management: the alias writes to the first rollover index
+    from elasticsearch import Elasticsearch
+
+    with Elasticsearch(chain.prod_env["ELASTICSEARCH_URL"]) as es:
+        behind = es.indices.get_alias(name=store_config["model_monitoring"]["index"])
+    assert {i: b["aliases"]["model_monitoring"] for i, b in behind.items()} == {
+        "model_monitoring-000001": {"is_write_index": True}
+    }
     assert logged["model_version"].tolist() == [predicted["model_version"]]
     with chain.mongo.client() as client:
         collection = store_config["user_feedback"]["collection"]

@@ -7,6 +7,13 @@ delete, mappings, aliases, bulk, refresh, scroll search) with ES 9 response bodi
 It keeps a small in-memory state so that a save followed by a load behaves like a real node, and
 records every request for assertions. The same tests run against a real server when
 ``ELASTICSEARCH_URL`` is set.
+
+Index lifecycle (append-only logs): ILM policies and index templates are stored; a new index
+takes the mappings and settings of the highest-priority template matching its name; aliases
+keep their write index (``is_write_index``), a bulk into an alias goes to it, and
+``POST /<alias>/_rollover`` creates the next ``-NNNNNN`` index and moves the write flag, as ILM
+does when a condition is met (the conditions themselves are not evaluated: a test rolls over
+explicitly).
 """
 
 from __future__ import annotations
@@ -46,6 +53,10 @@ class FakeElasticsearch:
     #: document id -> how many more bulk requests answer 429 (rejected) for it
     transient: dict[str, int] = field(default_factory=dict)
     scroll_pages: dict[str, list[list[dict[str, Any]]]] = field(default_factory=dict)
+    #: alias -> its write index (``is_write_index: true``)
+    write_index: dict[str, str] = field(default_factory=dict)
+    ilm_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     # ---------------------------------------------------------------------------- helpers
     def calls(self, method: str, path_regex: str) -> list[Recorded]:
@@ -66,8 +77,49 @@ class FakeElasticsearch:
                 missing = True
         return sorted(set(names)), missing
 
+    def _alias_spec(self, alias: str, index: str) -> dict[str, Any]:
+        return {"is_write_index": True} if self.write_index.get(alias) == index else {}
+
     def _aliases_of(self, index: str) -> dict[str, Any]:
-        return {a: {} for a, targets in self.aliases.items() if index in targets}
+        return {
+            a: self._alias_spec(a, index) for a, targets in self.aliases.items() if index in targets
+        }
+
+    def _add_alias(self, alias: str, index: str, spec: dict[str, Any]) -> None:
+        self.aliases.setdefault(alias, set()).add(index)
+        if spec.get("is_write_index"):
+            self.write_index[alias] = index
+        elif spec.get("is_write_index") is False and self.write_index.get(alias) == index:
+            del self.write_index[alias]
+
+    def _target_of(self, name: str) -> str | None:
+        """The index a write to ``name`` goes to (an alias: its write index or single index)."""
+        if name in self.indices:
+            return name
+        targets = sorted(self.aliases.get(name, set()))
+        if name in self.write_index:
+            return self.write_index[name]
+        return targets[0] if len(targets) == 1 else None
+
+    def _template_for(self, index: str) -> dict[str, Any]:
+        matching = [
+            t
+            for t in self.templates.values()
+            if any(fnmatch.fnmatch(index, p) for p in t.get("index_patterns", []))
+        ]
+        if not matching:
+            return {}
+        return dict(max(matching, key=lambda t: t.get("priority", 0)).get("template", {}))
+
+    def _create_index(self, name: str, spec: dict[str, Any]) -> None:
+        template = self._template_for(name)
+        self.indices[name] = {
+            "mappings": spec.get("mappings") or template.get("mappings", {}),
+            "settings": {**template.get("settings", {}), **spec.get("settings", {})},
+            "docs": {},
+        }
+        for alias, alias_spec in (spec.get("aliases") or {}).items():
+            self._add_alias(alias, name, alias_spec)
 
     @staticmethod
     def _response(body: Any, status: int = 200, head: bool = False) -> Response:
@@ -101,12 +153,19 @@ class FakeElasticsearch:
         if parts == ["_aliases"] and method == "POST":
             for action in json.loads(body)["actions"]:
                 ((verb, spec),) = action.items()
-                targets = self.aliases.setdefault(spec["alias"], set())
                 if verb == "add":
-                    targets.add(spec["index"])
+                    self._add_alias(spec["alias"], spec["index"], spec)
                 else:
-                    targets.discard(spec["index"])
+                    self.aliases.setdefault(spec["alias"], set()).discard(spec["index"])
             return self._response({"acknowledged": True})
+        if parts[:2] == ["_ilm", "policy"] and method == "PUT":
+            self.ilm_policies[parts[2]] = json.loads(body)["policy"]
+            return self._response({"acknowledged": True})
+        if parts[:1] == ["_index_template"] and method == "PUT":
+            self.templates[parts[1]] = json.loads(body)
+            return self._response({"acknowledged": True})
+        if len(parts) == 2 and parts[1] == "_rollover" and method == "POST":
+            return self._rollover(parts[0])
         if parts[:2] == ["_search", "scroll"]:
             if method == "DELETE":
                 return self._response({"succeeded": True, "num_freed": 1})
@@ -118,7 +177,9 @@ class FakeElasticsearch:
             if not targets:
                 error = {"error": f"alias [{name}] missing", "status": 404}
                 return self._response(error, 404, head)
-            return self._response({t: {"aliases": {name: {}}} for t in targets}, head=head)
+            return self._response(
+                {t: {"aliases": {name: self._alias_spec(name, t)}} for t in targets}, head=head
+            )
         if len(parts) == 2 and parts[1] == "_refresh":
             shards = {"total": 1, "successful": 1, "failed": 0}
             return self._response({"_shards": shards})
@@ -139,12 +200,7 @@ class FakeElasticsearch:
                 return self._response(
                     {"error": {"type": "resource_already_exists_exception"}, "status": 400}, 400
                 )
-            spec = json.loads(body) if body else {}
-            self.indices[name] = {
-                "mappings": spec.get("mappings", {}),
-                "settings": spec.get("settings", {}),
-                "docs": {},
-            }
+            self._create_index(name, json.loads(body) if body else {})
             return self._response(
                 {"acknowledged": True, "shards_acknowledged": True, "index": name}
             )
@@ -178,7 +234,14 @@ class FakeElasticsearch:
         errors = False
         for header, source in zip(lines[::2], lines[1::2], strict=True):
             ((op, meta),) = header.items()
-            index, doc_id = meta["_index"], meta.get("_id", f"auto-{len(items)}")
+            doc_id = meta.get("_id", f"auto-{len(items)}")
+            index = self._target_of(meta["_index"])
+            if index is None:
+                reason = f"no write index is defined for alias [{meta['_index']}]"
+                error = {"type": "illegal_argument_exception", "reason": reason}
+                items.append({op: {"_index": meta["_index"], "status": 400, "error": error}})
+                errors = True
+                continue
             if self.transient.get(doc_id, 0) > 0:
                 self.transient[doc_id] -= 1
                 error = {"type": "es_rejected_execution_exception", "reason": "queue full"}
@@ -210,6 +273,22 @@ class FakeElasticsearch:
                 }
             )
         return self._response({"errors": errors, "took": 3, "items": items})
+
+    def _rollover(self, alias: str) -> Response:
+        old = self.write_index.get(alias)
+        match = re.search(r"-(\d{6})$", old or "")
+        if old is None or match is None:
+            error = {
+                "type": "illegal_argument_exception",
+                "reason": f"[{alias}] has no write index",
+            }
+            return self._response({"error": error, "status": 400}, 400)
+        new = f"{old[: match.start()]}-{int(match.group(1)) + 1:06d}"
+        self._create_index(new, {})
+        self._add_alias(alias, new, {"is_write_index": True})
+        return self._response(
+            {"acknowledged": True, "old_index": old, "new_index": new, "rolled_over": True}
+        )
 
     def _search_start(self, expr: str, request: Request) -> Response:
         names, missing = self._resolve(expr)

@@ -77,3 +77,34 @@ def test_etl_outputs_upsert_into_mongodb_idempotently(prod_catalog: Any, tmp_pat
     assert len(store("raw_school_holidays").load()) == len(school)
     for name in outputs:
         prod_catalog.release(name)
+
+
+def test_prod_client_options_reach_pymongo(
+    prod_catalog: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """conf/prod/globals.yml ``mongodb_client``: write concern, retryable writes, read concern
+    and preference of the raw store's client, which the server accepts for an upsert."""
+    import pandas as pd
+    import pymongo
+    from pymongo.read_preferences import PrimaryPreferred
+
+    clients: list[pymongo.MongoClient] = []
+    real_client = pymongo.MongoClient
+
+    def recording_client(*args: Any, **kwargs: Any) -> pymongo.MongoClient:
+        clients.append(real_client(*args, **kwargs))
+        return clients[-1]
+
+    monkeypatch.setattr(pymongo, "MongoClient", recording_client)
+    dataset = prod_catalog.get("raw_strikes")
+    assert isinstance(dataset, MongoCollectionDataset)
+    frame = pd.DataFrame({"strike_id": ["s1"], "start_date": [pd.Timestamp("2024-02-16").date()]})
+    dataset.save(frame)
+    assert dataset.last_result is not None and dataset.last_result.inserted == 1
+    (client,) = clients
+    assert client.write_concern.document == {"w": "majority", "j": True, "wtimeout": 60000}
+    assert client.options.retry_writes is True
+    assert client.read_concern.level == "majority"
+    assert client.read_preference == PrimaryPreferred(max_staleness=90)
+    assert len(dataset.load()) == 1
+    prod_catalog.release("raw_strikes")

@@ -5,6 +5,10 @@ bulk-indexes the frame with deterministic ids, refreshes it and only then swaps 
 ``update_aliases`` call: readers (dashboards, Kibana) always query a complete index. Per-document
 failures are collected, logged and raised (above ``max_failures``); the alias is then left on the
 previous version.
+
+Append-only logs (``mode: append``) can instead be left to Elasticsearch's index lifecycle
+management (``rollover``): an ILM policy, an index template for ``<alias>-*`` and a write index
+behind the alias; Elasticsearch rolls the write index over and deletes old ones by itself.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import datetime as dt
 import os
 import re
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import pandas as pd
@@ -96,6 +100,16 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     it, later saves bulk-index into the index behind the alias (same deterministic ``_id``, so
     re-sending a row overwrites it instead of duplicating it). Failures are reported the same way.
 
+    ``mode: append`` with ``rollover`` (Elasticsearch ILM, for logs that grow without end): the
+    first save of the process puts the ILM policy ``rollover.policy`` (hot phase: rollover at
+    ``max_age`` / ``max_primary_shard_size`` / ``max_docs``; delete phase after
+    ``delete_after`` when set) and the index template ``<index>`` for ``<index>-*`` (the
+    mappings, ``settings``, ``index.lifecycle.name`` and ``index.lifecycle.rollover_alias``);
+    when no index behind the alias is its write index, it creates ``<index>-000001`` (or the
+    next free number) as the write index. Saves bulk-index into the alias, which Elasticsearch
+    routes to the current write index; loads scan every index behind the alias. A document
+    re-sent after a rollover lands in the new write index (the ids are unique per index only).
+
     Load: ``helpers.scan`` of the alias -> DataFrame (sorted by ``id_fields``), with the column
     types recorded in the index's ``_meta`` (same dtypes as the DuckDB store).
 
@@ -132,6 +146,20 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
           credentials: elasticsearch          # conf/local/credentials.yml: api_key or
                                               # username + password
 
+        model_monitoring:                     # append-only logs under ILM
+          type: data_collection_kedro.datasets.ElasticsearchIndexDataset
+          hosts: ${globals:elasticsearch_url}
+          index: model_monitoring
+          mode: append
+          id_fields: [prediction_id]
+          mappings: {prediction_id: keyword, logged_at: date, status: keyword}
+          settings: {number_of_shards: 1, number_of_replicas: 1}
+          rollover:
+            policy: energiewatch-model-monitoring
+            max_age: 30d
+            max_primary_shard_size: 10gb
+            delete_after: 365d
+
         fuel_stations_index:
           type: data_collection_kedro.datasets.ElasticsearchIndexDataset
           hosts: ${globals:elasticsearch_url}
@@ -161,6 +189,7 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         metadata: dict[str, Any] | None = None,
         mode: str = "versioned",
         contract: str | None = None,
+        rollover: dict[str, Any] | None = None,
     ) -> None:
         table = _contract(contract) if contract else None
         if table is not None:
@@ -179,6 +208,8 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         if mode not in ("versioned", "append"):
             raise DatasetError(f"mode must be 'versioned' or 'append', got {mode!r}")
         self._mode = mode
+        self._rollover = _checked_rollover(rollover, mode, index)
+        self._rollover_ready = False
         if not re.fullmatch(r"[a-z0-9][a-z0-9_.-]*", index):
             raise DatasetError(f"index alias {index!r} must be lowercase letters, digits, _ . -")
         if chunk_size <= 0 or thread_count <= 0 or max_failures < 0 or keep_versions < 1:
@@ -248,6 +279,7 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             "hosts": self._hosts,
             "index": self._alias,
             "mode": self._mode,
+            "rollover": self._rollover,
             "id_fields": self._id_fields,
             "chunk_size": self._chunk_size,
             "thread_count": self._thread_count,
@@ -278,27 +310,71 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             frame = frame.sort_values(sort_by, kind="stable").reset_index(drop=True)
         return frame
 
-    def _create_version(self, es: Elasticsearch, table: pa.Table) -> str:
-        version = self._new_version()
+    def _mappings_with_columns(self, table: pa.Table) -> dict[str, Any]:
+        """The mappings plus the frame's column types in ``_meta`` (restored on load)."""
         mappings = dict(self._mappings)
         mappings["_meta"] = {
             **mappings.get("_meta", {}),
             _META_COLUMNS: [[k, v] for k, v in schema_to_json(table.schema).items()],
         }
+        return mappings
+
+    def _create_version(self, es: Elasticsearch, table: pa.Table) -> str:
+        version = self._new_version()
+        mappings = self._mappings_with_columns(table)
         es.indices.create(index=version, mappings=mappings, settings=self._settings or None)
         return version
+
+    def _ensure_write_index(self, es: Elasticsearch, table: pa.Table) -> str:
+        """``rollover``: the ILM policy, the index template and a write index behind the alias."""
+        rollover = self._rollover or {}
+        if not self._rollover_ready:
+            es.ilm.put_lifecycle(name=rollover["policy"], policy=_ilm_policy(rollover))
+            settings = {
+                **self._settings,
+                "index.lifecycle.name": rollover["policy"],
+                "index.lifecycle.rollover_alias": self._alias,
+            }
+            es.indices.put_index_template(
+                name=self._alias,
+                index_patterns=[f"{self._alias}-*"],
+                template={"settings": settings, "mappings": self._mappings_with_columns(table)},
+                priority=int(rollover.get("template_priority", 200)),
+                meta={"managed_by": "energiewatch"},
+            )
+            self._rollover_ready = True
+        found: Mapping[str, Any]
+        try:
+            found = dict(es.indices.get_alias(name=self._alias))
+        except NotFoundError:
+            found = {}
+        for index, body in found.items():
+            if body.get("aliases", {}).get(self._alias, {}).get("is_write_index"):
+                return str(index)
+        numbered = [int(m.group(1)) for n in found if (m := _ROLLOVER_NAME.search(n))]
+        first = f"{self._alias}-{max(numbered, default=0) + 1:06d}"
+        es.indices.create(index=first, aliases={self._alias: {"is_write_index": True}})
+        self._logger.info("%s: write index %s created (ILM %s)", self._alias, first, rollover)
+        return first
 
     def _append(self, data: pd.DataFrame) -> None:
         started = time.perf_counter()
         table, result = prepare_save(data, self._id_fields, self._alias, "append")
         es = self._es()
-        targets = self._alias_targets()
-        if targets:
-            version = targets[-1]
+        if self._rollover:
+            # bulk into the alias: Elasticsearch routes the documents to the write index
+            result.extra["index"] = self._ensure_write_index(es, table)
+            version = self._alias
         else:
-            version = self._create_version(es, table)
-            es.indices.update_aliases(actions=[{"add": {"index": version, "alias": self._alias}}])
-        result.extra["index"] = version
+            targets = self._alias_targets()
+            if targets:
+                version = targets[-1]
+            else:
+                version = self._create_version(es, table)
+                es.indices.update_aliases(
+                    actions=[{"add": {"index": version, "alias": self._alias}}]
+                )
+            result.extra["index"] = version
         failures = self._bulk(es, version, table, result)
         result.failed = len(failures)
         if failures:
@@ -482,6 +558,36 @@ def _contract(name: str) -> Contract:
         return contract(name)
     except KeyError as exc:
         raise DatasetError(str(exc.args[0])) from None
+
+
+_ROLLOVER_NAME = re.compile(r"-(\d{6})$")
+_ROLLOVER_CONDITIONS = ("max_age", "max_primary_shard_size", "max_docs", "max_size")
+
+
+def _checked_rollover(
+    rollover: dict[str, Any] | None, mode: str, alias: str
+) -> dict[str, Any] | None:
+    if not rollover:
+        return None
+    if mode != "append":
+        raise DatasetError(f"{alias}: rollover (ILM) is for mode: append (append-only logs)")
+    unknown = set(rollover) - {"policy", "delete_after", "template_priority", *_ROLLOVER_CONDITIONS}
+    if unknown:
+        raise DatasetError(f"{alias}: unknown rollover option(s) {sorted(unknown)}")
+    if not any(rollover.get(c) for c in _ROLLOVER_CONDITIONS):
+        raise DatasetError(
+            f"{alias}: rollover needs at least one condition among {list(_ROLLOVER_CONDITIONS)}"
+        )
+    return {"policy": f"{alias}-policy", **rollover}
+
+
+def _ilm_policy(rollover: dict[str, Any]) -> dict[str, Any]:
+    """ILM policy: roll the write index over on the conditions, delete after ``delete_after``."""
+    conditions = {c: rollover[c] for c in _ROLLOVER_CONDITIONS if rollover.get(c)}
+    phases: dict[str, Any] = {"hot": {"min_age": "0ms", "actions": {"rollover": conditions}}}
+    if rollover.get("delete_after"):
+        phases["delete"] = {"min_age": rollover["delete_after"], "actions": {"delete": {}}}
+    return {"phases": phases, "_meta": {"managed_by": "energiewatch"}}
 
 
 def _parse_column(values: list[Any], arrow_type: pa.DataType | None) -> pa.Array:
