@@ -12,7 +12,7 @@ ETL's ``ingest_fuel_prices`` node: the frame ``raw_fuel_prices`` receives. Each 
 
 - ``duckdb``: ``DuckDBTableDataset`` (conf/base ``raw_fuel_prices``: key, batch size) in a new
   file;
-- ``secantusdb``: ``MongoCollectionDataset`` with conf/prod's ``raw_fuel_prices`` entry (key,
+- ``mongodb``: ``MongoCollectionDataset`` with conf/prod's ``raw_fuel_prices`` entry (key,
   ``batch_size``, the pymongo client options of ``mongodb_client``) — or each ``--batch-sizes``
   value — against a fresh SecantusDB server (in-memory store) started in its own process, as a
   database server runs beside the pipeline.
@@ -22,10 +22,19 @@ every row matched and unchanged, as an idempotent re-run or a fuel flux pull tha
 price). Every run is a fresh child process (peak RSS = ``ru_maxrss`` of that child from
 ``os.wait4``); the SecantusDB server's own peak RSS is reported apart.
 
+Sizing: when the real open data is present (``--real-dir``, default ``../shared/data/real``),
+the newest official fuel flux snapshot there gives the rows of one national pull (~10,000
+stations) and the prices updated in the 24 hours before it; the script prints what one pull and
+one day of pulls (every 10 minutes, and hourly as the fuel DAG runs) cost at the measured rates.
+
+``--mongodb-uri`` measures a real MongoDB deployment instead (the target replica set or
+cluster: the figure the sizing needs), in a new database dropped at the end.
+
 Usage::
 
     python benchmarks/bench_mongo_store.py                       # conf/prod's batch size
     python benchmarks/bench_mongo_store.py --batch-sizes 1000,5000,20000
+    python benchmarks/bench_mongo_store.py --mongodb-uri "$MONGODB_URI"
 """
 
 from __future__ import annotations
@@ -38,11 +47,14 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "data-collection-kedro"
+REAL = REPO.parent / "shared" / "data" / "real"
+FLUX_SNAPSHOTS = "D/official_flux_instantane_xml"
 FUEL_FILE = "prix-carburants-historique.csv"
 DATASET = "raw_fuel_prices"
 
@@ -101,7 +113,7 @@ def child_store(args: argparse.Namespace) -> dict[str, Any]:
         entry = store_entry(None) | {"database": str(Path(args.workdir) / "bench.duckdb")}
         store: Any = DuckDBTableDataset(**entry)
     else:
-        entry = store_entry("prod") | {"uri": args.uri, "database": "energiewatch_bench"}
+        entry = store_entry("prod") | {"uri": args.uri, "database": args.database}
         if args.batch_size:
             entry["batch_size"] = args.batch_size
         store = MongoCollectionDataset(**entry)
@@ -170,14 +182,86 @@ def stop(server: subprocess.Popen[str]) -> float:
     return usage.ru_maxrss / 1024
 
 
+def real_flux(real_dir: Path) -> dict[str, Any] | None:
+    """Rows of one national flux pull and prices updated in the 24 h before the newest
+    snapshot in ``real_dir`` (None when the real data is absent)."""
+    import pandas as pd
+
+    from data_collection_kedro.sources.fuel_flux import read_fuel_flux_xml
+
+    snapshots = sorted((real_dir / FLUX_SNAPSHOTS).glob("*.zip"))
+    newest: dict[str, Any] | None = None
+    for path in snapshots:
+        flux = read_fuel_flux_xml(path.read_bytes(), source_name=path.name)
+        prices = flux.loc[flux["prix_nom"].notna()]
+        updated = pd.to_datetime(prices["prix_maj"])
+        taken = updated.max()
+        if newest is None or taken > newest["taken"]:
+            newest = {
+                "file": path.name,
+                "taken": taken,
+                "stations": int(flux["id"].nunique()),
+                "rows": len(prices),
+                "updated_24h": int((updated > taken - pd.Timedelta(hours=24)).sum()),
+            }
+    return newest
+
+
+def print_sizing(flux: dict[str, Any], results: list[tuple[str, dict[str, Any], Any]]) -> None:
+    print()
+    print(
+        f"national fuel flux ({flux['file']}, last price update {flux['taken']}): "
+        f"{flux['stations']:,} stations, {flux['rows']:,} price rows per pull, "
+        f"{flux['updated_24h']:,} prices updated in the previous 24 h (new rows per day, "
+        "a lower bound: a price changed twice shows once)"
+    )
+    print(
+        f"{'store':<26}{'batch':>7}{'s per pull, 10 min':>20}{'s per day, 10 min':>19}"
+        f"{'s per day, hourly':>19}"
+    )
+    for label, r, _ in results:
+        rates = (r["rows"] / r["insert_s"], r["rows"] / r["rerun_s"])
+        every_10_min, hourly = pull_seconds(flux, rates, 144), pull_seconds(flux, rates, 24)
+        print(
+            f"{label:<26}{r['batch_size']:>7,}{every_10_min:>20.2f}{144 * every_10_min:>19,.0f}"
+            f"{24 * hourly:>19,.0f}"
+        )
+
+
+def pull_seconds(flux: dict[str, Any], rates: tuple[float, float], pulls_per_day: int) -> float:
+    """One pull re-sends every current price: the day's new prices (spread over its pulls) at
+    the insert rate, the others (matched, unchanged) at the re-run rate."""
+    new = flux["updated_24h"] / pulls_per_day
+    return new / rates[0] + (flux["rows"] - new) / rates[1]
+
+
+def measure_mongodb(args: argparse.Namespace, extra: list[str]) -> dict[str, Any]:
+    """The MongoDB child against ``--mongodb-uri``, in a new database dropped afterwards."""
+    import pymongo
+
+    database = f"energiewatch_bench_{uuid.uuid4().hex[:8]}"
+    try:
+        return run_child("mongodb", args, *extra, "--uri", args.mongodb_uri, "--database", database)
+    finally:
+        client: pymongo.MongoClient = pymongo.MongoClient(args.mongodb_uri)
+        with client:
+            client.drop_database(database)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000, help="fuel price rows to generate")
     parser.add_argument(
         "--batch-sizes", help="comma-separated MongoDB batch sizes (default: conf/prod's)"
     )
-    parser.add_argument("--child", choices=["rows", "duckdb", "secantusdb"], help=argparse.SUPPRESS)
-    for hidden in ("--result", "--workdir", "--rows-file", "--uri"):
+    parser.add_argument(
+        "--mongodb-uri", help="a MongoDB deployment to measure instead of SecantusDB"
+    )
+    parser.add_argument(
+        "--real-dir", type=Path, default=REAL, help="real open data (sizing from the fuel flux)"
+    )
+    parser.add_argument("--child", choices=["rows", "duckdb", "mongodb"], help=argparse.SUPPRESS)
+    for hidden in ("--result", "--workdir", "--rows-file", "--uri", "--database"):
         parser.add_argument(hidden, help=argparse.SUPPRESS)
     parser.add_argument("--batch-size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -194,10 +278,14 @@ def main() -> None:
             ("DuckDB (embedded store)", run_child("duckdb", args), None)
         ]
         for batch_size in batch_sizes:
+            extra = ["--batch-size", str(batch_size)] if batch_size else []
+            if args.mongodb_uri:
+                results.append(("MongoDB (--mongodb-uri)", measure_mongodb(args, extra), None))
+                continue
             server, uri = start_secantus()
             try:
-                extra = ["--uri", uri] + (["--batch-size", str(batch_size)] if batch_size else [])
-                measured = run_child("secantusdb", args, *extra)
+                extra += ["--uri", uri, "--database", "energiewatch_bench"]
+                measured = run_child("mongodb", args, *extra)
             finally:
                 server_rss = stop(server)
             results.append(("SecantusDB (NOT MongoDB)", measured, server_rss))
@@ -210,7 +298,7 @@ def main() -> None:
     for label, r, peak in results:
         insert_rate, rerun_rate = r["rows"] / r["insert_s"], r["rows"] / r["rerun_s"]
         per_batch = r["batch_size"] / insert_rate
-        server_text = "in-process" if peak is None else f"{peak:,.0f}"
+        server_text = "-" if peak is None else f"{peak:,.0f}"
         print(
             f"{label:<26}{r['batch_size']:>7,}{insert_rate:>15,.0f}{rerun_rate:>15,.0f}"
             f"{per_batch:>13.2f}{r['peak_rss_mib']:>16,.0f}{server_text:>16}"
@@ -218,10 +306,16 @@ def main() -> None:
     mongo = results[1][1]
     print()
     print(f"MongoDB client options (conf/prod mongodb_client): {mongo['client_args']}")
-    print(
-        "SecantusDB is a Python wire-protocol server: its rates are a floor for the client "
-        "path, not a MongoDB figure (see docs/production.md for the sizing)."
-    )
+    flux = real_flux(args.real_dir) if (args.real_dir / FLUX_SNAPSHOTS).is_dir() else None
+    if flux is None:
+        print(f"no fuel flux snapshot under {args.real_dir}: sizing skipped")
+    else:
+        print_sizing(flux, results)
+    if not args.mongodb_uri:
+        print(
+            "SecantusDB is a Python wire-protocol server: its rates are a floor for the client "
+            "path, not a MongoDB figure (measure MongoDB with --mongodb-uri; docs/production.md)."
+        )
 
 
 if __name__ == "__main__":
