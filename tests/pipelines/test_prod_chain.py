@@ -47,6 +47,8 @@ from tests.support.live_sample import serve_sample
 from tests.support.mongo_server import MongoServer
 from tests.support.paths import KEDRO_PROJECT, REPO_ROOT
 
+from .conftest import SMALL_MODELS
+
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 SAMPLE = {
@@ -56,20 +58,6 @@ SAMPLE = {
     "fuel_stations": 300,
     "fuel_price_rows": 3_000,
     "seed": 7,
-}
-# The same parameters for both runs: the one-year split (train to August, validate on
-# September-October, test on November-December) and small models (the cores are shared).
-OVERRIDES: dict[str, Any] = {
-    "forecasting": {
-        "split": {"train_end": "2023-08-31", "validation_end": "2023-10-31"},
-        "horizon_days": 7,
-        "models": {
-            "day_ahead_catboost": {"catboost": {"iterations": 60}},
-            "whatif_weather_catboost": {"catboost": {"iterations": 60}},
-            "whatif_movements_rf": {"random_forest": {"n_estimators": 20}},
-        },
-    },
-    "anomaly_detection": {"isolation_forest": {"n_estimators": 100}},
 }
 STORE_VARIABLES = ("ENERGIEWATCH_DUCKDB", "ENERGIEWATCH_CARBON_DIR", "MLFLOW_TRACKING_URI")
 
@@ -89,6 +77,14 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
         nested = isinstance(value, dict) and isinstance(base.get(key), dict)
         merged[key] = deep_merge(base[key], value) if nested else value
     return merged
+
+
+# The same parameters for both runs: the small models of the model tests and the one-year
+# split (train to August, validate on September-October, test on November-December).
+OVERRIDES = deep_merge(
+    SMALL_MODELS,
+    {"forecasting": {"split": {"train_end": "2023-08-31", "validation_end": "2023-10-31"}}},
+)
 
 
 def chain_conf(root: Path) -> Path:

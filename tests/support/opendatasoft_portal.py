@@ -20,6 +20,8 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from data_collection_kedro.sample_data.strikes import STRIKE_COLUMNS
+
 API = "/api/explore/v2.1/catalog/datasets"
 WHERE_SINCE = re.compile(r"^\(?(\w+) >= date'([^']+)'\)?$")
 
@@ -64,19 +66,8 @@ WEATHER_FIELDS = [
     ("tmax", "TMax (°C)", "double"),
     ("tmoy", "TMoy (°C)", "double"),
 ]
-STRIKE_FIELDS = [
-    (n, n, "text")
-    for n in [
-        "date_de_debut",
-        "date_de_fin",
-        "motif",
-        "organisations_syndicales",
-        "metiers_cibles",
-        "population",
-        "nombre_grevistes",
-        "taux_grevistes",
-    ]
-]
+# the SNCF dataset's field names are its CSV export's header (the sample generator's columns)
+STRIKE_FIELDS = [(n, n, "text") for n in STRIKE_COLUMNS]
 FUEL_FIELDS = [
     (name, name, "text")
     for name in ["id", "latitude", "longitude", "cp", "pop", "adresse", "ville", "horaires"]
