@@ -8,14 +8,15 @@ side (document conversion, batching, ``bulk_write``) is the project's production
 server side is much slower than ``mongod``: read its rows/s as a floor, not as MongoDB's rate.
 
 The rows: the sample generator's fuel price history (``--rows``, 10,000 stations) through the
-ETL's ``ingest_fuel_prices`` node: the frame ``raw_fuel_prices`` receives. Each store:
+source's declared validation (``parse_source("fuel_prices", …)``, what the ETL node runs): the
+frame ``raw_fuel_prices`` receives. Each store:
 
-- ``duckdb``: ``DuckDBTableDataset`` (conf/base ``raw_fuel_prices``: key, batch size) in a new
-  file;
-- ``mongodb``: ``MongoCollectionDataset`` with conf/prod's ``raw_fuel_prices`` entry (key,
-  ``batch_size``, the pymongo client options of ``mongodb_client``) — or each ``--batch-sizes``
-  value — against a fresh SecantusDB server (in-memory store) started in its own process, as a
-  database server runs beside the pipeline.
+- ``duckdb``: ``raw_fuel_prices`` of the conf/base catalog (``DuckDBTableDataset``: key, batch
+  size) in a new file;
+- ``mongodb``: ``raw_fuel_prices`` of the conf/prod catalog (``MongoCollectionDataset``: key,
+  ``mongodb_batch_size`` or each ``--batch-sizes`` value, the pymongo client options of
+  ``mongodb_client``) against a fresh SecantusDB server (in-memory store) started in its own
+  process, as a database server runs beside the pipeline.
 
 Two saves per run: ``insert`` (empty store: every row new) and ``re-run`` (the same rows again:
 every row matched and unchanged, as an idempotent re-run or a fuel flux pull that brings no new
@@ -60,29 +61,30 @@ DATASET = "raw_fuel_prices"
 
 
 # --------------------------------------------------------------------------- configuration
-def store_entry(env: str | None) -> dict[str, Any]:
-    """The resolved ``raw_fuel_prices`` catalog entry of ``env`` (None = conf/base)."""
+def catalog_dataset(env: str | None, variables: dict[str, str]) -> Any:
+    """``raw_fuel_prices`` of the project's catalog for ``env`` (None = conf/base), built with
+    the environment ``variables`` set (where the store is, its batch size)."""
     import warnings
 
     from kedro.config import OmegaConfigLoader
+    from kedro.io import DataCatalog
 
     from data_collection_kedro.settings import CONFIG_LOADER_ARGS
 
+    os.environ.update(variables)
     loader_args: dict[str, Any] = dict(CONFIG_LOADER_ARGS)
     loader = OmegaConfigLoader(conf_source=str(PROJECT / "conf"), env=env, **loader_args)
     with warnings.catch_warnings():  # omegaconf's resolver-API deprecation notice
         warnings.simplefilter("ignore", UserWarning)
-        entry = dict(loader["catalog"][DATASET])
-    entry.pop("type")
-    return entry
+        return DataCatalog.from_config(loader["catalog"]).get(DATASET)
 
 
 # --------------------------------------------------------------------------- child processes
 def child_rows(args: argparse.Namespace) -> dict[str, Any]:
-    """Generated fuel price history -> ingest_fuel_prices -> parquet (the rows every run saves)."""
+    """Generated fuel price history -> validation -> parquet (the rows every run saves)."""
     from data_collection_kedro.datasets.source_files import CsvSourceDataset
-    from data_collection_kedro.pipelines.etl_pipeline.nodes import ingest_fuel_prices
     from data_collection_kedro.sample_data import generate
+    from data_collection_kedro.validation import parse_source
 
     sample = Path(args.workdir) / "sample"
     generate(
@@ -94,7 +96,7 @@ def child_rows(args: argparse.Namespace) -> dict[str, Any]:
         fuel_price_rows=args.rows,
         seed=42,
     )
-    raw, quarantine = ingest_fuel_prices(CsvSourceDataset(str(sample / FUEL_FILE)).load(), {})
+    raw, quarantine = parse_source("fuel_prices", CsvSourceDataset(str(sample / FUEL_FILE)).load())
     raw.to_parquet(args.rows_file)
     return {"rows": len(raw), "quarantined": len(quarantine), "columns": len(raw.columns)}
 
@@ -106,17 +108,17 @@ def child_store(args: argparse.Namespace) -> dict[str, Any]:
     import pandas as pd
 
     logging.basicConfig(level=logging.WARNING)
-    from data_collection_kedro.datasets import DuckDBTableDataset, MongoCollectionDataset
-
     rows = pd.read_parquet(args.rows_file)
     if args.child == "duckdb":
-        entry = store_entry(None) | {"database": str(Path(args.workdir) / "bench.duckdb")}
-        store: Any = DuckDBTableDataset(**entry)
+        store = catalog_dataset(
+            None, {"ENERGIEWATCH_DUCKDB": str(Path(args.workdir) / "bench.duckdb")}
+        )
     else:
-        entry = store_entry("prod") | {"uri": args.uri, "database": args.database}
+        variables = {"MONGODB_URI": args.uri, "MONGODB_DATABASE": args.database}
         if args.batch_size:
-            entry["batch_size"] = args.batch_size
-        store = MongoCollectionDataset(**entry)
+            variables["ENERGIEWATCH_MONGODB_BATCH_SIZE"] = str(args.batch_size)
+        store = catalog_dataset("prod", variables)
+    described = store._describe()
     timings = {}
     for phase, expected in (("insert", "inserted"), ("rerun", "unchanged")):
         started = time.perf_counter()
@@ -128,8 +130,9 @@ def child_store(args: argparse.Namespace) -> dict[str, Any]:
     store.release()
     return {
         "rows": len(rows),
-        "batch_size": entry["batch_size"],
-        "client_args": entry.get("client_args", {}),
+        "store": type(store).__name__,
+        "batch_size": described["batch_size"],
+        "client_args": described.get("client_args", {}),
         "insert_s": timings["insert"],
         "rerun_s": timings["rerun"],
     }

@@ -178,15 +178,33 @@ def duckdb_counts(database: Path) -> dict[str, int]:
         return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # type: ignore[index]
 
 
-def prod_location(entry: dict[str, Any]) -> tuple[str, str]:
-    """(store, name) where a conf/prod catalog entry writes."""
-    kind = entry["type"].rsplit(".", 1)[-1]
-    name_key = {
-        "MongoCollectionDataset": "collection",
-        "ElasticsearchIndexDataset": "index",
-        "DuckDBTableDataset": "table",
-    }[kind]
-    return kind, entry[name_key]
+_STORE_NAME = {
+    "DuckDBTableDataset": "table",
+    "MongoCollectionDataset": "collection",
+    "ElasticsearchIndexDataset": "index",
+}
+
+
+def store_locations() -> dict[str, tuple[str, tuple[str, str]]]:
+    """For each stored dataset of the default pipeline: its embedded DuckDB table and
+    (store class, name) where the conf/prod catalog writes it (dataset factories resolved)."""
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+    from kedro.io import DataCatalog
+
+    bootstrap_project(KEDRO_PROJECT)
+    base = DataCatalog.from_config(catalog_config(None))
+    prod = DataCatalog.from_config(catalog_config("prod"))
+    locations = {}
+    for name in sorted(pipelines["__default__"].datasets()):
+        embedded = base.get(name) if not name.startswith("param") else None
+        if type(embedded).__name__ != "DuckDBTableDataset":
+            continue  # parameters, files (models, parquet), intermediate frames
+        production = prod.get(name)
+        kind = type(production).__name__
+        located = (kind, production._describe()[_STORE_NAME[kind]])
+        locations[name] = (embedded._describe()["table"], located)
+    return locations
 
 
 def prod_count(chain: Chain, kind: str, name: str, duckdb_tables: dict[str, int]) -> int:
@@ -208,12 +226,7 @@ def test_prod_run_stores_the_rows_of_the_embedded_run(chain: Chain) -> None:
     """Every table of the embedded run, in the store conf/prod puts it in, same row count."""
     embedded = duckdb_counts(chain.embedded_dir / "energiewatch.duckdb")
     prod_duckdb = duckdb_counts(chain.prod_dir / "energiewatch.duckdb")
-    base, prod = catalog_config(None), catalog_config("prod")
-    pairs = {
-        (entry["table"], prod_location(prod[name]))
-        for name, entry in base.items()
-        if not name.startswith("_") and entry.get("type", "").endswith("DuckDBTableDataset")
-    }
+    pairs = set(store_locations().values())
     assert {table for table, _ in pairs} == set(embedded), "a table of the run is not declared"
     compared = {
         table: (embedded[table], prod_count(chain, kind, name, prod_duckdb))
@@ -273,7 +286,7 @@ def test_dashboard_serves_from_the_production_stores(prod_dashboard: Chain) -> N
     at = AppTest.from_file(str(REPO_ROOT / "dashboard_ui" / "app.py"), default_timeout=300)
     at.run()
     assert not at.exception, at.exception
-    at.switch_page("pages/prediction_meteo.py").run()
+    at.switch_page("pages/weather.py").run()
     at.selectbox(key="weather_region").set_value("84")
     at.button[0].click().run()
     assert not at.exception, at.exception
@@ -295,10 +308,14 @@ def test_dashboard_serves_from_the_production_stores(prod_dashboard: Chain) -> N
     # under index lifecycle management: the alias writes to the first rollover index
     from elasticsearch import Elasticsearch
 
+    from data_collection_kedro.datasets import ElasticsearchIndexDataset
+
+    entry = {k: v for k, v in store_config["model_monitoring"].items() if k != "type"}
+    alias = ElasticsearchIndexDataset(**entry)._describe()["index"]
     with Elasticsearch(chain.prod_env["ELASTICSEARCH_URL"]) as es:
-        behind = es.indices.get_alias(name=store_config["model_monitoring"]["index"])
-    assert {i: b["aliases"]["model_monitoring"] for i, b in behind.items()} == {
-        "model_monitoring-000001": {"is_write_index": True}
+        behind = es.indices.get_alias(name=alias)
+    assert {i: b["aliases"][alias] for i, b in behind.items()} == {
+        f"{alias}-000001": {"is_write_index": True}
     }
     assert logged["model_version"].tolist() == [predicted["model_version"]]
     with chain.mongo.client() as client:

@@ -18,7 +18,9 @@ at the loopback servers (nothing reaches the internet):
   ``fr-en-calendrier-scolaire`` Opendatasoft records.
 - historique-meteo has no API: both environments read its CSV files from the sample folder.
 
-The dataset ids are the project's own (``sources`` in conf/base/globals.yml).
+Dataset ids, portals (the environment variables that override them) and sample files come from
+the source declarations (``data_collection_kedro.sources.declarations``); the portal's fields
+from tests/support/opendatasoft_portal.py.
 """
 
 from __future__ import annotations
@@ -31,11 +33,7 @@ from typing import Any
 import pandas as pd
 from pytest_httpserver import HTTPServer
 
-from data_collection_kedro.sample_data.energy_files import CONSUMPTION_FILE, LOAD_CURVE_FILE
-from data_collection_kedro.sample_data.fuel import FUEL_HISTORY_FILE, FUEL_ZIP_FILE
-from data_collection_kedro.sample_data.strikes import STRIKES_FILE
-from data_collection_kedro.sample_data.weather_files import TEMPERATURE_FILE
-from tests.support.fusion_frames import project_config
+from data_collection_kedro.sources import registry
 from tests.support.opendatasoft_portal import (
     CONSUMPTION_FIELDS,
     FUEL_FIELDS,
@@ -49,13 +47,13 @@ from tests.support.opendatasoft_portal import (
 FLUX_PATH = "/opendata/instantane"
 PUBLIC_HOLIDAYS_PATH = "/jours-feries/metropole.json"
 Fields = list[tuple[str, str, str]]
-# (dataset id key in globals.yml `sources`, sample file, the portal's fields, CSV header kind)
-ODS_FILES: tuple[tuple[str, str, Fields, str], ...] = (
-    ("consumption_dataset", CONSUMPTION_FILE, CONSUMPTION_FIELDS, "label"),
-    ("gas_load_curve_dataset", LOAD_CURVE_FILE, GAS_FIELDS, "label"),
-    ("weather_dataset", TEMPERATURE_FILE, WEATHER_FIELDS, "label"),
-    ("strikes_dataset", STRIKES_FILE, STRIKE_FIELDS, "name"),
-)
+# the sources published as Opendatasoft records: the portal's fields, the sample CSV's header
+ODS_SOURCES: dict[str, tuple[Fields, str]] = {
+    "consumption_regional": (CONSUMPTION_FIELDS, "label"),
+    "gas_load_curve": (GAS_FIELDS, "label"),
+    "weather_regional": (WEATHER_FIELDS, "label"),
+    "strikes": (STRIKE_FIELDS, "name"),
+}
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _FRENCH_DAY = re.compile(r"^(\d{2})/(\d{2})/(\d{2}|\d{4})$")
@@ -124,28 +122,39 @@ def _read_csv(path: Path) -> pd.DataFrame:
 
 
 def serve_sample(sample_dir: Path, server: HTTPServer) -> dict[str, str]:
-    """Publish ``sample_dir`` on ``server`` (see the module docstring); returns the
-    environment variables of conf/base/globals.yml's ``sources`` that point at it."""
+    """Publish ``sample_dir`` on ``server`` (see the module docstring); returns the environment
+    variables of the live clients' portals and URLs that point at it."""
     from data_collection_kedro.datasets.source_files import build_holidays_frame
 
-    sources = project_config(None, "globals")["sources"]
-    offline_holidays = project_config(None, "catalog")["source_holidays"]
+    declared = registry.load()
     portal = FakePortal(server)
-    for dataset, file, fields, header in ODS_FILES:
-        records = ods_records(_read_csv(sample_dir / file), fields, header)
-        portal.add(sources[dataset], fields, records)
-    history = _read_csv(sample_dir / FUEL_HISTORY_FILE)
-    portal.add(sources["fuel_dataset"], FUEL_FIELDS, station_records(history))
+    variables: dict[str, str] = {}
 
-    # the years of the embedded run's holidays source
-    holidays = build_holidays_frame(offline_holidays["start_year"], offline_holidays["end_year"])
-    portal.add(sources["school_calendar_dataset"], SCHOOL_FIELDS, school_records(holidays))
-    server.expect_request(PUBLIC_HOLIDAYS_PATH).respond_with_json(public_holidays_body(holidays))
-    flux = (sample_dir / FUEL_ZIP_FILE).read_bytes()
-    server.expect_request(FLUX_PATH).respond_with_data(flux, content_type="application/zip")
-    return {
-        **{f"ENERGIEWATCH_{name}_URL": portal.url for name in ("ODRE", "SNCF", "ECONOMIE")},
-        "ENERGIEWATCH_EDUCATION_URL": portal.url,
-        "ENERGIEWATCH_FUEL_FLUX_URL": server.url_for(FLUX_PATH),
-        "ENERGIEWATCH_PUBLIC_HOLIDAYS_URL": server.url_for(PUBLIC_HOLIDAYS_PATH),
-    }
+    def publish(args: Any, fields: Fields, records: list[dict]) -> None:
+        variables[args["base_url"].env] = portal.url
+        portal.add(args["dataset_id"].value(), fields, records)
+
+    for name, (fields, header) in ODS_SOURCES.items():
+        source = declared.source(name)
+        frame = _read_csv(sample_dir / str(source.offline.sample_name))
+        assert source.live is not None, name
+        publish(source.live.args, fields, ods_records(frame, fields, header))
+    prices = declared.source("fuel_prices")
+    assert prices.live is not None
+    history = _read_csv(sample_dir / str(prices.offline.sample_name))
+    publish(prices.live.args, FUEL_FIELDS, station_records(history))
+
+    holidays = declared.source("holidays")
+    assert holidays.live is not None
+    # the holidays of the embedded run's offline reader
+    frame = build_holidays_frame(**holidays.offline.args)
+    publish(holidays.live.args["school_calendar"], SCHOOL_FIELDS, school_records(frame))
+    server.expect_request(PUBLIC_HOLIDAYS_PATH).respond_with_json(public_holidays_body(frame))
+    variables[holidays.live.args["public_holidays_url"].env] = server.url_for(PUBLIC_HOLIDAYS_PATH)
+
+    flux = declared.source("fuel_flux")
+    assert flux.live is not None
+    zipped = (sample_dir / str(flux.offline.sample_name)).read_bytes()
+    server.expect_request(FLUX_PATH).respond_with_data(zipped, content_type="application/zip")
+    variables[flux.live.args["url"].env] = server.url_for(FLUX_PATH)
+    return variables

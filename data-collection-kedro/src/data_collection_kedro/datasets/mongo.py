@@ -76,6 +76,11 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     ``credentials`` may hold ``username``, ``password``, ``authSource`` (any ``MongoClient``
     keyword) and ``uri`` (a URI with secrets, overriding ``uri``).
+
+    ``client_args`` are the other ``MongoClient`` keywords: write concern (``w``, ``journal``,
+    ``wTimeoutMS``), ``retryWrites``, ``readConcernLevel``, ``readPreference``... (conf/prod
+    passes ``mongodb_client`` of its globals, docs/production.md). They are described (shown by
+    ``kedro catalog``), the credentials never.
     """
 
     def __init__(
@@ -101,7 +106,8 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             credentials.pop("uri", None) or uri or os.environ.get("MONGODB_URI") or DEFAULT_URI
         )
         self._public_uri = uri or os.environ.get("MONGODB_URI") or DEFAULT_URI
-        self._client_args = {**(client_args or {}), **credentials}
+        self._public_client_args = dict(client_args or {})
+        self._client_args = {**self._public_client_args, **credentials}
         self._database = database
         self._collection = collection
         self._batch_size = int(batch_size)
@@ -163,6 +169,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             "collection": self._collection,
             "key": self._key,
             "batch_size": self._batch_size,
+            "client_args": self._public_client_args,
             "load_args": self._load_args,
         }
 
