@@ -343,10 +343,14 @@ def carbon_summary(chain: Chain, out: Path) -> dict[str, Any]:
 
 
 def test_carbon_summary_reports_the_production_run(chain: Chain, tmp_path: Path) -> None:
+    from data_collection_kedro.pipeline_registry import DEFAULT_PIPELINES
+
     summary = carbon_summary(chain, tmp_path)
-    (pipeline,) = summary["pipelines"]
-    assert pipeline["pipeline"] == "__default__" and pipeline["runs"] == 1
-    assert pipeline["energy_kwh"] > 0 and pipeline["emissions_kg"] > 0
+    pipelines = {p["pipeline"]: p for p in summary["pipelines"]}
+    assert set(DEFAULT_PIPELINES) <= set(pipelines)  # each pipeline of the default run
+    for name in DEFAULT_PIPELINES:
+        assert pipelines[name]["runs"] == 1, name
+        assert pipelines[name]["energy_kwh"] > 0 and pipelines[name]["emissions_kg"] > 0, name
     nodes = {n["node"] for n in summary["nodes"]}
     embedded_nodes = set(
         pd.read_csv(chain.embedded_dir / "09_carbon" / "emissions_nodes.csv")["node"]
@@ -358,7 +362,7 @@ def test_carbon_summary_reports_the_production_run(chain: Chain, tmp_path: Path)
 
 @pytest.mark.xfail(
     strict=True,
-    reason="carbon/summary/cli.py `_usage` reads model_monitoring from the embedded DuckDB "
+    reason="reporting/carbon_report.py `_usage` reads model_monitoring from the embedded DuckDB "
     "store only (globals duckdb_path); in production the dashboard logs its predictions to "
     "Elasticsearch (conf/prod dashboard_store.model_monitoring), so the usage section is skipped",
 )
