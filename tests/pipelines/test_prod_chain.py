@@ -1,27 +1,29 @@
 """The whole production chain on a small sample, against real servers where they run here.
 
-One chain, checked by the tests of this module:
+One chain, checked by the tests of this module. The sources are the live API clients (as in
+production), answered by loopback HTTP servers that publish the sample in the APIs' formats
+(tests/support/live_sample.py says how each source is served, and what it leaves out):
 
-1. the embedded run: ``kedro run`` (conf/base: the sample files, the DuckDB store) of the
-   default pipeline on the sample;
-2. the production run: ``kedro run --env prod`` of the default pipeline on the SAME sample:
-   the sources are the live API clients, answered by loopback HTTP servers that publish the
-   sample in the APIs' formats (tests/support/live_sample.py says how each source is served);
-   the raw store is MongoDB — the session's wire-protocol server (SecantusDB in-process, or
-   the server of ``MONGODB_URI``); the indices go to Elasticsearch — the server of
-   ``ELASTICSEARCH_URL`` when set, otherwise the loopback stand-in of the real client
+1. the embedded run: ``kedro run --env live`` of the default pipeline: the live sources into
+   the embedded DuckDB store;
+2. the production run: ``kedro run --env prod`` of the default pipeline on the SAME published
+   sample: the raw store is MongoDB — the session's wire-protocol server (SecantusDB
+   in-process, or the server of ``MONGODB_URI``); the indices go to Elasticsearch — the server
+   of ``ELASTICSEARCH_URL`` when set, otherwise the loopback stand-in of the real client
    (tests/support/fake_elasticsearch.py: no Elasticsearch server installs here, the limit of
    this test); MLflow, the model outputs and the carbon files stay where conf/prod keeps them
    (SQLite and DuckDB under ``ENERGIEWATCH_DATA_DIR``).
 
-Both runs go through the ``kedro`` command line in a child process. Then every table of the
-embedded run has the same row count in the store conf/prod puts it in; the dashboard (its data
-services and pages, ``KEDRO_ENV=prod``) reads the indices from Elasticsearch, logs its
-predictions there and stores feedback in MongoDB; the carbon summary reports the production run.
+Both runs go through the ``kedro`` command line in a child process; they differ by their stores
+only. Then every table of the embedded run has the same row count in the store conf/prod puts
+it in; the dashboard (its data services and pages, ``KEDRO_ENV=prod``) reads the indices from
+Elasticsearch, logs its predictions there and stores feedback in MongoDB; the carbon summary
+reports the production run.
 
-The sample: 3 regions (clustering needs 3 with a full year of data), one year (the models
-split it by date: ``SPLIT``), 300 fuel stations, 3,000 fuel price rows; about 62,000 raw rows
-go to MongoDB (SecantusDB upserts about 2,300 rows/s).
+The sample: 3 regions (clustering needs 3 with a full year of data), the year 2024 (the previous
+runs of the weather forecasts are archived from 2024; the models split the year by date), 300
+fuel stations, 3,000 fuel price rows: about 80,000 raw rows go to MongoDB (SecantusDB upserts
+1,000 to 2,500 rows/s).
 """
 
 from __future__ import annotations
@@ -52,8 +54,8 @@ from .conftest import SMALL_MODELS
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 SAMPLE = {
-    "start": "2023-01-01",
-    "end": "2023-12-31",
+    "start": "2024-01-01",
+    "end": "2024-12-31",
     "regions": ["11", "75", "84"],
     "fuel_stations": 300,
     "fuel_price_rows": 3_000,
@@ -83,27 +85,28 @@ def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]
 # split (train to August, validate on September-October, test on November-December).
 OVERRIDES = deep_merge(
     SMALL_MODELS,
-    {"forecasting": {"split": {"train_end": "2023-08-31", "validation_end": "2023-10-31"}}},
+    {"forecasting": {"split": {"train_end": "2024-08-31", "validation_end": "2024-10-31"}}},
 )
 
 
 def chain_conf(root: Path) -> Path:
-    """The project's conf/base and conf/prod, plus ``OVERRIDES`` in the run environments.
+    """The project's conf/base, conf/live and conf/prod, plus ``OVERRIDES`` in both run
+    environments.
 
-    The overrides are whole parameter sections written into the run's environment (``local``
-    for the embedded run, ``prod``): Kedro merges ``--params`` into each environment's
-    parameter files before its destructive base/environment merge, so ``--env prod --params
-    forecasting.horizon_days=7`` would replace the whole ``forecasting`` section.
+    The overrides are whole parameter sections written into the run's environment: Kedro merges
+    ``--params`` into each environment's parameter files before its destructive base/environment
+    merge, so ``--env prod --params forecasting.horizon_days=7`` would replace the whole
+    ``forecasting`` section.
     """
     import yaml
 
     conf = root / "conf"
-    for env in ("base", "prod"):
+    for env in ("base", "live", "prod"):
         shutil.copytree(KEDRO_PROJECT / "conf" / env, conf / env)
     (conf / "local").mkdir()
     base = project_config(None, "parameters")
     sections = {name: deep_merge(base[name], values) for name, values in OVERRIDES.items()}
-    for env in ("local", "prod"):
+    for env in ("live", "prod"):
         text = yaml.safe_dump(sections, allow_unicode=True, sort_keys=False)
         (conf / env / "parameters_test_chain.yml").write_text(text, encoding="utf-8")
     return conf
@@ -147,16 +150,16 @@ def chain(tmp_path_factory: pytest.TempPathFactory, mongo_server: MongoServer) -
         shutil.copytree(sample, data_dir / "01_raw" / "sample")
 
     conf = chain_conf(root)
-    kedro_run(conf, dirs["embedded"])
-
     apis, elasticsearch = _server(), _server()
     try:
+        sources = serve_sample(sample, apis)
+        kedro_run(conf, dirs["embedded"], "live", sources)
         es_url = os.environ.get("ELASTICSEARCH_URL")
         if not es_url:
             handler = FakeElasticsearch()
             elasticsearch.expect_request(re.compile(r"/.*")).respond_with_handler(handler)
         database = mongo_server.fresh_database("energiewatch_prod_chain")
-        prod_env = serve_sample(sample, apis) | {
+        prod_env = sources | {
             "MONGODB_URI": mongo_server.uri,
             "MONGODB_DATABASE": database,
             "ELASTICSEARCH_URL": es_url or elasticsearch.url_for("/").rstrip("/"),
@@ -193,11 +196,11 @@ def store_locations() -> dict[str, tuple[str, tuple[str, str]]]:
     from kedro.io import DataCatalog
 
     bootstrap_project(KEDRO_PROJECT)
-    base = DataCatalog.from_config(catalog_config(None))
+    embedded_catalog = DataCatalog.from_config(catalog_config("live"))
     prod = DataCatalog.from_config(catalog_config("prod"))
     locations = {}
     for name in sorted(pipelines["__default__"].datasets()):
-        embedded = base.get(name) if not name.startswith("param") else None
+        embedded = embedded_catalog.get(name) if not name.startswith("param") else None
         if type(embedded).__name__ != "DuckDBTableDataset":
             continue  # parameters, files (models, parquet), intermediate frames
         production = prod.get(name)
@@ -234,7 +237,7 @@ def test_prod_run_stores_the_rows_of_the_embedded_run(chain: Chain) -> None:
     }
     assert {t: e for t, (e, _) in compared.items()} == {t: p for t, (_, p) in compared.items()}
     # the sample is in every table that should hold it (the comparison is not of empty stores)
-    assert compared["raw_consumption_regional"][0] == 3 * 365 * 48
+    assert compared["raw_consumption_regional"][0] == 3 * 366 * 48
     assert compared["raw_fuel_prices"][0] == SAMPLE["fuel_price_rows"]
     assert min(e for t, (e, _) in compared.items() if t != "raw_quarantine") > 0
     # in production, the raw store and the indices are not in the embedded store

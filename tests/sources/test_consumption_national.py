@@ -13,6 +13,7 @@ from data_collection_kedro.datasets.live_sources import OpendatasoftSourceDatase
 from data_collection_kedro.datasets.source_files import CsvSourceDataset
 from data_collection_kedro.sample_data import generate
 from data_collection_kedro.validation import parse_source
+from tests.support.opendatasoft_portal import NATIONAL_FIELDS
 from tests.support.paths import requires_real_data
 
 from .conftest import FakePortal
@@ -27,21 +28,6 @@ HEADER = (
 )
 REGIONAL = "consommation-quotidienne-brute-regionale.csv"
 TINY = {"fuel_stations": 5, "fuel_price_rows": 50, "seed": 5}
-# Field names, labels and types of the ODRÉ dataset (labels as in the CSV export)
-NATIONAL_FIELDS = [
-    ("date_heure", "Date - Heure", "datetime"),
-    ("date", "Date", "date"),
-    ("heure", "Heure", "text"),
-    ("consommation_brute_gaz_grtgaz", f"{GAS} - NaTran", "int"),
-    ("statut_grtgaz", "Statut - NaTran", "text"),
-    ("consommation_brute_gaz_terega", f"{GAS} - Teréga", "int"),
-    ("statut_terega", "Statut - Teréga", "text"),
-    ("consommation_brute_gaz_totale", "Consommation brute gaz totale (MW PCS 0°C)", "int"),
-    ("consommation_brute_electricite_rte", "Consommation brute électricité (MW) - RTE", "int"),
-    ("statut_rte", "Statut - RTE", "text"),
-    ("consommation_brute_totale", "Consommation brute totale (MW)", "int"),
-    ("flag_ignore", "flag_ignore", "text"),
-]
 REQUIRED = [
     "date_heure",
     "date",

@@ -22,6 +22,7 @@ from tests.support.opendatasoft_portal import (
     FUEL_FIELDS,
     GAS_FIELDS,
     HOURS,
+    NATIONAL_FIELDS,
     SCHOOL_DATASET,
     SCHOOL_FIELDS,
     STRIKE_FIELDS,
@@ -29,7 +30,7 @@ from tests.support.opendatasoft_portal import (
 )
 
 from .conftest import CONSUMPTION_FIELDS, FakePortal, consumption_records
-from .test_consumption_national import NATIONAL_FIELDS, national_records
+from .test_consumption_national import national_records
 from .test_live_fuel_holidays import FLUX_XML, ODS_STATIONS, SCHOOL_RECORDS
 from .test_weather_forecast import FakeOpenMeteo
 

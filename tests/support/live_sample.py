@@ -1,11 +1,11 @@
 """The sample generator's files served by loopback HTTP servers in the live APIs' formats.
 
-``--env live`` / ``--env prod`` read the sources from APIs, ``kedro run`` (base) from files. To
-run both on the SAME data, :func:`serve_sample` publishes a sample folder the way each API
-publishes the real data, and returns the environment variables that point the live catalogs
-at the loopback servers (nothing reaches the internet):
+``--env live`` / ``--env prod`` read the sources from APIs. :func:`serve_sample` publishes a
+sample folder the way each API publishes the real data, and returns the environment variables
+that point the live clients at the loopback servers (nothing reaches the internet):
 
-- ODRÉ consumption, gas load curve and regional temperatures, SNCF strikes (Opendatasoft Explore
+- ODRÉ regional and national consumption, gas load curve and regional temperatures, SNCF
+  strikes (Opendatasoft Explore
   API v2.1, tests/support/opendatasoft_portal.py): one record per CSV row, keyed by the API
   field names, values typed as the portal types them (numbers for ``int``/``double``, ISO dates
   for ``date``; the CSV exports' ``dd/mm/yyyy`` dates become ``yyyy-mm-dd``).
@@ -16,7 +16,12 @@ at the loopback servers (nothing reaches the internet):
 - holidays: the offline holiday frame of the embedded run (``build_holidays_frame``) as the
   etalab ``jours-feries`` JSON (``{"YYYY-MM-DD": name}``) and the Éducation nationale
   ``fr-en-calendrier-scolaire`` Opendatasoft records.
-- historique-meteo has no API: both environments read its CSV files from the sample folder.
+- weather forecasts (Open-Meteo ``/v1/meteofrance``): "today" is the sample's last issue day;
+  each of a region's points answers the sample's regional forecast issued that day (leads 0..3);
+  points of regions outside the sample answer nulls, as the API does where its model has no
+  value. The previous-runs archive (``/v1/forecast``) answers nulls too: the sample's earlier
+  issues are not rebuilt as hourly runs (the backfill adds no row).
+- historique-meteo has no API: the live environments read its CSV files from the sample folder.
 
 Dataset ids, portals (the environment variables that override them) and sample files come from
 the source declarations (``data_collection_kedro.sources.declarations``); the portal's fields
@@ -32,12 +37,14 @@ from typing import Any
 
 import pandas as pd
 from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
 
 from data_collection_kedro.sources import registry
 from tests.support.opendatasoft_portal import (
     CONSUMPTION_FIELDS,
     FUEL_FIELDS,
     GAS_FIELDS,
+    NATIONAL_FIELDS,
     SCHOOL_FIELDS,
     STRIKE_FIELDS,
     WEATHER_FIELDS,
@@ -46,10 +53,13 @@ from tests.support.opendatasoft_portal import (
 
 FLUX_PATH = "/opendata/instantane"
 PUBLIC_HOLIDAYS_PATH = "/jours-feries/metropole.json"
+FORECAST_PATH = "/v1/meteofrance"
+PREVIOUS_RUNS_PATH = "/v1/forecast"
 Fields = list[tuple[str, str, str]]
 # the sources published as Opendatasoft records: the portal's fields, the sample CSV's header
 ODS_SOURCES: dict[str, tuple[Fields, str]] = {
     "consumption_regional": (CONSUMPTION_FIELDS, "label"),
+    "consumption_national": (NATIONAL_FIELDS, "label"),
     "gas_load_curve": (GAS_FIELDS, "label"),
     "weather_regional": (WEATHER_FIELDS, "label"),
     "strikes": (STRIKE_FIELDS, "name"),
@@ -117,6 +127,74 @@ def school_records(frame: pd.DataFrame) -> list[dict]:
     return ods_records(school, SCHOOL_FIELDS, header="name")
 
 
+class SampleOpenMeteo:
+    """Open-Meteo's forecast and previous-runs endpoints answering the sample's forecasts (see
+    the module docstring): one JSON structure per requested point, daily or hourly values."""
+
+    def __init__(self, forecasts: pd.DataFrame, points: dict[str, Any]) -> None:
+        self.today = forecasts["date_emission"].max()
+        issued = forecasts.loc[forecasts["date_emission"] == self.today]
+        self.values = {
+            (row["code_insee_region"], row["date_cible"]): row for row in issued.to_dict("records")
+        }
+        self.region_of = {
+            (round(lat, 4), round(lon, 4)): code
+            for code, rows in points.items()
+            for _, lat, lon, _ in rows
+        }
+
+    def _points(self, request: Request) -> list[tuple[float, float]]:
+        lats = [float(v) for v in request.args["latitude"].split(",")]
+        lons = [float(v) for v in request.args["longitude"].split(",")]
+        return list(zip(lats, lons, strict=True))
+
+    @staticmethod
+    def _answer(structures: list[dict[str, Any]]) -> Response:
+        body = structures[0] if len(structures) == 1 else structures
+        return Response(json.dumps(body), content_type="application/json")
+
+    @staticmethod
+    def _structure(lat: float, lon: float, block: str, data: dict[str, list]) -> dict:
+        units = {"time": "iso8601", **{v: "°C" for v in data if v != "time"}}
+        return {"latitude": lat, "longitude": lon, "timezone": "Europe/Paris"} | {
+            f"{block}_units": units,
+            block: data,
+        }
+
+    def forecast(self, request: Request) -> Response:
+        days = pd.date_range(self.today, periods=int(request.args["forecast_days"]), freq="D")
+        targets = [d.strftime("%Y-%m-%d") for d in days]
+        structures = []
+        for lat, lon in self._points(request):
+            region = self.region_of.get((round(lat, 4), round(lon, 4)))
+            rows = [self.values.get((region, target)) for target in targets]
+            data: dict[str, list] = {"time": targets}
+            for name in request.args["daily"].split(","):
+                data[name] = [None if row is None else float(row[name]) for row in rows]
+            structures.append(self._structure(lat, lon, "daily", data))
+        return self._answer(structures)
+
+    def previous_runs(self, request: Request) -> Response:
+        hours = pd.date_range(
+            request.args["start_date"],
+            pd.Timestamp(request.args["end_date"]) + pd.Timedelta(days=1),
+            freq="h",
+            inclusive="left",
+        )
+        times = [h.strftime("%Y-%m-%dT%H:%M") for h in hours]
+        nulls = [None] * len(times)
+        structures = [
+            self._structure(
+                lat,
+                lon,
+                "hourly",
+                {"time": times} | dict.fromkeys(request.args["hourly"].split(","), nulls),
+            )
+            for lat, lon in self._points(request)
+        ]
+        return self._answer(structures)
+
+
 def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, sep=";", dtype=str, keep_default_na=False, encoding="utf-8-sig")
 
@@ -151,6 +229,15 @@ def serve_sample(sample_dir: Path, server: HTTPServer) -> dict[str, str]:
     publish(holidays.live.args["school_calendar"], SCHOOL_FIELDS, school_records(frame))
     server.expect_request(PUBLIC_HOLIDAYS_PATH).respond_with_json(public_holidays_body(frame))
     variables[holidays.live.args["public_holidays_url"].env] = server.url_for(PUBLIC_HOLIDAYS_PATH)
+
+    forecast = declared.source("weather_forecast")
+    assert forecast.live is not None
+    frame = pd.read_csv(sample_dir / str(forecast.offline.sample_name), sep=";", dtype=str)
+    open_meteo = SampleOpenMeteo(frame, forecast.live.args["points"])
+    server.expect_request(FORECAST_PATH).respond_with_handler(open_meteo.forecast)
+    server.expect_request(PREVIOUS_RUNS_PATH).respond_with_handler(open_meteo.previous_runs)
+    variables[forecast.live.args["forecast_url"].env] = server.url_for(FORECAST_PATH)
+    variables[forecast.live.args["previous_runs_url"].env] = server.url_for(PREVIOUS_RUNS_PATH)
 
     flux = declared.source("fuel_flux")
     assert flux.live is not None

@@ -42,6 +42,22 @@ CONSUMPTION_FIELDS = [
     ("consommation_brute_totale", "Consommation brute totale (MW)", "int"),
 ]
 
+# ODRÉ national consumption (consommation-quotidienne-brute; labels as in the CSV export)
+NATIONAL_FIELDS = [
+    ("date_heure", "Date - Heure", "datetime"),
+    ("date", "Date", "date"),
+    ("heure", "Heure", "text"),
+    ("consommation_brute_gaz_grtgaz", "Consommation brute gaz (MW PCS 0°C) - NaTran", "int"),
+    ("statut_grtgaz", "Statut - NaTran", "text"),
+    ("consommation_brute_gaz_terega", "Consommation brute gaz (MW PCS 0°C) - Teréga", "int"),
+    ("statut_terega", "Statut - Teréga", "text"),
+    ("consommation_brute_gaz_totale", "Consommation brute gaz totale (MW PCS 0°C)", "int"),
+    ("consommation_brute_electricite_rte", "Consommation brute électricité (MW) - RTE", "int"),
+    ("statut_rte", "Statut - RTE", "text"),
+    ("consommation_brute_totale", "Consommation brute totale (MW)", "int"),
+    ("flag_ignore", "flag_ignore", "text"),
+]
+
 
 HOURS = [f"{h:02d}:00" for h in range(24)]
 GAS_FIELDS = [
