@@ -26,37 +26,38 @@ API = "/api/explore/v2.1/catalog/datasets"
 WHERE_SINCE = re.compile(r"^\(?(\w+) >= date'([^']+)'\)?$")
 
 # Field names, labels and types as the portals publish them.
-CONSUMPTION_FIELDS = [
+_GAS = "Consommation brute gaz (MW PCS 0°C)"
+_INSTANT = [
     ("date_heure", "Date - Heure", "datetime"),
     ("date", "Date", "date"),
     ("heure", "Heure", "text"),
-    ("code_insee_region", "Code INSEE région", "text"),
-    ("region", "Région", "text"),
-    ("consommation_brute_gaz_grtgaz", "Consommation brute gaz (MW PCS 0°C) - GRTgaz", "int"),
-    ("statut_grtgaz", "Statut - GRTgaz", "text"),
-    ("consommation_brute_gaz_terega", "Consommation brute gaz (MW PCS 0°C) - Teréga", "int"),
-    ("statut_terega", "Statut - Teréga", "text"),
-    ("consommation_brute_gaz_totale", "Consommation brute gaz totale (MW PCS 0°C)", "int"),
-    ("consommation_brute_electricite_rte", "Consommation brute électricité (MW) - RTE", "int"),
-    ("statut_rte", "Statut - RTE", "text"),
-    ("consommation_brute_totale", "Consommation brute totale (MW)", "int"),
 ]
 
-# ODRÉ national consumption (consommation-quotidienne-brute; labels as in the CSV export)
-NATIONAL_FIELDS = [
-    ("date_heure", "Date - Heure", "datetime"),
-    ("date", "Date", "date"),
-    ("heure", "Heure", "text"),
-    ("consommation_brute_gaz_grtgaz", "Consommation brute gaz (MW PCS 0°C) - NaTran", "int"),
-    ("statut_grtgaz", "Statut - NaTran", "text"),
-    ("consommation_brute_gaz_terega", "Consommation brute gaz (MW PCS 0°C) - Teréga", "int"),
-    ("statut_terega", "Statut - Teréga", "text"),
-    ("consommation_brute_gaz_totale", "Consommation brute gaz totale (MW PCS 0°C)", "int"),
-    ("consommation_brute_electricite_rte", "Consommation brute électricité (MW) - RTE", "int"),
-    ("statut_rte", "Statut - RTE", "text"),
-    ("consommation_brute_totale", "Consommation brute totale (MW)", "int"),
-    ("flag_ignore", "flag_ignore", "text"),
+
+def _odre_energies(gas_operator: str) -> list[tuple[str, str, str]]:
+    """The energy fields of ODRÉ's regional and national consumption datasets (the first gas
+    operator is labelled GRTgaz, or NaTran since 2025)."""
+    return [
+        ("consommation_brute_gaz_grtgaz", f"{_GAS} - {gas_operator}", "int"),
+        ("statut_grtgaz", f"Statut - {gas_operator}", "text"),
+        ("consommation_brute_gaz_terega", f"{_GAS} - Teréga", "int"),
+        ("statut_terega", "Statut - Teréga", "text"),
+        ("consommation_brute_gaz_totale", "Consommation brute gaz totale (MW PCS 0°C)", "int"),
+        ("consommation_brute_electricite_rte", "Consommation brute électricité (MW) - RTE", "int"),
+        ("statut_rte", "Statut - RTE", "text"),
+        ("consommation_brute_totale", "Consommation brute totale (MW)", "int"),
+    ]
+
+
+# ODRÉ consommation-quotidienne-brute-regionale
+CONSUMPTION_FIELDS = [
+    *_INSTANT,
+    ("code_insee_region", "Code INSEE région", "text"),
+    ("region", "Région", "text"),
+    *_odre_energies("GRTgaz"),
 ]
+# ODRÉ national consumption (consommation-quotidienne-brute; labels as in the CSV export)
+NATIONAL_FIELDS = [*_INSTANT, *_odre_energies("NaTran"), ("flag_ignore", "flag_ignore", "text")]
 
 
 HOURS = [f"{h:02d}:00" for h in range(24)]
