@@ -4,9 +4,9 @@ Telemetry is off for this project (``.telemetry`` holds ``consent: false`` and t
 kedro-telemetry plugin is not installed).
 """
 
-from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
+from data_collection_kedro.config_loader import ProjectConfigLoader
 from data_collection_kedro.hooks import (
     CarbonTrackingHook,
     MlflowTrackingHook,
@@ -18,7 +18,8 @@ from data_collection_kedro.hooks import (
 RUNS = RunRegistry()
 HOOKS = (CarbonTrackingHook(RUNS), MlflowTrackingHook(RUNS), RunSummaryHook(RUNS))
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+# OmegaConfigLoader with `--params` merged after the environment (config_loader.py)
+CONFIG_LOADER_CLASS = ProjectConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
