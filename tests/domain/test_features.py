@@ -10,17 +10,24 @@ import pandas as pd
 import pytest
 
 from data_collection_kedro.domain.features import (
+    DAY_FEATURE_COLUMNS,
     HEATING_BASE_TEMPERATURE_C,
+    ISSUE_WEATHER_COLUMNS,
     WEATHER_EWM_ALPHA,
+    HistorySpec,
     add_consumption_history,
     add_weather_history,
+    consumption_history,
     calendar_fields,
     daily_grid,
+    day_features,
     heating_degree_days,
+    issue_weather,
     library_holidays,
     mean_temperature,
     trailing_level,
 )
+from data_collection_kedro.domain.forecast_time import history_gap_days
 
 
 def test_heating_degree_days_on_numbers_and_series() -> None:
@@ -104,12 +111,61 @@ def test_consumption_history_of_any_target_column() -> None:
     frame = pd.DataFrame(
         {"region_code": "53", "day": days, "electricity_consumption_mwh": np.arange(40.0)}
     )
-    out = add_consumption_history(frame, "electricity_consumption_mwh", 10, 5)
+    spec = HistorySpec(level_window_days=10, level_min_periods=5)
+    out = add_consumption_history(frame, "electricity_consumption_mwh", spec)
     assert out["lag_1_mwh"].iloc[10] == 9.0 and out["lag_7_mwh"].iloc[10] == 3.0
     assert out["rolling_mean_7_mwh"].iloc[10] == pytest.approx(np.mean(np.arange(3, 10)))
     assert np.isnan(out["rolling_mean_7_mwh"].iloc[4])  # 4 past values < 5
     assert out["level_mwh"].iloc[20] == pytest.approx(np.mean(np.arange(10, 20)))
     assert out["lag_364_mwh"].isna().all()
+
+
+def test_consumption_history_stops_at_the_last_known_day() -> None:
+    """An operational forecast issued on D-1 knows the days up to D-2 (gap 2): its lags start
+    at 2 and its rolling means and level end at D-2; a missing day stays a gap."""
+    days = pd.date_range("2024-01-01", periods=30, freq="D")
+    values = np.arange(30.0)
+    values[12] = np.nan
+    frame = pd.DataFrame({"region_code": "11", "day": days, "target_mwh": values})
+    spec = HistorySpec(
+        gap_days=2, lags=(2, 7), windows=(7,), level_window_days=10, level_min_periods=5
+    )
+    out = add_consumption_history(frame, "target_mwh", spec).set_index("day")
+    day = pd.Timestamp("2024-01-20")  # position 19: sees positions <= 17
+    assert list(spec.columns) == ["lag_2_mwh", "lag_7_mwh", "rolling_mean_7_mwh", "level_mwh"]
+    assert out.loc[day, "lag_2_mwh"] == 17.0
+    assert np.isnan(out.loc[day, "lag_7_mwh"])  # position 12 is missing
+    assert out.loc[pd.Timestamp("2024-01-21"), "lag_7_mwh"] == 13.0
+    assert out.loc[day, "rolling_mean_7_mwh"] == pytest.approx(np.mean([11, 13, 14, 15, 16, 17]))
+    assert out.loc[day, "level_mwh"] == pytest.approx(np.mean([8, 9, 10, 11, 13, 14, 15, 16, 17]))
+    assert np.isnan(out.loc[pd.Timestamp("2024-01-15"), "lag_2_mwh"])  # 2024-01-13 is missing
+    with pytest.raises(ValueError, match=r"lag\(s\) \[1\].*known up to D-2"):
+        HistorySpec(gap_days=2, lags=(1, 7))
+
+
+def test_consumption_history_of_a_matrix_is_the_frame_rule() -> None:
+    """The matrix form (recursive forecasts) and the frame form (training) agree, also when
+    only some rows are asked for."""
+    rng = np.random.default_rng(1)
+    values = rng.normal(100, 10, (60, 3))
+    values[[5, 40], [0, 2]] = np.nan
+    spec = HistorySpec(
+        gap_days=2, lags=(2, 7, 14), windows=(7, 28), level_window_days=30, level_min_periods=10
+    )
+    full = consumption_history(values, spec)
+    some = consumption_history(values, spec, rows=np.array([0, 1, 33, 59]))
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    frame = pd.DataFrame(
+        {
+            "region_code": np.repeat(["a", "b", "c"], 60),
+            "day": np.tile(days, 3),
+            "target_mwh": values.T.ravel(),
+        }
+    )
+    long = add_consumption_history(frame, "target_mwh", spec)
+    for column in spec.columns:
+        np.testing.assert_allclose(full[column][[0, 1, 33, 59]], some[column], equal_nan=True)
+        np.testing.assert_allclose(full[column].T.ravel(), long[column], equal_nan=True)
 
 
 def test_trailing_level_is_the_mean_before_the_day() -> None:
@@ -123,3 +179,112 @@ def test_trailing_level_is_the_mean_before_the_day() -> None:
         trailing_level(history, "11", dt.date(2023, 1, 10), "gas", 30, 20)
     with pytest.raises(ValueError, match="aucune consommation"):
         trailing_level(history, "53", dt.date(2023, 3, 2), "gas", 30, 20)
+
+
+# --------------------------------------------------------------------- forecast time
+def _observed(days: int = 20) -> pd.DataFrame:
+    dates = pd.date_range("2024-01-01", periods=days, freq="D")
+    temp = np.arange(float(days))
+    return pd.DataFrame(
+        {
+            "region_code": "11",
+            "day": dates,
+            "temp_min_c": temp - 3,
+            "temp_max_c": temp + 3,
+            "temp_mean_c": temp,
+        }
+    )
+
+
+def test_issue_weather_sees_observed_days_before_the_issue_and_forecasts_after() -> None:
+    observed = _observed()
+    issue = pd.Timestamp("2024-01-10")
+    forecasts = pd.DataFrame(
+        {
+            "region_code": "11",
+            "day": pd.date_range(issue, periods=4, freq="D"),
+            "issue_day": issue,
+            "temp_min_c": [97.0, 98.0, 99.0, 100.0],
+            "temp_max_c": [103.0, 104.0, 105.0, 106.0],
+            "temp_mean_c": [100.0, 101.0, 102.0, 103.0],
+        }
+    )
+    rows = pd.DataFrame(
+        {"region_code": ["11"], "day": [issue + pd.Timedelta(days=1)], "issue_day": [issue]}
+    )
+    out = issue_weather(observed, rows, forecasts).iloc[0]
+    assert (out["temp_min_c"], out["temp_mean_c"], out["temp_max_c"]) == (98.0, 101.0, 104.0)
+    assert out["temp_mean_c_next"] == 102.0 and out["temp_min_c_next"] == 99.0
+    assert out["temp_mean_c_lag_1"] == 100.0  # the issue day itself: its forecast
+    assert out["temp_mean_c_lag_2"] == 8.0  # 2024-01-09: observed
+    assert out["temp_mean_c_lag_7"] == 3.0
+    assert out["heating_degree_days"] == 0.0 and out["heating_degree_days_lag_2"] == 9.0
+    smoothed = observed["temp_mean_c"].ewm(alpha=WEATHER_EWM_ALPHA, adjust=False).mean()
+    ewm_lag_2 = smoothed.iloc[8]
+    expected = 0.5 * 101.0 + 0.5 * (0.5 * 100.0 + 0.5 * ewm_lag_2)
+    assert out["temp_ewm_c"] == pytest.approx(expected)
+    assert out["temp_ewm_c_lag_2"] == pytest.approx(ewm_lag_2)
+    assert out["temp_ewm_change_c"] == pytest.approx(expected - ewm_lag_2)
+    assert list(out.index) == list(ISSUE_WEATHER_COLUMNS)
+
+
+def test_issue_weather_without_forecasts_is_the_observed_weather() -> None:
+    """Perfect forecasts (training, oracle bound): the observed values and their smoothing."""
+    observed = _observed()
+    rows = (
+        observed[["region_code", "day"]]
+        .iloc[8:18]
+        .assign(issue_day=lambda f: f["day"] - pd.Timedelta(days=1))
+    )
+    out = issue_weather(observed, rows)
+    smoothed = observed["temp_mean_c"].ewm(alpha=WEATHER_EWM_ALPHA, adjust=False).mean()
+    np.testing.assert_allclose(out["temp_ewm_c"], smoothed.iloc[8:18])
+    np.testing.assert_allclose(out["temp_mean_c"], observed["temp_mean_c"].iloc[8:18])
+    np.testing.assert_allclose(out["temp_mean_c_next"], np.arange(9.0, 19.0))
+
+
+def test_issue_weather_without_a_forecast_for_the_day_is_unknown() -> None:
+    rows = pd.DataFrame(
+        {
+            "region_code": ["11"],
+            "day": [pd.Timestamp("2024-01-12")],
+            "issue_day": [pd.Timestamp("2024-01-10")],
+        }
+    )
+    empty = _observed().iloc[0:0].assign(issue_day=pd.Series(dtype="datetime64[ns]"))
+    out = issue_weather(_observed(), rows, empty).iloc[0]
+    assert np.isnan(out["temp_mean_c"]) and np.isnan(out["temp_mean_c_lag_1"])
+    assert np.isnan(out["temp_mean_c_lag_2"])  # 2024-01-10 is the issue day: not observed yet
+    assert out["temp_mean_c_lag_7"] == 4.0  # 2024-01-05: observed
+    with pytest.raises(ValueError, match="issue day is after"):
+        issue_weather(_observed(), rows.assign(issue_day=pd.Timestamp("2024-01-13")))
+
+
+def test_day_features_bridges_holidays_and_the_national_school_share() -> None:
+    keys = pd.DataFrame(
+        {
+            "region_code": ["84", "84", "84", "84", "FR", "11"],
+            # Ascension 2023 is Thursday 18 May: Friday 19 is a bridge day; Sunday 21 sees it
+            # as its D-2; 13 Feb 2023: zones A and B on holiday, not C
+            "day": pd.to_datetime(
+                ["2023-05-17", "2023-05-18", "2023-05-19", "2023-05-21", "2023-02-13", "2023-02-13"]
+            ),
+        }
+    )
+    out = day_features(keys)
+    assert list(out.columns) == list(DAY_FEATURE_COLUMNS)
+    assert out["is_day_before_holiday"].tolist()[:3] == [1.0, 0.0, 0.0]
+    assert out["is_public_holiday"].tolist()[:3] == [0.0, 1.0, 0.0]
+    assert out["is_bridge_day"].tolist()[:3] == [0.0, 0.0, 1.0]
+    assert out["is_day_after_holiday"].iloc[2] == 1.0
+    assert out["is_bridge_day_lag_2"].iloc[3] == 1.0
+    assert out["is_school_holiday"].iloc[4] == pytest.approx(2 / 3)
+    assert out["is_school_holiday"].iloc[5] == 0.0  # Île-de-France: zone C
+
+
+def test_history_gap_of_a_publication_lag() -> None:
+    assert history_gap_days(1, "consumption_regional") == 2
+    assert history_gap_days(0, "a forecast") == 2  # D-1 is still running on D-1
+    assert history_gap_days(45, "gas_load_curve") == 46
+    with pytest.raises(ValueError, match="strikes: its publication lag is unknown"):
+        history_gap_days(None, "strikes")

@@ -19,19 +19,22 @@ the days before.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
-from typing import TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
 
 from data_collection_kedro.domain.contracts import TEMPERATURE_COLUMNS
 from data_collection_kedro.domain.normalization import range_offsets
-from data_collection_kedro.domain.regions import school_zone_of
+from data_collection_kedro.domain.regions import NATIONAL_CODE, school_zone_of
 
 # heating_degree_days = max(0, HEATING_BASE_TEMPERATURE_C - temp_mean_c)
 HEATING_BASE_TEMPERATURE_C = 17.0
+# cooling_degree_days = max(0, temp_mean_c - COOLING_BASE_TEMPERATURE_C): air conditioning
+COOLING_BASE_TEMPERATURE_C = 20.0
 # Smoothing factor of ``temp_ewm_c`` / ``hdd_ewm`` (exponential mean, ``adjust=False``): the
 # day weighs 1/2, the day before 1/4, ...
 WEATHER_EWM_ALPHA = 0.5
@@ -39,14 +42,6 @@ KEY = ["region_code", "day"]
 DAY_WEATHER_COLUMNS = (*TEMPERATURE_COLUMNS, "heating_degree_days")
 HOLIDAY_COLUMNS = ("is_public_holiday", "is_school_holiday")
 MOVEMENT_COLUMNS = ("strike_active", "strike_count", "strike_rate_pct")
-CONSUMPTION_HISTORY_COLUMNS = (
-    "lag_1_mwh",
-    "lag_7_mwh",
-    "lag_364_mwh",
-    "rolling_mean_7_mwh",
-    "rolling_mean_28_mwh",
-    "level_mwh",
-)
 WEATHER_HISTORY_COLUMNS = (
     "temp_mean_c_lag_1",
     "temp_mean_c_lag_2",
@@ -95,6 +90,149 @@ def add_weather_history(frame: pd.DataFrame, by: str = "region_code") -> pd.Data
     frame["temp_ewm_c"] = _smoothed(frame["temp_mean_c"], frame[by])
     frame["hdd_ewm"] = _smoothed(frame["heating_degree_days"], frame[by])
     return frame
+
+
+def cooling_degree_days(
+    temp_mean_c: Values, base_c: float = COOLING_BASE_TEMPERATURE_C
+) -> Values:
+    """``max(0, temp_mean_c - base_c)``: the day's cooling demand (a missing mean stays missing)."""
+    return cast(Values, np.maximum(0.0, temp_mean_c - base_c))
+
+
+# The weather a forecast for day D issued on day I (I < D) sees (:func:`issue_weather`): the
+# observed weather up to I - 1, the weather forecast issued on I for the days from I on.
+ISSUE_WEATHER_COLUMNS = (
+    "temp_min_c",
+    "temp_max_c",
+    "temp_mean_c",
+    "heating_degree_days",
+    "cooling_degree_days",
+    "temp_min_c_next",
+    "temp_mean_c_next",
+    "heating_degree_days_next",
+    "temp_mean_c_lag_1",
+    "temp_mean_c_lag_2",
+    "heating_degree_days_lag_2",
+    "temp_mean_c_lag_7",
+    "temp_ewm_c",
+    "hdd_ewm",
+    "temp_ewm_c_lag_2",
+    "hdd_ewm_lag_2",
+    "temp_ewm_change_c",
+)
+_TEMPERATURES = ("temp_min_c", "temp_max_c", "temp_mean_c")
+
+
+def _wide_days(
+    frame: pd.DataFrame, by: str, column: str, days: pd.DatetimeIndex, series: pd.Index
+) -> np.ndarray:
+    values = frame.drop_duplicates([by, "day"]).pivot(index="day", columns=by, values=column)
+    return values.reindex(index=days, columns=series).to_numpy(dtype=float)
+
+
+def _forecast_lookup(
+    forecasts: pd.DataFrame, by: str, series: pd.Index, days: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """Forecast temperatures indexed by (series position, target day position, lead)."""
+    frame = forecasts[[by, "day", "issue_day", *_TEMPERATURES]].copy()
+    frame["s"] = series.get_indexer(frame[by].astype(str))
+    frame["x"] = days.get_indexer(as_day(frame["day"]))
+    frame["lead"] = (as_day(frame["day"]) - as_day(frame["issue_day"])).dt.days
+    frame = frame[(frame["s"] >= 0) & (frame["x"] >= 0) & (frame["lead"] >= 0)]
+    return frame.drop_duplicates(["s", "x", "lead"], keep="last").set_index(["s", "x", "lead"])
+
+
+def issue_weather(
+    observed: pd.DataFrame,
+    rows: pd.DataFrame,
+    forecasts: pd.DataFrame | None = None,
+    by: str = "region_code",
+) -> pd.DataFrame:
+    """:data:`ISSUE_WEATHER_COLUMNS` of ``rows`` (``by``, ``day`` = D, ``issue_day`` = I < D+1),
+    with only what is known when the forecast is issued.
+
+    A day X before I has its observed weather (``observed``: ``by, day`` + temperatures);
+    a day X from I on has the forecast issued on I for X (``forecasts``: ``by, day, issue_day``
+    + temperatures; NaN when it has none). ``forecasts=None`` stands for perfect forecasts (the
+    observed weather of every day): the training rows and the oracle-weather upper bound.
+    Temperatures of D, of D+1 (``*_next``), of D-1, D-2 and D-7 (``*_lag_<k>``); the exponential
+    smoothing (:data:`WEATHER_EWM_ALPHA`) of the observed days up to I - 1 continued over the
+    forecast days up to D (``temp_ewm_c``, ``hdd_ewm``) and its value on D-2.
+    """
+    rows_day = as_day(rows["day"])
+    issue = as_day(rows["issue_day"])
+    observed_day = as_day(observed["day"])
+    first = min(
+        observed_day.min(), rows_day.min() - pd.Timedelta(days=8), issue.min() - pd.Timedelta(days=1)
+    )
+    last = max(observed_day.max(), rows_day.max() + pd.Timedelta(days=1))
+    days = pd.date_range(first, last, freq="D")
+    obs = observed.assign(day=observed_day, **{by: observed[by].astype(str)})
+    series = pd.Index(sorted(set(obs[by]) | set(rows[by].astype(str))))
+    wide = {c: _wide_days(obs, by, c, days, series) for c in _TEMPERATURES}
+    temperatures = pd.DataFrame(wide["temp_mean_c"])
+    ewm_options = {"alpha": WEATHER_EWM_ALPHA, "adjust": False, "ignore_na": True}
+    ewm_obs_values = temperatures.ewm(**ewm_options).mean().to_numpy()
+    hdd_ewm_obs = heating_degree_days(temperatures).ewm(**ewm_options).mean().to_numpy()
+
+    s = series.get_indexer(rows[by].astype(str))
+    d = days.get_indexer(rows_day)
+    i = days.get_indexer(issue)
+    if (i > d).any():
+        raise ValueError("issue_weather: an issue day is after its forecast day")
+    lookup = None if forecasts is None else _forecast_lookup(forecasts, by, series, days)
+
+    def value(x: np.ndarray, column: str) -> np.ndarray:
+        """The weather of day position ``x`` as known on the rows' issue day."""
+        known = wide[column][x, s]
+        if lookup is None:
+            return known
+        lead = x - i
+        keys = pd.MultiIndex.from_arrays([s, x, lead])
+        forecast = lookup[column].reindex(keys).to_numpy(dtype=float)
+        return np.where(lead < 0, known, forecast)
+
+    out: dict[str, np.ndarray] = {c: value(d, c) for c in _TEMPERATURES}
+    out["heating_degree_days"] = heating_degree_days(out["temp_mean_c"])
+    out["cooling_degree_days"] = cooling_degree_days(out["temp_mean_c"])
+    out["temp_min_c_next"] = value(d + 1, "temp_min_c")
+    out["temp_mean_c_next"] = value(d + 1, "temp_mean_c")
+    out["heating_degree_days_next"] = heating_degree_days(out["temp_mean_c_next"])
+    out["temp_mean_c_lag_1"] = value(d - 1, "temp_mean_c")
+    out["temp_mean_c_lag_2"] = value(d - 2, "temp_mean_c")
+    out["heating_degree_days_lag_2"] = heating_degree_days(out["temp_mean_c_lag_2"])
+    out["temp_mean_c_lag_7"] = value(d - 7, "temp_mean_c")
+
+    # smoothing: observed up to I - 1, then the days I..D as known on I
+    ewm = ewm_obs_values[i - 1, s]
+    hdd = hdd_ewm_obs[i - 1, s]
+    ewm_lag_2 = ewm_obs_values[d - 2, s].copy()
+    hdd_lag_2 = hdd_ewm_obs[d - 2, s].copy()
+    for step in range(int((d - i).max()) + 1 if len(d) else 0):
+        x = i + step
+        active = x <= d
+        temp = value(np.minimum(x, d), "temp_mean_c")
+        update = active & ~np.isnan(temp)
+        first_value = np.isnan(ewm)
+        smoothed = np.where(
+            first_value, temp, WEATHER_EWM_ALPHA * temp + (1 - WEATHER_EWM_ALPHA) * ewm
+        )
+        smoothed_hdd = np.where(
+            first_value,
+            heating_degree_days(temp),
+            WEATHER_EWM_ALPHA * heating_degree_days(temp) + (1 - WEATHER_EWM_ALPHA) * hdd,
+        )
+        ewm = np.where(update, smoothed, ewm)
+        hdd = np.where(update, smoothed_hdd, hdd)
+        at_lag_2 = active & (x == d - 2)
+        ewm_lag_2 = np.where(at_lag_2, ewm, ewm_lag_2)
+        hdd_lag_2 = np.where(at_lag_2, hdd, hdd_lag_2)
+    out["temp_ewm_c"] = ewm
+    out["hdd_ewm"] = hdd
+    out["temp_ewm_c_lag_2"] = ewm_lag_2
+    out["hdd_ewm_lag_2"] = hdd_lag_2
+    out["temp_ewm_change_c"] = ewm - ewm_lag_2
+    return pd.DataFrame({c: out[c] for c in ISSUE_WEATHER_COLUMNS}, index=rows.index)
 
 
 # ----------------------------------------------------------------------------- calendar
@@ -160,6 +298,80 @@ def library_holidays(keys: pd.DataFrame) -> pd.DataFrame:
     )
 
 
+def _is_public_holiday(days: pd.Series) -> np.ndarray:
+    dates = as_day(days).dt.date
+    holidays: set[dt.date] = set()
+    for year in sorted({day.year for day in dates}):
+        holidays.update(_public_holidays(year))
+    return dates.isin(holidays).to_numpy(dtype=bool)
+
+
+def school_holiday_share(days: pd.Series) -> pd.Series:
+    """Share of the school zones A, B and C on holiday on each day (the national series)."""
+    dates = as_day(days).dt.date
+    share = sum(dates.isin(_school_holiday_days(zone)).astype(float) for zone in "ABC") / 3
+    return pd.Series(np.asarray(share, dtype=float), index=days.index)
+
+
+# The calendar of an operational forecast row (:func:`day_features`): the day's fields and
+# holidays, the bridge days ("ponts": a Monday before or a Friday after a public holiday), the
+# days next to a holiday, and the holidays of the days whose consumption the row sees as lags.
+DAY_FEATURE_COLUMNS = (
+    "weekday",
+    "is_weekend",
+    "month",
+    "day_of_year",
+    "is_public_holiday",
+    "is_school_holiday",
+    "is_bridge_day",
+    "is_day_before_holiday",
+    "is_day_after_holiday",
+    "is_public_holiday_lag_2",
+    "is_bridge_day_lag_2",
+    "is_public_holiday_lag_7",
+)
+
+
+def _holiday_context(days: pd.Series) -> dict[str, np.ndarray]:
+    day = as_day(days)
+    weekday = day.dt.day_of_week.to_numpy()
+    holiday = _is_public_holiday(day)
+    before = _is_public_holiday(day + pd.Timedelta(days=1))
+    after = _is_public_holiday(day - pd.Timedelta(days=1))
+    bridge = ~holiday & (((weekday == 0) & before) | ((weekday == 4) & after))
+    return {"holiday": holiday, "bridge": bridge, "before": before, "after": after}
+
+
+def day_features(keys: pd.DataFrame, by: str = "region_code") -> pd.DataFrame:
+    """:data:`DAY_FEATURE_COLUMNS` (floats) of ``by, day`` rows, from the date and the holiday
+    libraries (:func:`library_holidays`): the same rule for past and future days. The national
+    series (``regions.NATIONAL_CODE``) gets the share of the school zones on holiday."""
+    day = as_day(keys["day"])
+    fields = calendar_fields(day)
+    today = _holiday_context(day)
+    lag_2 = _holiday_context(day - pd.Timedelta(days=2))
+    school = library_holidays(pd.DataFrame({"region_code": keys[by].astype(str), "day": day}))
+    national = (keys[by].astype(str) == NATIONAL_CODE).to_numpy()
+    school_value = school["is_school_holiday"].to_numpy(dtype=float)
+    if national.any():
+        school_value = np.where(national, school_holiday_share(day).to_numpy(), school_value)
+    columns = {
+        "weekday": fields["weekday"].to_numpy(dtype=float),
+        "is_weekend": fields["is_weekend"].to_numpy(dtype=float),
+        "month": fields["month"].to_numpy(dtype=float),
+        "day_of_year": fields["day_of_year"].to_numpy(dtype=float),
+        "is_public_holiday": today["holiday"].astype(float),
+        "is_school_holiday": school_value,
+        "is_bridge_day": today["bridge"].astype(float),
+        "is_day_before_holiday": today["before"].astype(float),
+        "is_day_after_holiday": today["after"].astype(float),
+        "is_public_holiday_lag_2": lag_2["holiday"].astype(float),
+        "is_bridge_day_lag_2": lag_2["bridge"].astype(float),
+        "is_public_holiday_lag_7": _is_public_holiday(day - pd.Timedelta(days=7)).astype(float),
+    }
+    return pd.DataFrame(columns, index=keys.index)
+
+
 # ---------------------------------------------------------------------------------- grid
 def daily_grid(frame: pd.DataFrame, by: str = "region_code") -> pd.DataFrame:
     """``frame`` on a regular daily grid: one row per region and day from its first to its last
@@ -181,34 +393,126 @@ def daily_grid(frame: pd.DataFrame, by: str = "region_code") -> pd.DataFrame:
 
 
 # ---------------------------------------------------------------------- consumption history
-def _past_mean(past: pd.Series, groups: pd.Series, window: int, min_periods: int) -> pd.Series:
-    return past.groupby(groups, sort=False).transform(
-        lambda s: s.rolling(window, min_periods=min_periods).mean()
-    )
+# A rolling mean needs at least this share of its window (5 of 7 days, 20 of 28).
+ROLLING_MIN_SHARE = 5 / 7
+
+
+@dataclass(frozen=True)
+class HistorySpec:
+    """The consumption history a row of day D sees: only the days up to ``D - gap_days``.
+
+    ``gap_days`` is 1 when the day before is known; an operational day-ahead forecast issued
+    on D-1 knows the consumption up to D-2 (``gap_days = 2``, see ``domain.forecast_time``).
+    Columns (:attr:`columns`): ``lag_<k>_mwh`` (the value k days before, every k >= gap),
+    ``rolling_mean_<w>_mwh`` (mean of the w days ending at D - gap, at least
+    :data:`ROLLING_MIN_SHARE` of them) and ``level_mwh`` (mean of the ``level_window_days``
+    days ending at D - gap, at least ``level_min_periods``).
+    """
+
+    gap_days: int = 1
+    lags: tuple[int, ...] = (1, 7, 364)
+    windows: tuple[int, ...] = (7, 28)
+    level_window_days: int = 365
+    level_min_periods: int = 28
+
+    def __post_init__(self) -> None:
+        if self.gap_days < 1:
+            raise ValueError(f"gap_days must be >= 1 (the day itself is never known), got {self}")
+        early = [k for k in self.lags if k < self.gap_days]
+        if early:
+            raise ValueError(
+                f"lag(s) {early} day(s) are not known: the consumption is known up to "
+                f"D-{self.gap_days} (gap_days={self.gap_days}); use lags >= {self.gap_days}"
+            )
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (
+            *(f"lag_{k}_mwh" for k in self.lags),
+            *(f"rolling_mean_{w}_mwh" for w in self.windows),
+            "level_mwh",
+        )
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any], gap_days: int = 1) -> HistorySpec:
+        """From ``lags``, ``windows``, ``level_window_days``, ``level_min_periods`` entries."""
+        default = cls()
+        return cls(
+            gap_days=gap_days,
+            lags=tuple(int(k) for k in params.get("lags", default.lags)),
+            windows=tuple(int(w) for w in params.get("windows", default.windows)),
+            level_window_days=int(params.get("level_window_days", default.level_window_days)),
+            level_min_periods=int(params.get("level_min_periods", default.level_min_periods)),
+        )
+
+
+def _rolling_mean(
+    values: np.ndarray, window: int, min_periods: int, rows: np.ndarray
+) -> np.ndarray:
+    """Mean of the ``window`` rows ending at each of ``rows`` (NaN ignored, at least
+    ``min_periods`` values), per column, from cumulative sums (vectorized over the columns)."""
+    known = ~np.isnan(values)
+    zeros = np.zeros((1, values.shape[1]))
+    sums = np.concatenate([zeros, np.cumsum(np.where(known, values, 0.0), axis=0)])
+    counts = np.concatenate([zeros, np.cumsum(known, axis=0)])
+    end = rows + 1
+    start = np.maximum(end - window, 0)
+    total, count = sums[end] - sums[start], counts[end] - counts[start]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count >= min_periods, total / count, np.nan)
+
+
+def consumption_history(
+    values: np.ndarray, spec: HistorySpec, rows: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """:attr:`HistorySpec.columns` of a consumption matrix: one row per consecutive day, one
+    column per series (a region, a path of a recursive forecast, ...); NaN = unknown. Only the
+    matrix rows ``rows`` when given (default: every row).
+
+    The one definition of the consumption history: training, evaluation and the recursive
+    forecasts of :mod:`data_collection_kedro.modeling.inference` all call it.
+    """
+    values = np.asarray(values, dtype=float)
+    rows = np.arange(len(values)) if rows is None else np.asarray(rows, dtype=int)
+    # position 0 of ``padded``: a day before the first one (unknown)
+    padded = np.concatenate([np.full((1, values.shape[1]), np.nan), values])
+    out = {f"lag_{k}_mwh": padded[np.maximum(rows - k, -1) + 1] for k in spec.lags}
+    last_seen = rows - spec.gap_days  # the windows end at D - gap
+    windows = [
+        (f"rolling_mean_{w}_mwh", w, max(1, round(w * ROLLING_MIN_SHARE))) for w in spec.windows
+    ]
+    windows.append(("level_mwh", spec.level_window_days, spec.level_min_periods))
+    for column, window, minimum in windows:
+        means = _rolling_mean(values, window, minimum, np.maximum(last_seen, 0))
+        out[column] = np.where((last_seen >= 0)[:, None], means, np.nan)
+    return out
 
 
 def add_consumption_history(
     frame: pd.DataFrame,
     target: str = "target_mwh",
-    level_window_days: int = 365,
-    level_min_periods: int = 28,
+    spec: HistorySpec | None = None,
     by: str = "region_code",
 ) -> pd.DataFrame:
-    """:data:`CONSUMPTION_HISTORY_COLUMNS` of ``target``: the values 1, 7 and 364 days before,
-    the means over the 7 and 28 days before (at least 5 / 20 values) and the trailing level
-    (mean over the ``level_window_days`` days before, at least ``level_min_periods`` values).
-
-    ``frame``: a regular daily grid per region (:func:`daily_grid`), sorted by region and day.
+    """``frame`` with the :attr:`HistorySpec.columns` of ``target`` per ``by`` series
+    (:func:`consumption_history` on the series' days; days absent from ``frame`` count as
+    unknown). ``frame`` has ``by``, ``day`` (``datetime64``) and ``target``; one row per series
+    and day.
     """
+    spec = spec or HistorySpec()
     frame = frame.copy()
-    by_region = frame.groupby(by, sort=False)
-    past = by_region[target].shift(1)
-    frame["lag_1_mwh"] = past
-    frame["lag_7_mwh"] = by_region[target].shift(7)
-    frame["lag_364_mwh"] = by_region[target].shift(364)
-    frame["rolling_mean_7_mwh"] = _past_mean(past, frame[by], 7, 5)
-    frame["rolling_mean_28_mwh"] = _past_mean(past, frame[by], 28, 20)
-    frame["level_mwh"] = _past_mean(past, frame[by], level_window_days, level_min_periods)
+    days = as_day(frame["day"])
+    if frame.empty:
+        for column in spec.columns:
+            frame[column] = np.nan
+        return frame
+    wide = pd.DataFrame({"s": frame[by].astype(str), "d": days, "v": frame[target]})
+    wide = wide.drop_duplicates(["s", "d"]).pivot(index="d", columns="s", values="v")
+    wide = wide.reindex(pd.date_range(days.min(), days.max(), freq="D")).astype(float)
+    rows = wide.index.get_indexer(days)
+    cols = wide.columns.get_indexer(frame[by].astype(str))
+    for column, values in consumption_history(wide.to_numpy(dtype=float), spec).items():
+        frame[column] = values[rows, cols]
     return frame
 
 
@@ -245,7 +549,8 @@ def trailing_level(
             ignore_index=True,
         ).sort_values("day", kind="stable")
     )
-    level = add_consumption_history(grid, target, window_days, min_periods)["level_mwh"].iloc[-1]
+    spec = HistorySpec(lags=(), windows=(), level_window_days=window_days, level_min_periods=min_periods)
+    level = add_consumption_history(grid, target, spec)["level_mwh"].iloc[-1]
     if pd.isna(level):
         known = int(
             until_end.loc[until_end["day"] >= end - pd.Timedelta(days=window_days)][target].count()

@@ -37,6 +37,10 @@ REGIONS: tuple[Region, ...] = (
     Region("94", "Corse", "Corse"),
 )
 REGION_BY_CODE: dict[str, Region] = {r.code: r for r in REGIONS}
+# The national series (metropolitan France) where a region code is expected: national
+# consumption and temperature in the forecasting features and outputs.
+NATIONAL_CODE = "FR"
+NATIONAL_NAME = "France métropolitaine"
 
 # Pre-2016 regions (and the extra slugs historique-meteo uses) -> INSEE code of the new region.
 OLD_REGION_TO_CODE: dict[str, str] = {

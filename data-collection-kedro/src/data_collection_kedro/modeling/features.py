@@ -17,6 +17,7 @@ from data_collection_kedro.domain.features import (
     HOLIDAY_COLUMNS,
     KEY,
     MOVEMENT_COLUMNS,
+    HistorySpec,
     add_consumption_history,
     add_weather_history,
     as_day,
@@ -103,18 +104,15 @@ def daily_frame(
     return frame.sort_values(KEY, ignore_index=True)
 
 
-def add_history_features(
-    frame: pd.DataFrame,
-    level_window_days: int = 365,
-    level_min_periods: int = 28,
-) -> pd.DataFrame:
-    """The consumption history of ``target_mwh`` and the recent weather of every row
+def add_history_features(frame: pd.DataFrame, history: HistorySpec | None = None) -> pd.DataFrame:
+    """The consumption history of ``target_mwh`` (``history``, default
+    ``domain.features.HistorySpec()``) and the recent weather of every row
     (``domain.features.add_consumption_history`` + ``add_weather_history``).
 
     ``frame`` must be a regular daily grid per region (see :func:`daily_frame`).
     """
     frame = frame.sort_values(KEY, ignore_index=True)
-    frame = add_consumption_history(frame, "target_mwh", level_window_days, level_min_periods)
+    frame = add_consumption_history(frame, "target_mwh", history)
     return add_weather_history(frame)
 
 
@@ -122,12 +120,11 @@ def forecasting_features(
     meteo_consommation: pd.DataFrame,
     consommation_mouvements: pd.DataFrame,
     target: str,
-    level_window_days: int = 365,
-    level_min_periods: int = 28,
+    history: HistorySpec | None = None,
 ) -> pd.DataFrame:
-    """The forecasting feature frame: :func:`daily_frame` + :func:`add_history_features`."""
+    """The what-if feature frame: :func:`daily_frame` + :func:`add_history_features`."""
     frame = daily_frame(meteo_consommation, consommation_mouvements, target)
-    return add_history_features(frame, level_window_days, level_min_periods)
+    return add_history_features(frame, history)
 
 
 def recency_weights(days: pd.Series, half_life_days: float | None) -> np.ndarray:
