@@ -28,6 +28,10 @@ class ModelArtifact:
         selection_metric: the validation metric deciding the ``champion`` alias.
         higher_is_better: direction of ``selection_metric``.
         pip_requirements: explicit requirements of the logged model.
+        description: what the model predicts, its unit, inputs, training period and
+            validation metrics, for the registered model and its version (people using the
+            model without the code read it in the MLflow UI).
+        tags: registered-model tags (``energy``, ``unit``, ...).
     """
 
     model_key: str
@@ -40,6 +44,8 @@ class ModelArtifact:
     selection_metric: str = "mape"
     higher_is_better: bool = False
     pip_requirements: list[str] = field(default_factory=list)
+    description: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         """Predictions on ``frame`` (only ``input_columns`` are passed to the model)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.compose import ColumnTransformer
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OrdinalEncoder
+
+from data_collection_kedro.modeling.features import model_input, recency_weights
 
 
 class LevelRatioRegressor(RegressorMixin, BaseEstimator):
@@ -28,16 +30,30 @@ class LevelRatioRegressor(RegressorMixin, BaseEstimator):
         estimator: Any,
         level_column: str,
         scaled_columns: Sequence[str] = (),
+        fallback_level_columns: Sequence[str] = (),
     ) -> None:
         self.estimator = estimator
         self.level_column = level_column
         self.scaled_columns = scaled_columns
+        self.fallback_level_columns = fallback_level_columns
+
+    def level(self, X: pd.DataFrame) -> np.ndarray:
+        """The level of each row: ``level_column``, else the first ``fallback_level_columns``
+        value (a missing last day: the mean of the days before it)."""
+        level = X[self.level_column].to_numpy(dtype=float)
+        for column in self.fallback_level_columns:
+            missing = ~(level > 0)
+            if not missing.any():
+                break
+            level = np.where(missing, X[column].to_numpy(dtype=float), level)
+        return level
 
     def _scaled(self, X: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
-        level = X[self.level_column].to_numpy(dtype=float)
+        level = self.level(X)
         if np.any(~np.isfinite(level)) or np.any(level <= 0):
+            columns = [self.level_column, *self.fallback_level_columns]
             raise ValueError(
-                f"{self.level_column} must be a positive number on every row "
+                f"{' or '.join(columns)} must be a positive number on every row "
                 f"({int(np.sum(~(level > 0)))} rows are missing, zero or negative)"
             )
         scaled = X.copy()
@@ -109,3 +125,38 @@ def random_forest_regressor(
         n_jobs=int(params.get("n_jobs", 2)),
     )
     return Pipeline([("encode", encoder), ("forest", forest)])
+
+
+def level_ratio_model(model_params: Mapping[str, Any], columns: Sequence[str]) -> LevelRatioRegressor:
+    """The estimator of a model's parameters (``kind``: ``catboost`` or ``random_forest``,
+    its hyper-parameters under that key, ``level_column``, ``scaled_columns``,
+    ``fallback_level_columns``), ``region_code`` categorical."""
+    kind = str(model_params.get("kind", "catboost"))
+    categorical = [c for c in columns if c == "region_code"]
+    if kind == "catboost":
+        base = catboost_regressor(dict(model_params.get("catboost", {})), categorical)
+    elif kind == "random_forest":
+        base = random_forest_regressor(
+            dict(model_params.get("random_forest", {})), list(columns), categorical
+        )
+    else:
+        raise ValueError(f"unknown model kind {kind!r}; expected 'catboost' or 'random_forest'")
+    return LevelRatioRegressor(
+        base,
+        level_column=str(model_params["level_column"]),
+        scaled_columns=list(model_params.get("scaled_columns", [])),
+        fallback_level_columns=list(model_params.get("fallback_level_columns", [])),
+    )
+
+
+def fit_level_ratio(
+    model_params: Mapping[str, Any], rows: pd.DataFrame, columns: Sequence[str]
+) -> LevelRatioRegressor:
+    """:func:`level_ratio_model` fitted on ``rows`` (``target_mwh``, ``day`` for the recency
+    weights of ``recent_weight_half_life_days``)."""
+    model = level_ratio_model(model_params, columns)
+    weights = recency_weights(rows["day"], model_params.get("recent_weight_half_life_days"))
+    model.fit(
+        model_input(rows, list(columns)), rows["target_mwh"].to_numpy(), sample_weight=weights
+    )
+    return model

@@ -1,164 +1,186 @@
-"""Forecasts of the days after the last observed one, built with the training features.
+"""Forecasts of the next days, issued the day after the last published consumption day.
 
-A future day gets the calendar of its date (:func:`domain.features.calendar_fields`), the
-holidays of the libraries (:func:`domain.features.library_holidays`), no strike, and the weather
-given for it (the regional climatology of the day of year by default: the indices hold no weather
-forecast). Its features come from :func:`modeling.features.add_history_features`, the code that
-builds the training features, for every region at once, one day ahead at a time: the forecast of
-a model using ``lag_1_mwh`` (day-ahead) becomes the day's consumption for the next days' lags,
-rolling means and level.
+:func:`forecast_paths` forecasts many (series, issue day) paths at once, one lead at a time:
+the consumption history of every path is one column of a matrix (days relative to the issue x
+paths) that ``domain.features.consumption_history`` reads, the rule of the training features;
+each lead's P50 fills its day for the next leads' lags, rolling means and level (recursive).
+The weather and calendar of every (path, lead) are computed once, vectorized
+(``modeling.operational.feature_rows``). Serving (:func:`next_days`) issues one path per series;
+the validation backtest that calibrates the bands issues one per series and validation day.
+
+A day gets the weather forecast issued on its path's issue day (``forecasts``): where there is
+none, the model without target-day weather forecasts it and the row says so (``weather_basis``).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from data_collection_kedro.domain.features import (
-    DAY_WEATHER_COLUMNS,
-    HOLIDAY_COLUMNS,
-    MOVEMENT_COLUMNS,
-    calendar_fields,
-    library_holidays,
+from data_collection_kedro.domain.features import as_day, consumption_history
+from data_collection_kedro.modeling.operational import (
+    OperationalForecaster,
+    OperationalSpec,
+    feature_rows,
 )
-from data_collection_kedro.modeling.artifacts import ModelArtifact
-from data_collection_kedro.modeling.features import BASE_COLUMNS, add_history_features, model_input
 
 logger = logging.getLogger(__name__)
 
-# days of history kept before the last observed day: the trailing level, the 364-day lag and
-# the smoothing all start well inside it
-HISTORY_MARGIN_DAYS = 400
+PATH_COLUMNS = [
+    "region_code",
+    "region",
+    "day",
+    "issue_day",
+    "lead_days",
+    "p10",
+    "p50",
+    "p90",
+    "weather_basis",
+]
 
 
-def climatology(features: pd.DataFrame, column: str) -> pd.Series:
-    """Mean of ``column`` per ``(day_of_year, region_code)`` (smoothed over ±7 days)."""
-    table = features.pivot_table(index="day_of_year", columns="region_code", values=column)
-    table = table.reindex(pd.Index(range(1, 367), name="day_of_year"))
-    padded = pd.concat([table.tail(7), table, table.head(7)])
-    smooth = padded.rolling(15, center=True, min_periods=1).mean().iloc[7:-7]
-    smooth = smooth.set_axis(table.index, axis=0)
-    return pd.Series(smooth.stack(), name=column)
+def _history_days(spec: OperationalSpec) -> int:
+    history = spec.history
+    return max(history.level_window_days, *history.lags, *history.windows) + history.gap_days + 1
 
 
-def climatology_weather(features: pd.DataFrame, days: pd.DataFrame) -> pd.DataFrame:
-    """:data:`DAY_WEATHER_COLUMNS` of ``region_code, day`` rows from the climatology of
-    ``features`` (NaN where the region has no value for that day of year)."""
-    keys = pd.MultiIndex.from_arrays(
-        [days["day"].dt.day_of_year.clip(upper=366), days["region_code"].astype(str)]
+def forecast_paths(
+    forecaster: OperationalForecaster,
+    series: pd.DataFrame,
+    issues: pd.DataFrame,
+    spec: OperationalSpec,
+    forecasts: pd.DataFrame | None,
+    horizon_days: int,
+    first_lead: int = 1,
+) -> pd.DataFrame:
+    """:data:`PATH_COLUMNS` of the leads ``first_lead..horizon_days`` of every path of
+    ``issues`` (``region_code, issue_day``, optional ``stale_days``: how many days older than
+    the issue its weather forecast is, for the bands).
+
+    Each path knows the consumption of ``series`` up to its last published day (issue day + 1 -
+    ``gap_days``); the days after it are forecast in order, from the issue day on.
+    """
+    if issues.empty:
+        return pd.DataFrame(columns=PATH_COLUMNS)
+    gap = spec.history.gap_days
+    first_unknown = 2 - gap  # relative to the issue day
+    before = _history_days(spec)
+    offsets = np.arange(first_unknown - before, horizon_days + 1)
+    paths = issues.reset_index(drop=True)
+    codes = paths["region_code"].astype(str).to_numpy()
+    issue_days = pd.DatetimeIndex(as_day(paths["issue_day"]))
+
+    values = series.pivot(index="day", columns="region_code", values="target_mwh")
+    values = values.reindex(
+        pd.date_range(
+            min(values.index.min(), issue_days.min() + pd.Timedelta(days=int(offsets[0]))),
+            max(values.index.max(), issue_days.max() + pd.Timedelta(days=horizon_days)),
+        )
     )
-    return pd.DataFrame(
-        {
-            column: climatology(features, column).reindex(keys).to_numpy(dtype=float)
-            for column in DAY_WEATHER_COLUMNS
-        },
-        index=days.index,
-    )
+    day_positions = values.index.get_indexer(issue_days)[None, :] + offsets[:, None]
+    matrix = values.to_numpy(dtype=float)[day_positions, values.columns.get_indexer(codes)[None, :]]
+    matrix[offsets >= first_unknown, :] = np.nan  # not published at the issue
 
-
-def history_and_future_days(
-    features: pd.DataFrame, horizon_days: int, level_window_days: int
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Each region's recent history (its :data:`BASE_COLUMNS` up to its last observed day) and its
-    next ``horizon_days`` days (``region_code, region, day``). A region without any observed
-    target (Corse has no gas network) is left out with a warning."""
-    base_columns = [c for c in features.columns if c in BASE_COLUMNS]
-    observed = features[features["target_mwh"].notna()]
-    last_day = observed.groupby("region_code")["day"].max()
-    for region_code in sorted(set(features["region_code"]) - set(last_day.index)):
-        logger.warning("forecast: region %s has no observed target", region_code)
-    region_last = features["region_code"].map(last_day)
-    start = region_last - pd.Timedelta(days=level_window_days + HISTORY_MARGIN_DAYS)
-    kept = region_last.notna() & (features["day"] <= region_last) & (features["day"] > start)
-    history = features.loc[kept, base_columns].sort_values(["region_code", "day"])
-    regions = features.groupby("region_code")["region"].last()
-    codes = np.repeat(last_day.index.to_numpy(), horizon_days)
-    offsets = np.tile(np.arange(1, horizon_days + 1), len(last_day))
-    future = pd.DataFrame(
+    leads = np.arange(first_unknown, horizon_days + 1)
+    rows = pd.DataFrame(
         {
-            "region_code": codes,
-            "region": regions.reindex(codes).astype(str).to_numpy(),
-            "day": np.repeat(last_day.to_numpy(), horizon_days)
-            + pd.to_timedelta(offsets, unit="D"),
+            "region_code": np.tile(codes, len(leads)),
+            "day": np.tile(issue_days, len(leads))
+            + pd.to_timedelta(np.repeat(leads, len(paths)), unit="D"),
+            "issue_day": np.tile(issue_days, len(leads)),
         }
     )
-    return history.reset_index(drop=True), future
+    empty_history = pd.DataFrame(
+        {"region_code": rows["region_code"], "day": rows["day"]}
+    ).drop_duplicates()
+    for column in spec.history.columns:
+        empty_history[column] = np.nan
+    known = feature_rows(series, rows, spec, forecasts, consumption=empty_history)
+    stale = (
+        paths["stale_days"].to_numpy(dtype=int)
+        if "stale_days" in paths.columns
+        else np.zeros(len(paths), dtype=int)
+    )
+    out = []
+    for step, lead in enumerate(leads):
+        position = int(np.flatnonzero(offsets == lead)[0])
+        history = consumption_history(matrix, spec.history, rows=np.array([position]))
+        frame = known.iloc[step * len(paths) : (step + 1) * len(paths)].reset_index(drop=True)
+        for column, table in history.items():
+            frame[column] = table[0]
+        quantiles = forecaster.predict_quantiles(frame, lead_days=lead + stale)
+        matrix[position] = quantiles["p50"].to_numpy()
+        if lead >= first_lead:
+            out.append(
+                pd.concat(
+                    [frame[["region_code", "region", "day", "issue_day", "lead_days"]], quantiles],
+                    axis=1,
+                )
+            )
+    if not out:
+        return pd.DataFrame(columns=PATH_COLUMNS)
+    result = pd.concat(out, ignore_index=True)
+    return result.sort_values(["region_code", "issue_day", "day"], ignore_index=True)[PATH_COLUMNS]
 
 
-def future_rows(days: pd.DataFrame, weather: pd.DataFrame) -> pd.DataFrame:
-    """The :data:`BASE_COLUMNS` of future ``region_code, region, day`` rows: calendar and
-    holidays of the date, no strike, ``weather`` (:data:`DAY_WEATHER_COLUMNS`, same index),
-    an unknown target."""
-    fields = calendar_fields(days["day"])
-    holidays = library_holidays(days)
-    rows = days[["region_code", "region", "day"]].assign(target_mwh=np.nan, is_complete=False)
-    for column in ("weekday", "is_weekend", "month", "day_of_year"):
-        rows[column] = fields[column].astype(float)
-    for column in HOLIDAY_COLUMNS:
-        rows[column] = holidays[column].astype(float)
-    for column in MOVEMENT_COLUMNS:
-        rows[column] = 0.0
-    for column in DAY_WEATHER_COLUMNS:
-        rows[column] = weather[column].astype(float)
-    return rows
-
-
-def inference_features(
-    history: pd.DataFrame,
-    future: pd.DataFrame,
-    level_window_days: int = 365,
-    level_min_periods: int = 28,
-) -> pd.DataFrame:
-    """The features of the ``future`` rows after ``history`` (same columns, contiguous days)."""
-    frame = pd.concat([history, future[history.columns]], ignore_index=True)
-    features = add_history_features(frame, level_window_days, level_min_periods)
-    keys = pd.MultiIndex.from_frame(future[["region_code", "day"]])
-    return features[pd.MultiIndex.from_frame(features[["region_code", "day"]]).isin(keys)]
-
-
-def forecast_recursively(
-    history: pd.DataFrame,
-    future: pd.DataFrame,
-    artifacts: Sequence[ModelArtifact],
-    level_window_days: int = 365,
-    level_min_periods: int = 28,
-) -> pd.DataFrame:
-    """``region_code, region, day, model, consumption_mwh_predicted`` of every model for the
-    ``future`` rows (:func:`future_rows`), one day ahead at a time for all regions."""
-    future = future.sort_values(["region_code", "day"], ignore_index=True)
-    step = future.groupby("region_code").cumcount().to_numpy()
-    predicted = {a.model_key: np.full(len(future), np.nan) for a in artifacts}
-    for current_step in range(int(step.max()) + 1 if len(future) else 0):
-        features = inference_features(history, future, level_window_days, level_min_periods)
-        rows = np.flatnonzero(step == current_step)
-        current = features.iloc[rows]
-        for artifact in artifacts:
-            values = artifact.predict(model_input(current, artifact.input_columns)).to_numpy()
-            predicted[artifact.model_key][rows] = values
-            if "lag_1_mwh" in artifact.input_columns:
-                # recursive: the day-ahead forecast feeds the next days' lags and level
-                future.loc[rows, "target_mwh"] = values
-    outputs = [
-        pd.DataFrame(
-            {
-                "region_code": future["region_code"].astype(str),
-                "region": future["region"],
-                "day": future["day"].dt.date,
-                "model": model_key,
-                "consumption_mwh_predicted": values,
-            }
-        )
-        for model_key, values in predicted.items()
+def forecasts_known_at(forecasts: pd.DataFrame, issues: pd.DataFrame) -> pd.DataFrame:
+    """For each path of ``issues`` (``region_code, issue_day``), the latest weather forecast
+    issued on or before its issue day for each target day from the issue day on, relabelled
+    as issued on the path's issue day; ``weather_issue_day`` keeps the real issue day."""
+    columns = [*forecasts.columns, "weather_issue_day"]
+    if forecasts.empty or issues.empty:
+        return forecasts.iloc[0:0].assign(weather_issue_day=forecasts["issue_day"].iloc[0:0])
+    merged = forecasts.merge(
+        issues[["region_code", "issue_day"]].rename(columns={"issue_day": "path_issue"}),
+        on="region_code",
+    )
+    merged = merged[
+        (merged["issue_day"] <= merged["path_issue"]) & (merged["day"] >= merged["path_issue"])
     ]
-    if not outputs:
-        return pd.DataFrame(
-            columns=["region_code", "region", "day", "model", "consumption_mwh_predicted"]
-        )
-    order = ["region_code", "_model", "day"]
-    ranks = {key: rank for rank, key in enumerate(predicted)}
-    out = pd.concat(outputs, ignore_index=True)
-    out["_model"] = out["model"].map(ranks)
-    return out.sort_values(order, kind="stable", ignore_index=True).drop(columns="_model")
+    latest = merged.sort_values("issue_day").drop_duplicates(
+        ["region_code", "path_issue", "day"], keep="last"
+    )
+    latest = latest.assign(weather_issue_day=latest["issue_day"], issue_day=latest["path_issue"])
+    return latest.drop(columns="path_issue")[columns].reset_index(drop=True)
+
+
+def next_days(
+    forecaster: OperationalForecaster,
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    spec: OperationalSpec,
+) -> pd.DataFrame:
+    """The served forecasts of every series: issued the day after its last published day
+    (the last day with a value in ``series``), for the issue day itself (lead 0) and the
+    ``spec.horizon_days`` days after it, with the weather forecast known then (:func:`forecasts_known_at`: the latest
+    issued on or before the issue day) and ``weather_issue_day`` (NaT without one)."""
+    observed = series[series["target_mwh"].notna()]
+    last = observed.groupby("region_code")["day"].max()
+    for code in sorted(set(series["region_code"]) - set(last.index)):
+        logger.warning("forecast: series %s has no published consumption", code)
+    issue_offset = pd.Timedelta(days=spec.history.gap_days - 1)
+    issues = pd.DataFrame({"region_code": last.index, "issue_day": last.to_numpy() + issue_offset})
+    known = forecasts_known_at(forecasts, issues)
+    stale = (
+        (known["issue_day"] - known["weather_issue_day"])
+        .dt.days.groupby(known["region_code"])
+        .min()
+    )
+    issues["stale_days"] = issues["region_code"].map(stale).fillna(0).astype(int)
+    paths = forecast_paths(
+        forecaster,
+        series,
+        issues,
+        spec,
+        known.drop(columns="weather_issue_day"),
+        spec.horizon_days,
+        first_lead=0,
+    )
+    weather_issue = known.set_index(["region_code", "day"])["weather_issue_day"]
+    paths["weather_issue_day"] = weather_issue.reindex(
+        pd.MultiIndex.from_frame(paths[["region_code", "day"]])
+    ).to_numpy()
+    paths.loc[paths["weather_basis"] != "forecast", "weather_issue_day"] = pd.NaT
+    return paths

@@ -1,0 +1,185 @@
+"""Evaluation of the operational forecasts as they are served, and the served table.
+
+The test period is forecast day by day as a user gets it: issued on D-1 with the consumption
+published then and the weather forecast of the issue (the forecast indices, or the simulated
+error of ``modeling.forecast_weather`` where no archive exists). The same model with the
+observed weather is reported beside it as an upper bound no user has, with the model without
+weather and the honest baselines (``modeling.baselines``), all on the same days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data_collection_kedro.domain.contracts import CONSUMPTION_FORECASTS
+from data_collection_kedro.modeling.artifacts import ModelArtifact
+from data_collection_kedro.modeling.baselines import baseline_predictions
+from data_collection_kedro.modeling.features import model_input
+from data_collection_kedro.modeling.metrics import metrics_rows, regression_metrics
+from data_collection_kedro.modeling.operational import (
+    BASIS_FORECAST,
+    OperationalSpec,
+    day_ahead_rows,
+    served_forecasts,
+    usable_rows,
+)
+from data_collection_kedro.modeling.splits import assign_split, time_split_bounds
+
+BACKTEST_COLUMNS = [
+    "energy",
+    "scope",
+    "region_code",
+    "region",
+    "day",
+    "issue_day",
+    "model",
+    "actual_mwh",
+    "predicted_mwh",
+    "p10_mwh",
+    "p90_mwh",
+    "weather_basis",
+    "is_complete",
+]
+ORACLE_SUFFIX = "_oracle_weather"
+NO_WEATHER_SUFFIX = "_no_weather"
+
+
+def backtest_rows(
+    rows: pd.DataFrame,
+    model_key: str,
+    predicted: Any,
+    *,
+    energy: str,
+    scope: str,
+    p10: Any = np.nan,
+    p90: Any = np.nan,
+    basis: Any = None,
+) -> pd.DataFrame:
+    """:data:`BACKTEST_COLUMNS` of ``rows`` (``region_code, region, day, target_mwh,
+    is_complete``, optional ``issue_day``) and a model's forecasts."""
+    day = pd.to_datetime(rows["day"])
+    issue = rows["issue_day"] if "issue_day" in rows.columns else day - pd.Timedelta(days=1)
+    return pd.DataFrame(
+        {
+            "energy": energy,
+            "scope": scope,
+            "region_code": rows["region_code"].astype(str).to_numpy(),
+            "region": rows["region"].astype(str).to_numpy(),
+            "day": day.dt.date.to_numpy(),
+            "issue_day": pd.to_datetime(issue).dt.date.to_numpy(),
+            "model": model_key,
+            "actual_mwh": rows["target_mwh"].astype(float).to_numpy(),
+            "predicted_mwh": np.asarray(predicted, dtype=float),
+            "p10_mwh": np.broadcast_to(np.asarray(p10, dtype=float), (len(rows),)),
+            "p90_mwh": np.broadcast_to(np.asarray(p90, dtype=float), (len(rows),)),
+            "weather_basis": basis if basis is not None else None,
+            "is_complete": rows["is_complete"].astype(bool).to_numpy(),
+        }
+    )[BACKTEST_COLUMNS]
+
+
+def band_metrics(actual: pd.Series, p10: pd.Series, p90: pd.Series, p50: pd.Series) -> dict[str, float]:
+    """``coverage_pct`` (share of actuals within [P10, P90], counted on the data),
+    ``below_p10_pct``, ``above_p90_pct`` and ``band_width_pct`` (mean (P90 - P10) / P50)."""
+    frame = pd.DataFrame({"a": actual, "lo": p10, "hi": p90, "mid": p50}).astype(float).dropna()
+    if frame.empty:
+        return dict.fromkeys(("coverage_pct", "below_p10_pct", "above_p90_pct", "band_width_pct"), np.nan)
+    below = frame["a"] < frame["lo"]
+    above = frame["a"] > frame["hi"]
+    return {
+        "coverage_pct": float((~below & ~above).mean() * 100),
+        "below_p10_pct": float(below.mean() * 100),
+        "above_p90_pct": float(above.mean() * 100),
+        "band_width_pct": float(((frame["hi"] - frame["lo"]) / frame["mid"]).mean() * 100),
+    }
+
+
+def operational_evaluation(
+    artifact: ModelArtifact,
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    spec: OperationalSpec,
+    model: Mapping[str, Any],
+    split_params: Mapping[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Test-period metrics and backtest of an operational model (module docstring)."""
+    forecaster = artifact.model
+    key = artifact.model_key
+    energy, scope = str(model["energy"]), str(model["scope"])
+    bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], split_params)
+    honest = day_ahead_rows(series, spec, forecasts)
+    honest = honest[assign_split(honest["day"], bounds).to_numpy() == "test"]
+    served = served_forecasts(forecaster, honest)
+    rows = honest.loc[served.index]
+
+    oracle = day_ahead_rows(series, spec, None)
+    split = assign_split(oracle["day"], bounds).to_numpy()
+    history = usable_rows(oracle[split != "test"], model["weather_model"], complete_only=False)
+    oracle_rows = rows[["region_code", "day"]].merge(oracle, on=["region_code", "day"], how="left")
+    oracle_rows.index = rows.index
+
+    predictions = {
+        key: served["p50"],
+        f"{key}{ORACLE_SUFFIX}": pd.Series(forecaster.predict(oracle_rows), index=rows.index),
+        f"{key}{NO_WEATHER_SUFFIX}": pd.Series(
+            forecaster.no_weather_model.predict(
+                model_input(rows, forecaster.no_weather_columns)
+            ),
+            index=rows.index,
+        ),
+        **{
+            f"{name}_{energy}_{scope}": values
+            for name, values in baseline_predictions(rows, history, spec.history.gap_days).items()
+        },
+    }
+    metric_frames, backtests = [], []
+    for model_key, predicted in predictions.items():
+        metrics = regression_metrics(rows["target_mwh"], predicted)
+        if model_key == key:
+            metrics.update(band_metrics(rows["target_mwh"], served["p10"], served["p90"], predicted))
+            metrics["forecast_basis_pct"] = float(
+                (served["weather_basis"] == BASIS_FORECAST).mean() * 100
+            )
+            backtests.append(
+                backtest_rows(
+                    rows,
+                    model_key,
+                    predicted,
+                    energy=energy,
+                    scope=scope,
+                    p10=served["p10"],
+                    p90=served["p90"],
+                    basis=served["weather_basis"].to_numpy(),
+                )
+            )
+        else:
+            backtests.append(backtest_rows(rows, model_key, predicted, energy=energy, scope=scope))
+        metric_frames.append(metrics_rows(model_key, "test", metrics))
+    return pd.concat(metric_frames, ignore_index=True), pd.concat(backtests, ignore_index=True)
+
+
+def served_table(paths: pd.DataFrame, model_key: str, model: Mapping[str, Any]) -> pd.DataFrame:
+    """``consumption_forecasts`` rows of the served paths of one operational model."""
+    table = pd.DataFrame(
+        {
+            "region_code": paths["region_code"].astype(str),
+            "region": paths["region"].astype(str),
+            "day": pd.to_datetime(paths["day"]).dt.date,
+            "model": model_key,
+            "energy": str(model["energy"]),
+            "scope": str(model["scope"]),
+            "unit": str(model["unit"]),
+            "issue_day": pd.to_datetime(paths["issue_day"]).dt.date,
+            "lead_days": paths["lead_days"].astype(int),
+            "consumption_mwh_p10": paths["p10"].astype(float),
+            "consumption_mwh_predicted": paths["p50"].astype(float),
+            "consumption_mwh_p90": paths["p90"].astype(float),
+            "weather_basis": paths["weather_basis"].astype(str),
+            "weather_issue_day": pd.to_datetime(paths["weather_issue_day"]).dt.date,
+        }
+    )
+    return CONSUMPTION_FORECASTS.select(table)
