@@ -219,7 +219,16 @@ CONSUMPTION_FORECASTS = Contract(
         "region": "string",
         "day": "date",
         "model": "string",
+        "energy": "string",
+        "scope": "string",
+        "unit": "string",
+        "issue_day": "date",
+        "lead_days": "integer",
+        "consumption_mwh_p10": "float",
         "consumption_mwh_predicted": "float",
+        "consumption_mwh_p90": "float",
+        "weather_basis": "string",
+        "weather_issue_day": "date",
     },
 )
 MODEL_METRICS = Contract(

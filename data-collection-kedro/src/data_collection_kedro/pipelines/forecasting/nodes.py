@@ -1,42 +1,46 @@
-"""Forecasting nodes: features, time split, three models, evaluation against baselines, inference.
+"""Forecasting nodes: the operational forecasts of each energy (the forecast users get), the
+what-if models, their evaluation against honest baselines, and the served next days.
 
-Models:
+Operational models (``forecasting.operational``, :mod:`data_collection_kedro.modeling.operational`):
+issued on D-1 for D with the consumption published by then and the weather forecast of the
+issue; P10/P50/P90 bands; the model without target-day weather for the rows without a forecast.
 
-- ``day_ahead_catboost``: tomorrow's daily regional consumption from recent consumption
-  (lags 1 and 7, past-only rolling means), the day's weather and the calendar;
-- ``whatif_weather_catboost``: consumption from weather + calendar only ("give me the weather");
-- ``whatif_movements_rf``: consumption from strikes/social movements + calendar.
-
-All three learn the ratio of consumption to a past-only level (``LevelRatioRegressor``), which
-corrects for the drift of demand over the years; the bias on every split is in the metrics.
+What-if models (``forecasting.models``): ``whatif_weather_catboost`` (consumption for a given
+weather) and ``whatif_movements_rf`` (for given social movements) learn the ratio of gas
+consumption to its trailing level; they serve the dashboard's forms, not the forecast.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
+from data_collection_kedro.domain.features import HistorySpec
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
-from data_collection_kedro.modeling.baselines import baseline_predictions
-from data_collection_kedro.modeling.estimators import (
-    LevelRatioRegressor,
-    catboost_regressor,
-    random_forest_regressor,
+from data_collection_kedro.modeling.estimators import fit_level_ratio
+from data_collection_kedro.modeling.evaluation import (
+    backtest_rows,
+    operational_evaluation,
+    served_table,
 )
-from data_collection_kedro.modeling.features import (
-    forecasting_features,
-    model_input,
-    recency_weights,
+from data_collection_kedro.modeling.features import forecasting_features, model_input
+from data_collection_kedro.modeling.forecast_weather import (
+    ForecastError,
+    indexed_forecasts,
+    simulated_forecasts,
 )
-from data_collection_kedro.modeling.inference import (
-    climatology_weather,
-    forecast_recursively,
-    future_rows,
-    history_and_future_days,
-)
+from data_collection_kedro.modeling.inference import next_days
 from data_collection_kedro.modeling.metrics import metrics_rows, regression_metrics
+from data_collection_kedro.modeling.operational import (
+    OperationalSpec,
+    describe_operational,
+    national_series,
+    regional_series,
+    train_operational,
+)
 from data_collection_kedro.modeling.splits import assign_split, time_split_bounds
 
 logger = logging.getLogger(__name__)
@@ -44,22 +48,25 @@ logger = logging.getLogger(__name__)
 REQUIREMENTS = ("catboost", "scikit-learn", "pandas", "numpy", "cloudpickle")
 
 
+# ------------------------------------------------------------------------ what-if models
 def build_features(
     meteo_consommation: pd.DataFrame,
     consommation_mouvements: pd.DataFrame,
     params: dict[str, Any],
 ) -> pd.DataFrame:
-    """The daily regional feature frame with the split of every day."""
-    features = forecasting_features(
-        meteo_consommation,
-        consommation_mouvements,
-        target=params["target"],
+    """The daily regional feature frame of the what-if models with the split of every day."""
+    spec = HistorySpec(
+        lags=(),
+        windows=(),
         level_window_days=int(params.get("level_window_days", 365)),
         level_min_periods=int(params.get("level_min_periods", 28)),
     )
+    features = forecasting_features(
+        meteo_consommation, consommation_mouvements, target=params["target"], history=spec
+    )
     bounds = time_split_bounds(features.loc[features["target_mwh"].notna(), "day"], params["split"])
     features["split"] = assign_split(features["day"], bounds)
-    logger.info("forecasting split %s (%d rows)", bounds, len(features))
+    logger.info("what-if split %s (%d rows)", bounds, len(features))
     return features
 
 
@@ -81,35 +88,9 @@ def _evaluable_rows(features: pd.DataFrame, split: str, columns: list[str]) -> p
     return rows[rows[numeric].notna().all(axis=1)]
 
 
-def _estimator(kind: str, model_params: dict[str, Any], columns: list[str]) -> Any:
-    categorical = [c for c in columns if c == "region_code"]
-    if kind == "catboost":
-        base = catboost_regressor(model_params.get("catboost", {}), categorical)
-    elif kind == "random_forest":
-        base = random_forest_regressor(model_params.get("random_forest", {}), columns, categorical)
-    else:
-        raise ValueError(f"unknown model kind {kind!r}; expected 'catboost' or 'random_forest'")
-    return LevelRatioRegressor(
-        base,
-        level_column=model_params["level_column"],
-        scaled_columns=list(model_params.get("scaled_columns", [])),
-    )
-
-
-def _fit(
-    kind: str, model_params: dict[str, Any], rows: pd.DataFrame, columns: list[str]
-) -> LevelRatioRegressor:
-    model = _estimator(kind, model_params, columns)
-    weights = recency_weights(rows["day"], model_params.get("recent_weight_half_life_days"))
-    model.fit(model_input(rows, columns), rows["target_mwh"].to_numpy(), sample_weight=weights)
-    return model
-
-
 def train_model(features: pd.DataFrame, params: dict[str, Any], model_key: str) -> ModelArtifact:
-    """Fit on train, score on validation (selection metric), refit on train + validation.
-
-    The refitted model is the one returned, evaluated on the test period and registered.
-    """
+    """A what-if model: fit on train, score on validation (selection metric), refit on train +
+    validation (the model returned, evaluated on the test period and registered)."""
     model_params = params["models"][model_key]
     columns = list(model_params["features"])
     kind = model_params["kind"]
@@ -120,13 +101,13 @@ def train_model(features: pd.DataFrame, params: dict[str, Any], model_key: str) 
             f"{model_key}: no usable rows (train {len(train)}, validation {len(validation)}); "
             "check the split parameters and that the indices cover enough days"
         )
-    first = _fit(kind, model_params, train, columns)
+    first = fit_level_ratio(model_params, train, columns)
     validation_metrics = regression_metrics(
         validation["target_mwh"],
         pd.Series(first.predict(model_input(validation, columns)), index=validation.index),
     )
     final_rows = _training_rows(features, ("train", "validation"), columns, params)
-    final = _fit(kind, model_params, final_rows, columns)
+    final = fit_level_ratio(model_params, final_rows, columns)
     logger.info(
         "%s: %d training rows, validation MAPE %.2f%%, bias %.1f MWh",
         model_key,
@@ -134,6 +115,8 @@ def train_model(features: pd.DataFrame, params: dict[str, Any], model_key: str) 
         validation_metrics["mape"],
         validation_metrics["bias"],
     )
+    first_day = final_rows["day"].min().date().isoformat()
+    last_day = final_rows["day"].max().date().isoformat()
     return ModelArtifact(
         model_key=model_key,
         registered_name=model_params["registered_name"],
@@ -148,87 +131,232 @@ def train_model(features: pd.DataFrame, params: dict[str, Any], model_key: str) 
             "recent_weight_half_life_days": model_params.get("recent_weight_half_life_days"),
             "train_rows_validation_fit": len(train),
             "train_rows": len(final_rows),
-            "train_first_day": final_rows["day"].min().date().isoformat(),
-            "train_last_day": final_rows["day"].max().date().isoformat(),
+            "train_first_day": first_day,
+            "train_last_day": last_day,
             **{f"{kind}.{k}": v for k, v in model_params.get(kind, {}).items()},
         },
         validation_metrics=validation_metrics,
         selection_metric="mape",
         higher_is_better=False,
         pip_requirements=pinned_requirements(*REQUIREMENTS),
+        description=(
+            f"What-if tool (not a forecast): daily gas consumption of a region, MWh PCS 0°C/day, "
+            f"for the weather or social movements given as inputs. Inputs: {', '.join(columns)}. "
+            f"Trained on {first_day}..{last_day}; validation MAPE "
+            f"{validation_metrics['mape']:.2f} %."
+        ),
+        tags={"energy": "gas", "unit": "MWh PCS 0°C/day", "role": "what-if"},
     )
 
 
-def evaluate_models(
-    features: pd.DataFrame, params: dict[str, Any], *artifacts: ModelArtifact
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Test-period metrics of every model next to the baselines, and the per-day backtest.
+# -------------------------------------------------------------------- operational models
+def build_series(
+    meteo_consommation: pd.DataFrame,
+    consommation_nationale: pd.DataFrame,
+    params: dict[str, Any],
+) -> pd.DataFrame:
+    """The daily series of every operational model (``model_key`` + ``modeling.operational.
+    SERIES_COLUMNS``): regional ones from ``meteo_consommation``, the national one from
+    ``consommation_nationale``."""
+    frames = []
+    for key, model in params["operational"].items():
+        if model["scope"] == "national":
+            series = national_series(consommation_nationale, str(model["energy"]))
+        else:
+            series = regional_series(meteo_consommation, str(model["target"]))
+        logger.info("%s: %d series, %d days", key, series["region_code"].nunique(), len(series))
+        frames.append(series.assign(model_key=key))
+    return pd.concat(frames, ignore_index=True)
 
-    Baselines are scored on the rows where every model could predict, so each model is
-    compared on the same days; the HDD regression is fitted on the same history as the models.
+
+def build_weather_forecasts(
+    previsions_meteo: pd.DataFrame,
+    previsions_meteo_nationales: pd.DataFrame,
+    series: pd.DataFrame,
+    params: dict[str, Any],
+    national_temperature: dict[str, Any],
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The weather forecasts of serving (the forecast indices) and of the evaluation and the
+    band calibration (``evaluation_weather``: the same, or ``simulated`` from the observed
+    weather where no archive of forecasts exists)."""
+    served = indexed_forecasts(previsions_meteo, previsions_meteo_nationales)
+    mode = str(params.get("evaluation_weather", "forecast_index"))
+    if mode == "forecast_index":
+        evaluation = served
+    elif mode == "simulated":
+        observed = series.drop_duplicates(["region_code", "day"])
+        evaluation = simulated_forecasts(
+            observed,
+            ForecastError.from_params(params.get("simulated_forecast_error", {})),
+            national_temperature.get("weights", {}),
+        )
+    else:
+        raise ValueError(
+            f"forecasting.evaluation_weather: expected 'forecast_index' or 'simulated', got {mode!r}"
+        )
+    logger.info(
+        "weather forecasts: %d served rows, %d evaluation rows (%s)",
+        len(served),
+        len(evaluation),
+        mode,
+    )
+    return served, evaluation
+
+
+def _operational(params: Mapping[str, Any], model_key: str) -> tuple[dict[str, Any], OperationalSpec]:
+    model = dict(params["operational"][model_key])
+    return model, OperationalSpec.from_params(params, model)
+
+
+def _model_series(series: pd.DataFrame, model_key: str) -> pd.DataFrame:
+    return series[series["model_key"] == model_key].drop(columns="model_key").reset_index(drop=True)
+
+
+def _model_forecasts(forecasts: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
+    return forecasts[forecasts["region_code"].isin(set(series["region_code"]))]
+
+
+def train_operational_model(
+    series: pd.DataFrame, forecasts: pd.DataFrame, params: dict[str, Any], model_key: str
+) -> ModelArtifact:
+    """An operational model: trained with the observed weather, validated and its bands
+    calibrated on honest forecasts, refitted on train + validation."""
+    model, spec = _operational(params, model_key)
+    own = _model_series(series, model_key)
+    trained = train_operational(
+        own,
+        _model_forecasts(forecasts, own),
+        spec,
+        model,
+        model.get("split", params["split"]),
+        params.get("bands", {}),
+        bool(params.get("train_on_complete_days_only", True)),
+    )
+    forecaster = trained.forecaster
+    return ModelArtifact(
+        model_key=model_key,
+        registered_name=str(model["registered_name"]),
+        model=forecaster,
+        input_columns=forecaster.input_columns,
+        input_example=trained.input_example,
+        params={
+            "energy": model["energy"],
+            "scope": model["scope"],
+            "unit": model["unit"],
+            "issue_hour": spec.issue_hour,
+            "history_gap_days": spec.history.gap_days,
+            "features": ",".join(model["weather_model"]["features"]),
+            "no_weather_features": ",".join(model["no_weather_model"]["features"]),
+            "train_rows": trained.train_rows,
+            "train_first_day": trained.first_day.date().isoformat(),
+            "train_last_day": trained.last_day.date().isoformat(),
+            "evaluation_weather": params.get("evaluation_weather", "forecast_index"),
+            **{f"catboost.{k}": v for k, v in model["weather_model"].get("catboost", {}).items()},
+        },
+        validation_metrics=trained.validation_metrics,
+        selection_metric="mape",
+        higher_is_better=False,
+        pip_requirements=pinned_requirements(*REQUIREMENTS),
+        description=describe_operational(model, spec, trained),
+        tags={
+            "energy": str(model["energy"]),
+            "scope": str(model["scope"]),
+            "unit": str(model["unit"]),
+            "role": "forecast",
+            "issue": f"D-1 {spec.issue_hour:g}h, consumption up to D-{spec.history.gap_days}",
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- evaluation
+def evaluate_models(
+    features: pd.DataFrame,
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    params: dict[str, Any],
+    *artifacts: ModelArtifact,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``model_metrics`` rows and the per-day test backtest of every model.
+
+    Operational models: served forecasts with honest weather (bands, coverage, basis), the
+    same model with the observed weather (``<model>_oracle_weather``: an upper bound no user
+    has), the model without weather (``<model>_no_weather``) and the honest baselines
+    (``baseline_<name>_<energy>_<scope>``), on the same days. What-if models: their test
+    metrics (they see the day's observed weather: what-if tools, not forecasts).
     """
-    all_columns = sorted({c for a in artifacts for c in a.input_columns})
-    history = features[features["split"].isin(["train", "validation"])]
-    backtests = []
-    rows = []
-    for split, fit_on in (
-        ("validation", features[features["split"] == "train"]),
-        ("test", history),
-    ):
-        evaluable = _evaluable_rows(features, split, all_columns)
-        predictions: dict[str, pd.Series] = dict(baseline_predictions(evaluable, fit_on))
-        if split == "test":
-            for artifact in artifacts:
-                predictions[artifact.model_key] = artifact.predict(
-                    model_input(evaluable, artifact.input_columns)
-                )
-        for model_key, predicted in predictions.items():
-            rows.append(
-                metrics_rows(
-                    model_key, split, regression_metrics(evaluable["target_mwh"], predicted)
-                )
-            )
-            if split == "test":
-                backtests.append(
-                    pd.DataFrame(
-                        {
-                            "region_code": evaluable["region_code"],
-                            "region": evaluable["region"],
-                            "day": evaluable["day"].dt.date,
-                            "model": model_key,
-                            "actual_mwh": evaluable["target_mwh"],
-                            "predicted_mwh": predicted.astype(float),
-                            "is_complete": evaluable["is_complete"],
-                        }
-                    )
-                )
+    operational = params.get("operational", {})
+    rows, backtests = [], []
     for artifact in artifacts:
+        if artifact.model_key not in operational:
+            continue
+        model, spec = _operational(params, artifact.model_key)
+        own = _model_series(series, artifact.model_key)
+        metrics, backtest = operational_evaluation(
+            artifact,
+            own,
+            _model_forecasts(forecasts, own),
+            spec,
+            model,
+            model.get("split", params["split"]),
+        )
+        rows.append(metrics)
+        backtests.append(backtest)
         rows.append(metrics_rows(artifact.model_key, "validation", artifact.validation_metrics))
+    whatif = [a for a in artifacts if a.model_key not in operational]
+    if whatif:
+        metrics, backtest = _evaluate_whatif(features, whatif)
+        rows.append(metrics)
+        backtests.append(backtest)
     metrics = pd.concat(rows, ignore_index=True)
-    backtest = pd.concat(backtests, ignore_index=True)
     _log_summary(metrics)
-    return metrics, backtest
+    return metrics, pd.concat(backtests, ignore_index=True)
+
+
+def _evaluate_whatif(
+    features: pd.DataFrame, artifacts: list[ModelArtifact]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    columns = sorted({c for a in artifacts for c in a.input_columns})
+    evaluable = _evaluable_rows(features, "test", columns)
+    rows, backtests = [], []
+    for artifact in artifacts:
+        predicted = artifact.predict(model_input(evaluable, artifact.input_columns))
+        rows.append(
+            metrics_rows(
+                artifact.model_key, "test", regression_metrics(evaluable["target_mwh"], predicted)
+            )
+        )
+        rows.append(metrics_rows(artifact.model_key, "validation", artifact.validation_metrics))
+        backtests.append(
+            backtest_rows(evaluable, artifact.model_key, predicted, energy="gas", scope="regional")
+        )
+    return pd.concat(rows, ignore_index=True), pd.concat(backtests, ignore_index=True)
 
 
 def _log_summary(metrics: pd.DataFrame) -> None:
-    test = metrics[(metrics["split"] == "test") & metrics["metric"].isin(["mape", "bias_pct"])]
+    test = metrics[
+        (metrics["split"] == "test") & metrics["metric"].isin(["mape", "bias_pct", "coverage_pct"])
+    ]
     table = test.pivot_table(index="model", columns="metric", values="value")
     logger.info("test-period metrics:\n%s", table.round(2).to_string())
 
 
+# ----------------------------------------------------------------------------- serving
 def forecast_next_days(
-    features: pd.DataFrame, params: dict[str, Any], *artifacts: ModelArtifact
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    params: dict[str, Any],
+    *artifacts: ModelArtifact,
 ) -> pd.DataFrame:
-    """Forecasts of every model for the ``horizon_days`` days after the last observed day.
+    """The served forecasts (``consumption_forecasts``): every operational model, every
+    series, the ``horizon_days`` days after the day after its last published consumption,
+    P10/P50/P90 and the basis of each row (the weather forecast known then, or none)."""
+    frames = []
+    for artifact in artifacts:
+        if artifact.model_key not in params.get("operational", {}):
+            continue
+        model, spec = _operational(params, artifact.model_key)
+        own = _model_series(series, artifact.model_key)
+        paths = next_days(artifact.model, own, _model_forecasts(forecasts, own), spec)
+        frames.append(served_table(paths, artifact.model_key, model))
+    return pd.concat(frames, ignore_index=True)
 
-    Future days get the calendar of their date, the holidays of the libraries, no strike and the
-    regional climatology of the day of year as weather (the index holds no weather forecasts);
-    the day-ahead model runs recursively (see :mod:`data_collection_kedro.modeling.inference`).
-    """
-    level_window = int(params.get("level_window_days", 365))
-    level_min_periods = int(params.get("level_min_periods", 28))
-    history, days = history_and_future_days(
-        features, int(params.get("horizon_days", 7)), level_window
-    )
-    future = future_rows(days, climatology_weather(features, days))
-    return forecast_recursively(history, future, artifacts, level_window, level_min_periods)
