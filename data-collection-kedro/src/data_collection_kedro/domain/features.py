@@ -92,9 +92,7 @@ def add_weather_history(frame: pd.DataFrame, by: str = "region_code") -> pd.Data
     return frame
 
 
-def cooling_degree_days(
-    temp_mean_c: Values, base_c: float = COOLING_BASE_TEMPERATURE_C
-) -> Values:
+def cooling_degree_days(temp_mean_c: Values, base_c: float = COOLING_BASE_TEMPERATURE_C) -> Values:
     """``max(0, temp_mean_c - base_c)``: the day's cooling demand (a missing mean stays missing)."""
     return cast(Values, np.maximum(0.0, temp_mean_c - base_c))
 
@@ -163,7 +161,9 @@ def issue_weather(
     issue = as_day(rows["issue_day"])
     observed_day = as_day(observed["day"])
     first = min(
-        observed_day.min(), rows_day.min() - pd.Timedelta(days=8), issue.min() - pd.Timedelta(days=1)
+        observed_day.min(),
+        rows_day.min() - pd.Timedelta(days=8),
+        issue.min() - pd.Timedelta(days=1),
     )
     last = max(observed_day.max(), rows_day.max() + pd.Timedelta(days=1))
     days = pd.date_range(first, last, freq="D")
@@ -549,7 +549,9 @@ def trailing_level(
             ignore_index=True,
         ).sort_values("day", kind="stable")
     )
-    spec = HistorySpec(lags=(), windows=(), level_window_days=window_days, level_min_periods=min_periods)
+    spec = HistorySpec(
+        lags=(), windows=(), level_window_days=window_days, level_min_periods=min_periods
+    )
     level = add_consumption_history(grid, target, spec)["level_mwh"].iloc[-1]
     if pd.isna(level):
         known = int(

@@ -127,7 +127,9 @@ def random_forest_regressor(
     return Pipeline([("encode", encoder), ("forest", forest)])
 
 
-def level_ratio_model(model_params: Mapping[str, Any], columns: Sequence[str]) -> LevelRatioRegressor:
+def level_ratio_model(
+    model_params: Mapping[str, Any], columns: Sequence[str]
+) -> LevelRatioRegressor:
     """The estimator of a model's parameters (``kind``: ``catboost`` or ``random_forest``,
     its hyper-parameters under that key, ``level_column``, ``scaled_columns``,
     ``fallback_level_columns``), ``region_code`` categorical."""

@@ -82,12 +82,16 @@ def backtest_rows(
     )[BACKTEST_COLUMNS]
 
 
-def band_metrics(actual: pd.Series, p10: pd.Series, p90: pd.Series, p50: pd.Series) -> dict[str, float]:
+def band_metrics(
+    actual: pd.Series, p10: pd.Series, p90: pd.Series, p50: pd.Series
+) -> dict[str, float]:
     """``coverage_pct`` (share of actuals within [P10, P90], counted on the data),
     ``below_p10_pct``, ``above_p90_pct`` and ``band_width_pct`` (mean (P90 - P10) / P50)."""
     frame = pd.DataFrame({"a": actual, "lo": p10, "hi": p90, "mid": p50}).astype(float).dropna()
     if frame.empty:
-        return dict.fromkeys(("coverage_pct", "below_p10_pct", "above_p90_pct", "band_width_pct"), np.nan)
+        return dict.fromkeys(
+            ("coverage_pct", "below_p10_pct", "above_p90_pct", "band_width_pct"), np.nan
+        )
     below = frame["a"] < frame["lo"]
     above = frame["a"] > frame["hi"]
     return {
@@ -126,9 +130,7 @@ def operational_evaluation(
         key: served["p50"],
         f"{key}{ORACLE_SUFFIX}": pd.Series(forecaster.predict(oracle_rows), index=rows.index),
         f"{key}{NO_WEATHER_SUFFIX}": pd.Series(
-            forecaster.no_weather_model.predict(
-                model_input(rows, forecaster.no_weather_columns)
-            ),
+            forecaster.no_weather_model.predict(model_input(rows, forecaster.no_weather_columns)),
             index=rows.index,
         ),
         **{
@@ -140,7 +142,9 @@ def operational_evaluation(
     for model_key, predicted in predictions.items():
         metrics = regression_metrics(rows["target_mwh"], predicted)
         if model_key == key:
-            metrics.update(band_metrics(rows["target_mwh"], served["p10"], served["p90"], predicted))
+            metrics.update(
+                band_metrics(rows["target_mwh"], served["p10"], served["p90"], predicted)
+            )
             metrics["forecast_basis_pct"] = float(
                 (served["weather_basis"] == BASIS_FORECAST).mean() * 100
             )

@@ -27,7 +27,6 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 
 from data_collection_kedro.domain.features import (
-    DAY_FEATURE_COLUMNS,
     ISSUE_WEATHER_COLUMNS,
     HistorySpec,
     add_consumption_history,
@@ -293,7 +292,9 @@ def band_ratios(
     lead = np.maximum(lead, bands["lead_days"].min())
     out = []
     for column in ("low", "high"):
-        own = table[column].reindex(pd.MultiIndex.from_arrays([basis, lead, region_code.to_numpy()]))
+        own = table[column].reindex(
+            pd.MultiIndex.from_arrays([basis, lead, region_code.to_numpy()])
+        )
         pooled = table[column].reindex(pd.MultiIndex.from_arrays([basis, lead, [POOLED] * n]))
         out.append(np.where(own.isna(), pooled.to_numpy(), own.to_numpy()))
     return out[0], out[1]
