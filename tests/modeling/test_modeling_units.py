@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from data_collection_kedro.domain.features import CONSUMPTION_HISTORY_COLUMNS
+from data_collection_kedro.domain.features import HistorySpec
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
 from data_collection_kedro.modeling.clustering import knee_of_k_distance
 from data_collection_kedro.modeling.features import forecasting_features
@@ -36,14 +36,14 @@ def small_forecasting_params() -> dict:
 # ------------------------------------------------------------------------------ leakage
 def test_history_features_only_see_the_past() -> None:
     meteo, movements, _ = index_frames()
-    before = forecasting_features(meteo, movements, "gas_consumption_mwh")
+    before = forecasting_features(meteo, movements, "gas_consumption_mwh", HistorySpec())
     cut = pd.Timestamp("2022-06-30")
     # rewrite every consumption after the cut: no feature of a day up to the cut may change
     altered = meteo.copy()
     after = pd.to_datetime(altered["day"]) > cut
     altered.loc[after, "gas_consumption_mwh"] = altered.loc[after, "gas_consumption_mwh"] * 3
-    changed = forecasting_features(altered, movements, "gas_consumption_mwh")
-    history = list(CONSUMPTION_HISTORY_COLUMNS)
+    changed = forecasting_features(altered, movements, "gas_consumption_mwh", HistorySpec())
+    history = list(HistorySpec().columns)
     upto = before["day"] <= cut
     pd.testing.assert_frame_equal(before.loc[upto, history], changed.loc[upto, history])
     # and the day after the cut already sees nothing of its own day
@@ -53,7 +53,7 @@ def test_history_features_only_see_the_past() -> None:
 
 def test_lags_and_rolling_means_are_the_previous_days() -> None:
     meteo, movements, _ = index_frames()
-    features = forecasting_features(meteo, movements, "gas_consumption_mwh")
+    features = forecasting_features(meteo, movements, "gas_consumption_mwh", HistorySpec())
     region = features[features["region_code"] == "53"].set_index("day")
     day = pd.Timestamp("2022-03-15")
     window = region.loc[day - pd.Timedelta(days=7) : day - pd.Timedelta(days=1), "target_mwh"]
@@ -99,11 +99,16 @@ def test_fixed_seeds_give_identical_metrics_twice() -> None:
         artifacts = [
             forecasting_nodes.train_model(features, params, key) for key in params["models"]
         ]
-        metrics, _ = forecasting_nodes.evaluate_models(features, params, *artifacts)
+        no_series = pd.DataFrame()
+        metrics, _ = forecasting_nodes.evaluate_models(
+            features, no_series, no_series, params, {}, *artifacts
+        )
         runs.append(metrics.sort_values(["model", "split", "metric"], ignore_index=True))
     pd.testing.assert_frame_equal(runs[0], runs[1])
-    day_ahead = runs[0][(runs[0]["model"] == "day_ahead_catboost") & (runs[0]["split"] == "test")]
-    assert day_ahead.set_index("metric").loc["mape", "value"] > 0
+    weather = runs[0][
+        (runs[0]["model"] == "whatif_weather_catboost") & (runs[0]["split"] == "test")
+    ]
+    assert weather.set_index("metric").loc["mape", "value"] > 0
 
 
 # ------------------------------------------------------------------------------ metrics
@@ -133,7 +138,9 @@ class _Constant:
         return np.full(len(frame), self.value)
 
 
-def _run_hook(tracking_uri: str, validation_mape: float, run_id: str) -> str:
+def _run_hook(
+    tracking_uri: str, validation_mape: float, run_id: str, min_improvement: float = 0.0
+) -> str:
     from sklearn.dummy import DummyRegressor
 
     from data_collection_kedro.tracking.mlflow_hook import MlflowTrackingHook
@@ -149,11 +156,12 @@ def _run_hook(tracking_uri: str, validation_mape: float, run_id: str) -> str:
         params={"constant": validation_mape},
         validation_metrics={"mape": validation_mape},
         pip_requirements=pinned_requirements("scikit-learn"),
+        description=f"A constant, MWh/day (validation MAPE {validation_mape})",
+        tags={"unit": "MWh/day"},
     )
+    config = {"tracking_uri": tracking_uri, "champion_min_improvement": {"mape": min_improvement}}
     hook = MlflowTrackingHook()
-    hook.after_context_created(
-        SimpleNamespace(project_path=Path.cwd(), params={"mlflow": {"tracking_uri": tracking_uri}})
-    )
+    hook.after_context_created(SimpleNamespace(project_path=Path.cwd(), params={"mlflow": config}))
     run_params = {"run_id": run_id, "pipeline_names": ["toy"], "env": "test"}
     hook.before_pipeline_run(run_params=run_params, pipeline=None, catalog=None)
     hook.after_node_run(node=SimpleNamespace(name="train_toy"), outputs={"toy_model": artifact})
@@ -182,3 +190,29 @@ def test_champion_alias_moves_only_on_improvement(tmp_path: Path) -> None:
         client.get_model_version("energiewatch-test-toy", "2").tags["selection_metric_value"]
         == "12.0"
     )
+    # floating-point noise or a change within the tolerance does not move the alias
+    assert _run_hook(uri, 8.0 - 1e-14, "r5", min_improvement=0.05) == "5"
+    assert _run_hook(uri, 7.96, "r6", min_improvement=0.05) == "6"
+    assert champion() == "4"
+    assert _run_hook(uri, 7.9, "r7", min_improvement=0.05) == "7"
+    assert champion() == "7"
+    # the registered model and its versions say what they are, without the code
+    registered = client.get_registered_model("energiewatch-test-toy")
+    assert registered.description == "A constant, MWh/day (validation MAPE 7.9)"
+    assert registered.tags["unit"] == "MWh/day"
+    version = client.get_model_version("energiewatch-test-toy", "7")
+    assert version.description.startswith("A constant")
+    assert version.tags["input_columns"] == "x"
+    assert float(version.tags["validation_mape"]) == 7.9
+
+
+def test_min_improvement_per_metric() -> None:
+    from data_collection_kedro.tracking.mlflow_hook import is_better, min_improvement
+
+    config = {"champion_min_improvement": {"mape": 0.05, "f1": 0.005}}
+    assert min_improvement(config, "mape") == 0.05
+    assert min_improvement(config, "silhouette") == 0.0
+    assert min_improvement({"champion_min_improvement": 0.1}, "f1") == 0.1
+    assert not is_better(43.19022213996624, 43.190222139966245, False, 0.05)
+    assert is_better(0.71, 0.70, True, 0.005) and not is_better(0.704, 0.70, True, 0.005)
+    assert is_better(5.0, None, False, 0.05)

@@ -7,10 +7,11 @@ Nodes never call MLflow: a training node returns a
 - opens a parent run per pipeline run (lazily, at the first model, so ingestion-only runs do
   not create empty runs) tagged with the Kedro run id, pipeline, environment and git commit;
 - opens a child run per model: parameters, validation metrics, the model (sklearn flavour,
-  signature from its input columns, input example, explicit pip requirements), registers it and
+  signature from its input columns, input example, explicit pip requirements), registers it with
+  its description and tags (what it predicts, unit, inputs, training period, metrics) and
   moves the ``champion`` alias only when the new version beats the current champion on the
-  model's selection metric (validation; from the artifact or from the model's ``model_metrics``
-  rows), once the pipeline run succeeded;
+  model's selection metric by more than ``champion_min_improvement`` (validation; from the
+  artifact or from the model's ``model_metrics`` rows), once the pipeline run succeeded;
 - logs ``model_metrics`` rows into the model's child run (``test_mape``, …) and the baselines'
   rows into the parent run (``baseline_persistence.test_mape``, …);
 - once the run's energy is settled in the shared run state
@@ -19,7 +20,8 @@ Nodes never call MLflow: a training node returns a
   carbon hook into its model's child run, and the node total into the parent run.
 
 Configuration: the ``mlflow:`` block of ``conf/base/parameters.yml`` (``tracking_uri``,
-``experiment_name``, ``enabled``, ``register_models``, ``champion_alias``).
+``experiment_name``, ``enabled``, ``register_models``, ``champion_alias``,
+``champion_min_improvement``).
 """
 
 from __future__ import annotations
@@ -67,13 +69,26 @@ def ensure_sqlite_parent(uri: str) -> None:
         Path(uri.removeprefix("sqlite:///")).expanduser().parent.mkdir(parents=True, exist_ok=True)
 
 
-def is_better(new: float, current: float | None, higher_is_better: bool) -> bool:
-    """Whether ``new`` beats ``current`` (a missing or NaN current value always loses)."""
+def is_better(
+    new: float, current: float | None, higher_is_better: bool, min_improvement: float = 0.0
+) -> bool:
+    """Whether ``new`` beats ``current`` by more than ``min_improvement`` (in the metric's
+    units; a missing or NaN current value always loses)."""
     if not math.isfinite(new):
         return False
     if current is None or not math.isfinite(current):
         return True
-    return new > current if higher_is_better else new < current
+    improvement = new - current if higher_is_better else current - new
+    return improvement > min_improvement
+
+
+def min_improvement(config: dict[str, Any], metric: str) -> float:
+    """The improvement of ``metric`` a new version needs to take the champion alias
+    (``mlflow.champion_min_improvement``: per metric, or one number for every metric)."""
+    setting = config.get("champion_min_improvement", 0.0)
+    if isinstance(setting, dict):
+        setting = setting.get(metric, setting.get("default", 0.0))
+    return float(setting or 0.0)
 
 
 def _finite(metrics: dict[str, float]) -> dict[str, float]:
@@ -252,6 +267,7 @@ class MlflowTrackingHook:
         name = artifact.registered_name
         version = mlflow.register_model(model_uri, name).version
         self.registered_versions[name] = str(version)
+        self._describe(artifact, version, run_id)
         value = float(
             artifact.validation_metrics.get(
                 artifact.selection_metric,
@@ -274,7 +290,8 @@ class MlflowTrackingHook:
                 current_value = float(current.tags.get(SELECTION_VALUE_TAG, "nan"))
             except ValueError:
                 current_value = None
-        if is_better(value, current_value, artifact.higher_is_better):
+        tolerance = min_improvement(self._config, artifact.selection_metric)
+        if is_better(value, current_value, artifact.higher_is_better, tolerance):
             client.set_registered_model_alias(name, alias, version)
             client.set_tag(run_id, "champion", "true")
             logger.info(
@@ -289,7 +306,8 @@ class MlflowTrackingHook:
         else:
             client.set_tag(run_id, "champion", "false")
             logger.info(
-                "%s v%s stays a challenger (validation %s %.4g, %s v%s: %s)",
+                "%s v%s stays a challenger (validation %s %.4g, %s v%s: %s, "
+                "improvement needed > %g)",
                 name,
                 version,
                 artifact.selection_metric,
@@ -297,7 +315,32 @@ class MlflowTrackingHook:
                 alias,
                 current.version if current else None,
                 current_value,
+                tolerance,
             )
+
+    def _describe(self, artifact: ModelArtifact, version: str, run_id: str) -> None:
+        """The registered model's and the version's description and tags (what it predicts,
+        unit, inputs, training period, metrics): readable without the code."""
+        client = self._client
+        name = artifact.registered_name
+        if artifact.description:
+            client.update_registered_model(name, description=artifact.description)
+            client.update_model_version(name, version, description=artifact.description)
+        tags = {
+            **artifact.tags,
+            "model_key": artifact.model_key,
+            "input_columns": ",".join(artifact.input_columns),
+        }
+        for key in ("train_first_day", "train_last_day", "train_rows"):
+            if key in artifact.params:
+                tags[key] = str(artifact.params[key])
+        for key, value in tags.items():
+            client.set_registered_model_tag(name, key, str(value)[:5000])
+            client.set_model_version_tag(name, version, key, str(value)[:5000])
+        for key, value in _finite(artifact.validation_metrics).items():
+            client.set_model_version_tag(name, version, f"validation_{key}", repr(value))
+        for key, value in self._model_metrics.get(artifact.model_key, {}).items():
+            client.set_model_version_tag(name, version, key, repr(value))
 
     def _log_metric_rows(self, rows: pd.DataFrame) -> None:
         if rows.empty or not {"model", "split", "metric", "value"} <= set(rows.columns):
