@@ -4,8 +4,9 @@ The same region-days go through three paths:
 
 - training: raw holidays and strikes (ETL parser) -> fusion rules (``meteo_consommation``,
   ``consommation_mouvements``) -> ``modeling.features.forecasting_features``;
-- inference: the history before the day + the day's weather -> ``modeling.inference``
-  (``future_rows``, ``inference_features``), as ``forecast_next_days`` builds future days;
+- operational forecasts: the calendar of ``domain.features.day_features`` (the holiday
+  libraries) against the fusion's calendar; their consumption and weather features are
+  compared between evaluation and serving in ``tests/modeling/test_operational.py``;
 - dashboard: the pages' fields -> ``dashboard_ui.features`` (``weather_model_row``,
   ``movements_model_row``) with ``domain.features.trailing_level``.
 
@@ -23,11 +24,10 @@ from dashboard_ui.features import movements_model_row, weather_model_row
 from data_collection_kedro.datasets.source_files import build_holidays_frame
 from data_collection_kedro.domain.calendar import consumption_movements_index
 from data_collection_kedro.domain.contracts import GAS_HOUR_SHARE_COLUMNS
-from data_collection_kedro.domain.features import DAY_WEATHER_COLUMNS, trailing_level
+from data_collection_kedro.domain.features import day_features, trailing_level
 from data_collection_kedro.domain.regions import REGION_BY_CODE
 from data_collection_kedro.domain.weather import WEATHER_COLUMNS, weather_consumption_index
-from data_collection_kedro.modeling.features import BASE_COLUMNS, forecasting_features, model_input
-from data_collection_kedro.modeling.inference import future_rows, inference_features
+from data_collection_kedro.modeling.features import forecasting_features, model_input
 from data_collection_kedro.validation import parse_source
 from tests.support.paths import KEDRO_PROJECT
 
@@ -174,21 +174,17 @@ def test_dashboard_builds_the_training_features(indices, training, day, region_c
     )
 
 
-@pytest.mark.parametrize("day", DAYS)
-def test_inference_builds_the_training_features(training, day) -> None:
-    day = pd.Timestamp(day)
-    history = training.loc[training["day"] < day, list(BASE_COLUMNS)]
-    expected = training[training["day"] == day].reset_index(drop=True)
-    days = expected[["region_code", "region", "day"]]
-    future = future_rows(days, expected[list(DAY_WEATHER_COLUMNS)])
-    inferred = inference_features(history, future).reset_index(drop=True)
-    for key, columns in _model_features().items():
-        movements = {"strike_active", "strike_count", "strike_rate_pct"}
-        if movements & set(columns):
-            continue  # future days assume no strike: the movements model is compared above
-        pd.testing.assert_frame_equal(
-            model_input(inferred, columns), model_input(expected, columns), obj=key
-        )
+def test_operational_calendar_is_the_index_calendar(indices) -> None:
+    """The operational models take their calendar from ``domain.features.day_features`` (the
+    holiday libraries, for past and future days alike): on the index days it is the calendar
+    the fusion built from the holiday source."""
+    _, movements = indices
+    days = pd.to_datetime(movements["day"])
+    keys = pd.DataFrame({"region_code": movements["region_code"].astype(str), "day": days})
+    calendar = day_features(keys)
+    for column in ("is_public_holiday", "is_school_holiday", "weekday", "month", "day_of_year"):
+        expected = movements[column].astype(float).to_numpy()
+        np.testing.assert_array_equal(calendar[column].to_numpy(), expected, err_msg=column)
 
 
 def test_the_tested_days_cover_holidays_and_a_strike(training) -> None:

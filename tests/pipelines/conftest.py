@@ -18,19 +18,9 @@ from typing import Any
 import pytest
 
 from tests.support.paths import KEDRO_PROJECT
+from tests.support.sample import OPERATIONAL_MODELS, SMALL_MODELS
 
-# small models: the machine's two cores are shared
-SMALL_MODELS: dict[str, Any] = {
-    "forecasting": {
-        "horizon_days": 7,
-        "models": {
-            "day_ahead_catboost": {"catboost": {"iterations": 60}},
-            "whatif_weather_catboost": {"catboost": {"iterations": 60}},
-            "whatif_movements_rf": {"random_forest": {"n_estimators": 20}},
-        },
-    },
-    "anomaly_detection": {"isolation_forest": {"n_estimators": 100}},
-}
+__all__ = ["OPERATIONAL_MODELS", "SMALL_MODELS", "ChainRun"]
 
 
 @dataclass

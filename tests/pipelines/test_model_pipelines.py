@@ -7,18 +7,24 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from .conftest import ChainRun
+from .conftest import OPERATIONAL_MODELS, ChainRun
 
 pytestmark = pytest.mark.slow
 
 REGIONS = {"11", "53", "75", "84"}
-MODELS = ("day_ahead_catboost", "whatif_weather_catboost", "whatif_movements_rf")
+WHATIF_MODELS = ("whatif_weather_catboost", "whatif_movements_rf")
+MODELS = (*OPERATIONAL_MODELS, *WHATIF_MODELS)
 BASELINES = (
     "baseline_persistence",
     "baseline_seasonal_naive_weekly",
     "baseline_seasonal_naive_yearly",
     "baseline_hdd_linear",
 )
+SCOPES = {
+    "day_ahead_gas_regional": "gas_regional",
+    "day_ahead_electricity_regional": "electricity_regional",
+    "day_ahead_electricity_national": "electricity_national",
+}
 
 
 def _metric(metrics: pd.DataFrame, model: str, split: str, metric: str) -> float:
@@ -79,20 +85,38 @@ def test_region_clusters(model_chain: ChainRun) -> None:
 
 def test_forecasting_metrics_and_forecasts(model_chain: ChainRun) -> None:
     metrics = model_chain.table("model_metrics")
-    for model in (*MODELS, *BASELINES):
-        for metric in ("mae", "rmse", "mape", "bias"):
-            assert np.isfinite(_metric(metrics, model, "test", metric)), (model, metric)
-    for model in MODELS:
+    for model, scope in SCOPES.items():
+        names = [model, f"{model}_oracle_weather", f"{model}_no_weather"]
+        names += [f"{baseline}_{scope}" for baseline in BASELINES]
+        for name in names:
+            for metric in ("mae", "rmse", "mape", "bias"):
+                assert np.isfinite(_metric(metrics, name, "test", metric)), (name, metric)
         assert np.isfinite(_metric(metrics, model, "validation", "mape"))
-    # the day-ahead model must beat yesterday's value on the sample (weather moves demand)
-    assert _metric(metrics, "day_ahead_catboost", "test", "mape") < _metric(
-        metrics, "baseline_persistence", "test", "mape"
-    )
+        # the sample's weather forecasts cover every test day: the weather model serves them
+        assert _metric(metrics, model, "test", "forecast_basis_pct") == 100.0
+        # coverage counted on the data, somewhere around the calibrated 80 %
+        assert 50 <= _metric(metrics, model, "test", "coverage_pct") <= 97
+        # honest forecasts beat the last published day, and the observed weather helps
+        served = _metric(metrics, model, "test", "mape")
+        assert served < _metric(metrics, f"baseline_persistence_{scope}", "test", "mape")
+        assert _metric(metrics, f"{model}_oracle_weather", "test", "mape") < served
+    for model in WHATIF_MODELS:
+        assert np.isfinite(_metric(metrics, model, "test", "mape"))
+
     forecasts = model_chain.table("consumption_forecasts")
-    assert len(forecasts) == len(REGIONS) * 7 * len(MODELS)
-    assert set(forecasts["model"]) == set(MODELS)
+    leads = 7 + 1  # the issue day (the day after the data) and the 7 days after it
+    assert len(forecasts) == (2 * len(REGIONS) + 1) * leads
+    assert set(forecasts["model"]) == set(OPERATIONAL_MODELS)
+    assert set(forecasts.loc[forecasts["scope"] == "national", "region_code"]) == {"FR"}
     assert (forecasts["consumption_mwh_predicted"] > 0).all()
+    assert (forecasts["consumption_mwh_p10"] <= forecasts["consumption_mwh_predicted"]).all()
+    assert (forecasts["consumption_mwh_predicted"] <= forecasts["consumption_mwh_p90"]).all()
     assert pd.to_datetime(forecasts["day"]).min() == pd.Timestamp("2024-01-01")
+    assert set(forecasts["weather_basis"]) == {"forecast", "no_weather"}
+    with_weather = forecasts[forecasts["weather_basis"] == "forecast"]
+    # the sample's last forecast was issued on its last day (2023-12-31), for 7 days
+    assert pd.to_datetime(with_weather["weather_issue_day"]).max() == pd.Timestamp("2023-12-31")
+    assert set(forecasts["unit"]) == {"MWh PCS 0°C/jour", "MWh/jour"}
 
 
 def test_no_training_day_after_a_test_day(model_chain: ChainRun) -> None:
@@ -126,7 +150,7 @@ def test_mlflow_runs_params_metrics_and_registered_models(model_chain: ChainRun)
     forecasting_parent = next(r for r in parents if r.data.tags["kedro.pipeline"] == "forecasting")
     assert forecasting_parent.info.status == "FINISHED"
     assert forecasting_parent.data.tags["kedro.run_id"]
-    assert "baseline_persistence.test_mape" in forecasting_parent.data.metrics
+    assert "baseline_persistence_gas_regional.test_mape" in forecasting_parent.data.metrics
     children = [
         r for r in runs if r.data.tags.get("mlflow.parentRunId") == forecasting_parent.info.run_id
     ]
@@ -134,12 +158,16 @@ def test_mlflow_runs_params_metrics_and_registered_models(model_chain: ChainRun)
     for child in children:
         assert child.data.params["features"]
         assert {"validation_mape", "test_mape", "test_bias"} <= set(child.data.metrics)
-    day_ahead = next(r for r in children if r.data.tags["model_key"] == "day_ahead_catboost")
+    day_ahead = next(r for r in children if r.data.tags["model_key"] == "day_ahead_gas_regional")
     assert day_ahead.data.params["catboost.iterations"] == "60"
+    assert "test_coverage_pct" in day_ahead.data.metrics
+    assert "day_ahead_gas_regional_oracle_weather.test_mape" in forecasting_parent.data.metrics
     if "training_energy_kwh" in day_ahead.data.metrics:  # the carbon hook measured the node
         assert day_ahead.data.metrics["training_energy_kwh"] >= 0
     for name in (
-        "energiewatch-day-ahead-catboost",
+        "energiewatch-day-ahead-gas-regional",
+        "energiewatch-day-ahead-electricity-regional",
+        "energiewatch-day-ahead-electricity-national",
         "energiewatch-whatif-weather-catboost",
         "energiewatch-whatif-movements-rf",
         "energiewatch-anomaly-isolationforest",
@@ -148,6 +176,13 @@ def test_mlflow_runs_params_metrics_and_registered_models(model_chain: ChainRun)
         champion = client.get_model_version_by_alias(name, "champion")
         assert str(champion.version) == "1"
         assert champion.tags["selection_metric"] in {"mape", "f1", "silhouette"}
+    # the forecasts say what they are without the code
+    gas = client.get_registered_model("energiewatch-day-ahead-gas-regional")
+    assert "MWh PCS 0°C" in gas.description and "D-1" in gas.description
+    assert gas.tags["unit"] == "MWh PCS 0°C/jour" and gas.tags["energy"] == "gas"
+    version = client.get_model_version("energiewatch-day-ahead-gas-regional", "1")
+    assert version.tags["train_last_day"] < "2023-01-01"
+    assert float(version.tags["test_mape"]) > 0
 
 
 def test_champion_model_reloaded_from_mlflow_predicts_what_the_pipeline_predicted(
@@ -155,59 +190,136 @@ def test_champion_model_reloaded_from_mlflow_predicts_what_the_pipeline_predicte
 ) -> None:
     import mlflow
 
+    from data_collection_kedro.modeling.operational import OperationalSpec, day_ahead_rows
+
     mlflow.set_tracking_uri(model_chain.tracking_uri)
-    features = pd.read_parquet(
-        model_chain.data_dir / "05_model_input" / "forecasting_features.parquet"
-    )
     backtest = pd.read_parquet(
         model_chain.data_dir / "07_model_output" / "forecast_backtest.parquet"
     )
-    for model_key, name in (
-        ("day_ahead_catboost", "energiewatch-day-ahead-catboost"),
-        ("whatif_weather_catboost", "energiewatch-whatif-weather-catboost"),
-    ):
-        model = mlflow.pyfunc.load_model(f"models:/{name}@champion")
-        columns = model.metadata.get_input_schema().input_names()
-        expected = backtest[backtest["model"] == model_key]
-        rows = features.assign(day=pd.to_datetime(features["day"]).dt.date).merge(
-            expected[["region_code", "day", "predicted_mwh"]], on=["region_code", "day"]
-        )
-        assert len(rows) == len(expected) > 300
-        inputs = rows[columns].copy()
-        inputs["region_code"] = inputs["region_code"].astype(str).astype(object)
-        for column in columns[1:]:
-            inputs[column] = inputs[column].astype(float)
-        predicted = np.asarray(model.predict(inputs), dtype=float)
-        np.testing.assert_array_equal(predicted, rows["predicted_mwh"].to_numpy())
-
-
-def test_forecast_next_days_skips_a_region_without_consumption(model_chain: ChainRun) -> None:
-    """Corse has no gas network: its target is empty and it gets no forecast (no crash)."""
-    from sklearn.dummy import DummyRegressor
-
-    from data_collection_kedro.modeling.artifacts import ModelArtifact
-    from data_collection_kedro.pipelines.forecasting.nodes import forecast_next_days
-
     features = pd.read_parquet(
         model_chain.data_dir / "05_model_input" / "forecasting_features.parquet"
     )
-    features["day"] = pd.to_datetime(features["day"])
-    corse = features[features["region_code"] == features["region_code"].iloc[0]].copy()
-    corse["region_code"], corse["region"], corse["target_mwh"] = "94", "Corse", float("nan")
-    columns = ["lag_1_mwh", "temp_mean_c"]
-    train = features.dropna(subset=[*columns, "target_mwh"])
-    model = DummyRegressor(strategy="mean").fit(train[columns], train["target_mwh"])
-    artifact = ModelArtifact(
-        model_key="mean_model",
-        registered_name="",
-        model=model,
-        input_columns=columns,
-        input_example=train[columns].head(2),
+    model = mlflow.pyfunc.load_model("models:/energiewatch-whatif-weather-catboost@champion")
+    columns = model.metadata.get_input_schema().input_names()
+    expected = backtest[backtest["model"] == "whatif_weather_catboost"]
+    rows = features.assign(day=pd.to_datetime(features["day"]).dt.date).merge(
+        expected[["region_code", "day", "predicted_mwh"]], on=["region_code", "day"]
     )
-    forecasts = forecast_next_days(
-        pd.concat([features, corse], ignore_index=True), {"horizon_days": 3}, artifact
+    assert len(rows) == len(expected) > 300
+    inputs = rows[columns].copy()
+    inputs["region_code"] = inputs["region_code"].astype(str).astype(object)
+    for column in columns[1:]:
+        inputs[column] = inputs[column].astype(float)
+    np.testing.assert_array_equal(
+        np.asarray(model.predict(inputs), dtype=float), rows["predicted_mwh"].to_numpy()
     )
+
+    # the served gas forecast: the registered model on the day-ahead rows of the test period
+    forecasting = _forecasting_params(model_chain)
+    key = "day_ahead_gas_regional"
+    spec = OperationalSpec.from_params(forecasting, forecasting["operational"][key])
+    series = pd.read_parquet(model_chain.data_dir / "05_model_input" / "forecasting_series.parquet")
+    series = series[series["model_key"] == key].drop(columns="model_key")
+    weather = pd.read_parquet(
+        model_chain.data_dir / "05_model_input" / "forecasting_weather_evaluation.parquet"
+    )
+    expected = backtest[backtest["model"] == key]
+    rows = day_ahead_rows(series, spec, weather)
+    rows = rows.assign(day=rows["day"].dt.date).merge(
+        expected[["region_code", "day", "predicted_mwh"]], on=["region_code", "day"]
+    )
+    assert len(rows) == len(expected) > 300
+    model = mlflow.pyfunc.load_model("models:/energiewatch-day-ahead-gas-regional@champion")
+    columns = model.metadata.get_input_schema().input_names()
+    inputs = rows[columns].copy()
+    inputs["region_code"] = inputs["region_code"].astype(str).astype(object)
+    for column in columns[1:]:
+        inputs[column] = inputs[column].astype(float)
+    np.testing.assert_allclose(
+        np.asarray(model.predict(inputs), dtype=float), rows["predicted_mwh"].to_numpy()
+    )
+
+
+def _forecasting_params(model_chain: ChainRun) -> dict:
+    import yaml
+
+    from tests.support.paths import KEDRO_PROJECT
+
+    params = yaml.safe_load((KEDRO_PROJECT / "conf/base/parameters_forecasting.yml").read_text())
+    return params["forecasting"]
+
+
+def test_forecast_next_days_skips_a_series_without_consumption(model_chain: ChainRun) -> None:
+    """Corse has no gas network: its target is empty and it gets no forecast (no crash)."""
+    import pickle
+
+    from data_collection_kedro.pipelines.forecasting.nodes import forecast_next_days
+
+    series = pd.read_parquet(model_chain.data_dir / "05_model_input" / "forecasting_series.parquet")
+    weather = pd.read_parquet(
+        model_chain.data_dir / "05_model_input" / "forecasting_weather_served.parquet"
+    )
+    gas = series[series["model_key"] == "day_ahead_gas_regional"]
+    corse = gas[gas["region_code"] == "11"].assign(
+        region_code="94", region="Corse", target_mwh=float("nan")
+    )
+    with (model_chain.data_dir / "06_models" / "day_ahead_gas_regional.pkl").open("rb") as f:
+        artifact = pickle.load(f)
+    params = {**_forecasting_params(model_chain), "horizon_days": 3}
+    forecasts = forecast_next_days(pd.concat([gas, corse]), weather, params, artifact)
     assert "94" not in set(forecasts["region_code"])
-    assert set(forecasts["region_code"]) == set(features["region_code"])
-    assert len(forecasts) == 3 * features["region_code"].nunique()
+    assert set(forecasts["region_code"]) == REGIONS
+    assert len(forecasts) == 4 * len(REGIONS)
     assert forecasts["consumption_mwh_predicted"].notna().all()
+
+
+def test_predict_one_region_and_day_from_the_stores(model_chain: ChainRun) -> None:
+    """``forecast.predict``: one call, the registered champion, features from the stores; the
+    served table and the backtest give the same numbers for the same issue."""
+    from data_collection_kedro.forecast import predict
+
+    served = model_chain.table("consumption_forecasts")
+    served = served[
+        (served["model"] == "day_ahead_gas_regional")
+        & (served["region_code"] == "84")
+        & (pd.to_datetime(served["day"]) == pd.Timestamp("2024-01-02"))
+    ].iloc[0]
+    out = predict(region="84", day="2024-01-02", energy="gas")
+    assert (out["issue_day"], out["lead_days"], out["weather_basis"]) == (
+        "2024-01-01",
+        1,
+        "forecast",
+    )
+    assert out["weather_issue_day"] == "2023-12-31"  # the latest forecast known on the issue day
+    assert out["unit"] == "MWh PCS 0°C/jour" and out["model_version"] == "1"
+    assert out["p50"] == pytest.approx(served["consumption_mwh_predicted"])
+    assert out["p10"] == pytest.approx(served["consumption_mwh_p10"])
+    assert out["p90"] == pytest.approx(served["consumption_mwh_p90"])
+    assert out["actual_mwh"] is None
+
+    # a past day: issued the day before, as the test backtest forecast it
+    backtest = pd.read_parquet(
+        model_chain.data_dir / "07_model_output" / "forecast_backtest.parquet"
+    )
+    row = backtest[
+        (backtest["model"] == "day_ahead_gas_regional")
+        & (backtest["region_code"] == "84")
+        & (pd.to_datetime(backtest["day"]) == pd.Timestamp("2023-11-15"))
+    ].iloc[0]
+    past = predict(region="84", day="2023-11-15", energy="gas")
+    assert past["issue_day"] == "2023-11-14"
+    assert past["p50"] == pytest.approx(row["predicted_mwh"])
+    assert past["actual_mwh"] == pytest.approx(row["actual_mwh"])
+
+    # France, beyond the last weather forecast: the no-weather model, said so
+    far = predict(region="FR", day="2024-01-08", energy="electricity")
+    assert (far["weather_basis"], far["lead_days"], far["region"]) == (
+        "no_weather",
+        7,
+        "France métropolitaine",
+    )
+    assert far["p10"] <= far["p50"] <= far["p90"]
+    with pytest.raises(ValueError, match="national gas"):
+        predict(region="FR", day="2024-01-02", energy="gas")
+    with pytest.raises(ValueError, match="INSEE region code"):
+        predict(region="99", day="2024-01-02", energy="gas")

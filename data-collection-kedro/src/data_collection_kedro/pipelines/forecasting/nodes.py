@@ -174,13 +174,14 @@ def build_weather_forecasts(
     previsions_meteo_nationales: pd.DataFrame,
     series: pd.DataFrame,
     params: dict[str, Any],
+    evaluation: dict[str, Any],
     national_temperature: dict[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The weather forecasts of serving (the forecast indices) and of the evaluation and the
-    band calibration (``evaluation_weather``: the same, or ``simulated`` from the observed
-    weather where no archive of forecasts exists)."""
+    band calibration (``forecast_evaluation.weather``: the same, or ``simulated`` from the
+    observed weather where no archive of forecasts exists)."""
     served = indexed_forecasts(previsions_meteo, previsions_meteo_nationales)
-    mode = str(params.get("evaluation_weather", "forecast_index"))
+    mode = str(evaluation.get("weather", "forecast_index"))
     if mode == "forecast_index":
         evaluation = served
     elif mode == "simulated":
@@ -192,7 +193,7 @@ def build_weather_forecasts(
         )
     else:
         raise ValueError(
-            f"forecasting.evaluation_weather: expected 'forecast_index' or 'simulated', got {mode!r}"
+            f"forecast_evaluation.weather: expected 'forecast_index' or 'simulated', got {mode!r}"
         )
     logger.info(
         "weather forecasts: %d served rows, %d evaluation rows (%s)",
@@ -203,9 +204,15 @@ def build_weather_forecasts(
     return served, evaluation
 
 
-def _operational(params: Mapping[str, Any], model_key: str) -> tuple[dict[str, Any], OperationalSpec]:
+def _operational(
+    params: Mapping[str, Any], model_key: str
+) -> tuple[dict[str, Any], OperationalSpec]:
     model = dict(params["operational"][model_key])
     return model, OperationalSpec.from_params(params, model)
+
+
+def _split(params: Mapping[str, Any], evaluation: Mapping[str, Any], model_key: str) -> Any:
+    return (evaluation.get("splits") or {}).get(model_key, params["split"])
 
 
 def _model_series(series: pd.DataFrame, model_key: str) -> pd.DataFrame:
@@ -217,7 +224,11 @@ def _model_forecasts(forecasts: pd.DataFrame, series: pd.DataFrame) -> pd.DataFr
 
 
 def train_operational_model(
-    series: pd.DataFrame, forecasts: pd.DataFrame, params: dict[str, Any], model_key: str
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    params: dict[str, Any],
+    evaluation: dict[str, Any],
+    model_key: str,
 ) -> ModelArtifact:
     """An operational model: trained with the observed weather, validated and its bands
     calibrated on honest forecasts, refitted on train + validation."""
@@ -228,7 +239,7 @@ def train_operational_model(
         _model_forecasts(forecasts, own),
         spec,
         model,
-        model.get("split", params["split"]),
+        _split(params, evaluation, model_key),
         params.get("bands", {}),
         bool(params.get("train_on_complete_days_only", True)),
     )
@@ -250,7 +261,7 @@ def train_operational_model(
             "train_rows": trained.train_rows,
             "train_first_day": trained.first_day.date().isoformat(),
             "train_last_day": trained.last_day.date().isoformat(),
-            "evaluation_weather": params.get("evaluation_weather", "forecast_index"),
+            "evaluation_weather": evaluation.get("weather", "forecast_index"),
             **{f"catboost.{k}": v for k, v in model["weather_model"].get("catboost", {}).items()},
         },
         validation_metrics=trained.validation_metrics,
@@ -274,6 +285,7 @@ def evaluate_models(
     series: pd.DataFrame,
     forecasts: pd.DataFrame,
     params: dict[str, Any],
+    evaluation: dict[str, Any],
     *artifacts: ModelArtifact,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """``model_metrics`` rows and the per-day test backtest of every model.
@@ -297,7 +309,7 @@ def evaluate_models(
             _model_forecasts(forecasts, own),
             spec,
             model,
-            model.get("split", params["split"]),
+            _split(params, evaluation, artifact.model_key),
         )
         rows.append(metrics)
         backtests.append(backtest)
@@ -359,4 +371,3 @@ def forecast_next_days(
         paths = next_days(artifact.model, own, _model_forecasts(forecasts, own), spec)
         frames.append(served_table(paths, artifact.model_key, model))
     return pd.concat(frames, ignore_index=True)
-
