@@ -33,10 +33,11 @@ def date_input(label: str, default: dt.date, key: str | None = None) -> dt.date:
     return value if isinstance(value, dt.date) else default
 
 
-def region_and_day(key_prefix: str) -> tuple[str, dt.date]:
-    """The region picker and the date field (default today) of a prediction form."""
+def region_and_day(key_prefix: str, default_day: dt.date | None = None) -> tuple[str, dt.date]:
+    """The region picker and the date field of a prediction form (default: ``default_day``,
+    else today)."""
     region_code = region_select(key=f"{key_prefix}_region")
-    day = date_input("Date", dt.date.today(), key=f"{key_prefix}_day")
+    day = date_input("Date", default_day or dt.date.today(), key=f"{key_prefix}_day")
     return region_code, day
 
 

@@ -22,6 +22,7 @@ class Page(NamedTuple):
 
 PAGES: tuple[Page, ...] = (
     Page("home", "Accueil", ":material/home:", "accueil"),
+    Page("forecasts", "Prévisions", ":material/trending_up:", "previsions"),
     Page("weather", "Prédiction météo", ":material/partly_cloudy_day:", "prediction_meteo"),
     Page("anomalies", "Détection d'anomalies", ":material/troubleshoot:", "anomalies"),
     Page("movements", "Prédiction consommation", ":material/train:", "prediction_consommation"),

@@ -197,3 +197,15 @@ def region_level(region_code: str, day: Any) -> float:
         window_days=int(config.get("level_window_days", 365)),
         min_periods=int(config.get("level_min_periods", 28)),
     )
+
+
+def day_after_data() -> Any:
+    """The day after the last day of ``meteo_consommation`` (the first day no index holds: the
+    default date of the prediction forms), or None when the index is unavailable."""
+    try:
+        days = load_table("meteo_consommation")["day"]
+    except (UnavailableError, KeyError):
+        return None
+    if days.empty:
+        return None
+    return (pd.to_datetime(days).max() + pd.Timedelta(days=1)).date()

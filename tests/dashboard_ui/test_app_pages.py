@@ -49,7 +49,7 @@ def test_sidebar_lists_every_page(app_test) -> None:
     at.run()
     assert not at.exception
     assert at.title[0].value == "EnergieWatch"
-    assert len(PAGES) == 8
+    assert len(PAGES) == 9
 
 
 def test_page_files_are_named_after_their_views() -> None:
@@ -119,19 +119,28 @@ def test_movements_prediction_reacts_to_strikes_and_is_logged(app_test, with_cha
     assert rows["model_name"].tolist() == [with_champions.names["movements"]]
 
 
-def test_prediction_without_registry_is_explained_and_logged_as_failure(app_test) -> None:
-    at = open_page(app_test, "weather.py")
-    at.button[0].click().run()
+@pytest.mark.parametrize("file", ["weather.py", "movements.py"])
+def test_prediction_form_without_registry_explains_what_to_run(app_test, file: str) -> None:
+    """The form asks for the inputs the champion uses: without a champion there is no form,
+    and the page says which pipeline trains it."""
+    at = open_page(app_test, file)
     assert not at.exception, at.exception
     assert "kedro run --pipeline=forecasting" in texts(at.warning)
-    assert not at.metric
-    rows = store().predictions()
-    assert len(rows) == 1
-    row = rows.iloc[0]
-    assert row["status"] == "error"
-    assert row["error_type"] == "UnavailableError"
-    assert "champion" in row["error_message"] or "MLflow" in row["error_message"]
-    assert row["n_predictions"] == 0
+    assert not at.button and not at.metric
+    assert store().predictions().empty
+
+
+def test_prediction_forms_ask_only_what_the_champion_uses(app_test, with_champions) -> None:
+    at = open_page(app_test, "weather.py")
+    asked = {element.key for element in at.number_input}
+    # the weather champion uses the temperatures and their smoothing, no wind nor clouds
+    assert {"weather_tmax", "weather_tmin", "weather_previous"} <= asked
+    assert not asked & {"weather_wind_kmh", "weather_cloud_cover_pct", "weather_humidity_pct"}
+    # the day after the data (the index ends on 2023-12-31)
+    assert at.date_input(key="weather_day").value == pd.Timestamp("2024-01-01").date()
+    at = open_page(at, "movements.py")
+    assert "movements_temp" not in {element.key for element in at.number_input}
+    assert at.date_input(key="movements_day").value == pd.Timestamp("2024-01-01").date()
 
 
 def test_prediction_without_history_fails_cleanly_and_is_logged(app_test, with_champions) -> None:

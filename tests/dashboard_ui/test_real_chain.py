@@ -13,6 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dashboard_ui.settings import load_settings
 from data_collection_kedro.monitoring import MonitoringStore
 from tests.support.paths import REPO_ROOT
+from tests.support.sample import SMALL_MODELS
 
 APP_FILE = REPO_ROOT / "dashboard_ui" / "app.py"
 
@@ -36,7 +37,7 @@ def test_pages_on_the_pipelines_outputs(
         "anomaly_detection",
         "clustering",
     ):
-        run_pipeline(pipeline)
+        run_pipeline(pipeline, params=SMALL_MODELS)
 
     at = _open("weather.py")
     at.selectbox(key="weather_region").set_value("84")
@@ -50,6 +51,13 @@ def test_pages_on_the_pipelines_outputs(
     at.button[0].click().run()
     assert not at.error and not at.warning, [e.value for e in [*at.error, *at.warning]]
     assert len(at.metric) == 1
+
+    # the served forecasts: the next days with their band, the backtest, the baselines
+    at = _open("forecasts.py")
+    assert not at.error and not at.warning, [e.value for e in [*at.error, *at.warning]]
+    labels = [m.label for m in at.metric]
+    assert "Bande P10 – P90" in labels and "Jours dans la bande P10 – P90" in labels
+    assert len(at.dataframe) == 2  # the next days, the accuracy against the baselines
 
     at = _open("clustering.py")
     assert not at.warning, [w.value for w in at.warning]

@@ -1,0 +1,5 @@
+"""Page script (see dashboard_ui/views/forecasts.py)."""
+
+from dashboard_ui.views.forecasts import render
+
+render()
