@@ -29,12 +29,11 @@ import argparse
 import os
 import pickle
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+from timing import best
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "data-collection-kedro"
@@ -127,15 +126,6 @@ def _node_inputs(data_dir: Path) -> tuple[Any, ...] | None:
         params["forecasting"],
         artifacts,
     )
-
-
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), result
 
 
 def row_by_row(

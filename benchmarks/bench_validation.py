@@ -24,13 +24,12 @@ import argparse
 import subprocess
 import sys
 import tempfile
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from timing import best
 
 FUEL_FILE = "prix-carburants-historique.csv"
 BAD_SHARE = 0.01
@@ -102,15 +101,6 @@ def run_pandera(schema: Any, frame: pd.DataFrame) -> tuple[int, int]:
         failing = set(cases["index"].dropna().astype(int))
         return len(frame) - len(failing), len(cases)
     return len(frame), 0
-
-
-def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
-    times, result = [], None
-    for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
-    return min(times), result
 
 
 def main() -> None:

@@ -10,7 +10,13 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_ui.features import MissingFeatureError, first_value
-from dashboard_ui.services import UnavailableError, load_table, settings, tracked_prediction
+from dashboard_ui.services import (
+    UnavailableError,
+    champion,
+    load_table,
+    settings,
+    tracked_prediction,
+)
 from data_collection_kedro.domain.regions import REGION_BY_CODE, REGIONS
 
 LAST_PREDICTION_KEY = "last_prediction"
@@ -43,6 +49,16 @@ def region_and_day(key_prefix: str, default_day: dt.date | None = None) -> tuple
 
 def show_unavailable(error: UnavailableError) -> None:
     st.warning(str(error), icon="⚠️")
+
+
+def champion_inputs(model_key: str) -> set[str] | None:
+    """The input columns of a champion's MLflow signature (what its form asks for), or None
+    after telling why the champion is unavailable."""
+    try:
+        return {column.name for column in champion(model_key).input_columns}
+    except UnavailableError as exc:
+        show_unavailable(exc)
+        return None
 
 
 def load_filled_table(name: str) -> pd.DataFrame | None:

@@ -8,6 +8,8 @@ was forecast, issued each day on the day before), ``model_metrics`` (test metric
 
 from __future__ import annotations
 
+from typing import Any
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -34,14 +36,14 @@ RTE_MODEL = "rte_day_ahead_j1"
 RTE_SPLIT = "test_rte_days"
 
 
-def _mwh(value: float) -> str:
+def _mwh(value: Any) -> str:
     """A French-formatted figure in MWh (narrow no-break space for thousands)."""
     if pd.isna(value):
         return "—"
     return f"{value:,.0f}".replace(",", "\u202f")
 
 
-def _pct(value: float) -> str:
+def _pct(value: Any) -> str:
     return "—" if pd.isna(value) else f"{value:.1f} %".replace(".", ",")
 
 
@@ -80,7 +82,7 @@ def _choose(forecasts: pd.DataFrame) -> tuple[str, str, pd.DataFrame] | None:
     return energy, code, rows[rows["region_code"] == code].sort_values("day")
 
 
-def _band_chart(frame: pd.DataFrame, unit: str, actual: bool) -> alt.LayerChart:
+def _band_chart(frame: pd.DataFrame, unit: str, actual: bool) -> Any:
     """P10-P90 band and P50 line (plus the actuals when ``actual``), days on the x axis."""
     base = alt.Chart(frame).encode(x=alt.X("day:T", title="Jour", axis=alt.Axis(format="%d/%m")))
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(

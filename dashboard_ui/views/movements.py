@@ -7,13 +7,13 @@ from __future__ import annotations
 import streamlit as st
 
 from dashboard_ui.components import (
+    champion_inputs,
     predict_one,
     region_and_day,
     show_predicted_consumption,
-    show_unavailable,
 )
 from dashboard_ui.features import calendar_features, movements_model_row
-from dashboard_ui.services import UnavailableError, champion, day_after_data, region_level
+from dashboard_ui.services import day_after_data, region_level
 
 PAGE = "Prédiction consommation"
 MODEL_KEY = "movements"
@@ -30,10 +30,8 @@ def render() -> None:
         "Jours fériés et vacances scolaires sont déduits de la date et de la zone de la région. "
         "Ce n'est pas la prévision : celle-ci est sur la page « Prévisions »."
     )
-    try:
-        used = {column.name for column in champion(MODEL_KEY).input_columns}
-    except UnavailableError as exc:
-        show_unavailable(exc)
+    used = champion_inputs(MODEL_KEY)
+    if used is None:
         return
     with st.form("movements_form"):
         left, right = st.columns(2)

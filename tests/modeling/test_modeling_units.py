@@ -17,6 +17,7 @@ from data_collection_kedro.modeling.features import forecasting_features
 from data_collection_kedro.modeling.metrics import classification_metrics, regression_metrics
 from data_collection_kedro.modeling.splits import assign_split, time_split_bounds
 from data_collection_kedro.pipelines.forecasting import nodes as forecasting_nodes
+from tests.hooks.test_hook_order import mlflow_uris_restored  # noqa: F401  (fixture)
 from tests.support.paths import KEDRO_PROJECT
 from tests.support.synthetic_indices import index_frames
 
@@ -169,6 +170,7 @@ def _run_hook(
     return hook.registered_versions["energiewatch-test-toy"]
 
 
+@pytest.mark.usefixtures("mlflow_uris_restored")  # the hook sets MLflow's process-wide URIs
 def test_champion_alias_moves_only_on_improvement(tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 

@@ -146,14 +146,7 @@ def test_without_any_weather_forecast_the_no_weather_model_serves_and_says_so(se
     assert none["day"].min() == pd.Timestamp("2023-07-01")  # the day after the data
 
     # day-ahead rows without a forecast: the no-weather model's own predictions
-    rows = day_ahead_rows(series, spec, forecasts.iloc[0:0])
-    rows = rows[rows["day"].between("2023-03-01", "2023-03-31")]
-    served = served_forecasts(forecaster, rows)
-    expected = forecaster.no_weather_model.predict(
-        model_input(rows.loc[served.index], forecaster.no_weather_columns)
-    )
-    assert (served["weather_basis"] == BASIS_NO_WEATHER).all()
-    np.testing.assert_allclose(served["p50"], expected)
+    _served_by(setup, forecasts.iloc[0:0], BASIS_NO_WEATHER)
 
 
 def test_with_a_weather_forecast_the_weather_model_serves(setup) -> None:
@@ -168,15 +161,24 @@ def test_with_a_weather_forecast_the_weather_model_serves(setup) -> None:
     assert (served.loc[~with_forecast, "weather_basis"] == BASIS_NO_WEATHER).all()
     assert (served.loc[with_forecast, "weather_issue_day"] == pd.Timestamp("2023-07-01")).all()
 
+    _served_by(setup, forecasts, BASIS_FORECAST)
+    assert set(forecaster.weather_inputs) <= set(ISSUE_WEATHER_COLUMNS)
+
+
+def _served_by(setup, forecasts: pd.DataFrame, basis: str) -> None:
+    """The day-ahead rows of March 2023 are served by the model of ``basis``, unchanged."""
+    spec, series, _, forecaster = setup
     rows = day_ahead_rows(series, spec, forecasts)
     rows = rows[rows["day"].between("2023-03-01", "2023-03-31")]
-    day_ahead = served_forecasts(forecaster, rows)
-    expected = forecaster.weather_model.predict(
-        model_input(rows.loc[day_ahead.index], forecaster.weather_columns)
+    served = served_forecasts(forecaster, rows)
+    model, columns = (
+        (forecaster.weather_model, forecaster.weather_columns)
+        if basis == BASIS_FORECAST
+        else (forecaster.no_weather_model, forecaster.no_weather_columns)
     )
-    assert (day_ahead["weather_basis"] == BASIS_FORECAST).all()
-    np.testing.assert_allclose(day_ahead["p50"], expected)
-    assert set(forecaster.weather_inputs) <= set(ISSUE_WEATHER_COLUMNS)
+    expected = model.predict(model_input(rows.loc[served.index], columns))
+    assert (served["weather_basis"] == basis).all()
+    np.testing.assert_allclose(served["p50"], expected)
 
 
 # ---------------------------------------------------------------------------- the bands

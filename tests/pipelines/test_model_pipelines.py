@@ -190,6 +190,7 @@ def test_champion_model_reloaded_from_mlflow_predicts_what_the_pipeline_predicte
 ) -> None:
     import mlflow
 
+    from data_collection_kedro.modeling.features import model_input
     from data_collection_kedro.modeling.operational import OperationalSpec, day_ahead_rows
 
     mlflow.set_tracking_uri(model_chain.tracking_uri)
@@ -206,12 +207,9 @@ def test_champion_model_reloaded_from_mlflow_predicts_what_the_pipeline_predicte
         expected[["region_code", "day", "predicted_mwh"]], on=["region_code", "day"]
     )
     assert len(rows) == len(expected) > 300
-    inputs = rows[columns].copy()
-    inputs["region_code"] = inputs["region_code"].astype(str).astype(object)
-    for column in columns[1:]:
-        inputs[column] = inputs[column].astype(float)
     np.testing.assert_array_equal(
-        np.asarray(model.predict(inputs), dtype=float), rows["predicted_mwh"].to_numpy()
+        np.asarray(model.predict(model_input(rows, columns)), dtype=float),
+        rows["predicted_mwh"].to_numpy(),
     )
 
     # the served gas forecast: the registered model on the day-ahead rows of the test period
@@ -231,12 +229,9 @@ def test_champion_model_reloaded_from_mlflow_predicts_what_the_pipeline_predicte
     assert len(rows) == len(expected) > 300
     model = mlflow.pyfunc.load_model("models:/energiewatch-day-ahead-gas-regional@champion")
     columns = model.metadata.get_input_schema().input_names()
-    inputs = rows[columns].copy()
-    inputs["region_code"] = inputs["region_code"].astype(str).astype(object)
-    for column in columns[1:]:
-        inputs[column] = inputs[column].astype(float)
     np.testing.assert_allclose(
-        np.asarray(model.predict(inputs), dtype=float), rows["predicted_mwh"].to_numpy()
+        np.asarray(model.predict(model_input(rows, columns)), dtype=float),
+        rows["predicted_mwh"].to_numpy(),
     )
 
 

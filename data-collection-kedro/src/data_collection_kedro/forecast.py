@@ -104,7 +104,8 @@ def predict(
     path = Path(project_path or PROJECT_PATH)
     bootstrap_project(path)
     with KedroSession.create(project_path=path, env=env) as session:
-        context = session.load_context()
+        # KedroSession.load_context; create() is typed as the abstract session
+        context = session.load_context()  # type: ignore[attr-defined]
         catalog, params = context.catalog, context.params
         model = params["forecasting"]["operational"][key]
         spec = OperationalSpec.from_params(params["forecasting"], model)

@@ -121,6 +121,12 @@ ISSUE_WEATHER_COLUMNS = (
 _TEMPERATURES = ("temp_min_c", "temp_max_c", "temp_mean_c")
 
 
+def _smoothed_matrix(values: np.ndarray) -> np.ndarray:
+    """:data:`WEATHER_EWM_ALPHA` smoothing of each column (days in rows), NaN days skipped."""
+    frame = pd.DataFrame(values)
+    return frame.ewm(alpha=WEATHER_EWM_ALPHA, adjust=False, ignore_na=True).mean().to_numpy()
+
+
 def _wide_days(
     frame: pd.DataFrame, by: str, column: str, days: pd.DatetimeIndex, series: pd.Index
 ) -> np.ndarray:
@@ -133,8 +139,8 @@ def _forecast_lookup(
 ) -> pd.DataFrame:
     """Forecast temperatures indexed by (series position, target day position, lead)."""
     frame = forecasts[[by, "day", "issue_day", *_TEMPERATURES]].copy()
-    frame["s"] = series.get_indexer(frame[by].astype(str))
-    frame["x"] = days.get_indexer(as_day(frame["day"]))
+    frame["s"] = series.get_indexer(pd.Index(frame[by].astype(str)))
+    frame["x"] = days.get_indexer(pd.DatetimeIndex(as_day(frame["day"])))
     frame["lead"] = (as_day(frame["day"]) - as_day(frame["issue_day"])).dt.days
     frame = frame[(frame["s"] >= 0) & (frame["x"] >= 0) & (frame["lead"] >= 0)]
     return frame.drop_duplicates(["s", "x", "lead"], keep="last").set_index(["s", "x", "lead"])
@@ -170,14 +176,12 @@ def issue_weather(
     obs = observed.assign(day=observed_day, **{by: observed[by].astype(str)})
     series = pd.Index(sorted(set(obs[by]) | set(rows[by].astype(str))))
     wide = {c: _wide_days(obs, by, c, days, series) for c in _TEMPERATURES}
-    temperatures = pd.DataFrame(wide["temp_mean_c"])
-    ewm_options = {"alpha": WEATHER_EWM_ALPHA, "adjust": False, "ignore_na": True}
-    ewm_obs_values = temperatures.ewm(**ewm_options).mean().to_numpy()
-    hdd_ewm_obs = heating_degree_days(temperatures).ewm(**ewm_options).mean().to_numpy()
+    ewm_obs_values = _smoothed_matrix(wide["temp_mean_c"])
+    hdd_ewm_obs = _smoothed_matrix(heating_degree_days(wide["temp_mean_c"]))
 
-    s = series.get_indexer(rows[by].astype(str))
-    d = days.get_indexer(rows_day)
-    i = days.get_indexer(issue)
+    s = series.get_indexer(pd.Index(rows[by].astype(str)))
+    d = days.get_indexer(pd.DatetimeIndex(rows_day))
+    i = days.get_indexer(pd.DatetimeIndex(issue))
     if (i > d).any():
         raise ValueError("issue_weather: an issue day is after its forecast day")
     lookup = None if forecasts is None else _forecast_lookup(forecasts, by, series, days)
@@ -509,8 +513,8 @@ def add_consumption_history(
     wide = pd.DataFrame({"s": frame[by].astype(str), "d": days, "v": frame[target]})
     wide = wide.drop_duplicates(["s", "d"]).pivot(index="d", columns="s", values="v")
     wide = wide.reindex(pd.date_range(days.min(), days.max(), freq="D")).astype(float)
-    rows = wide.index.get_indexer(days)
-    cols = wide.columns.get_indexer(frame[by].astype(str))
+    rows = wide.index.get_indexer(pd.DatetimeIndex(days))
+    cols = wide.columns.get_indexer(pd.Index(frame[by].astype(str)))
     for column, values in consumption_history(wide.to_numpy(dtype=float), spec).items():
         frame[column] = values[rows, cols]
     return frame

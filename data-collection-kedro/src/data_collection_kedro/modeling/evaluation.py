@@ -114,7 +114,7 @@ def operational_evaluation(
     forecaster = artifact.model
     key = artifact.model_key
     energy, scope = str(model["energy"]), str(model["scope"])
-    bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], split_params)
+    bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], dict(split_params))
     honest = day_ahead_rows(series, spec, forecasts)
     honest = honest[assign_split(honest["day"], bounds).to_numpy() == "test"]
     served = served_forecasts(forecaster, honest)

@@ -135,8 +135,8 @@ def simulated_forecasts(
     leads = np.arange(error.max_lead_days + 1)
     for lead in leads:
         issue = days - pd.Timedelta(days=int(lead))
-        position = issue_days.get_indexer(issue)
-        region_position = pd.Index(ERROR_REGIONS).get_indexer(codes)
+        position = issue_days.get_indexer(pd.DatetimeIndex(issue))
+        region_position = pd.Index(ERROR_REGIONS).get_indexer(pd.Index(codes))
         shift = np.where(
             codes.to_numpy() == NATIONAL_CODE,
             national[position, lead],

@@ -80,7 +80,8 @@ def forecast_paths(
         )
     )
     day_positions = values.index.get_indexer(issue_days)[None, :] + offsets[:, None]
-    matrix = values.to_numpy(dtype=float)[day_positions, values.columns.get_indexer(codes)[None, :]]
+    columns = values.columns.get_indexer(pd.Index(codes))
+    matrix = values.to_numpy(dtype=float)[day_positions, columns[None, :]]
     matrix[offsets >= first_unknown, :] = np.nan  # not published at the issue
 
     leads = np.arange(first_unknown, horizon_days + 1)

@@ -227,11 +227,13 @@ class OperationalForecaster(RegressorMixin, BaseEstimator):
         with_weather = basis == BASIS_FORECAST
         if with_weather.any():
             rows = X[with_weather]
-            out[with_weather] = self.weather_model.predict(model_input(rows, self.weather_columns))
+            out[with_weather] = self.weather_model.predict(
+                model_input(rows, list(self.weather_columns))
+            )
         if (~with_weather).any():
             rows = X[~with_weather]
             out[~with_weather] = self.no_weather_model.predict(
-                model_input(rows, self.no_weather_columns)
+                model_input(rows, list(self.no_weather_columns))
             )
         return out
 
@@ -414,7 +416,7 @@ def train_operational(
     honestly (the weather forecasts known at each issue) for the validation metrics and the
     bands (every lead, with and without weather); refit on train + validation."""
     oracle = day_ahead_rows(series, spec, None)
-    bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], split_params)
+    bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], dict(split_params))
     oracle["split"] = assign_split(oracle["day"], bounds).to_numpy()
     first = fit_forecaster(oracle[oracle["split"] == "train"], model_params, complete_only)
 

@@ -22,7 +22,7 @@ ACTUAL_COLUMN = "Actual Total Load [MW] - BZN|FR"
 PARIS = "Europe/Paris"
 
 
-def _daily(start: pd.Series, hours: pd.Series, mw: pd.Series) -> pd.DataFrame:
+def _daily(start: pd.Series, hours: pd.Series, mw: pd.Series) -> pd.Series:
     known = mw.notna()
     frame = pd.DataFrame(
         {

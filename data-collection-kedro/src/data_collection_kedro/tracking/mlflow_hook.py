@@ -337,10 +337,10 @@ class MlflowTrackingHook:
         for key, value in tags.items():
             client.set_registered_model_tag(name, key, str(value)[:5000])
             client.set_model_version_tag(name, version, key, str(value)[:5000])
-        for key, value in _finite(artifact.validation_metrics).items():
-            client.set_model_version_tag(name, version, f"validation_{key}", repr(value))
-        for key, value in self._model_metrics.get(artifact.model_key, {}).items():
-            client.set_model_version_tag(name, version, key, repr(value))
+        for key, metric in _finite(artifact.validation_metrics).items():
+            client.set_model_version_tag(name, version, f"validation_{key}", repr(metric))
+        for key, metric in self._model_metrics.get(artifact.model_key, {}).items():
+            client.set_model_version_tag(name, version, key, repr(metric))
 
     def _log_metric_rows(self, rows: pd.DataFrame) -> None:
         if rows.empty or not {"model", "split", "metric", "value"} <= set(rows.columns):

@@ -183,10 +183,10 @@ def build_weather_forecasts(
     served = indexed_forecasts(previsions_meteo, previsions_meteo_nationales)
     mode = str(evaluation.get("weather", "forecast_index"))
     if mode == "forecast_index":
-        evaluation = served
+        evaluated = served
     elif mode == "simulated":
         observed = series.drop_duplicates(["region_code", "day"])
-        evaluation = simulated_forecasts(
+        evaluated = simulated_forecasts(
             observed,
             ForecastError.from_params(params.get("simulated_forecast_error", {})),
             national_temperature.get("weights", {}),
@@ -198,10 +198,10 @@ def build_weather_forecasts(
     logger.info(
         "weather forecasts: %d served rows, %d evaluation rows (%s)",
         len(served),
-        len(evaluation),
+        len(evaluated),
         mode,
     )
-    return served, evaluation
+    return served, evaluated
 
 
 def _operational(
