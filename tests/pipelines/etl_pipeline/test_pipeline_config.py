@@ -117,10 +117,11 @@ def test_the_forecasting_evaluation_ingests_the_sources_its_fusion_nodes_read() 
     script = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(script)
     assert script.etl_nodes_feeding(script.FUSION_NODES) == [
+        "ingest_consumption_national",
         "ingest_consumption_regional",
         "ingest_gas_load_curve",
         "ingest_holidays",
         "ingest_strikes",
         "ingest_weather_historique",
         "ingest_weather_regional",
-    ]  # no fuel: the forecasting fusion nodes do not read it
+    ]  # no fuel, no weather forecasts: the forecasting fusion nodes do not read them
