@@ -276,11 +276,8 @@ def hauts_de_france(real_dir: Path, data_dir: Path, params: dict[str, Any]) -> t
         ForecastError,
         simulated_forecasts,
     )
-    from data_collection_kedro.modeling.operational import (
-        SERIES_COLUMNS,
-        OperationalSpec,
-        train_operational,
-    )
+    from data_collection_kedro.modeling.operational import SERIES_COLUMNS, OperationalSpec
+    from data_collection_kedro.modeling.operational_training import train_operational
 
     raw = pd.read_csv(real_dir.joinpath(*HAUTS_DE_FRANCE))
     day = pd.to_datetime(raw["date_heure"], utc=True).dt.tz_localize(None).dt.normalize()

@@ -398,7 +398,7 @@ def test_tradeoff_from_mlflow_and_usage_section_end_to_end(tmp_path: Path) -> No
             {"run_id": "f1", "pipeline": "forecasting", "node": node, "started_at":
              "2026-01-11T11:54:00+00:00", "duration_s": dur, "energy_kwh": kwh,
              "emissions_kg": kwh * 0.05, "measurement": "cpu_load", "status": "ok"}
-            for node, dur, kwh in (("train_day_ahead_catboost", 200, 0.004),
+            for node, dur, kwh in (("train_day_ahead_gas_regional", 200, 0.004),
                                    ("forecast_next_days", 100, 0.000546),
                                    (files.OUTSIDE_NODES, 60, 0.001454))
         ],
@@ -422,7 +422,7 @@ def test_tradeoff_from_mlflow_and_usage_section_end_to_end(tmp_path: Path) -> No
         for i, (n, status) in enumerate(((100, "success"), (50, "success"), (10, "error"))):
             con.execute(
                 "INSERT INTO model_monitoring VALUES (?, now(), 'dashboard', 'forecast', "
-                "'energiewatch-day-ahead-catboost', '1', ?, 12.0, 5.0, 300.0, ?, NULL, NULL)",
+                "'energiewatch-day-ahead-gas-regional', '1', ?, 12.0, 5.0, 300.0, ?, NULL, NULL)",
                 [f"p{i}", n, status],
             )
     usage = yaml.safe_load(
@@ -445,11 +445,11 @@ def test_tradeoff_from_mlflow_and_usage_section_end_to_end(tmp_path: Path) -> No
     assert (out / "tradeoff_pareto.png").stat().st_size > 1000
 
     usage_rows = {row["model"]: row for row in report["usage"]}
-    day_ahead = usage_rows["energiewatch-day-ahead-catboost"]
+    day_ahead = usage_rows["energiewatch-day-ahead-gas-regional"]
     assert day_ahead["predictions"] == 150  # the failed request does not count
     per_prediction = (
         0.000546
-        / usage["measured_models"]["energiewatch-day-ahead-catboost"]["predictions_per_run"]
+        / usage["measured_models"]["energiewatch-day-ahead-gas-regional"]["predictions_per_run"]
     )
     assert day_ahead["inference_kwh"] == pytest.approx(150 * per_prediction)
     assert day_ahead["training_kwh"] == pytest.approx(0.004)

@@ -18,7 +18,7 @@ class ModelArtifact:
 
     Attributes:
         model_key: short key used in ``model_metrics.model`` and forecasts (``day_ahead_catboost``).
-        registered_name: MLflow registered model name (``energiewatch-day-ahead-catboost``);
+        registered_name: MLflow registered model name (``energiewatch-day-ahead-gas-regional``);
             empty: the model is logged, not registered.
         model: the fitted estimator (scikit-learn API: ``predict(DataFrame)``).
         input_columns: the columns ``predict`` expects, in order (the MLflow signature).

@@ -36,9 +36,11 @@ from data_collection_kedro.modeling.inference import next_days
 from data_collection_kedro.modeling.metrics import metrics_rows, regression_metrics
 from data_collection_kedro.modeling.operational import (
     OperationalSpec,
-    describe_operational,
     national_series,
     regional_series,
+)
+from data_collection_kedro.modeling.operational_training import (
+    describe_operational,
     train_operational,
 )
 from data_collection_kedro.modeling.splits import assign_split, time_split_bounds

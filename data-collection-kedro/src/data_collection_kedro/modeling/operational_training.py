@@ -1,0 +1,157 @@
+"""Training of an operational model: fit on the train period with the observed weather, forecast
+the validation period as served (the weather forecasts known at each issue) for the validation
+metrics and the P10/P90 bands, refit on train + validation; the registered model's description.
+
+Apart from :mod:`modeling.operational` (the model and its rows) because the calibration forecasts
+whole paths with :func:`modeling.inference.forecast_paths`, which serves the same model.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from data_collection_kedro.domain.features import as_day
+from data_collection_kedro.modeling.features import model_input
+from data_collection_kedro.modeling.inference import forecast_paths
+from data_collection_kedro.modeling.metrics import regression_metrics
+from data_collection_kedro.modeling.operational import (
+    OperationalForecaster,
+    OperationalSpec,
+    calibrate_bands,
+    day_ahead_rows,
+    fit_forecaster,
+    served_forecasts,
+    usable_rows,
+)
+from data_collection_kedro.modeling.splits import assign_split, time_split_bounds
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class OperationalTraining:
+    """A trained operational model and what tracking records about it."""
+
+    forecaster: OperationalForecaster
+    validation_metrics: dict[str, float]
+    train_rows: int
+    first_day: pd.Timestamp
+    last_day: pd.Timestamp
+    input_example: pd.DataFrame
+
+
+def calibration_paths(
+    forecaster: OperationalForecaster,
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    spec: OperationalSpec,
+    days: pd.Series,
+    origin_step_days: int = 1,
+) -> pd.DataFrame:
+    """Honest forecasts of the leads 0..horizon issued on ``days`` (every ``origin_step_days``
+    day), with and without the weather forecast, and the actual consumption: the errors the
+    bands are calibrated on."""
+    issue_days = pd.Series(sorted(set(as_day(days))))[::origin_step_days]
+    codes = series["region_code"].drop_duplicates()
+    issues = pd.DataFrame(
+        {
+            "region_code": np.repeat(codes.to_numpy(), len(issue_days)),
+            "issue_day": np.tile(issue_days.to_numpy(), len(codes)),
+        }
+    )
+    frames = [
+        forecast_paths(forecaster, series, issues, spec, weather, spec.horizon_days, first_lead=0)
+        for weather in (forecasts, forecasts.iloc[0:0])
+    ]
+    paths = pd.concat(frames, ignore_index=True)
+    actual = series.set_index(["region_code", "day"])["target_mwh"]
+    paths["actual_mwh"] = actual.reindex(
+        pd.MultiIndex.from_frame(paths[["region_code", "day"]])
+    ).to_numpy()
+    return paths
+
+
+def train_operational(
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    spec: OperationalSpec,
+    model_params: Mapping[str, Any],
+    split_params: Mapping[str, Any],
+    band_params: Mapping[str, Any],
+    complete_only: bool = True,
+) -> OperationalTraining:
+    """Fit on the train period with the observed weather; forecast the validation period
+    honestly (the weather forecasts known at each issue) for the validation metrics and the
+    bands (every lead, with and without weather); refit on train + validation."""
+    oracle = day_ahead_rows(series, spec, None)
+    bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], dict(split_params))
+    oracle["split"] = assign_split(oracle["day"], bounds).to_numpy()
+    first = fit_forecaster(oracle[oracle["split"] == "train"], model_params, complete_only)
+
+    validation_days = oracle.loc[oracle["split"] == "validation", "day"]
+    honest = day_ahead_rows(series[series["day"] <= validation_days.max()], spec, forecasts)
+    honest = honest[honest["day"].isin(validation_days)]
+    validation = served_forecasts(first, honest)
+    metrics = regression_metrics(validation["actual_mwh"], validation["p50"])
+    paths = calibration_paths(
+        first,
+        series[series["day"] <= validation_days.max()],
+        forecasts,
+        spec,
+        validation_days,
+        int(band_params.get("origin_step_days", 1)),
+    )
+    quantiles = tuple(float(q) for q in band_params.get("quantiles", (0.1, 0.9)))
+    bands = calibrate_bands(
+        paths.dropna(subset=["actual_mwh"]),
+        (quantiles[0], quantiles[1]),
+        int(band_params.get("min_rows", 60)),
+    )
+    final_rows = oracle[oracle["split"].isin(["train", "validation"])]
+    final = fit_forecaster(final_rows, model_params, complete_only, bands)
+    used = usable_rows(final_rows, model_params["weather_model"], complete_only)
+    logger.info(
+        "%s: %d training rows, validation MAPE %.2f%% (honest weather), bias %.2f%%",
+        model_params.get("model_key"),
+        len(used),
+        metrics["mape"],
+        metrics["bias_pct"],
+    )
+    example = model_input(used.tail(5), final.input_columns).reset_index(drop=True)
+    return OperationalTraining(
+        forecaster=final,
+        validation_metrics=metrics,
+        train_rows=len(used),
+        first_day=used["day"].min(),
+        last_day=used["day"].max(),
+        input_example=example,
+    )
+
+
+def describe_operational(
+    model: Mapping[str, Any], spec: OperationalSpec, trained: OperationalTraining
+) -> str:
+    """The registered model's description: what it predicts, its unit, inputs, training period
+    and validation metrics, and how to get the bands."""
+    metrics = trained.validation_metrics
+    scope = "metropolitan France" if model["scope"] == "national" else "one region"
+    return (
+        f"Day-ahead forecast of the daily {model['energy']} consumption of {scope} "
+        f"({model['unit']}), issued on D-1 at {spec.issue_hour:g}:00 (Europe/Paris) with the "
+        f"consumption published up to D-{spec.history.gap_days} and the weather forecast of "
+        f"the issue. predict(X) returns the P50 (MWh); predict_quantiles(X, lead_days) returns "
+        f"P10/P50/P90 and the weather basis of each row: rows without a weather forecast use the "
+        f"model without target-day weather. Weather-model inputs: "
+        f"{', '.join(model['weather_model']['features'])}. No-weather inputs: "
+        f"{', '.join(model['no_weather_model']['features'])}. Trained on "
+        f"{trained.first_day:%Y-%m-%d}..{trained.last_day:%Y-%m-%d} ({trained.train_rows} rows, "
+        f"observed weather). Validation (honest weather forecasts, issued D-1): MAPE "
+        f"{metrics['mape']:.2f} %, bias {metrics['bias_pct']:+.2f} %. Features for a region and "
+        f"day from the stores: data_collection_kedro.forecast.predict(region, day, energy)."
+    )
