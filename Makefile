@@ -76,7 +76,8 @@ airflow: install ## Airflow standalone with dags/ (AIRFLOW_HOME=./airflow_home)
 	AIRFLOW__CORE__LOAD_EXAMPLES=False $(BIN)/airflow standalone
 
 usage-api: install ## the usage-footprint REST service on 127.0.0.1:8000
-	$(BIN)/uvicorn data_collection_kedro.usage.api:app --host 127.0.0.1 --port 8000
+	$(BIN)/uvicorn data_collection_kedro.usage.api:app --host 127.0.0.1 --port 8000 \
+	  --limit-concurrency 32 --timeout-keep-alive 5
 
 clean: ## remove generated data, stores and reports (keeps .venv)
 	rm -rf $(DATA_DIR) reports airflow_home

@@ -11,13 +11,9 @@ from __future__ import annotations
 import base64
 import itertools
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -25,6 +21,7 @@ from typing import Any
 import pytest
 
 from tests.support.paths import REPO_ROOT
+from tests.support.servers import free_port, http_ok, stop, wait_until
 
 APP_FILE = REPO_ROOT / "dashboard_ui" / "app.py"
 CHROMIUM = (
@@ -41,32 +38,6 @@ CHROMIUM_FLAGS = [
     "--no-first-run",
     "--window-size=1280,900",
 ]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(check: Any, what: str, timeout_s: float, process: subprocess.Popen[bytes]) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what}: process exited with code {process.returncode}")
-        try:
-            result = check()
-        except OSError:
-            result = None
-        if result:
-            return result
-        time.sleep(0.5)
-    raise TimeoutError(f"{what}: not ready within {timeout_s}s")
-
-
-def http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=2) as response:
-        return response.status == 200
 
 
 class DevTools:
@@ -94,15 +65,6 @@ class DevTools:
 
     def close(self) -> None:
         self._ws.close()
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=20)
 
 
 @pytest.mark.browser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -102,3 +103,12 @@ def node_emissions() -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=[*columns, "measurement", "status"])
     frame.insert(1, "pipeline", "models")
     return frame.reindex(columns=list(NODE_COLUMNS))  # the carbon hook's column order
+
+
+@pytest.fixture(autouse=True)
+def carbon_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty carbon folder: the CLI and the service read the project's carbon-hook
+    measurements by default, never the developer's ``data/09_carbon``."""
+    folder = tmp_path_factory.mktemp("carbon")
+    monkeypatch.setenv("ENERGIEWATCH_CARBON_DIR", str(folder))
+    return folder

@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -26,44 +25,8 @@ from data_collection_kedro.carbon.summary.config import ConfigError, load_config
 from data_collection_kedro.carbon.summary.loading import load_carbon_files
 from data_collection_kedro.carbon.summary.render import to_text, write_reports
 from data_collection_kedro.carbon.summary.tradeoff import read_mlflow_runs, tradeoff_table
+from data_collection_kedro.project_config import project_parameters, project_path
 from data_collection_kedro.usage.report import build_usage_section
-
-PROJECT_DIR = Path(__file__).resolve().parents[3]  # data-collection-kedro/
-
-
-def project_parameters(env: str | None = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(parameters, globals) of the Kedro project, resolved like a ``kedro run``."""
-    from kedro.config import OmegaConfigLoader
-    from omegaconf.resolvers import oc
-
-    with warnings.catch_warnings():  # omegaconf's resolver-API deprecation notice
-        warnings.simplefilter("ignore", UserWarning)
-        return _load_project_config(OmegaConfigLoader, oc, env)
-
-
-def _load_project_config(
-    loader_class: Any, oc: Any, env: str | None
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    loader = loader_class(
-        conf_source=str(PROJECT_DIR / "conf"),
-        base_env="base",
-        default_run_env=env or "local",
-        env=env,
-        custom_resolvers={"oc.env": oc.env},
-    )
-    params = dict(loader["parameters"])
-    try:
-        globals_ = dict(loader["globals"])
-    except Exception:
-        globals_ = {}
-    return params, globals_
-
-
-def project_path(value: str | Path) -> Path:
-    """A path of the project's configuration: relative paths are relative to the Kedro project
-    folder (where ``kedro run`` resolves them), whatever the working directory."""
-    path = Path(value)
-    return path if path.is_absolute() else PROJECT_DIR / path
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -30,15 +30,18 @@ from data_collection_kedro.usage.config import (
     parse_usage_config,
 )
 from data_collection_kedro.usage.footprint import UsageEstimate, estimate
+from data_collection_kedro.usage.measurements import NodeMeasurements, read_node_measurements
 
 __all__ = [
     "AnalyticsError",
     "UsageConfig",
     "UsageConfigError",
+    "NodeMeasurements",
     "UsageEstimate",
     "estimate_usage",
     "load_usage_config",
     "parse_usage_config",
+    "read_node_measurements",
 ]
 
 
@@ -46,7 +49,7 @@ def estimate_usage(
     analytics: pd.DataFrame | Sequence[Mapping[str, Any]] | str | Path | bytes,
     region: str | None = None,
     config: UsageConfig | Mapping[str, Any] | str | Path | None = None,
-    node_emissions: pd.DataFrame | None = None,
+    node_emissions: pd.DataFrame | NodeMeasurements | None = None,
 ) -> UsageEstimate:
     """Energy (kWh) and emissions (gCO₂e) per profile and day of usage analytics.
 
@@ -56,8 +59,10 @@ def estimate_usage(
         region: a region of the configuration (its default when None).
         config: a :class:`UsageConfig`, its mapping, a YAML path, or None (the project file /
             ``ENERGIEWATCH_USAGE_CONFIG``).
-        node_emissions: rows of ``emissions_nodes.csv`` (measured profiles use the carbon
-            hook's inference-node energy; the configured fallback otherwise).
+        node_emissions: rows of ``emissions_nodes.csv``, or :class:`NodeMeasurements`
+            (:func:`~.measurements.read_node_measurements`: the project's file, stated in the
+            result); measured profiles use the carbon hook's inference-node energy, the
+            configured fallback for a node without measurement.
 
     Raises:
         AnalyticsError: invalid analytics (every problem listed with its row).
@@ -80,4 +85,8 @@ def estimate_usage(
         )
         rows = [(f"row {i}", {str(k): v for k, v in r.items()}) for i, r in enumerate(records, 1)]
         frame = validate_rows(rows, cfg)
+    if isinstance(node_emissions, NodeMeasurements):
+        result = estimate(frame, cfg, region, node_emissions.frame)
+        result.measurements = node_emissions.note
+        return result
     return estimate(frame, cfg, region, node_emissions)

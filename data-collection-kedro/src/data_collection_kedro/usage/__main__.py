@@ -1,7 +1,8 @@
 """``python -m data_collection_kedro.usage usage-footprint analytics.yaml --region france``.
 
 Prints, per profile (and per day with ``--per-day``): inferences, inference time, energy (kWh)
-and emissions (gCO₂e), then the region's parameters, the formula and the assumptions. ``--json``
+and emissions (gCO₂e), then which carbon-hook measurements were used (the project's
+``emissions_nodes.csv`` by default), the region's parameters, the formula and the assumptions. ``--json``
 prints the same result as JSON (the REST service's response). Exit status: 0 on success, 1 when
 the analytics or the configuration are invalid (the message names the row and field), 2 on a
 command-line error.
@@ -21,6 +22,7 @@ from data_collection_kedro.usage import estimate_usage
 from data_collection_kedro.usage.analytics import AnalyticsError
 from data_collection_kedro.usage.config import UsageConfigError, load_usage_config
 from data_collection_kedro.usage.footprint import UsageEstimate
+from data_collection_kedro.usage.measurements import read_node_measurements
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -41,7 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         "--node-emissions",
         type=Path,
         default=None,
-        help="emissions_nodes.csv of the carbon hook (measured profiles use its figures)",
+        help="emissions_nodes.csv of the carbon hook (default: the project's, in "
+        "carbon.output_dir); measured profiles use the latest measurement of their node",
     )
     cmd.add_argument("--json", action="store_true", help="print the result as JSON")
     commands.add_parser("regions", help="list the configured regions").add_argument(
@@ -75,6 +78,8 @@ def render(result: UsageEstimate, per_day: bool) -> str:
     ]
     if per_day:
         lines += ["", "Per day:", _table(result.per_day)]
+    if result.measurements:
+        lines += ["", "Measurements: " + result.measurements]
     lines += ["", "Formula: " + result.formula, "", "Assumptions:"]
     payload = result.to_dict()
     lines += [f"  - {a}" for a in payload["assumptions"]]
@@ -99,8 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for name, profile in config.profiles.items():
                 print(f"{name} ({profile.kind}): {profile.model_dump(exclude_none=True)}")
             return 0
-        node_emissions = pd.read_csv(args.node_emissions) if args.node_emissions else None
-        result = estimate_usage(args.analytics, args.region, config, node_emissions)
+        measurements = read_node_measurements(args.node_emissions)
+        result = estimate_usage(args.analytics, args.region, config, measurements)
     except (AnalyticsError, UsageConfigError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

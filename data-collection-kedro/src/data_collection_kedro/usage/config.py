@@ -86,9 +86,19 @@ Profile = Annotated[MeasuredProfile | ExternalProfile, Field(discriminator="kind
 
 
 class Limits(_Strict):
+    """Bounds of an analytics upload and of the work the REST service spends on a request."""
+
     max_upload_bytes: Annotated[int, Field(gt=0)] = 1_048_576
     max_rows: Annotated[int, Field(gt=0)] = 100_000
     max_requests_per_row: Annotated[int, Field(gt=0)] = 10**12
+    max_tokens_per_request: Annotated[float, Field(gt=0)] = 10_000_000
+    # REST service: multipart parts and part headers, time to receive the body, time to
+    # compute, requests computed at once (the others wait for a worker within the time limit)
+    max_multipart_parts: Annotated[int, Field(gt=0)] = 8
+    max_part_header_bytes: Annotated[int, Field(gt=0)] = 8192
+    upload_timeout_s: PositiveFloat = 30.0
+    processing_timeout_s: PositiveFloat = 20.0
+    workers: Annotated[int, Field(gt=0)] = 2
 
 
 class UsageConfig(_Strict):

@@ -185,6 +185,7 @@ class UsageEstimate:
     per_profile: pd.DataFrame
     assumptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     formula: str = FORMULA
+    measurements: str = ""  # which carbon-hook measurements the measured profiles used
 
     def totals(self) -> dict[str, float]:
         return {
@@ -209,6 +210,8 @@ class UsageEstimate:
             "profiles": profiles,
             "totals": self.totals(),
         }
+        if self.measurements:
+            out["measurements"] = self.measurements
         if per_day:
             days = self.per_day.assign(day=self.per_day["day"].map(lambda d: d.isoformat()))
             out["per_day"] = [
