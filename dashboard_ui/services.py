@@ -20,6 +20,7 @@ import streamlit as st
 from dashboard_ui.features import InputColumn, frame_for_signature, signature_columns
 from dashboard_ui.settings import DashboardSettings, environment_key, load_settings
 from data_collection_kedro.monitoring import MonitoringStore, PredictionHandle, PredictionMonitor
+from data_collection_kedro.redaction import redact
 
 CHAMPION_ALIAS = "champion"
 
@@ -97,7 +98,7 @@ def champion_version(model_key: str) -> str:
     sqlite_file = _sqlite_path(uri)
     if sqlite_file is not None and not sqlite_file.exists():
         raise UnavailableError(
-            f"Aucun registre MLflow trouvé ({uri}) : le modèle « {name} » n'a pas encore été "
+            f"Aucun registre MLflow trouvé ({redact(uri)}) : le modèle « {name} » n'a pas encore été "
             f"entraîné. Lancez {hint}."
         )
     from mlflow import MlflowClient
@@ -109,7 +110,7 @@ def champion_version(model_key: str) -> str:
     except Exception as exc:
         raise UnavailableError(
             f"Le modèle « {name} » n'a pas de version « {CHAMPION_ALIAS} » dans le registre "
-            f"MLflow ({uri}). Lancez {hint}."
+            f"MLflow ({redact(uri)}). Lancez {hint}."
         ) from exc
     return str(version.version)
 
@@ -124,7 +125,7 @@ def champion(model_key: str) -> Champion:
     except Exception as exc:
         raise UnavailableError(
             f"Le modèle « {spec['name']} » (version {version}) n'a pas pu être chargé : "
-            f"{type(exc).__name__}: {exc}. Relancez {run_hint(spec['pipeline'])}."
+            f"{type(exc).__name__}: {redact(exc)}. Relancez {run_hint(spec['pipeline'])}."
         ) from exc
 
 
@@ -163,7 +164,9 @@ def load_table(name: str) -> pd.DataFrame:
     try:
         catalog = _catalog(key)
     except Exception as exc:
-        raise UnavailableError(f"Le catalogue Kedro n'a pas pu être chargé : {exc}") from exc
+        raise UnavailableError(
+            f"Le catalogue Kedro n'a pas pu être chargé : {redact(exc)}"
+        ) from exc
     if name not in catalog:
         raise UnavailableError(
             f"La table « {name} » n'est pas déclarée dans le catalogue ; lancez {hint}."
@@ -178,7 +181,7 @@ def load_table(name: str) -> pd.DataFrame:
         return _load_table(key, name)
     except Exception as exc:
         raise UnavailableError(
-            f"La table « {name} » n'a pas pu être lue ({type(exc).__name__}: {exc}). "
+            f"La table « {name} » n'a pas pu être lue ({type(exc).__name__}: {redact(exc)}). "
             f"Si un pipeline est en cours d'écriture, réessayez ; sinon relancez {hint}."
         ) from exc
 

@@ -19,6 +19,7 @@ from dashboard_ui.components import show_table
 from dashboard_ui.services import monitoring_store, settings
 from dashboard_ui.settings import REPO_ROOT
 from data_collection_kedro.monitoring import StoreUnavailableError
+from data_collection_kedro.redaction import redact
 
 REPORTS_DIR = REPO_ROOT / "reports" / "carbon"
 
@@ -67,7 +68,9 @@ def _show_tradeoff(summary_module: ModuleType, summary_config: Any) -> None:
     runs, note = tradeoff.read_mlflow_runs(uri)
     table = None if runs is None else tradeoff.tradeoff_table(runs, summary_config)
     if table is None or table.empty:
-        st.info(note or "Aucun run MLflow avec à la fois une métrique de test et une empreinte.")
+        st.info(
+            redact(note) or "Aucun run MLflow avec à la fois une métrique de test et une empreinte."
+        )
         return
     show_table(table)
     st.altair_chart(
@@ -108,7 +111,7 @@ def _show_reports() -> None:
     for path in files:
         with st.expander(path.name):
             if path.suffix == ".md":
-                st.markdown(path.read_text(encoding="utf-8"))
+                st.markdown(redact(path.read_text(encoding="utf-8")))
             else:
                 st.image(str(path))
 

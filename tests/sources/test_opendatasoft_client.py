@@ -207,6 +207,6 @@ def test_export_records_json(portal: FakePortal) -> None:
     assert portal.requests("/exports/json")[0].args["use_labels"] == "false"
 
 
-def test_redact_url_drops_secrets() -> None:
+def test_redact_url_masks_secrets() -> None:
     url = redact_url("https://user:pw@h.example/x?apikey=abc&where=a", {"token": "t", "limit": 5})
-    assert url == "https://h.example/x?where=a&limit=5"
+    assert url == "https://user:***@h.example/x?apikey=***&where=a&token=***&limit=5"

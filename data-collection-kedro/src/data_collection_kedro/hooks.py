@@ -11,12 +11,33 @@ each other's module globals and never by relying on the order Kedro calls them i
   MLflow run per pipeline run, a child run per model, the training nodes' energy from the
   run state;
 - :class:`RunSummaryHook` (``data_collection_kedro.run_summary``): the dataset saves of the
-  run (rows written, inserted, quarantined) and its energy, as a run-summary file.
+  run (rows written, inserted, quarantined) and its energy, as a run-summary file;
+- :class:`LogRedactionHook`: credentials of URIs masked in every log record
+  (:mod:`data_collection_kedro.redaction`), once Kedro has configured logging.
 """
 
+from typing import Any
+
+from kedro.framework.hooks import hook_impl
+
 from data_collection_kedro.carbon.hook import CarbonTrackingHook
+from data_collection_kedro.redaction import install_log_redaction
 from data_collection_kedro.run_context import RunRegistry
 from data_collection_kedro.run_summary import RunSummaryHook
 from data_collection_kedro.tracking.mlflow_hook import MlflowTrackingHook
 
-__all__ = ["CarbonTrackingHook", "MlflowTrackingHook", "RunRegistry", "RunSummaryHook"]
+__all__ = [
+    "CarbonTrackingHook",
+    "LogRedactionHook",
+    "MlflowTrackingHook",
+    "RunRegistry",
+    "RunSummaryHook",
+]
+
+
+class LogRedactionHook:
+    """Masks the credentials of URIs in every log record (a filter on every log handler)."""
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        install_log_redaction()

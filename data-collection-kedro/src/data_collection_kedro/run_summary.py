@@ -37,6 +37,7 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from data_collection_kedro.redaction import redact
 from data_collection_kedro.run_context import (
     RunRecord,
     RunRegistry,
@@ -181,7 +182,7 @@ class RunSummaryHook:
 
     @hook_impl
     def on_pipeline_error(self, error: Exception, run_params: dict[str, Any]) -> None:
-        self._finish(run_params, "failed", f"{type(error).__name__}: {error}"[:500])
+        self._finish(run_params, "failed", redact(f"{type(error).__name__}: {error}")[:500])
 
     def _finish(self, run_params: dict[str, Any], status: str, error: str | None) -> None:
         key = run_key(run_params)

@@ -9,6 +9,7 @@ from omegaconf.resolvers import oc
 from data_collection_kedro.config_loader import ProjectConfigLoader
 from data_collection_kedro.hooks import (
     CarbonTrackingHook,
+    LogRedactionHook,
     MlflowTrackingHook,
     RunRegistry,
     RunSummaryHook,
@@ -16,7 +17,12 @@ from data_collection_kedro.hooks import (
 
 #: the state of each run the hooks share (docs/carbon.md, "Run state shared by the hooks")
 RUNS = RunRegistry()
-HOOKS = (CarbonTrackingHook(RUNS), MlflowTrackingHook(RUNS), RunSummaryHook(RUNS))
+HOOKS = (
+    LogRedactionHook(),
+    CarbonTrackingHook(RUNS),
+    MlflowTrackingHook(RUNS),
+    RunSummaryHook(RUNS),
+)
 
 # OmegaConfigLoader with `--params` merged after the environment (config_loader.py)
 CONFIG_LOADER_CLASS = ProjectConfigLoader

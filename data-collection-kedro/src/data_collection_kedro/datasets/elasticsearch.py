@@ -39,6 +39,7 @@ from data_collection_kedro.datasets._store_common import (
     schema_to_json,
 )
 from data_collection_kedro.domain.contracts import Contract, contract
+from data_collection_kedro.redaction import redact
 
 DEFAULT_URL = "http://localhost:9200"
 _META_COLUMNS = "energiewatch_columns"
@@ -276,7 +277,11 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     # ------------------------------------------------------------------------------ kedro API
     def _describe(self) -> dict[str, Any]:
         return {
-            "hosts": self._hosts,
+            "hosts": (
+                [redact(h) for h in self._hosts]
+                if isinstance(self._hosts, list)
+                else redact(self._hosts)
+            ),
             "index": self._alias,
             "mode": self._mode,
             "rollover": self._rollover,

@@ -32,6 +32,7 @@ from data_collection_kedro.datasets._store_common import (
     normalize_key,
     prepare_save,
 )
+from data_collection_kedro.redaction import redact
 
 DEFAULT_URI = "mongodb://localhost:27017"
 #: Collection holding the column types of every collection written by the dataset, so that a
@@ -164,7 +165,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     # ------------------------------------------------------------------------------ kedro API
     def _describe(self) -> dict[str, Any]:
         return {
-            "uri": self._public_uri,
+            "uri": redact(self._public_uri),
             "database": self._database,
             "collection": self._collection,
             "key": self._key,

@@ -15,6 +15,7 @@ import pandas as pd
 from kedro.io import AbstractDataset
 
 from data_collection_kedro.domain.contracts import MODEL_MONITORING, USER_FEEDBACK
+from data_collection_kedro.redaction import redact
 
 MONITORING_TABLE = MODEL_MONITORING.name
 FEEDBACK_TABLE = USER_FEEDBACK.name
@@ -60,7 +61,7 @@ class MonitoringStore:
         try:
             self._datasets[table].save(frame)
         except Exception as exc:
-            raise StoreUnavailableError(f"cannot write to {table}: {exc}") from exc
+            raise StoreUnavailableError(f"cannot write to {table}: {redact(exc)}") from exc
 
     def _load(self, table: str, columns: tuple[str, ...]) -> pd.DataFrame:
         dataset = self._datasets[table]
@@ -69,5 +70,5 @@ class MonitoringStore:
                 return pd.DataFrame(columns=list(columns))
             frame = dataset.load()
         except Exception as exc:
-            raise StoreUnavailableError(f"cannot read {table}: {exc}") from exc
+            raise StoreUnavailableError(f"cannot read {table}: {redact(exc)}") from exc
         return frame.reindex(columns=list(columns))

@@ -26,6 +26,7 @@ from data_collection_kedro.carbon.summary.loading import load_carbon_files
 from data_collection_kedro.carbon.summary.render import to_text, write_reports
 from data_collection_kedro.carbon.summary.tradeoff import read_mlflow_runs, tradeoff_table
 from data_collection_kedro.project_config import project_parameters, project_path
+from data_collection_kedro.redaction import redact
 from data_collection_kedro.usage.report import build_usage_section
 
 
@@ -176,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     data = load_carbon_files(carbon_dir)
     summary = build_summary(data, config, all_runs=args.all_runs, since=since, until=until)
     _tradeoff(args, params, summary, config)
+    summary.tradeoff_note = redact(summary.tradeoff_note)  # the tracking URI may hold a password
     db_path = globals_.get("duckdb_path")
     _usage(args.duckdb or (project_path(db_path) if db_path else None), params, data.nodes, summary)
     paths = write_reports(summary, out_dir)

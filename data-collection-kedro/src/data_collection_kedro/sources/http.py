@@ -19,7 +19,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 from tenacity import (
@@ -29,12 +28,11 @@ from tenacity import (
     stop_after_attempt,
 )
 
+from data_collection_kedro.redaction import redact_url
+
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "EnergieWatch (+https://github.com/energiewatch/energiewatch)"
-SECRET_PARAMS = frozenset(
-    {"apikey", "api_key", "key", "token", "access_token", "password", "secret", "signature"}
-)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -52,19 +50,6 @@ class SourceFormatError(SourceError):
 
 class SchemaDriftError(SourceError):
     """A field the pipeline needs is missing from the source."""
-
-
-def redact_url(url: str, params: Mapping[str, Any] | None = None) -> str:
-    """``url`` (plus ``params``) without user info and secret query parameters."""
-    parts = urlsplit(url)
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc = f"{netloc}:{parts.port}"
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    if params:
-        query += [(k, str(v)) for k, v in params.items() if v is not None]
-    query = [(k, v) for k, v in query if k.lower() not in SECRET_PARAMS]
-    return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="',:/"), ""))
 
 
 def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:

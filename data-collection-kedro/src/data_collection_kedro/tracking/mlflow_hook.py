@@ -37,6 +37,7 @@ import pandas as pd
 from kedro.framework.hooks import hook_impl
 
 from data_collection_kedro.modeling.artifacts import ModelArtifact
+from data_collection_kedro.redaction import redact
 from data_collection_kedro.run_context import RunRecord, RunRegistry, run_key
 
 logger = logging.getLogger(__name__)
@@ -165,7 +166,7 @@ class MlflowTrackingHook:
         if self._parent_run_id is not None:
             for run_id in self._child_runs.values():
                 self._client.set_terminated(run_id, "FAILED")
-            self._client.set_tag(self._parent_run_id, "error", repr(error)[:500])
+            self._client.set_tag(self._parent_run_id, "error", redact(repr(error))[:500])
             self._client.set_terminated(self._parent_run_id, "FAILED")
         self._parent_run_id = None
 
@@ -205,7 +206,7 @@ class MlflowTrackingHook:
         self._experiment_id = experiment_id
         runtime = self._run_params.get("runtime_params") or {}
         for key, value in list(runtime.items())[:100]:
-            self._client.log_param(self._parent_run_id, f"runtime.{key}", str(value)[:500])
+            self._client.log_param(self._parent_run_id, f"runtime.{key}", redact(value)[:500])
         return self._parent_run_id
 
     def _tags(self, pipelines: list[str]) -> dict[str, str]:
@@ -239,7 +240,7 @@ class MlflowTrackingHook:
         self._child_runs[artifact.model_key] = run_id
         self._model_nodes[artifact.model_key] = node_name
         for key, value in artifact.params.items():
-            client.log_param(run_id, key, str(value)[:6000])
+            client.log_param(run_id, key, redact(value)[:6000])
         for key, value in _finite(artifact.validation_metrics).items():
             client.log_metric(run_id, f"validation_{key}", value)
 
