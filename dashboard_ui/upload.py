@@ -70,16 +70,25 @@ def _numbers(values: pd.Series) -> pd.Series:
     return numbers.fillna(text.str.lower().map(BOOLEAN_TEXT).astype("float64"))
 
 
-def _parse(name: str, data: bytes, limits: UploadLimits) -> pd.DataFrame:
-    size_mb, limit_mb = len(data) / 2**20, limits.max_bytes / 2**20
-    if len(data) > limits.max_bytes:
+def check_size(name: str, size: int, limits: UploadLimits) -> None:
+    """:class:`UploadError` when ``size`` bytes exceed the limit (checked before reading the
+    file; the Streamlit server refuses bigger request bodies: ``server.maxUploadSize``)."""
+    if size > limits.max_bytes:
+        size_mb, limit_mb = size / 2**20, limits.max_bytes / 2**20
         raise UploadError(
             f"{name} : fichier trop volumineux ({size_mb:.1f} Mo) ; la limite est {limit_mb:.1f} Mo."
         )
-    if not data.strip():
-        raise UploadError(f"{name} : fichier vide.")
+
+
+def _parse(name: str, data: bytes, limits: UploadLimits) -> pd.DataFrame:
+    check_size(name, len(data), limits)
     text = _decode(name, data)
-    header = text.splitlines()[0]
+    if not text.strip():  # empty, or nothing but a byte-order mark and blank lines
+        raise UploadError(
+            f"{name} : fichier vide (aucune ligne d'en-tête) ; en-tête attendu par exemple : "
+            f"{';'.join(TEMPLATE_COLUMNS)}"
+        )
+    header = text.lstrip().splitlines()[0]
     separator = ";" if header.count(";") > header.count(",") else ","
     try:
         frame = pd.read_csv(io.StringIO(text), sep=separator, dtype=str)

@@ -13,7 +13,13 @@ from dashboard_ui.services import (
     settings,
     tracked_prediction,
 )
-from dashboard_ui.upload import UploadError, UploadLimits, read_consumption_csv, template_csv
+from dashboard_ui.upload import (
+    UploadError,
+    UploadLimits,
+    check_size,
+    read_consumption_csv,
+    template_csv,
+)
 from data_collection_kedro.domain.regions import REGION_BY_CODE
 from data_collection_kedro.modeling.anomaly import ENERGY_COLUMNS, anomaly_features, top_feature
 
@@ -78,6 +84,7 @@ def _score_upload() -> None:
     if uploaded is None:
         return
     try:
+        check_size(uploaded.name, uploaded.size, limits)  # before reading it
         frame = read_consumption_csv(uploaded.name, uploaded.getvalue(), limits)
         features = anomaly_features(
             frame.drop(columns="is_public_holiday"),

@@ -9,6 +9,8 @@ from dashboard_ui.services import monitoring_store, settings
 from data_collection_kedro.monitoring import (
     FeedbackValidationError,
     StoreUnavailableError,
+    feedback_csv,
+    spreadsheet_safe_frame,
     validate_feedback,
 )
 
@@ -68,4 +70,13 @@ def render() -> None:
     st.subheader("Avis enregistrés")
     summary = stored.groupby("model_name")["rating"].agg(["count", "mean"]).round(2).reset_index()
     show_table(summary.rename(columns={"count": "avis", "mean": "note moyenne"}))
-    show_table(stored.sort_values("submitted_at", ascending=False).head(50))
+    # spreadsheet-safe, also for rows stored before comments were neutralized on storage
+    latest = spreadsheet_safe_frame(stored.sort_values("submitted_at", ascending=False))
+    show_table(latest.head(50))
+    st.download_button(
+        "Exporter les avis (CSV)",
+        feedback_csv(latest),
+        "avis_utilisateurs.csv",
+        "text/csv",
+        key="feedback_export",
+    )

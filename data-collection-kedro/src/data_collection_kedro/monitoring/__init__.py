@@ -9,6 +9,9 @@ production, through the dataset classes of :mod:`data_collection_kedro.datasets`
 
 from data_collection_kedro.monitoring.feedback import (
     FeedbackValidationError,
+    feedback_csv,
+    spreadsheet_safe,
+    spreadsheet_safe_frame,
     validate_feedback,
 )
 from data_collection_kedro.monitoring.records import PredictionHandle, PredictionMonitor
@@ -28,6 +31,9 @@ __all__ = [
     "PredictionHandle",
     "PredictionMonitor",
     "StoreUnavailableError",
+    "feedback_csv",
+    "spreadsheet_safe",
+    "spreadsheet_safe_frame",
     "summarize_predictions",
     "validate_feedback",
 ]
