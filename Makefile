@@ -12,6 +12,8 @@ SAMPLE_DIR := $(DATA_DIR)/01_raw/sample
 export KEDRO_DISABLE_TELEMETRY := true
 export DO_NOT_TRACK := 1
 export MLFLOW_DISABLE_TELEMETRY := true
+# no model is ever unpickled (the project logs its models without pickle)
+export MLFLOW_ALLOW_PICKLE_DESERIALIZATION := false
 export ENERGIEWATCH_DATA_DIR := $(DATA_DIR)
 
 .PHONY: help install run sample-data lint format typecheck test check browser bench \

@@ -81,11 +81,12 @@ def _sqlite_path(tracking_uri: str) -> Path | None:
 
 @st.cache_resource(show_spinner=False, ttl=600)
 def _load_champion(tracking_uri: str, name: str, version: str) -> Champion:
-    import mlflow
+    """One registered version, through an explicit MLflow client (no process-wide MLflow
+    state), loaded only in the project's code-free form (never a pickle)."""
+    from data_collection_kedro.tracking.models import load_registered_model
 
-    mlflow.set_tracking_uri(tracking_uri)
-    mlflow.set_registry_uri(tracking_uri)  # the project keeps its registry with its runs
-    model = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+    # the project keeps its registry with its runs
+    _, model = load_registered_model(name, tracking_uri, version=version)
     return Champion(name, version, model, tuple(signature_columns(model)))
 
 

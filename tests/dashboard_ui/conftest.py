@@ -99,20 +99,28 @@ class Registry:
     features: dict[str, list[str]]  # dashboard model key -> input columns
 
 
-def _log_champion(name: str, model: object, inputs: pd.DataFrame, outputs: object) -> None:
-    import mlflow
+def _log_champion(
+    uri: str, experiment_id: str, name: str, model: object, inputs: pd.DataFrame
+) -> None:
+    """Logged and registered as the MLflow hook does (no pickle), ``champion`` alias set."""
     from mlflow import MlflowClient
-    from mlflow.models import infer_signature
 
-    with mlflow.start_run(run_name=name):
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(inputs, outputs),
-            registered_model_name=name,
-            serialization_format="cloudpickle",  # as the forecasting pipeline logs its models
-        )
-    MlflowClient().set_registered_model_alias(name, "champion", str(info.registered_model_version))
+    from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
+    from data_collection_kedro.tracking.models import log_model, register_model
+
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    run_id = client.create_run(experiment_id, run_name=name).info.run_id
+    artifact = ModelArtifact(
+        model_key=name,
+        registered_name=name,
+        model=model,
+        input_columns=list(inputs.columns),
+        input_example=inputs,
+        pip_requirements=pinned_requirements("scikit-learn", "catboost"),
+    )
+    version = register_model(log_model(artifact, run_id, uri), name, uri)
+    client.set_terminated(run_id, "FINISHED")
+    client.set_registered_model_alias(name, "champion", version)
 
 
 @pytest.fixture(scope="session")
@@ -121,8 +129,8 @@ def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
 
     See the module docstring for the limit of these stand-in champions.
     """
-    import mlflow
     from catboost import CatBoostRegressor
+    from mlflow import MlflowClient
     from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import IsolationForest, RandomForestRegressor
     from sklearn.pipeline import make_pipeline
@@ -146,47 +154,45 @@ def champion_registry(tmp_path_factory: pytest.TempPathFactory) -> Registry:
     train = training_frame(meteo)
     target = train["gas_consumption_mwh"]
 
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(uri)  # the registry follows the tracking URI
-    try:
-        mlflow.set_experiment("dashboard-tests")
-        x = train[features["weather"]]
-        weather = CatBoostRegressor(
-            iterations=60,
-            depth=4,
-            verbose=False,
-            random_seed=1,
-            cat_features=["region_code"],
-            thread_count=1,
-        )
-        weather.fit(x, target)
-        _log_champion(names["weather"], weather, x.head(20), weather.predict(x.head(20)))
+    experiment_id = MlflowClient(tracking_uri=uri).create_experiment(
+        "dashboard-tests", artifact_location=(folder / "artifacts").as_uri()
+    )
+    # the champions, logged as the pipelines log theirs (no pickle)
+    x = train[features["weather"]]
+    weather = CatBoostRegressor(
+        iterations=60,
+        depth=4,
+        verbose=False,
+        random_seed=1,
+        cat_features=["region_code"],
+        thread_count=1,
+    )
+    weather.fit(x, target)
+    _log_champion(uri, experiment_id, names["weather"], weather, x.head(20))
 
-        x = train[features["movements"]]
-        encode = ColumnTransformer(
-            [("region", OneHotEncoder(handle_unknown="ignore"), ["region_code"])],
-            remainder="passthrough",
-        )
-        movements = make_pipeline(
-            encode, RandomForestRegressor(n_estimators=20, max_depth=6, random_state=1)
-        )
-        movements.fit(x, target)
-        _log_champion(names["movements"], movements, x.head(20), movements.predict(x.head(20)))
+    x = train[features["movements"]]
+    encode = ColumnTransformer(
+        [("region", OneHotEncoder(handle_unknown="ignore"), ["region_code"])],
+        remainder="passthrough",
+    )
+    movements = make_pipeline(
+        encode, RandomForestRegressor(n_estimators=20, max_depth=6, random_state=1)
+    )
+    movements.fit(x, target)
+    _log_champion(uri, experiment_id, names["movements"], movements, x.head(20))
 
-        # the anomaly pipeline's own features on the synthetic index, its model structure
-        calendar = train[["region_code", "day"]].assign(is_public_holiday=False)
-        x = anomaly_features(
-            meteo,
-            calendar,
-            energies=list(anomaly_params["energies"]),
-            window_days=int(anomaly_params["window_days"]),
-        )[features["anomaly"]].astype(float)
-        anomaly = make_pipeline(
-            StandardScaler(), IsolationForest(n_estimators=50, contamination=0.01, random_state=1)
-        ).fit(x)
-        _log_champion(names["anomaly"], anomaly, x.head(20), anomaly.predict(x.head(20)))
-    finally:
-        mlflow.set_tracking_uri(previous)
+    # the anomaly pipeline's own features on the synthetic index, its model structure
+    calendar = train[["region_code", "day"]].assign(is_public_holiday=False)
+    x = anomaly_features(
+        meteo,
+        calendar,
+        energies=list(anomaly_params["energies"]),
+        window_days=int(anomaly_params["window_days"]),
+    )[features["anomaly"]].astype(float)
+    anomaly = make_pipeline(
+        StandardScaler(), IsolationForest(n_estimators=50, contamination=0.01, random_state=1)
+    ).fit(x)
+    _log_champion(uri, experiment_id, names["anomaly"], anomaly, x.head(20))
     return Registry(uri, names, features)
 
 

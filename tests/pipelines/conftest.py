@@ -56,7 +56,7 @@ def model_chain(
         mp.setenv("ENERGIEWATCH_DATA_DIR", str(data_dir))
         for var in ("ENERGIEWATCH_DUCKDB", "ENERGIEWATCH_CARBON_DIR", "MLFLOW_TRACKING_URI"):
             mp.delenv(var, raising=False)
-        mp.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "true")
+        mp.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")  # nothing is pickled
         mp.chdir(KEDRO_PROJECT)
         for pipeline in (
             "etl_pipeline",

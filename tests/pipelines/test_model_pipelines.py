@@ -188,19 +188,19 @@ def test_mlflow_runs_params_metrics_and_registered_models(model_chain: ChainRun)
 def test_champion_model_reloaded_from_mlflow_predicts_what_the_pipeline_predicted(
     model_chain: ChainRun,
 ) -> None:
-    import mlflow
-
     from data_collection_kedro.modeling.features import model_input
     from data_collection_kedro.modeling.operational import OperationalSpec, day_ahead_rows
+    from data_collection_kedro.tracking.models import load_registered_model
 
-    mlflow.set_tracking_uri(model_chain.tracking_uri)
     backtest = pd.read_parquet(
         model_chain.data_dir / "07_model_output" / "forecast_backtest.parquet"
     )
     features = pd.read_parquet(
         model_chain.data_dir / "05_model_input" / "forecasting_features.parquet"
     )
-    model = mlflow.pyfunc.load_model("models:/energiewatch-whatif-weather-catboost@champion")
+    _, model = load_registered_model(
+        "energiewatch-whatif-weather-catboost", model_chain.tracking_uri, alias="champion"
+    )
     columns = model.metadata.get_input_schema().input_names()
     expected = backtest[backtest["model"] == "whatif_weather_catboost"]
     rows = features.assign(day=pd.to_datetime(features["day"]).dt.date).merge(
@@ -227,7 +227,9 @@ def test_champion_model_reloaded_from_mlflow_predicts_what_the_pipeline_predicte
         expected[["region_code", "day", "predicted_mwh"]], on=["region_code", "day"]
     )
     assert len(rows) == len(expected) > 300
-    model = mlflow.pyfunc.load_model("models:/energiewatch-day-ahead-gas-regional@champion")
+    _, model = load_registered_model(
+        "energiewatch-day-ahead-gas-regional", model_chain.tracking_uri, alias="champion"
+    )
     columns = model.metadata.get_input_schema().input_names()
     np.testing.assert_allclose(
         np.asarray(model.predict(model_input(rows, columns)), dtype=float),
@@ -246,8 +248,7 @@ def _forecasting_params(model_chain: ChainRun) -> dict:
 
 def test_forecast_next_days_skips_a_series_without_consumption(model_chain: ChainRun) -> None:
     """Corse has no gas network: its target is empty and it gets no forecast (no crash)."""
-    import pickle
-
+    from data_collection_kedro.modeling.artifacts import load_artifact
     from data_collection_kedro.pipelines.forecasting.nodes import forecast_next_days
 
     series = pd.read_parquet(model_chain.data_dir / "05_model_input" / "forecasting_series.parquet")
@@ -258,8 +259,7 @@ def test_forecast_next_days_skips_a_series_without_consumption(model_chain: Chai
     corse = gas[gas["region_code"] == "11"].assign(
         region_code="94", region="Corse", target_mwh=float("nan")
     )
-    with (model_chain.data_dir / "06_models" / "day_ahead_gas_regional.pkl").open("rb") as f:
-        artifact = pickle.load(f)
+    artifact = load_artifact(model_chain.data_dir / "06_models" / "day_ahead_gas_regional")
     params = {**_forecasting_params(model_chain), "horizon_days": 3}
     forecasts = forecast_next_days(pd.concat([gas, corse]), weather, params, artifact)
     assert "94" not in set(forecasts["region_code"])
@@ -318,3 +318,49 @@ def test_predict_one_region_and_day_from_the_stores(model_chain: ChainRun) -> No
         predict(region="FR", day="2024-01-02", energy="gas")
     with pytest.raises(ValueError, match="INSEE region code"):
         predict(region="99", day="2024-01-02", energy="gas")
+
+
+def test_models_are_stored_without_pickle_under_the_data_folder(model_chain: ChainRun) -> None:
+    """The Kedro model datasets and MLflow's artifacts: code-free formats, in the data folder."""
+    from mlflow import MlflowClient
+
+    models = model_chain.data_dir / "06_models"
+    files = [p for p in models.rglob("*") if p.is_file()]
+    assert files and {p.suffix for p in files} <= {".json", ".parquet", ".cbm", ".skops", ".npy"}
+    client = MlflowClient(tracking_uri=model_chain.tracking_uri)
+    artifacts = (model_chain.data_dir / "mlartifacts").resolve().as_uri()
+    experiment = client.get_experiment_by_name("energiewatch")
+    assert experiment.artifact_location.startswith(artifacts), experiment.artifact_location
+    for run in client.search_runs([e.experiment_id for e in client.search_experiments()]):
+        assert run.info.artifact_uri.startswith(artifacts), run.info.artifact_uri
+    logged = [p for p in (model_chain.data_dir / "mlartifacts").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".cbm" for p in logged) and any(p.suffix == ".skops" for p in logged)
+    assert not [p for p in logged if p.suffix in {".pkl", ".pickle"}]
+
+
+def test_dashboard_loads_champions_after_the_hook_ran_in_this_process(
+    model_chain: ChainRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The MLflow hook ran the pipelines in this process (model_chain); the dashboard's service
+    code then loads every champion it serves through its explicit MLflow client."""
+    import streamlit as st
+
+    from dashboard_ui import services
+
+    monkeypatch.setenv("ENERGIEWATCH_DATA_DIR", str(model_chain.data_dir))
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", model_chain.tracking_uri)
+    monkeypatch.delenv("KEDRO_ENV", raising=False)
+    st.cache_resource.clear()
+    inputs = model_chain.data_dir / "05_model_input"
+    for key, file in (
+        ("weather", "forecasting_features"),
+        ("movements", "forecasting_features"),
+        ("anomaly", "anomaly_features"),
+    ):
+        champion = services.champion(key)
+        assert champion.version == "1"
+        columns = [c.name for c in champion.input_columns]
+        rows = pd.read_parquet(inputs / f"{file}.parquet").dropna(subset=columns).head(20)
+        rows["region_code"] = rows["region_code"].astype(str).astype(object)
+        predicted = np.asarray(champion.model.predict(champion.frame(rows)), dtype=float)
+        assert len(predicted) == len(rows) == 20 and np.isfinite(predicted).all()

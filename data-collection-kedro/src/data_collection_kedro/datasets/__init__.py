@@ -5,6 +5,7 @@
 - ``ElasticsearchIndexDataset``: the production index store (versioned indices behind an alias).
 - ``DeclaredSourceDataset`` / ``DeclaredTableDataset``: the catalog factories of the ETL's
   source, raw-table and quarantine entries, filled in from the source registry.
+- ``ModelArtifactDataset``: a trained model as files that run no code when loaded (no pickle).
 """
 
 from data_collection_kedro.datasets._store_common import SaveResult
@@ -12,6 +13,7 @@ from data_collection_kedro.datasets.declared_source import DeclaredSourceDataset
 from data_collection_kedro.datasets.declared_table import DeclaredTableDataset
 from data_collection_kedro.datasets.duckdb_table import DuckDBQueryDataset, DuckDBTableDataset
 from data_collection_kedro.datasets.elasticsearch import ElasticsearchIndexDataset
+from data_collection_kedro.datasets.model_artifact import ModelArtifactDataset
 from data_collection_kedro.datasets.mongo import MongoCollectionDataset
 
 __all__ = [
@@ -20,6 +22,7 @@ __all__ = [
     "DuckDBQueryDataset",
     "DuckDBTableDataset",
     "ElasticsearchIndexDataset",
+    "ModelArtifactDataset",
     "MongoCollectionDataset",
     "SaveResult",
 ]

@@ -2,14 +2,27 @@
 
 Nodes stay free of tracking calls: they return a :class:`ModelArtifact`, and the MLflow hook
 (``data_collection_kedro.tracking.mlflow_hook``) logs, registers and promotes it.
+:func:`save_artifact` / :func:`load_artifact` store one in a folder without pickle (the model in
+:mod:`.model_files` formats, the metadata as JSON, the input example as Parquet): the Kedro
+dataset of the ``*_model`` catalog entries.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from data_collection_kedro.modeling.model_files import ModelFormatError, load_model, save_model
+
+ARTIFACT_FILE = "artifact.json"
+EXAMPLE_FILE = "input_example.parquet"
+MODEL_FOLDER = "model"
 
 
 @dataclass
@@ -57,3 +70,53 @@ def pinned_requirements(*packages: str) -> list[str]:
     from importlib.metadata import version
 
     return [f"{name}=={version(name)}" for name in packages]
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready metadata (numpy scalars as numbers, NaN as None, other objects as text)."""
+    if hasattr(value, "item") and not isinstance(value, list | dict | str):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+def save_artifact(artifact: ModelArtifact, folder: Path | str) -> None:
+    """Write ``artifact`` into ``folder`` (created, must be empty or absent)."""
+    target = Path(folder)
+    save_model(artifact.model, target / MODEL_FOLDER)
+    artifact.input_example.to_parquet(target / EXAMPLE_FILE)
+    metadata = {
+        f.name: _plain(getattr(artifact, f.name))
+        for f in dataclasses.fields(artifact)
+        if f.name not in ("model", "input_example")
+    }
+    (target / ARTIFACT_FILE).write_text(
+        json.dumps(metadata, indent=1, allow_nan=False), encoding="utf-8"
+    )
+
+
+def load_artifact(folder: Path | str) -> ModelArtifact:
+    """The :class:`ModelArtifact` saved by :func:`save_artifact` (NaN metrics come back as NaN)."""
+    target = Path(folder)
+    try:
+        metadata = json.loads((target / ARTIFACT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelFormatError(f"{target}: unreadable {ARTIFACT_FILE} ({exc})") from None
+    known = {f.name for f in dataclasses.fields(ModelArtifact)} - {"model", "input_example"}
+    values = {k: v for k, v in metadata.items() if k in known}
+    if "validation_metrics" in values:
+        values["validation_metrics"] = {
+            k: float("nan") if v is None else v for k, v in values["validation_metrics"].items()
+        }
+    return ModelArtifact(
+        model=load_model(target / MODEL_FOLDER),
+        input_example=pd.read_parquet(target / EXAMPLE_FILE),
+        **values,
+    )

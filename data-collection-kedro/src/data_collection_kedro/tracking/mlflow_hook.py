@@ -6,9 +6,10 @@ Nodes never call MLflow: a training node returns a
 
 - opens a parent run per pipeline run (lazily, at the first model, so ingestion-only runs do
   not create empty runs) tagged with the Kedro run id, pipeline, environment and git commit;
-- opens a child run per model: parameters, validation metrics, the model (sklearn flavour,
-  signature from its input columns, input example, explicit pip requirements), registers it with
-  its description and tags (what it predicts, unit, inputs, training period, metrics) and
+- opens a child run per model: parameters, validation metrics, the model (without pickle:
+  :func:`data_collection_kedro.tracking.models.log_model`; signature from its input columns,
+  input example, explicit pip requirements), registers it with its description and tags (what
+  it predicts, unit, inputs, training period, metrics) and
   moves the ``champion`` alias only when the new version beats the current champion on the
   model's selection metric by more than ``champion_min_improvement`` (validation; from the
   artifact or from the model's ``model_metrics`` rows), once the pipeline run succeeded;
@@ -20,8 +21,10 @@ Nodes never call MLflow: a training node returns a
   carbon hook into its model's child run, and the node total into the parent run.
 
 Configuration: the ``mlflow:`` block of ``conf/base/parameters.yml`` (``tracking_uri``,
-``experiment_name``, ``enabled``, ``register_models``, ``champion_alias``,
-``champion_min_improvement``).
+``artifact_location``, ``experiment_name``, ``enabled``, ``register_models``,
+``champion_alias``, ``champion_min_improvement``). The hook talks to MLflow through an explicit
+client; the fluent calls that need MLflow's process-wide URIs (logging and registering a model)
+set them for the call only.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from kedro.framework.hooks import hook_impl
 from data_collection_kedro.modeling.artifacts import ModelArtifact
 from data_collection_kedro.redaction import redact
 from data_collection_kedro.run_context import RunRecord, RunRegistry, run_key
+from data_collection_kedro.tracking.models import log_model, register_model
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +66,12 @@ def git_commit(path: Path) -> str | None:
     except (OSError, subprocess.SubprocessError):
         return None
     return out.stdout.strip() or None
+
+
+def is_local_store(uri: str) -> bool:
+    """Whether MLflow keeps this tracking URI's runs on this machine (SQLite, files)."""
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    return scheme in ("", "file", "sqlite")
 
 
 def ensure_sqlite_parent(uri: str) -> None:
@@ -180,22 +190,43 @@ class MlflowTrackingHook:
     def _tracking_uri(self) -> str:
         return str(self._config["tracking_uri"])
 
+    def _artifact_location(self) -> str | None:
+        """``artifact_location`` as a URI (relative paths: from the Kedro project), for a local
+        store; None lets a tracking server choose (and MLflow's default otherwise)."""
+        location = self._config.get("artifact_location")
+        if not location or not is_local_store(self._tracking_uri()):
+            return None
+        if "://" in str(location):
+            return str(location)
+        path = Path(str(location)).expanduser()
+        if not path.is_absolute():
+            path = (self._project_path or Path.cwd()) / path
+        return path.resolve().as_uri()
+
+    def _experiment(self, name: str) -> str:
+        location = self._artifact_location()
+        experiment = self._client.get_experiment_by_name(name)
+        if experiment is None:
+            return str(self._client.create_experiment(name, artifact_location=location))
+        if location and experiment.artifact_location.rstrip("/") != location.rstrip("/"):
+            logger.warning(
+                "MLflow experiment %s keeps its artifacts in %s (created before), not in %s",
+                name,
+                redact(experiment.artifact_location),
+                location,
+            )
+        return str(experiment.experiment_id)
+
     def _ensure_parent(self) -> str:
         if self._parent_run_id is not None:
             return self._parent_run_id
-        import mlflow
         from mlflow.tracking import MlflowClient
 
         uri = self._tracking_uri()
         ensure_sqlite_parent(uri)
-        mlflow.set_tracking_uri(uri)
-        mlflow.set_registry_uri(uri)
         self._client = MlflowClient(tracking_uri=uri, registry_uri=uri)
         name = str(self._config.get("experiment_name", DEFAULT_EXPERIMENT))
-        experiment = self._client.get_experiment_by_name(name)
-        experiment_id = (
-            experiment.experiment_id if experiment else self._client.create_experiment(name)
-        )
+        experiment_id = self._experiment(name)
         pipelines = self._pipelines()
         run = self._client.create_run(
             experiment_id,
@@ -224,9 +255,6 @@ class MlflowTrackingHook:
         return tags
 
     def _log_model(self, node_name: str, artifact: ModelArtifact) -> None:
-        import mlflow
-        from mlflow.models import infer_signature
-
         parent = self._ensure_parent()
         client = self._client
         tags = {
@@ -244,29 +272,18 @@ class MlflowTrackingHook:
         for key, value in _finite(artifact.validation_metrics).items():
             client.log_metric(run_id, f"validation_{key}", value)
 
-        example = artifact.input_example[artifact.input_columns]
-        signature = infer_signature(example, artifact.model.predict(example))
-        with mlflow.start_run(run_id=run_id, nested=True):
-            info = mlflow.sklearn.log_model(
-                artifact.model,
-                name="model",
-                signature=signature,
-                input_example=example,
-                pip_requirements=list(artifact.pip_requirements),
-                serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
-            )
+        model_uri = log_model(artifact, run_id, self._tracking_uri())
         client.set_terminated(run_id, "FINISHED")
         # registered when the run succeeds, once every metric of the model is known
         if artifact.registered_name:
-            self._pending.append((artifact, info.model_uri, run_id))
+            self._pending.append((artifact, model_uri, run_id))
 
     def _register(self, artifact: ModelArtifact, model_uri: str, run_id: str) -> None:
-        import mlflow
         from mlflow.exceptions import MlflowException
 
         client = self._client
         name = artifact.registered_name
-        version = mlflow.register_model(model_uri, name).version
+        version = register_model(model_uri, name, self._tracking_uri())
         self.registered_versions[name] = str(version)
         self._describe(artifact, version, run_id)
         value = float(
@@ -336,8 +353,8 @@ class MlflowTrackingHook:
             if key in artifact.params:
                 tags[key] = str(artifact.params[key])
         for key, value in tags.items():
-            client.set_registered_model_tag(name, key, str(value)[:5000])
-            client.set_model_version_tag(name, version, key, str(value)[:5000])
+            client.set_registered_model_tag(name, key, redact(value)[:5000])
+            client.set_model_version_tag(name, version, key, redact(value)[:5000])
         for key, metric in _finite(artifact.validation_metrics).items():
             client.set_model_version_tag(name, version, f"validation_{key}", repr(metric))
         for key, metric in self._model_metrics.get(artifact.model_key, {}).items():

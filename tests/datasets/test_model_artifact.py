@@ -1,0 +1,199 @@
+"""``ModelArtifactDataset`` and ``modeling.model_files``: every kind of model the pipelines train
+round-trips without pickle and predicts the same; anything that would run code is refused."""
+
+from __future__ import annotations
+
+import builtins
+import json
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from kedro.io import DatasetError
+
+from data_collection_kedro.datasets import ModelArtifactDataset
+from data_collection_kedro.modeling.artifacts import ModelArtifact
+from data_collection_kedro.modeling.estimators import (
+    LevelRatioRegressor,
+    catboost_regressor,
+    random_forest_regressor,
+)
+from data_collection_kedro.modeling.model_files import (
+    SKOPS_TRUSTED_TYPES,
+    ModelFormatError,
+    load_model,
+    save_model,
+)
+
+COLUMNS = ["region_code", "a", "b", "level_mwh"]
+
+
+class Marker:
+    """Unpickling this creates ``path``: proof that loading ran code."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (builtins.open, (str(self.path), "w"))
+
+
+def _frame(n: int = 300, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "region_code": rng.choice(["11", "84", "93"], n).astype(object),
+            "a": rng.normal(size=n),
+            "b": rng.normal(size=n),
+            "level_mwh": rng.uniform(100, 200, n),
+        }
+    )
+
+
+def _models() -> dict[str, tuple[object, pd.DataFrame, str]]:
+    """The structures the pipelines train (small), with their inputs and the method to compare."""
+    from sklearn.cluster import KMeans
+    from sklearn.ensemble import IsolationForest
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    frame = _frame()
+    y = frame["level_mwh"] * (1 + 0.1 * frame["a"])
+    numbers = frame[["a", "b"]]
+    catboost = LevelRatioRegressor(
+        catboost_regressor({"iterations": 30, "thread_count": 1}, ["region_code"]),
+        "level_mwh",
+        ["a"],
+    ).fit(frame[COLUMNS], y)
+    forest = LevelRatioRegressor(
+        random_forest_regressor({"n_estimators": 10, "n_jobs": 1}, COLUMNS, ["region_code"]),
+        "level_mwh",
+    ).fit(frame[COLUMNS], y)
+    isolation = Pipeline(
+        [("scale", StandardScaler()), ("forest", IsolationForest(n_estimators=20, random_state=0))]
+    ).fit(numbers)
+    kmeans = KMeans(n_clusters=3, n_init=2, random_state=0).fit(numbers)
+    return {
+        "level-ratio-catboost": (catboost, frame[COLUMNS], "predict"),
+        "level-ratio-random-forest": (forest, frame[COLUMNS], "predict"),
+        "isolation-forest": (isolation, numbers, "score_samples"),
+        "kmeans": (kmeans, numbers, "predict"),
+    }
+
+
+MODELS = _models()
+
+
+@pytest.mark.parametrize("kind", list(MODELS))
+def test_round_trip_predicts_the_same(kind: str, tmp_path: Path) -> None:
+    model, inputs, method = MODELS[kind]
+    artifact = ModelArtifact(
+        model_key=kind,
+        registered_name=f"energiewatch-{kind}",
+        model=model,
+        input_columns=list(inputs.columns),
+        input_example=inputs.head(5).reset_index(drop=True),
+        params={"n": np.int64(3), "features": "a,b"},
+        validation_metrics={"mape": 4.2, "bias": float("nan")},
+        pip_requirements=["scikit-learn==1"],
+    )
+    dataset = ModelArtifactDataset(filepath=str(tmp_path / "06_models" / kind))
+    assert not dataset.exists()
+    dataset.save(artifact)
+    assert dataset.exists()
+    loaded = dataset.load()
+    np.testing.assert_array_equal(
+        getattr(loaded.model, method)(inputs), getattr(model, method)(inputs)
+    )
+    assert loaded.model_key == kind and loaded.input_columns == list(inputs.columns)
+    assert loaded.params == {"n": 3, "features": "a,b"}
+    assert loaded.validation_metrics["mape"] == 4.2
+    assert np.isnan(loaded.validation_metrics["bias"])
+    pd.testing.assert_frame_equal(loaded.input_example, artifact.input_example)
+    files = [p for p in (tmp_path / "06_models" / kind).rglob("*") if p.is_file()]
+    suffixes = {p.suffix for p in files}
+    assert suffixes <= {".json", ".parquet", ".cbm", ".skops", ".npy"}, suffixes
+    if "catboost" in kind:
+        assert ".cbm" in suffixes  # CatBoost's own format
+
+
+def test_saving_again_replaces_the_model_atomically(tmp_path: Path) -> None:
+    model, inputs, _ = MODELS["kmeans"]
+    dataset = ModelArtifactDataset(filepath=str(tmp_path / "kmeans"))
+    artifact = ModelArtifact("k", "", model, list(inputs.columns), inputs.head(3))
+    dataset.save(artifact)
+    dataset.save(artifact)
+    bad = ModelArtifact("k", "", object(), list(inputs.columns), inputs.head(3))
+    with pytest.raises(DatasetError, match="has no safe format"):
+        dataset.save(bad)
+    assert dataset.load().model_key == "k"  # the previous save is intact
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kmeans"]  # no leftover
+
+
+def test_a_pickle_in_place_of_the_model_is_refused(tmp_path: Path) -> None:
+    """An attacker who can write the models folder replaces the skops file with a pickle."""
+    model, inputs, _ = MODELS["isolation-forest"]
+    dataset = ModelArtifactDataset(filepath=str(tmp_path / "anomaly"))
+    dataset.save(ModelArtifact("a", "", model, list(inputs.columns), inputs.head(3)))
+    marker = tmp_path / "code-ran"
+    (tmp_path / "anomaly" / "model" / "model.skops").write_bytes(pickle.dumps(Marker(marker)))
+    with pytest.raises(DatasetError, match="refused"):
+        dataset.load()
+    assert not marker.exists()
+
+
+def test_a_manifest_pointing_at_a_pickle_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "model"
+    save_model(MODELS["kmeans"][0], folder)
+    marker = tmp_path / "code-ran"
+    (folder / "model.pkl").write_bytes(pickle.dumps(Marker(marker)))
+    for node in (
+        {"kind": "pickle", "file": "model.pkl"},
+        {"kind": "object", "class": "builtins.open", "state": {}},
+        {"kind": "catboost", "class": "os.system", "file": "model.pkl"},
+        {"kind": "skops", "file": "../outside.skops"},
+    ):
+        manifest = {"format": "energiewatch-model", "version": 1, "model": node}
+        (folder / "model.json").write_text(json.dumps(manifest), encoding="utf-8")
+        with pytest.raises(ModelFormatError):
+            load_model(folder)
+    assert not marker.exists()
+    (folder / "model.json").unlink()
+    with pytest.raises(ModelFormatError, match="never pickles"):
+        load_model(folder)
+
+
+def test_a_skops_file_naming_an_untrusted_function_is_refused(tmp_path: Path) -> None:
+    import os
+
+    import skops.io
+
+    folder = tmp_path / "model"
+    save_model(MODELS["kmeans"][0], folder)
+    (folder / "model.skops").write_bytes(skops.io.dumps({"run": os.system}))
+    with pytest.raises(ModelFormatError, match="refused"):
+        load_model(folder)
+
+
+def test_the_trusted_types_are_explicit_and_needed() -> None:
+    """Each extra trusted type is needed by a model the pipelines train, and nothing more."""
+    import skops.io
+
+    needed: set[str] = set()
+    for model, _, _ in MODELS.values():
+        estimators = [model.estimator_] if isinstance(model, LevelRatioRegressor) else [model]
+        for estimator in estimators:
+            if type(estimator).__module__.startswith("sklearn"):
+                needed |= set(skops.io.get_untrusted_types(data=skops.io.dumps(estimator)))
+    assert needed == set(SKOPS_TRUSTED_TYPES)
+
+
+def test_an_unknown_model_class_is_refused_at_save_with_the_fix(tmp_path: Path) -> None:
+    class Custom:
+        def predict(self, frame: pd.DataFrame) -> np.ndarray:
+            return np.zeros(len(frame))
+
+    with pytest.raises(ModelFormatError, match="add the class to model_files.PROJECT_CLASSES"):
+        save_model(Custom(), tmp_path / "m")
