@@ -80,7 +80,7 @@ def train_anomaly_model(features: pd.DataFrame, params: dict[str, Any]) -> Model
         },
         selection_metric="f1",
         higher_is_better=True,
-        pip_requirements=pinned_requirements("scikit-learn", "pandas", "numpy", "cloudpickle"),
+        pip_requirements=pinned_requirements("scikit-learn", "pandas", "numpy", "skops"),
     )
 
 

@@ -77,7 +77,7 @@ def fit_kmeans(profiles: pd.DataFrame, params: dict[str, Any]) -> ModelArtifact:
         },
         selection_metric="silhouette",
         higher_is_better=True,
-        pip_requirements=pinned_requirements("scikit-learn", "pandas", "numpy", "cloudpickle"),
+        pip_requirements=pinned_requirements("scikit-learn", "pandas", "numpy", "skops"),
     )
 
 

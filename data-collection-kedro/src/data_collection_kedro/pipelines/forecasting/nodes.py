@@ -47,7 +47,7 @@ from data_collection_kedro.modeling.splits import assign_split, time_split_bound
 
 logger = logging.getLogger(__name__)
 
-REQUIREMENTS = ("catboost", "scikit-learn", "pandas", "numpy", "cloudpickle")
+REQUIREMENTS = ("catboost", "scikit-learn", "pandas", "numpy", "skops")
 
 
 # ------------------------------------------------------------------------ what-if models
