@@ -3,6 +3,9 @@ KedroSession after the real ETL and fusion runs, and their MLflow tracking."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -364,3 +367,38 @@ def test_dashboard_loads_champions_after_the_hook_ran_in_this_process(
         rows["region_code"] = rows["region_code"].astype(str).astype(object)
         predicted = np.asarray(champion.model.predict(champion.frame(rows)), dtype=float)
         assert len(predicted) == len(rows) == 20 and np.isfinite(predicted).all()
+
+
+def test_usage_footprint_uses_the_measured_inference_node(
+    model_chain: ChainRun,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The usage CLI reads the carbon hook's measurement of the chain's inference node by
+    default (not the configured fallback) and says which run it used."""
+    from data_collection_kedro.carbon.files import MEASURED
+    from data_collection_kedro.usage.__main__ import main
+    from data_collection_kedro.usage.config import load_usage_config
+
+    spec = load_usage_config().measured_models["energiewatch-day-ahead-catboost"]
+    nodes = pd.read_csv(model_chain.data_dir / "09_carbon" / "emissions_nodes.csv")
+    measured = nodes[
+        (nodes["node"] == spec.inference_node)
+        & nodes["measurement"].isin(sorted(MEASURED))
+        & (nodes["status"] == "ok")
+    ]
+    assert not measured.empty, "the carbon hook measured no run of the inference node"
+    latest = measured.iloc[-1]
+    monkeypatch.setenv("ENERGIEWATCH_DATA_DIR", str(model_chain.data_dir))
+    monkeypatch.delenv("ENERGIEWATCH_CARBON_DIR", raising=False)
+    analytics = tmp_path / "analytics.csv"
+    analytics.write_text("day,profile,requests\n2024-05-01,forecast_day_ahead,1000\n")
+    assert main(["usage-footprint", str(analytics), "--json"]) == 0
+    profile = json.loads(capsys.readouterr().out)["profiles"][0]
+    assert profile["basis"].startswith(
+        f"measured: node {spec.inference_node} run {latest['run_id']}"
+    )
+    assert profile["assumptions"]["it_energy_per_prediction_kwh"] == pytest.approx(
+        float(latest["energy_kwh"]) / spec.predictions_per_run
+    )
