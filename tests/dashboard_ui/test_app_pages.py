@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import mlflow
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,6 +11,7 @@ import pytest
 from dashboard_ui.navigation import PAGES
 from dashboard_ui.settings import load_settings
 from data_collection_kedro.monitoring import MONITORING_COLUMNS, MonitoringStore
+from data_collection_kedro.tracking.models import load_registered_model
 from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -77,7 +77,9 @@ def test_weather_prediction_matches_the_champion_and_is_logged(app_test, with_ch
 
     # the same inputs through the registered champion give the displayed value
     inputs = at.dataframe[0].value
-    model = mlflow.pyfunc.load_model(f"models:/{with_champions.names['weather']}@champion")
+    _, model = load_registered_model(
+        with_champions.names["weather"], with_champions.tracking_uri, alias="champion"
+    )
     assert list(inputs.columns) == with_champions.features["weather"]
     assert inputs.loc[0, "region_code"] == "53"
     assert inputs.loc[0, "temp_mean_c"] == pytest.approx(0.5)
