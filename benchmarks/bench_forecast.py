@@ -18,8 +18,8 @@ regional gas model forecasts the issue day and the 14 days after it for every re
 Data: ``--data-dir DIR`` (a data folder whose ``energiewatch.duckdb`` holds the indices, e.g.
 after ``make run``), else ``data-collection-kedro/data`` when its store has them, else a sample
 of 2023-2024 generated and run through the ETL and the fusion in a temporary folder (minutes).
-The model: ``06_models/day_ahead_gas_regional.pkl`` of that folder when present, else trained
-here with the project's configuration.
+The model: ``06_models/day_ahead_gas_regional`` of that folder (stored without pickle) when
+present, else trained here with the project's configuration.
 
     python benchmarks/bench_forecast.py [--data-dir DIR] [--repeat 3]
 """
@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -93,16 +92,16 @@ def _inputs(data_dir: Path) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]
 
 
 def _model(data_dir: Path, series: pd.DataFrame, forecasting: dict[str, Any]) -> Any:
+    from data_collection_kedro.modeling.artifacts import load_artifact
     from data_collection_kedro.modeling.operational import (
         OperationalSpec,
         day_ahead_rows,
         fit_forecaster,
     )
 
-    path = data_dir / "06_models" / f"{KEY}.pkl"
+    path = data_dir / "06_models" / KEY
     if path.exists():
-        with path.open("rb") as f:
-            return pickle.load(f).model
+        return load_artifact(path).model
     model = forecasting["operational"][KEY]
     spec = OperationalSpec.from_params(forecasting, model)
     return fit_forecaster(day_ahead_rows(series, spec, None), model)

@@ -8,6 +8,7 @@ real one-node pipeline through Kedro's runner with a real tracker and a real MLf
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -73,12 +74,16 @@ def _hook_manager(*hooks: Any) -> pluggy.PluginManager:
 
 
 @pytest.fixture
-def mlflow_uris_restored(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The MLflow hook sets MLflow's process-wide tracking and registry URIs (module globals and
-    environment variables): put them back after the test for the tests that follow."""
+def mlflow_uris_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The project's MLflow code (the hook, the models' loading) leaves MLflow's process-wide
+    tracking and registry URIs (module globals and environment variables) as it found them:
+    asserted after the test (then put back anyway, so a failure does not spread)."""
     from mlflow.tracking._model_registry import utils as registry_utils
     from mlflow.tracking._tracking_service import utils as tracking_utils
 
+    from data_collection_kedro.tracking.models import mlflow_process_state
+
+    before = mlflow_process_state()
     monkeypatch.setattr(tracking_utils, "_tracking_uri", tracking_utils._tracking_uri)
     monkeypatch.setattr(registry_utils, "_registry_uri", registry_utils._registry_uri)
     for name in ("MLFLOW_TRACKING_URI", "MLFLOW_REGISTRY_URI"):
@@ -86,6 +91,8 @@ def mlflow_uris_restored(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, current or "")  # records the original value for teardown
         if current is None:
             monkeypatch.delenv(name)
+    yield
+    assert mlflow_process_state() == before, "MLflow's process-wide URIs were changed"
 
 
 @pytest.mark.parametrize("carbon_first", [True, False], ids=["carbon-first", "mlflow-first"])

@@ -170,7 +170,7 @@ def _run_hook(
     return hook.registered_versions["energiewatch-test-toy"]
 
 
-@pytest.mark.usefixtures("mlflow_uris_restored")  # the hook sets MLflow's process-wide URIs
+@pytest.mark.usefixtures("mlflow_uris_restored")  # MLflow's process-wide URIs left unchanged
 def test_champion_alias_moves_only_on_improvement(tmp_path: Path) -> None:
     from mlflow.tracking import MlflowClient
 

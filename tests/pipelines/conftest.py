@@ -8,7 +8,6 @@ minute on two cores), with small model sizes passed as runtime parameters, into 
 
 from __future__ import annotations
 
-import os
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +27,8 @@ class ChainRun:
     data_dir: Path
     tracking_uri: str
     params: dict[str, Any]
+    # MLflow's process-wide URIs before and after the runs (the hook must leave them unchanged)
+    mlflow_state: tuple[tuple[str | None, ...], tuple[str | None, ...]] = ((), ())
 
     def table(self, name: str) -> Any:
         from data_collection_kedro.datasets import DuckDBTableDataset
@@ -50,6 +51,8 @@ def run_session(pipeline: str, params: dict[str, Any], env: str | None = None) -
 def model_chain(
     small_sample_dir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[ChainRun]:
+    from data_collection_kedro.tracking.models import mlflow_process_state
+
     data_dir = tmp_path_factory.mktemp("models") / "data"
     shutil.copytree(small_sample_dir, data_dir / "01_raw" / "sample")
     with pytest.MonkeyPatch.context() as mp:
@@ -58,6 +61,7 @@ def model_chain(
             mp.delenv(var, raising=False)
         mp.setenv("MLFLOW_ALLOW_PICKLE_DESERIALIZATION", "false")  # nothing is pickled
         mp.chdir(KEDRO_PROJECT)
+        before = mlflow_process_state()
         for pipeline in (
             "etl_pipeline",
             "data_fusion_pipeline",
@@ -70,5 +74,5 @@ def model_chain(
             data_dir=data_dir,
             tracking_uri=f"sqlite:///{data_dir}/mlflow.db",
             params=dict(SMALL_MODELS),
+            mlflow_state=(before, mlflow_process_state()),
         )
-    os.environ.pop("MLFLOW_TRACKING_URI", None)

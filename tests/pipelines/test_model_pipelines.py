@@ -350,6 +350,8 @@ def test_dashboard_loads_champions_after_the_hook_ran_in_this_process(
 
     from dashboard_ui import services
 
+    before, after = model_chain.mlflow_state
+    assert after == before  # the hook set no process-wide MLflow URI
     monkeypatch.setenv("ENERGIEWATCH_DATA_DIR", str(model_chain.data_dir))
     monkeypatch.setenv("MLFLOW_TRACKING_URI", model_chain.tracking_uri)
     monkeypatch.delenv("KEDRO_ENV", raising=False)

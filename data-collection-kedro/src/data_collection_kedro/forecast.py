@@ -55,22 +55,21 @@ def _load(catalog: Any, name: str) -> pd.DataFrame | None:
 
 def load_champion(registered_name: str, tracking_uri: str, alias: str = "champion") -> Any:
     """The ``alias`` version of a registered operational model (its ``OperationalForecaster``)
-    and the version number."""
-    import mlflow
-    from mlflow import MlflowClient
+    and the version number: read through an explicit MLflow client (no process-wide MLflow
+    state), loaded only in the project's code-free form (never a pickle)."""
+    from mlflow.exceptions import MlflowException
 
-    client = MlflowClient(tracking_uri=tracking_uri, registry_uri=tracking_uri)
+    from data_collection_kedro.redaction import redact
+    from data_collection_kedro.tracking.models import load_registered_model
+
     try:
-        version = client.get_model_version_by_alias(registered_name, alias)
-    except Exception as exc:
+        version, model = load_registered_model(registered_name, tracking_uri, alias=alias)
+    except MlflowException as exc:
         raise LookupError(
-            f"no '{alias}' version of {registered_name} in the MLflow registry {tracking_uri}: "
-            "run `kedro run --pipeline=forecasting` first"
+            f"no '{alias}' version of {registered_name} in the MLflow registry "
+            f"{redact(tracking_uri)}: run `kedro run --pipeline=forecasting` first"
         ) from exc
-    mlflow.set_registry_uri(tracking_uri)
-    mlflow.set_tracking_uri(tracking_uri)
-    model = mlflow.sklearn.load_model(f"models:/{registered_name}/{version.version}")
-    return model, str(version.version)
+    return model.get_raw_model(), version
 
 
 def predict(

@@ -37,7 +37,12 @@ MANIFEST = "model.json"
 
 #: the project's estimator classes saved attribute by attribute (full names: never imported
 #: from a name read in a file unless listed here)
-PROJECT_CLASSES = frozenset({"data_collection_kedro.modeling.estimators.LevelRatioRegressor"})
+PROJECT_CLASSES = frozenset(
+    {
+        "data_collection_kedro.modeling.estimators.LevelRatioRegressor",
+        "data_collection_kedro.modeling.operational.OperationalForecaster",
+    }
+)
 #: CatBoost classes saved in CatBoost's format
 CATBOOST_CLASSES = frozenset({"CatBoost", "CatBoostRegressor", "CatBoostClassifier"})
 #: types trusted when loading a skops file, beyond skops' defaults (scikit-learn estimators,

@@ -38,6 +38,21 @@ class UnsafeModelError(ModelFormatError):
     """A logged model that is not in the project's code-free form: it is not loaded."""
 
 
+def mlflow_process_state() -> tuple[str | None, ...]:
+    """MLflow's process-wide URIs: the fluent API's tracking and registry URIs (module state)
+    and the ``MLFLOW_TRACKING_URI`` / ``MLFLOW_REGISTRY_URI`` environment variables. The
+    project's code leaves them as it found them (tests assert it)."""
+    from mlflow.tracking._model_registry import utils as registry_utils
+    from mlflow.tracking._tracking_service import utils as tracking_utils
+
+    return (
+        tracking_utils._tracking_uri,
+        registry_utils._registry_uri,
+        os.environ.get("MLFLOW_TRACKING_URI"),
+        os.environ.get("MLFLOW_REGISTRY_URI"),
+    )
+
+
 @contextmanager
 def mlflow_uris(tracking_uri: str, registry_uri: str | None = None) -> Iterator[None]:
     """MLflow's process-wide tracking and registry URIs set for the block, then restored."""

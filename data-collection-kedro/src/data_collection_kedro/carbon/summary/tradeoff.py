@@ -85,13 +85,15 @@ def read_mlflow_runs(tracking_uri: str) -> tuple[pd.DataFrame | None, str]:
         import mlflow
     except ImportError:  # pragma: no cover - mlflow is a project requirement
         return None, "MLflow is not installed: trade-off section skipped."
+    from data_collection_kedro.tracking.models import mlflow_uris
+
     try:
-        mlflow.set_tracking_uri(tracking_uri)
-        experiments = mlflow.search_experiments()
-        ids = [e.experiment_id for e in experiments]
-        if not ids:
-            return None, f"No MLflow experiment at {tracking_uri}: trade-off section skipped."
-        runs: Any = mlflow.search_runs(experiment_ids=ids, output_format="pandas")
+        with mlflow_uris(tracking_uri):  # MLflow's process-wide URIs put back after the read
+            experiments = mlflow.search_experiments()
+            ids = [e.experiment_id for e in experiments]
+            if not ids:
+                return None, f"No MLflow experiment at {tracking_uri}: trade-off section skipped."
+            runs: Any = mlflow.search_runs(experiment_ids=ids, output_format="pandas")
     except Exception as exc:  # an unreachable/empty store must not break the report
         return None, f"MLflow runs unreadable at {tracking_uri} ({exc}): trade-off section skipped."
     if runs is None or len(runs) == 0:
