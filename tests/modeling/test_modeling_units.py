@@ -204,6 +204,11 @@ def test_champion_alias_moves_only_on_improvement(tmp_path: Path) -> None:
     assert registered.tags["unit"] == "MWh/day"
     version = client.get_model_version("energiewatch-test-toy", "7")
     assert version.description.startswith("A constant")
+    # no artifact_location configured: the models go beside the SQLite database, not into
+    # MLflow's default <working directory>/mlruns
+    experiment = client.get_experiment_by_name("energiewatch")
+    assert experiment.artifact_location == (tmp_path / "mlartifacts").resolve().as_uri()
+    assert list((tmp_path / "mlartifacts").rglob("MLmodel"))
     assert version.tags["input_columns"] == "x"
     assert float(version.tags["validation_mape"]) == 7.9
 

@@ -381,9 +381,12 @@ def test_usage_footprint_uses_the_measured_inference_node(
     default (not the configured fallback) and says which run it used."""
     from data_collection_kedro.carbon.files import MEASURED
     from data_collection_kedro.usage.__main__ import main
-    from data_collection_kedro.usage.config import load_usage_config
+    from data_collection_kedro.usage.config import MeasuredProfile, load_usage_config
 
-    spec = load_usage_config().measured_models["energiewatch-day-ahead-catboost"]
+    config = load_usage_config()
+    profile = config.profiles["forecast_day_ahead"]
+    assert isinstance(profile, MeasuredProfile)
+    spec = config.measured_models[profile.model]
     nodes = pd.read_csv(model_chain.data_dir / "09_carbon" / "emissions_nodes.csv")
     measured = nodes[
         (nodes["node"] == spec.inference_node)

@@ -192,9 +192,16 @@ class MlflowTrackingHook:
 
     def _artifact_location(self) -> str | None:
         """``artifact_location`` as a URI (relative paths: from the Kedro project), for a local
-        store; None lets a tracking server choose (and MLflow's default otherwise)."""
+        store; unset, ``mlartifacts`` beside a SQLite database (never MLflow's default,
+        ``<working directory>/mlruns``); None lets a tracking server choose."""
+        uri = self._tracking_uri()
+        if not is_local_store(uri):
+            return None
         location = self._config.get("artifact_location")
-        if not location or not is_local_store(self._tracking_uri()):
+        if not location and uri.startswith("sqlite:///"):
+            database = Path(uri.removeprefix("sqlite:///")).expanduser()
+            location = str(database.resolve().parent / "mlartifacts")
+        if not location:
             return None
         if "://" in str(location):
             return str(location)
