@@ -6,7 +6,8 @@ monitoring in Elasticsearch, feedback in MongoDB). The password must appear nowh
 files, page text, logs, standard output, files under the data folder. Limits (named on purpose):
 no MLflow, MongoDB or Elasticsearch server runs here; one loopback server answers the MLflow REST
 calls (no experiment, no registered model) and Elasticsearch's (tests/support/fake_elasticsearch),
-and mongomock stands in for MongoDB (tests/conftest.py ``mongomock_server``).
+and the session's MongoDB server (tests/support/mongo_server.py: SecantusDB in-process, or
+``MONGODB_URI``'s) is addressed with a credentialed URI.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import logging
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from pytest_httpserver import HTTPServer
@@ -23,6 +25,7 @@ from werkzeug import Request, Response
 from dashboard_ui.navigation import PAGES
 from data_collection_kedro.reporting.carbon_report import main as carbon_report
 from tests.support.fake_elasticsearch import FakeElasticsearch
+from tests.support.mongo_server import MongoServer
 
 PASSWORD = "S3cr3t-Pw-4242"
 MASKED = "***@"
@@ -47,16 +50,17 @@ def mlflow_or_elasticsearch(fake_es: FakeElasticsearch):  # type: ignore[no-unty
 def credentialed_services(
     dashboard_data: Path,
     httpserver: HTTPServer,
-    mongomock_server: None,
+    mongo_server: MongoServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> dict[str, str]:
     httpserver.expect_request(re.compile(r"/.*")).respond_with_handler(
         mlflow_or_elasticsearch(FakeElasticsearch())
     )
     address = f"127.0.0.1:{httpserver.port}"
+    mongo_host = urlsplit(mongo_server.uri).netloc.rpartition("@")[2]
     uris = {
         "MLFLOW_TRACKING_URI": f"http://energie:{PASSWORD}@{address}",
-        "MONGODB_URI": f"mongodb://energie:{PASSWORD}@localhost:27017/?authSource=admin",
+        "MONGODB_URI": f"mongodb://energie:{PASSWORD}@{mongo_host}/?authSource=admin",
         "ELASTICSEARCH_URL": f"http://elastic:{PASSWORD}@{address}",
     }
     for name, value in uris.items():
