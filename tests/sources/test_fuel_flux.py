@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from data_collection_kedro.datasets.source_files import FuelFluxDataset
+from data_collection_kedro.sources.archives import ArchiveError
 from data_collection_kedro.sources.fuel_flux import FuelFluxError, read_fuel_flux_xml
 from data_collection_kedro.validation import parse_source
 from tests.support.paths import requires_real_data
@@ -88,7 +89,7 @@ def test_zip_and_xml_give_the_same_frame(tmp_path: Path) -> None:
 
 
 def test_not_a_flux_fails_with_the_name() -> None:
-    with pytest.raises(FuelFluxError, match="broken.zip"):
+    with pytest.raises(ArchiveError, match="broken.zip: corrupt zip"):
         read_fuel_flux_xml(b"PK\x03\x04 not really a zip", source_name="broken.zip")
     with pytest.raises(FuelFluxError, match="unreadable"):
         read_fuel_flux_xml(b"<pdv_liste><pdv id='1'>", source_name="cut.xml")

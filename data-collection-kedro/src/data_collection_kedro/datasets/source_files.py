@@ -3,16 +3,26 @@
 Every dataset yields what ``docs/data-contracts.md`` §1 calls a *source frame*: the source's own
 column labels, every value a string (empty cells as ``NA``), plus ``_source_file`` (file name) and
 ``_source_line`` (1-based line number, header = line 1).  Parsing and validation happen in the ETL
-nodes, never here.
+nodes, never here.  ``load()`` returns the whole source as one frame; ``iter_frames(options)``
+yields the same rows in bounded frames (blocks of ``options.block_mb`` of a CSV file, batches of
+``options.batch_rows`` flux rows), which is what the ETL uses: memory does not grow with the file.
 
 - :class:`CsvSourceDataset` reads one file or a glob of files (e.g. the courbe-de-charge export
   split in ``df_part*.csv``).  The separator is sniffed from the header line unless given; UTF-8
-  with or without BOM is the default and a file that is not valid UTF-8 is decoded as
+  with or without BOM is the default and a block that is not valid UTF-8 is decoded as
   Windows-1252/latin-1 with a warning naming the file.  Rows with the wrong number of fields are
   not dropped silently: they are listed in ``frame.attrs["malformed_rows"]`` for the quarantine.
-- :class:`FuelFluxDataset` reads the official fuel-price flux (XML or its zip).
+  Compressed or binary content (a gzip named ``.csv``...) is refused naming its format; a
+  header-only file gives zero rows and a warning; a last line without its line end is marked
+  (``frame.attrs["unterminated_lines"]``) so validation checks it is not cut.
+- :class:`FuelFluxDataset` reads the official fuel-price flux (XML or its zip, within the
+  archive limits).
 - :class:`HolidaysSourceDataset` builds the public and school holidays offline from the
   ``holidays`` and ``vacances-scolaires-france`` packages, in the live APIs' column layout.
+
+Each frame also carries ``frame.attrs["source_files"]``: per file its path, size and
+modification time (``mtime_ns``), which the ETL uses to rank files (the newer file wins a key
+conflict) and to skip files already ingested unchanged.
 """
 
 from __future__ import annotations
@@ -22,6 +32,8 @@ import glob
 import io
 import logging
 import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +45,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 from kedro.io import AbstractDataset, DatasetError
 
-from data_collection_kedro.sources.fuel_flux import read_fuel_flux_xml
+from data_collection_kedro.sources.archives import ArchiveLimits
+from data_collection_kedro.sources.errors import SourceError
+from data_collection_kedro.sources.fuel_flux import iter_fuel_flux_frames
 
 logger = logging.getLogger(__name__)
 
@@ -41,15 +55,66 @@ SOURCE_FILE = "_source_file"
 SOURCE_LINE = "_source_line"
 MALFORMED_ROWS_ATTR = "malformed_rows"
 SOURCE_HEADERS_ATTR = "source_headers"
+SOURCE_FILES_ATTR = "source_files"
+UNTERMINATED_ATTR = "unterminated_lines"
 
 _BOM = b"\xef\xbb\xbf"
 _SEPARATORS = (";", ",", "\t", "|")
 _FALLBACK_ENCODINGS = ("cp1252", "latin-1")
 _NON_SPACE = re.compile(rb"\S")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# magic numbers of the formats a CSV download is most often confused with
+_BINARY_FORMATS: tuple[tuple[bytes, str], ...] = (
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"PK\x03\x04", "zip archive (or XLSX/ODS spreadsheet)"),
+    (b"PK\x05\x06", "empty zip archive"),
+    (b"BZh", "bzip2-compressed"),
+    (b"\xfd7zXZ\x00", "xz-compressed"),
+    (b"(\xb5/\xfd", "zstd-compressed"),
+    (b"7z\xbc\xaf\x27\x1c", "7z archive"),
+    (b"%PDF", "PDF document"),
+    (b"PAR1", "Parquet file"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "legacy Office document (XLS)"),
+    (b"\x89PNG", "PNG image"),
+    (b"SQLite format 3\x00", "SQLite database"),
+)
 
 
-class SourceFileError(DatasetError):
-    """A whole source file is unreadable (missing, empty, no header)."""
+class SourceFileError(DatasetError, SourceError):
+    """A whole source file is unreadable (missing, empty, binary, no header)."""
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How much of a source is held at once (the ``etl.reading`` parameters).
+
+    Args:
+        block_mb: CSV files are read in blocks of about this size (cut at a line end).
+        batch_rows: rows per frame of the fuel flux.
+        archive: the limits on archives (``etl.archive``).
+    """
+
+    block_mb: float = 64.0
+    batch_rows: int = 200_000
+    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+    @classmethod
+    def from_params(
+        cls, reading: Mapping[str, Any] | None, archive: Mapping[str, Any] | None = None
+    ) -> ReadOptions:
+        values = dict(reading or {})
+        return cls(
+            block_mb=float(values.get("block_mb", cls.block_mb)),
+            batch_rows=int(values.get("batch_rows", cls.batch_rows)),
+            archive=ArchiveLimits.from_params(archive),
+        )
+
+    @property
+    def block_bytes(self) -> int:
+        return max(1 << 16, int(self.block_mb * 1024 * 1024))
+
+
+WHOLE_FILE = ReadOptions(block_mb=float("inf"), batch_rows=2**62)
 
 
 def resolve_source_paths(filepath: str) -> list[Path]:
@@ -63,35 +128,43 @@ def resolve_source_paths(filepath: str) -> list[Path]:
     return paths
 
 
-def _without_bom(raw: bytes, encoding: str) -> bytes:
-    """UTF-8 bytes without BOM (files in another declared encoding are re-encoded)."""
-    if raw.startswith(_BOM):
-        raw = raw[len(_BOM) :]
-    if encoding.lower().replace("-", "").replace("_", "") not in ("utf8", "utf8sig"):
-        return raw.decode(encoding).encode("utf-8")
-    return raw
+def file_info(path: Path) -> dict[str, Any]:
+    """What identifies a version of a file: path, size and modification time (ns)."""
+    stat = path.stat()
+    return {"path": str(path), "size": int(stat.st_size), "mtime_ns": int(stat.st_mtime_ns)}
 
 
-def _reencode_fallback(data: bytes, name: str) -> bytes:
-    """A file that is not valid UTF-8, decoded as cp1252 (else latin-1), with a warning."""
+def binary_format(head: bytes) -> str | None:
+    """The name of a compressed/binary format ``head`` starts with, or ``None`` for text."""
+    for magic, label in _BINARY_FORMATS:
+        if head.startswith(magic):
+            return label
+    first_line = head.split(b"\n", 1)[0]
+    if _CONTROL_BYTES.search(first_line):
+        return "binary content (control bytes in the header line)"
+    return None
+
+
+def _decode_fallback(data: bytes, name: str, warn: bool = True) -> str:
+    """Bytes that are not valid UTF-8, decoded as cp1252 (else latin-1), with a warning."""
     try:
-        data.decode("utf-8")
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         position = exc.start
-    else:  # pragma: no cover - only called after a UTF-8 failure
-        return data
     for fallback in _FALLBACK_ENCODINGS:
         try:
             text = data.decode(fallback)
         except UnicodeDecodeError:
             continue
+        if not warn:
+            return text
         logger.warning(
             "%s is not valid UTF-8 (byte %d): decoded as %s instead; check accented values",
             name,
             position,
             fallback,
         )
-        return text.encode("utf-8")
+        return text
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
@@ -115,79 +188,90 @@ def _unique_labels(labels: list[str]) -> list[str]:
     return out
 
 
-def _read_with_csv_module(
-    data: bytes, header: list[str], sep: str, name: str
+class _NotUtf8(Exception):
+    """Internal: a block is not valid UTF-8 (the fallback decoding was used and warned)."""
+
+
+def _utf8(data: bytes, encoding: str, name: str) -> bytes:
+    """``data`` as UTF-8 bytes: a declared other encoding is decoded; invalid UTF-8 warns and
+    raises :class:`_NotUtf8` (the file switches to the fallback decoding)."""
+    if encoding.lower().replace("-", "").replace("_", "") not in ("utf8", "utf8sig"):
+        return data.decode(encoding).encode("utf-8")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        _decode_fallback(data, name)
+        raise _NotUtf8 from None
+    return data
+
+
+@dataclass
+class _CsvFile:
+    """One CSV file being read in blocks: its header and where the next block starts."""
+
+    path: Path
+    name: str
+    sep: str | None
+    encoding: str
+    header: list[str] = field(default_factory=list)
+    separator: str = ";"
+    info: dict[str, Any] = field(default_factory=dict)
+    fallback: bool = False  # a block was not valid UTF-8: the file is read as cp1252/latin-1
+
+    def to_utf8(self, data: bytes) -> bytes:
+        """A block as UTF-8 bytes (decoded from the declared encoding, or the fallback one)."""
+        if not self.fallback:
+            try:
+                return _utf8(data, self.encoding, self.name)
+            except _NotUtf8:
+                self.fallback = True
+        return _decode_fallback(data, self.name, warn=False).encode("utf-8")
+
+
+def _records_with_csv_module(
+    data: bytes, csv_file: _CsvFile, first_line: int, unterminated: bool
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Exact line numbers when the fast reader cannot give them (blank lines, bad rows)."""
-    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=sep)
+    header = csv_file.header
+    reader = csv.reader(io.StringIO(data.decode("utf-8"), newline=""), delimiter=csv_file.separator)
     rows: list[list[str]] = []
     lines: list[int] = []
     malformed: list[dict[str, Any]] = []
-    next(reader, None)
-    start = reader.line_num + 1
+    start = first_line
+    last_line = first_line + data.count(b"\n") - (0 if unterminated else 1)
     for record in reader:
+        line = first_line + reader.line_num - 1
         if not record or record == [""]:
-            start = reader.line_num + 1
+            start = line + 1
             continue
         if len(record) != len(header):
+            reason = f"expected {len(header)} fields, found {len(record)}"
+            if unterminated and line == last_line:
+                reason = f"incomplete last line (no line end after it, file cut?): {reason}"
             malformed.append(
                 {
-                    "source_file": name,
+                    "source_file": csv_file.name,
                     "source_line": start,
-                    "text": sep.join(record),
-                    "reason": f"expected {len(header)} fields, found {len(record)}",
+                    "text": csv_file.separator.join(record),
+                    "reason": reason,
                 }
             )
         else:
             rows.append(record)
             lines.append(start)
-        start = reader.line_num + 1
+        start = line + 1
     frame = pd.DataFrame(rows, columns=header, dtype="str")
     frame = frame.replace("", pd.NA) if len(frame) else frame
     frame[SOURCE_LINE] = pd.Series(lines, dtype="int64")
     return frame, malformed
 
 
-def read_csv_source(
-    path: Path, sep: str | None = None, encoding: str = "utf-8"
+def _parse_block(
+    data: bytes, csv_file: _CsvFile, first_line: int, unterminated: bool
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """One CSV file as an all-string source frame, plus its malformed rows (wrong field count)."""
-    name = path.name
-    try:
-        data = _without_bom(path.read_bytes(), encoding)  # no second copy kept alive
-    except OSError as exc:
-        raise SourceFileError(f"{path}: cannot read source file ({exc})") from exc
-    if _NON_SPACE.search(data) is None:
-        raise SourceFileError(f"{name}: file is empty (expected a header line and records)")
-    try:
-        frame, malformed, header = _parse_csv(data, name, sep)
-    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
-        if isinstance(exc, pa.ArrowInvalid) and "utf8" not in str(exc).lower():
-            raise SourceFileError(f"{name}: unreadable CSV ({exc})") from exc
-        frame, malformed, header = _parse_csv(_reencode_fallback(data, name), name, sep)
-    frame.insert(len(frame.columns) - 1, SOURCE_FILE, name)
-    frame[SOURCE_FILE] = frame[SOURCE_FILE].astype("str")
-    if malformed:
-        logger.warning("%s: %d malformed row(s) set aside for quarantine", name, len(malformed))
-    frame.attrs[SOURCE_HEADERS_ATTR] = {name: header}
-    return frame, malformed
-
-
-def _line_count(data: bytes) -> int:
-    """Number of lines (a last line without newline counts)."""
-    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
-
-
-def _parse_csv(
-    data: bytes, name: str, sep: str | None
-) -> tuple[pd.DataFrame, list[dict[str, Any]], list[str]]:
-    """Arrow's multi-threaded reader; the csv module when exact line numbers need it."""
-    end_of_header = data.find(b"\n")
-    header_line = (data if end_of_header < 0 else data[:end_of_header]).decode("utf-8")
-    header_line = header_line.rstrip("\r")
-    separator = sep or sniff_separator(header_line)
-    header = _unique_labels(next(csv.reader([header_line], delimiter=separator)))
-
+    """The records of ``data`` (lines from ``first_line`` on, no header): Arrow's
+    multi-threaded reader, or the csv module when exact line numbers need it."""
+    header = csv_file.header
     malformed_seen: list[str] = []
 
     def _on_invalid(row: Any) -> str:
@@ -196,35 +280,161 @@ def _parse_csv(
 
     table = pacsv.read_csv(
         pa.BufferReader(data),
-        read_options=pacsv.ReadOptions(column_names=header, skip_rows=1),
-        parse_options=pacsv.ParseOptions(delimiter=separator, invalid_row_handler=_on_invalid),
+        read_options=pacsv.ReadOptions(column_names=header),
+        parse_options=pacsv.ParseOptions(
+            delimiter=csv_file.separator, invalid_row_handler=_on_invalid
+        ),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(header, pa.string()),
+            # one definition of a null for every reader: an empty cell (the ``etl.nulls``
+            # parameters may add tokens, applied in validation, whatever the reader)
+            null_values=[""],
             strings_can_be_null=True,
             quoted_strings_can_be_null=True,
         ),
     )
-    # one record per line after the header: row i is line i + 2; otherwise (blank lines,
-    # quoted line breaks, malformed rows) the csv module gives the exact lines
-    if malformed_seen or table.num_rows != _line_count(data) - 1:
-        frame, malformed = _read_with_csv_module(data, header, separator, name)
-        return frame, malformed, header
+    # one record per line: row i is line first_line + i; otherwise (blank lines, quoted line
+    # breaks, malformed rows) the csv module gives the exact lines
+    lines = data.count(b"\n") + (1 if unterminated else 0)
+    if malformed_seen or table.num_rows != lines:
+        return _records_with_csv_module(data, csv_file, first_line, unterminated)
     frame = table.to_pandas()
-    frame[SOURCE_LINE] = np.arange(2, len(frame) + 2, dtype=np.int64)
-    return frame, [], header
+    frame[SOURCE_LINE] = np.arange(first_line, first_line + len(frame), dtype=np.int64)
+    return frame, []
+
+
+def _open_header(handle: Any, csv_file: _CsvFile, block_bytes: int) -> bytes:
+    """Read and check the start of a file; returns the bytes after its header line."""
+    name = csv_file.name
+    head = handle.read(min(block_bytes, 1 << 20))
+    if head.startswith(_BOM):
+        head = head[len(_BOM) :]
+    label = binary_format(head)
+    if label:
+        raise SourceFileError(
+            f"{name}: {label}, not a CSV text file (first bytes {head[:8]!r}); "
+            "decompress or convert it first"
+        )
+    while b"\n" not in head:
+        more = handle.read(1 << 20)
+        if not more:
+            break
+        head += more
+    if _NON_SPACE.search(head) is None:
+        raise SourceFileError(f"{name}: file is empty (expected a header line and records)")
+    end = head.find(b"\n")
+    header_bytes, rest = (head, b"") if end < 0 else (head[:end], head[end + 1 :])
+    header_line = csv_file.to_utf8(header_bytes).decode("utf-8").rstrip("\r")
+    csv_file.separator = csv_file.sep or sniff_separator(header_line)
+    csv_file.header = _unique_labels(next(csv.reader([header_line], delimiter=csv_file.separator)))
+    return rest
+
+
+def _cut(data: bytes) -> int:
+    """End (exclusive) of the last complete record in ``data``: after the last line end that
+    is outside a quoted field (even number of quotes before it); 0 when there is none."""
+    cut = data.rfind(b"\n")
+    while cut >= 0 and data.count(b'"', 0, cut) % 2:
+        cut = data.rfind(b"\n", 0, cut)
+    return cut + 1
+
+
+def iter_csv_frames(
+    path: Path, sep: str | None = None, encoding: str = "utf-8", block_bytes: int | None = None
+) -> Iterator[pd.DataFrame]:
+    """One CSV file as all-string source frames of about ``block_bytes`` each (the whole file
+    when ``None``), with their malformed rows, header and file identity in ``attrs``.
+
+    Blocks are cut after a line end outside quotes; the next block is read ahead, so the last
+    frame always holds the last line together with the lines before it.
+
+    Raises:
+        SourceFileError: the file is missing, empty, compressed or binary, or unreadable.
+    """
+    csv_file = _CsvFile(path, path.name, sep, encoding)
+    size = block_bytes or -1
+    try:
+        csv_file.info = file_info(path)
+        handle = open(path, "rb")  # noqa: SIM115  (closed below; the generator may pause)
+    except OSError as exc:
+        raise SourceFileError(f"{path}: cannot read source file ({exc})") from exc
+    try:
+        pending = _open_header(handle, csv_file, block_bytes or (1 << 20))
+        first_line = 2
+        chunk = handle.read(size)
+        while True:
+            ahead = handle.read(size) if chunk else b""
+            data = pending + chunk
+            if not ahead:  # the last block: everything left
+                unterminated = bool(data) and not data.endswith(b"\n")
+                yield _frame_of_block(data, csv_file, first_line, unterminated)
+                return
+            cut = _cut(data)
+            if cut:
+                data, pending = data[:cut], data[cut:]
+                yield _frame_of_block(data, csv_file, first_line, False)
+                first_line += data.count(b"\n")
+            else:  # no complete record yet (one record longer than a block): read on
+                pending = data
+            chunk = ahead
+    except (UnicodeDecodeError, pa.ArrowInvalid) as exc:
+        raise SourceFileError(f"{csv_file.name}: unreadable CSV ({exc})") from exc
+    finally:
+        handle.close()
+
+
+def _frame_of_block(
+    data: bytes, csv_file: _CsvFile, first_line: int, unterminated: bool
+) -> pd.DataFrame:
+    name = csv_file.name
+    if data.strip():
+        frame, malformed = _parse_block(
+            csv_file.to_utf8(data), csv_file, first_line, unterminated
+        )
+    else:
+        frame = pd.DataFrame({c: pd.Series(dtype="str") for c in csv_file.header})
+        frame[SOURCE_LINE] = pd.Series(dtype="int64")
+        malformed = []
+        if first_line == 2:
+            logger.warning("%s: header only, no records (0 rows ingested)", name)
+    frame.insert(len(frame.columns) - 1, SOURCE_FILE, name)
+    frame[SOURCE_FILE] = frame[SOURCE_FILE].astype("str")
+    if malformed:
+        logger.warning("%s: %d malformed row(s) set aside for quarantine", name, len(malformed))
+    frame.attrs[SOURCE_HEADERS_ATTR] = {name: csv_file.header}
+    frame.attrs[MALFORMED_ROWS_ATTR] = malformed
+    frame.attrs[SOURCE_FILES_ATTR] = {name: csv_file.info}
+    if unterminated and len(frame) and int(frame[SOURCE_LINE].iloc[-1]) >= first_line:
+        frame.attrs[UNTERMINATED_ATTR] = {name: int(frame[SOURCE_LINE].iloc[-1])}
+    return frame
+
+
+def read_csv_source(
+    path: Path, sep: str | None = None, encoding: str = "utf-8"
+) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """One CSV file as one all-string source frame, plus its malformed rows (wrong field
+    count)."""
+    frame = concat_source_frames(list(iter_csv_frames(path, sep, encoding)))
+    return frame, frame.attrs[MALFORMED_ROWS_ATTR]
+
+
+_MERGED_ATTRS = (SOURCE_HEADERS_ATTR, SOURCE_FILES_ATTR, UNTERMINATED_ATTR)
 
 
 def concat_source_frames(
-    frames: list[pd.DataFrame], malformed: list[dict[str, Any]]
+    frames: list[pd.DataFrame], malformed: list[dict[str, Any]] | None = None
 ) -> pd.DataFrame:
-    """Concatenate per-file frames, keeping each file's header and malformed rows in ``attrs``."""
-    headers: dict[str, list[str]] = {}
+    """Concatenate source frames, keeping each file's header, identity, unterminated last line
+    and malformed rows in ``attrs``."""
+    merged: dict[str, dict[str, Any]] = {name: {} for name in _MERGED_ATTRS}
+    bad: list[dict[str, Any]] = []
     for frame in frames:
-        headers.update(frame.attrs.get(SOURCE_HEADERS_ATTR, {}))
+        for name in _MERGED_ATTRS:
+            merged[name].update(frame.attrs.get(name) or {})
+        bad.extend(frame.attrs.get(MALFORMED_ROWS_ATTR) or [])
         frame.attrs = {}
     result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    result.attrs[SOURCE_HEADERS_ATTR] = headers
-    result.attrs[MALFORMED_ROWS_ATTR] = malformed
+    result.attrs = {**merged, MALFORMED_ROWS_ATTR: [*bad, *(malformed or [])]}
     return result
 
 
@@ -246,6 +456,23 @@ class _FileSourceDataset(AbstractDataset[None, pd.DataFrame]):
     def _describe(self) -> dict[str, Any]:
         return {"filepath": self._filepath}
 
+    def files(self) -> list[Path]:
+        """The files the dataset reads now (sorted)."""
+        return resolve_source_paths(self._filepath)
+
+    def load(self) -> pd.DataFrame:
+        return concat_source_frames(list(self.iter_frames(WHOLE_FILE)))
+
+    def iter_frames(
+        self, options: ReadOptions = WHOLE_FILE, paths: list[Path] | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """The rows of ``paths`` (default: every file) in bounded frames."""
+        for path in self.files() if paths is None else paths:
+            yield from self._iter_file(path, options)
+
+    def _iter_file(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        raise NotImplementedError
+
 
 class CsvSourceDataset(_FileSourceDataset):
     """A CSV source (one file or a glob) loaded as an all-string source frame.
@@ -263,14 +490,9 @@ class CsvSourceDataset(_FileSourceDataset):
         self._sep = sep
         self._encoding = encoding
 
-    def load(self) -> pd.DataFrame:
-        frames: list[pd.DataFrame] = []
-        malformed: list[dict[str, Any]] = []
-        for path in resolve_source_paths(self._filepath):
-            frame, bad = read_csv_source(path, self._sep, self._encoding)
-            frames.append(frame)
-            malformed.extend(bad)
-        return concat_source_frames(frames, malformed)
+    def _iter_file(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        block = None if options.block_mb == float("inf") else options.block_bytes
+        yield from iter_csv_frames(path, self._sep, self._encoding, block)
 
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "sep": self._sep, "encoding": self._encoding}
@@ -279,17 +501,19 @@ class CsvSourceDataset(_FileSourceDataset):
 class FuelFluxDataset(_FileSourceDataset):
     """The official fuel-price flux (``PrixCarburants_*.xml`` or its zip) as a flat source frame.
 
-    One row per ``<prix>`` and per ``<rupture>`` (see :func:`read_fuel_flux_xml`);
-    ``_source_line`` is the line of the element in the XML file.  ``filepath`` may be a glob
-    (several snapshots, read in sorted order).
+    One row per ``<prix>`` and per ``<rupture>`` (see
+    :func:`~data_collection_kedro.sources.fuel_flux.read_fuel_flux_xml`); ``_source_line`` is
+    the line of the element in the XML file.  ``filepath`` may be a glob (several snapshots,
+    read in sorted order).  A zip is read within the archive limits of the read options.
     """
 
-    def load(self) -> pd.DataFrame:
-        frames = [
-            read_fuel_flux_xml(path, source_name=path.name)
-            for path in resolve_source_paths(self._filepath)
-        ]
-        return concat_source_frames(frames, [])
+    def _iter_file(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+        info = file_info(path)
+        for frame in iter_fuel_flux_frames(
+            path, source_name=path.name, limits=options.archive, batch_rows=options.batch_rows
+        ):
+            frame.attrs[SOURCE_FILES_ATTR] = {path.name: info}
+            yield frame
 
 
 # Column layout of the live holiday sources (etalab jours-feries, Éducation nationale

@@ -16,19 +16,27 @@ The flux is an ISO-8859-1 XML file (``PrixCarburants_instantane.xml``), usually 
 
 :func:`read_fuel_flux_xml` flattens it into the flat source format (one row per ``<prix>``
 and one per ``<rupture>``; a station with neither still yields one row so it is not lost).
-It uses the expat parser directly (no DOM), which keeps memory flat and gives line numbers.
+It uses the expat parser directly, fed with chunks of the file or of the zip member (no
+tree is built, so nothing needs clearing: it is the parser ``iterparse`` wraps, minus the
+elements), and yields frames of at most ``batch_rows`` rows cut at station boundaries: memory
+stays flat whatever the size of the flux. A zip goes through
+:func:`~data_collection_kedro.sources.archives.iter_member_chunks` (limits on sizes, ratio and
+member names, from the ``etl.archive`` parameters); a DOCTYPE (entity declarations: the
+"billion laughs") is refused.
 """
 
 from __future__ import annotations
 
-import io
 import json
-import zipfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
 import pandas as pd
+
+from data_collection_kedro.sources.archives import ArchiveLimits, is_zip, iter_member_chunks
+from data_collection_kedro.sources.errors import SourceError
 
 FLAT_COLUMNS = [
     "id",
@@ -54,41 +62,79 @@ EXTRA_COLUMNS = [
 ]
 
 
-class FuelFluxError(ValueError):
+class FuelFluxError(SourceError, ValueError):
     """The flux is not a readable fuel-price XML (or zip of one)."""
 
 
-def _xml_bytes(source: bytes | Path, name: str) -> bytes:
-    data = Path(source).read_bytes() if isinstance(source, Path) else source
-    if data[:2] == b"PK":
-        try:
-            with zipfile.ZipFile(io.BytesIO(data)) as archive:
-                members = [m for m in archive.namelist() if m.lower().endswith(".xml")]
-                if not members:
-                    raise FuelFluxError(f"{name}: zip holds no .xml file ({archive.namelist()})")
-                return archive.read(members[0])
-        except zipfile.BadZipFile as exc:
-            raise FuelFluxError(f"{name}: corrupt zip ({exc})") from exc
-    return data
+_COLUMNS = [*FLAT_COLUMNS, *EXTRA_COLUMNS, "_source_line"]
 
 
-def read_fuel_flux_xml(source: bytes | Path, *, source_name: str | None = None) -> pd.DataFrame:
-    """Flatten the fuel flux XML (or its zip) into an all-string frame.
+def _xml_documents(
+    source: bytes | Path, name: str, limits: ArchiveLimits
+) -> Iterator[tuple[str, Iterator[bytes]]]:
+    """``(document name, chunks)``: the zip's members, or the XML itself (both bounded)."""
+    if isinstance(source, Path):
+        with open(source, "rb") as handle:
+            head = handle.read(4)
+    else:
+        head = source[:4]
+    if is_zip(head):
+        for member, chunks in iter_member_chunks(source, name, limits):
+            yield (name if limits.max_members == 1 else f"{name}:{member}"), chunks
+        return
+    yield name, _plain_chunks(source, name, limits)
 
-    Columns: ``id;latitude;longitude;cp;pop;adresse;ville;prix_nom;prix_id;prix_maj;prix_valeur``
-    then ``horaires`` (JSON str), ``services`` (JSON list str), ``rupture_nom``, ``rupture_id``,
-    ``rupture_debut``, ``rupture_fin``, ``rupture_type``, and the bookkeeping columns
-    ``_source_file`` (``source_name``, else the file name, else ``"flux.xml"``) and
-    ``_source_line`` (line of the ``<prix>``/``<rupture>``/``<pdv>`` element).
-    Values keep the source's text (lat/lon ×100000, prices in €/L); missing values are ``NA``.
+
+def _plain_chunks(source: bytes | Path, name: str, limits: ArchiveLimits) -> Iterator[bytes]:
+    size = len(source) if isinstance(source, bytes) else source.stat().st_size
+    if size > limits.max_uncompressed_bytes:
+        raise FuelFluxError(
+            f"{name}: XML of {size / 2**20:,.1f} MB above the limit max_uncompressed_mb="
+            f"{limits.max_uncompressed_mb:g}"
+        )
+    if isinstance(source, bytes):
+        for start in range(0, len(source), limits.chunk_bytes):
+            yield source[start : start + limits.chunk_bytes]
+        return
+    with open(source, "rb") as handle:
+        while chunk := handle.read(limits.chunk_bytes):
+            yield chunk
+
+
+def iter_fuel_flux_frames(
+    source: bytes | Path,
+    *,
+    source_name: str | None = None,
+    limits: ArchiveLimits | None = None,
+    batch_rows: int = 200_000,
+) -> Iterator[pd.DataFrame]:
+    """The flattened flux (see :func:`read_fuel_flux_xml`) in frames of at most ``batch_rows``
+    rows (more only when one station has more), each cut after a complete ``<pdv>``.
 
     Raises:
         FuelFluxError: when the bytes are neither a fuel XML nor a zip holding one.
+        ArchiveError: when the zip breaks a limit of ``limits`` (names the file and the limit).
     """
     name = source_name or (source.name if isinstance(source, Path) else "flux.xml")
-    xml = _xml_bytes(source, name)
+    limits = limits or ArchiveLimits()
+    for document, chunks in _xml_documents(source, name, limits):
+        yield from _parse_document(document, chunks, batch_rows)
 
+
+def _refuse_doctype(name: str) -> Any:
+    def handler(*args: Any) -> None:
+        raise FuelFluxError(
+            f"{name}: DOCTYPE/entity declarations refused (the flux has none; entities can "
+            "expand without bound)"
+        )
+
+    return handler
+
+
+def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iterator[pd.DataFrame]:
     rows: list[tuple[Any, ...]] = []
+    complete = 0  # rows of the stations closed so far
+    root: list[str] = []
     station: dict[str, Any] = {}
     station_rows = 0
     text_target: str | None = None
@@ -114,6 +160,12 @@ def read_fuel_flux_xml(source: bytes | Path, *, source_name: str | None = None) 
 
     def start(tag: str, attrs: dict[str, str]) -> None:
         nonlocal station, station_rows, text_target, hours, services
+        if not root:
+            root.append(tag)
+            if tag != "pdv_liste":
+                raise FuelFluxError(
+                    f"{name}: root element <{tag}>, expected <pdv_liste>: not a fuel-price flux"
+                )
         if tag == "prix":
             rows.append(
                 (
@@ -176,7 +228,7 @@ def read_fuel_flux_xml(source: bytes | Path, *, source_name: str | None = None) 
             services = []
 
     def end(tag: str) -> None:
-        nonlocal text_target, hours, services
+        nonlocal text_target, hours, services, complete
         if tag == text_target:
             value = "".join(text_parts).strip() or None
             if tag == "service":
@@ -191,12 +243,20 @@ def read_fuel_flux_xml(source: bytes | Path, *, source_name: str | None = None) 
         elif tag == "services":
             station["services"] = json.dumps(services, ensure_ascii=False)
             services = None
-        elif tag == "pdv" and station_rows == 0:
-            no_price = (None,) * 4
-            no_shortage = (None,) * 5
-            rows.append(
-                (*station_prefix(), *no_price, *station_suffix(), *no_shortage, station["_line"])
-            )
+        elif tag == "pdv":
+            if station_rows == 0:
+                no_price = (None,) * 4
+                no_shortage = (None,) * 5
+                rows.append(
+                    (
+                        *station_prefix(),
+                        *no_price,
+                        *station_suffix(),
+                        *no_shortage,
+                        station["_line"],
+                    )
+                )
+            complete = len(rows)
 
     def text(data: str) -> None:
         if text_target is not None:
@@ -205,14 +265,26 @@ def read_fuel_flux_xml(source: bytes | Path, *, source_name: str | None = None) 
     parser.StartElementHandler = start
     parser.EndElementHandler = end
     parser.CharacterDataHandler = text
+    parser.StartDoctypeDeclHandler = _refuse_doctype(name)
+    parser.EntityDeclHandler = _refuse_doctype(name)
     try:
-        parser.Parse(xml, True)
+        for chunk in chunks:
+            parser.Parse(chunk, False)
+            if complete >= batch_rows:
+                yield _frame(rows[:complete], name)
+                del rows[:complete]
+                complete = 0
+        parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise FuelFluxError(f"{name}: unreadable fuel flux XML ({exc})") from exc
-    if not rows and b"<pdv_liste" not in xml[:4096]:
+    if not root:
         raise FuelFluxError(f"{name}: no <pdv_liste> element: not a fuel-price flux")
+    if rows or complete == 0:
+        yield _frame(rows, name)
 
-    frame = pd.DataFrame.from_records(rows, columns=[*FLAT_COLUMNS, *EXTRA_COLUMNS, "_source_line"])
+
+def _frame(rows: list[tuple[Any, ...]], name: str) -> pd.DataFrame:
+    frame = pd.DataFrame.from_records(rows, columns=_COLUMNS)
     for column in [*FLAT_COLUMNS, *EXTRA_COLUMNS]:
         values = frame[column].astype("str")
         frame[column] = values.mask(values.str.strip() == "")  # empty attribute = missing
@@ -220,3 +292,27 @@ def read_fuel_flux_xml(source: bytes | Path, *, source_name: str | None = None) 
     frame.insert(len(frame.columns) - 1, "_source_file", name)
     frame["_source_file"] = frame["_source_file"].astype("str")
     return frame
+
+
+def read_fuel_flux_xml(
+    source: bytes | Path,
+    *,
+    source_name: str | None = None,
+    limits: ArchiveLimits | None = None,
+) -> pd.DataFrame:
+    """Flatten the fuel flux XML (or its zip) into one all-string frame.
+
+    Columns: ``id;latitude;longitude;cp;pop;adresse;ville;prix_nom;prix_id;prix_maj;prix_valeur``
+    then ``horaires`` (JSON str), ``services`` (JSON list str), ``rupture_nom``, ``rupture_id``,
+    ``rupture_debut``, ``rupture_fin``, ``rupture_type``, and the bookkeeping columns
+    ``_source_file`` (``source_name``, else the file name, else ``"flux.xml"``) and
+    ``_source_line`` (line of the ``<prix>``/``<rupture>``/``<pdv>`` element).
+    Values keep the source's text (lat/lon ×100000, prices in €/L); missing values are ``NA``.
+    Large fluxes: :func:`iter_fuel_flux_frames` yields the same rows in bounded frames.
+
+    Raises:
+        FuelFluxError: when the bytes are neither a fuel XML nor a zip holding one.
+        ArchiveError: when the zip breaks a limit of ``limits``.
+    """
+    frames = list(iter_fuel_flux_frames(source, source_name=source_name, limits=limits))
+    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)

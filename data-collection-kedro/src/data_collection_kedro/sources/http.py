@@ -29,15 +29,12 @@ from tenacity import (
 )
 
 from data_collection_kedro.redaction import redact_url
+from data_collection_kedro.sources.errors import SourceError
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = "EnergieWatch (+https://github.com/energiewatch/energiewatch)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-class SourceError(RuntimeError):
-    """A live source could not be read (the message names the dataset, URL and position)."""
 
 
 class SourceHTTPError(SourceError):
@@ -94,6 +91,24 @@ class _RetryableError(Exception):
         self.retry_after_s = retry_after_s
 
 
+def _read_bounded(response: requests.Response, max_bytes: int, what: str) -> None:
+    """Read the body of a streamed response into it, failing beyond ``max_bytes``."""
+    announced = response.headers.get("Content-Length", "")
+    too_large = f"{what}: body larger than the limit of {max_bytes:,} bytes"
+    if announced.isdigit() and int(announced) > max_bytes:
+        response.close()
+        raise SourceFormatError(f"{too_large} (Content-Length {int(announced):,})")
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_content(chunk_size=1 << 16):
+        size += len(chunk)
+        if size > max_bytes:
+            response.close()
+            raise SourceFormatError(too_large)
+        chunks.append(chunk)
+    response._content = b"".join(chunks)  # what requests itself stores for a read body
+
+
 def _body_excerpt(response: requests.Response, limit: int = 300) -> str:
     text = response.text[:limit].replace("\n", " ").strip()
     return f": {text}" if text else ""
@@ -133,14 +148,24 @@ class HttpClient:
         url: str,
         params: Mapping[str, Any] | None = None,
         context: str = "",
+        max_bytes: int | None = None,
     ) -> requests.Response:
-        """The response of a successful GET (2xx), its body fully read."""
+        """The response of a successful GET (2xx), its body fully read.
+
+        ``max_bytes`` bounds the body: a longer one (announced or received) fails with a
+        :class:`SourceFormatError` naming the limit, after reading at most ``max_bytes + 1``
+        bytes (a hostile or runaway download never fills the memory).
+        """
         shown = redact_url(url, params)
         where = f" ({context})" if context else ""
 
         def attempt() -> requests.Response:
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout_s)
+                response = self.session.get(
+                    url, params=params, timeout=self.timeout_s, stream=max_bytes is not None
+                )
+                if max_bytes is not None and response.status_code < 400:
+                    _read_bounded(response, max_bytes, f"GET {shown}{where}")
             except (
                 requests.ConnectionError,
                 requests.Timeout,
