@@ -9,6 +9,7 @@ from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
 
 from data_collection_kedro.datasets import live_sources
+from data_collection_kedro.datasets.declared_source import LazySourceDataset
 from tests.support.paths import KEDRO_PROJECT
 
 from .conftest import CONSUMPTION_FIELDS, FakePortal, consumption_records
@@ -38,7 +39,8 @@ def test_env_catalog_instantiates_live_sources_without_network(
     catalog = _catalog(env)
     for name, cls in LIVE_SOURCES.items():
         dataset = catalog.get(name)
-        assert type(dataset) is cls, name
+        assert type(dataset) is LazySourceDataset, name  # read when the node asks
+        assert type(dataset.dataset) is cls, name
     consumption = catalog.get("source_consumption_regional")
     assert consumption.base_url == "https://odre.opendatasoft.com"
     assert consumption.dataset_id == "consommation-quotidienne-brute-regionale"
@@ -49,7 +51,7 @@ def test_env_catalog_instantiates_live_sources_without_network(
         assert consumption.watermark["path"] == str(data_dir / "energiewatch.duckdb")
     assert catalog.get("source_fuel_flux").url.startswith("https://donnees.roulez-eco.fr/")
     # historique-meteo has no API: the live env keeps the offline CSV dataset
-    assert "live_sources" not in type(catalog.get("source_weather_historique")).__module__
+    assert "live_sources" not in type(catalog.get("source_weather_historique").dataset).__module__
 
 
 def test_live_env_loads_from_an_overridden_portal(
@@ -62,7 +64,7 @@ def test_live_env_loads_from_an_overridden_portal(
     monkeypatch.setenv("ENERGIEWATCH_ODRE_URL", portal.url)
     monkeypatch.setenv("ENERGIEWATCH_LIVE_START_DATE", "2024-01-02")
     monkeypatch.chdir(KEDRO_PROJECT)
-    frame = _catalog("live").load("source_consumption_regional")
+    frame = _catalog("live").load("source_consumption_regional").frame()
     assert len(frame) == 2 * 48
     assert frame.columns[0] == "Date - Heure"
     (first,) = portal.requests("/records")[:1]

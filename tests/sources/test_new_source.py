@@ -213,8 +213,12 @@ def test_the_pipeline_catalogs_and_schedule_pick_the_new_source_up(
 
     node = next(n for n in create_pipeline().nodes if n.name == "ingest_weather_forecast_icon")
     assert node.tags == {"weather"}
-    assert node.inputs == ["source_weather_forecast_icon", "params:etl.tolerances"]
-    assert node.outputs == ["raw_weather_forecast_icon", "quarantine_weather_forecast_icon"]
+    assert node.inputs == ["source_weather_forecast_icon", "params:etl"]
+    assert node.outputs == [
+        "raw_weather_forecast_icon",
+        "quarantine_weather_forecast_icon",
+        "ingestion_status_weather_forecast_icon",
+    ]
     weather = [s.node_name for s in registry.load().family_sources("weather")]
     assert weather == [
         "ingest_weather_regional",
@@ -224,14 +228,14 @@ def test_the_pipeline_catalogs_and_schedule_pick_the_new_source_up(
 
     monkeypatch.chdir(KEDRO_PROJECT)
     base = _catalog(None)
-    assert type(base.get("source_weather_forecast_icon")).__name__ == "CsvSourceDataset"
+    assert type(base.get("source_weather_forecast_icon").dataset).__name__ == "CsvSourceDataset"
     described = base.get("raw_weather_forecast_icon")._describe()
     assert (described["table"], described["key"]) == (
         "raw_weather_forecast_icon",
         ["region_code", "target_day", "issue_day"],
     )
     live = _catalog("live").get("source_weather_forecast_icon")
-    assert type(live).__name__ == "OpenMeteoForecastDataset"
+    assert type(live.dataset).__name__ == "OpenMeteoForecastDataset"
     assert live.url == "https://api.open-meteo.com/v1/dwd-icon"
     assert live.retry == {"attempts": 5, "initial_s": 1.0, "max_s": 60.0}  # from globals.yml
 

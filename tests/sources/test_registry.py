@@ -79,7 +79,7 @@ def test_every_reference_of_a_declaration_resolves(source: Source) -> None:
         for rule in (*table.rules, *table.transforms):
             assert rule.column in columns, (table.name, rule)
             for value in vars(rule).values():  # a named parameter has a default
-                assert not isinstance(value, Param) or value.name in DEFAULT_PARAMETERS, rule
+                assert not isinstance(value, Param) or value.get(DEFAULT_PARAMETERS), rule
 
 
 def test_a_missing_reference_names_the_declaration_value() -> None:
@@ -148,11 +148,27 @@ def _typed_frame(columns: list[str], kinds: dict[str, str], n: int = 400) -> pd.
                 n,
             ) + rng.choice([0.0, 0.0, 1e-9, -1e-9], n)
             data[column] = pd.Series(np.where(missing, np.nan, values), dtype="float64")
-        elif kind in {"date", "paris_day"}:
-            days = [date(2021, 1, 1) + timedelta(days=int(d)) for d in rng.integers(0, 5, n)]
-            data[column] = pd.Series(
+        elif kind in {"date", "paris_day", "timestamp_local", "timestamp_utc"}:
+            # days around every date window: before the first years, now, after the horizon
+            offsets = rng.choice([-9000, -5000, -10, 0, 1, 3, 400, 1300, 30000], n)
+            days = [TODAY + timedelta(days=int(d)) for d in offsets]
+            values = pd.Series(
                 [None if m else d for m, d in zip(missing, days, strict=True)],
                 dtype="date32[pyarrow]",
+            )
+            if kind.startswith("timestamp"):
+                values = values.astype("datetime64[us]") + pd.Timedelta(hours=13)
+                if kind == "timestamp_utc":
+                    values = values.dt.tz_localize("UTC")
+            data[column] = values
+        elif kind in {"region", "region_code"} or column == "region":
+            choices = ["11", "53", "84", "99"] if kind == "region_code" else REGION_SPELLINGS
+            data[column] = pd.Series(
+                [
+                    None if m else str(v)
+                    for m, v in zip(missing, rng.choice(choices, n), strict=True)
+                ],
+                dtype="str",
             )
         else:
             choices = ["R", "A", "X", "Gazole", "E10", "gazole", "temporaire", "definitive", "a b"]
@@ -166,8 +182,23 @@ def _typed_frame(columns: list[str], kinds: dict[str, str], n: int = 400) -> pd.
     return pd.DataFrame(data)
 
 
+TODAY = date(2026, 3, 15)
+REGION_SPELLINGS = [
+    "Île-de-France",
+    "ile-de-france",
+    "Bretagne",
+    "Auvergne-Rhône-Alpes",
+    "auvergne-rhône-alpes",
+    "rh-ne-alpes",
+    "Provence-Alpes-Côte d'Azur",
+    "Atlantide",
+    "11",
+]
+
+
 def _sql_mask(frame: pd.DataFrame, expression: str) -> np.ndarray:
     with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
         con.register("typed", frame.assign(_row=np.arange(len(frame))))
         rows = con.execute(f"SELECT {expression} FROM typed ORDER BY _row").fetchall()
     return np.array([bool(r[0]) for r in rows])
@@ -186,7 +217,7 @@ def test_each_declared_rule_agrees_in_pandas_and_duckdb(table: Table, rule: obje
     kinds = {c.name: c.type for c in table.columns}
     names = [c.name for c in table.columns]
     frame = _typed_frame(names, kinds)
-    params = dict(DEFAULT_PARAMETERS)
+    params = {**DEFAULT_PARAMETERS, "today": TODAY}
     python = rule.failed(frame, params)  # type: ignore[attr-defined]
     sql = _sql_mask(frame, rule.sql(params))  # type: ignore[attr-defined]
     assert python.any() and not python.all(), "the frame exercises both outcomes"

@@ -9,6 +9,7 @@ from omegaconf.resolvers import oc
 from data_collection_kedro.config_loader import ProjectConfigLoader
 from data_collection_kedro.hooks import (
     CarbonTrackingHook,
+    IngestionReportHook,
     LogRedactionHook,
     MlflowTrackingHook,
     RunRegistry,
@@ -22,6 +23,7 @@ HOOKS = (
     CarbonTrackingHook(RUNS),
     MlflowTrackingHook(RUNS),
     RunSummaryHook(RUNS),
+    IngestionReportHook(RUNS),
 )
 
 # OmegaConfigLoader with `--params` merged after the environment (config_loader.py)

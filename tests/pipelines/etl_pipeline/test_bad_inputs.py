@@ -54,7 +54,7 @@ def test_row_level_defects_are_quarantined_and_good_rows_kept(tmp_path: Path) ->
     by_line = reasons_by_line(quarantine)
     assert sorted(by_line) == [3, 4, 5, 6, 7]
     assert any("unparsable datetime_local" in r for r in by_line[3])
-    assert "negative consumption: electricity_rte_mw below 0" in by_line[4]
+    assert "implausible consumption: electricity_rte_mw outside [0, 300000] MW" in by_line[4]
     assert any("unknown region" in r for r in by_line[5])
     assert any("duplicate key (region_code, timestamp_utc)" in r for r in by_line[6])
     assert any("unparsable gas_grtgaz_mw: expected a number" in r for r in by_line[7])
@@ -163,7 +163,7 @@ def test_other_sources_quarantine_their_own_defects(tmp_path: Path) -> None:
     assert reasons_by_line(quarantine) == {
         3: ["unparsable date: expected a date (YYYY-MM-DD, DD/MM/YYYY, DD/MM/YY or YYYY/MM/DD)"],
         4: ["unknown region (not one of the 13 metropolitan regions)"],
-        5: ["negative consumption: h00_mwh below 0"],
+        5: ["implausible consumption: h00_mwh outside [0, 300000] MWh"],
     }
 
     weather = write_lines(
@@ -224,7 +224,9 @@ def test_bad_rows_reach_raw_quarantine_through_kedro(
     assert {q[:2] for q in quarantined} == {
         ("consumption_regional", "consommation-quotidienne-brute-regionale.csv")
     }
-    assert (4, "negative consumption: electricity_rte_mw below 0") in {q[2:] for q in quarantined}
+    assert (4, "implausible consumption: electricity_rte_mw outside [0, 300000] MW") in {
+        q[2:] for q in quarantined
+    }
 
 
 def test_missing_column_fails_the_kedro_run_with_the_file_name(

@@ -28,7 +28,7 @@ SOURCES = {
 # (table, natural key) of every output: the names and keys the raw store holds
 RAW_TABLES = {
     "raw_consumption_regional": ("raw_consumption_regional", ["region_code", "timestamp_utc"]),
-    "raw_gas_load_curve": ("raw_gas_load_curve", ["date", "operator", "sector", "region"]),
+    "raw_gas_load_curve": ("raw_gas_load_curve", ["date", "operator", "sector", "region_code"]),
     "raw_weather_regional": ("raw_weather_regional", ["date", "region_code"]),
     "raw_weather_historique": ("raw_weather_historique", ["region", "day"]),
     "raw_fuel_stations": ("raw_fuel_stations", ["station_id"]),
@@ -45,6 +45,7 @@ RAW_TABLES = {
     ),
 }
 QUARANTINE = ("raw_quarantine", ["source", "source_file", "source_line", "reason"])
+STATUS = ("ingestion_status", ["source"])
 
 
 def _catalog(env: str | None) -> Any:
@@ -73,6 +74,10 @@ def test_one_tagged_node_per_source_reading_a_stable_source_name() -> None:
     assert {o for o in outputs if o.startswith("quarantine_")} == {
         s.replace("source_", "quarantine_") for s in SOURCES
     }
+    assert {o for o in outputs if o.startswith("ingestion_status_")} == {
+        s.replace("source_", "ingestion_status_") for s in SOURCES
+    }
+    assert {n.name: n.inputs[1:] for n in pipeline.nodes} == dict.fromkeys(tags, ["params:etl"])
 
 
 @pytest.mark.parametrize(
@@ -90,7 +95,13 @@ def test_every_output_resolves_to_its_declared_table_and_key(
         dataset = catalog.get(name)
         assert type(dataset) is store, name
         described = dataset._describe()
-        expected = QUARANTINE if name.startswith("quarantine_") else RAW_TABLES[name]
+        expected = (
+            QUARANTINE
+            if name.startswith("quarantine_")
+            else STATUS
+            if name.startswith("ingestion_status_")
+            else RAW_TABLES[name]
+        )
         assert (described[place], described["key"]) == expected, name
         assert described["batch_size"] >= 5000
     if env is None:

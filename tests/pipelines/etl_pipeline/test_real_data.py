@@ -15,12 +15,15 @@ def test_real_gas_load_curve_parts_lowercase_comma_headers() -> None:
     raw, quarantine = parse_source(
         "gas_load_curve", CsvSourceDataset(str(folder / "df_part*.csv")).load()
     )
-    # one real row has a shifted decimal in one hour (h19 = 1045440.182 MWh): quarantined
+    # one real row has a shifted decimal in one hour (h19 = 1045440.182 MWh): quarantined by
+    # the plausible hourly range and by the sum of the hours
     assert len(raw) == 33_720 - 1
     assert quarantine[["source_file", "source_line", "field"]].values.tolist() == [
-        ["df_part1.csv", 8821, "daily_mwh"]
+        ["df_part1.csv", 8821, "h19_mwh"],
+        ["df_part1.csv", 8821, "daily_mwh"],
     ]
-    assert raw["region"].nunique() == 12
+    assert quarantine["value"].tolist()[0] == "1045440.182"
+    assert raw["region"].nunique() == 12 and raw["region_code"].nunique() == 12
     assert str(raw["date"].min()) == "2018-06-01" and str(raw["date"].max()) == "2024-08-09"
     hours = raw[[f"h{h:02d}_mwh" for h in range(24)]].sum(axis=1)
     assert not ((hours - raw["daily_mwh"]).abs() > 1e-6 * raw["daily_mwh"] + 1e-6).any()
@@ -56,7 +59,9 @@ def test_real_historique_meteo_old_and_new_region_files() -> None:
         "weather_historique", CsvSourceDataset(str(folder / "MeteoFR_*.csv")).load()
     )
     assert len(old) == 101_520 and q_old.empty
-    assert {"rh-ne-alpes", "ile-de-re", "ardeche"} <= set(old["region"])
+    # stored as canonical slugs: historique-meteo's "rh-ne-alpes" is Rhône-Alpes
+    assert {"rhone-alpes", "ile-de-re", "ardeche"} <= set(old["region"])
+    assert "rh-ne-alpes" not in set(old["region"])
     # NaN temperatures are kept as missing values, not quarantined
     assert len(new) == 52_967 and q_new.empty
     assert new["day_duration_h"].between(7, 17).all()

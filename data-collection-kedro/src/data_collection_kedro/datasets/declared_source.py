@@ -1,4 +1,4 @@
-"""Catalog factory ``source_{name}``: the reader a source's declaration names.
+"""Catalog factory ``source_{name}``: the reader a source's declaration names, read lazily.
 
 ``conf/base`` (offline) and ``conf/live`` / ``conf/prod`` (live clients) each declare one
 pattern; the per-source details come from the source registry
@@ -10,18 +10,28 @@ pattern; the per-source details come from the source registry
       directory: ${globals:sample_dir}
       live: {timeout_s: ..., retry: ..., lookback_days: ..., start_date: ..., watermark: ...}
 
-Constructing it returns the declared dataset itself (``CsvSourceDataset``,
-``OpendatasoftSourceDataset``, ...), so the catalog, the runner and the logs see the real reader.
+Constructing it returns a :class:`LazySourceDataset` around the declared dataset
+(``CsvSourceDataset``, ``OpendatasoftSourceDataset``, ...): loading it gives the ETL node a
+:class:`SourceReader`, and the files or the API are read when the node iterates it — inside the
+node, so a source that cannot be read fails its own node's status, not the run (Kedro stops a run
+at the first exception, a load included). The declared dataset is its ``dataset`` attribute.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
-from kedro.io import AbstractDataset
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
 
+from data_collection_kedro.datasets.source_files import (
+    WHOLE_FILE,
+    ReadOptions,
+    concat_source_frames,
+)
 from data_collection_kedro.sources import registry
 from data_collection_kedro.sources.registry import Setting, Source
 
@@ -29,8 +39,74 @@ from data_collection_kedro.sources.registry import Setting, Source
 _LIVE_SETTINGS = ("timeout_s", "retry", "lookback_days")
 
 
+class SourceReader:
+    """A source as the ETL node sees it: read on demand, in bounded frames.
+
+    Args:
+        dataset: the declared reader (any Kedro dataset returning a source frame). One with an
+            ``iter_frames(options, paths)`` method is read frame by frame; another is loaded
+            whole.
+    """
+
+    def __init__(self, dataset: AbstractDataset) -> None:
+        self.dataset = dataset
+
+    def __repr__(self) -> str:
+        return f"SourceReader({self.dataset!r})"
+
+    @property
+    def streams(self) -> bool:
+        """Whether the source is read in bounded frames."""
+        return hasattr(self.dataset, "iter_frames")
+
+    def files(self) -> list[Path]:
+        """The files the source reads (empty for an API or a generated source)."""
+        files = getattr(self.dataset, "files", None)
+        return list(files()) if callable(files) else []
+
+    def frames(
+        self, options: ReadOptions = WHOLE_FILE, paths: list[Path] | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """The source frames, in order (``paths``: only these files)."""
+        if self.streams:
+            yield from self.dataset.iter_frames(options, paths)  # type: ignore[attr-defined]
+        else:
+            yield self.dataset.load()
+
+    def frame(self, options: ReadOptions = WHOLE_FILE) -> pd.DataFrame:
+        """The whole source as one frame."""
+        return concat_source_frames(list(self.frames(options)))
+
+
+class LazySourceDataset(AbstractDataset[None, SourceReader]):
+    """A declared source reader whose ``load`` defers the reading (see the module docstring).
+
+    Attributes of the declared dataset (``url``, ``watermark``...) are reachable through it.
+    """
+
+    def __init__(self, dataset: AbstractDataset) -> None:
+        self.dataset = dataset
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "dataset":  # not set yet (copy/unpickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.dataset, name)
+
+    def load(self) -> SourceReader:
+        return SourceReader(self.dataset)
+
+    def save(self, data: None) -> None:
+        raise DatasetError(f"{type(self.dataset).__name__} is a read-only source")
+
+    def _exists(self) -> bool:
+        return bool(self.dataset.exists())
+
+    def _describe(self) -> dict[str, Any]:
+        return {"reader": type(self.dataset).__name__, **self.dataset._describe()}
+
+
 class DeclaredSourceDataset(AbstractDataset[None, Any]):
-    """The offline reader or the live client of a declared source.
+    """The offline reader or the live client of a declared source, lazily read.
 
     Args:
         source: the source's name or catalog suffix (``source_<suffix>``).
@@ -48,8 +124,8 @@ class DeclaredSourceDataset(AbstractDataset[None, Any]):
     ) -> AbstractDataset:
         declared = registry.source(source)
         if live is not None and declared.live is not None:
-            return live_dataset(declared, live)
-        return offline_dataset(declared, directory)
+            return LazySourceDataset(live_dataset(declared, live))
+        return LazySourceDataset(offline_dataset(declared, directory))
 
 
 def offline_dataset(source: Source, directory: str) -> AbstractDataset:

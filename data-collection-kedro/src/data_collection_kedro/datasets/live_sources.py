@@ -23,7 +23,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -36,8 +36,10 @@ from data_collection_kedro.datasets.source_files import (
     SCHOOL_HOLIDAY_COLUMNS,
     SOURCE_FILE,
     SOURCE_LINE,
+    ReadOptions,
+    concat_source_frames,
 )
-from data_collection_kedro.sources.fuel_flux import FuelFluxError, read_fuel_flux_xml
+from data_collection_kedro.sources.fuel_flux import FuelFluxError, iter_fuel_flux_frames
 from data_collection_kedro.sources.fuel_ods import FLUX_COLUMNS, flatten_station
 from data_collection_kedro.sources.holidays_live import public_holiday_rows
 from data_collection_kedro.sources.http import (
@@ -390,9 +392,10 @@ class FuelPricesOdsDataset(OpendatasoftSourceDataset):
 class FuelFluxLiveDataset(AbstractDataset[None, pd.DataFrame]):
     """The official instantaneous fuel flux (zip of ``PrixCarburants_instantane.xml``), live.
 
-    Downloaded with timeouts and retries, parsed in memory by
-    :func:`~data_collection_kedro.sources.fuel_flux.read_fuel_flux_xml`: the same frame as the
-    offline :class:`FuelFluxDataset`, with ``_source_file`` = the URL.
+    Downloaded with timeouts and retries (at most the archive limit's ``max_archive_mb``) and
+    parsed by the offline reader's code
+    (:func:`~data_collection_kedro.sources.fuel_flux.iter_fuel_flux_frames`, same archive
+    limits): the same frames as :class:`FuelFluxDataset`, with ``_source_file`` = the URL.
     """
 
     def __init__(
@@ -408,12 +411,24 @@ class FuelFluxLiveDataset(AbstractDataset[None, pd.DataFrame]):
         self.metadata = metadata
 
     def load(self) -> pd.DataFrame:
+        return concat_source_frames(list(self.iter_frames()))
+
+    def iter_frames(
+        self, options: ReadOptions | None = None, paths: list[Path] | None = None
+    ) -> Iterator[pd.DataFrame]:
+        """The flux in frames of ``options.batch_rows`` rows, within ``options.archive``."""
+        options = options or ReadOptions()
         shown = redact_url(self.url)
         response = retry_and_timeout(self.timeout_s, self.retry).get(
-            self.url, context="fuel price flux"
+            self.url, context="fuel price flux", max_bytes=options.archive.max_archive_bytes
         )
         try:
-            return read_fuel_flux_xml(response.content, source_name=shown)
+            yield from iter_fuel_flux_frames(
+                response.content,
+                source_name=shown,
+                limits=options.archive,
+                batch_rows=options.batch_rows,
+            )
         except FuelFluxError as exc:
             raise SourceFormatError(
                 f"{shown}: {len(response.content)} bytes are not a fuel flux zip/XML ({exc})"

@@ -57,6 +57,7 @@ MALFORMED_ROWS_ATTR = "malformed_rows"
 SOURCE_HEADERS_ATTR = "source_headers"
 SOURCE_FILES_ATTR = "source_files"
 UNTERMINATED_ATTR = "unterminated_lines"
+WARNINGS_ATTR = "warnings"
 
 _BOM = b"\xef\xbb\xbf"
 _SEPARATORS = (";", ",", "\t", "|")
@@ -388,15 +389,15 @@ def _frame_of_block(
 ) -> pd.DataFrame:
     name = csv_file.name
     if data.strip():
-        frame, malformed = _parse_block(
-            csv_file.to_utf8(data), csv_file, first_line, unterminated
-        )
+        frame, malformed = _parse_block(csv_file.to_utf8(data), csv_file, first_line, unterminated)
     else:
         frame = pd.DataFrame({c: pd.Series(dtype="str") for c in csv_file.header})
         frame[SOURCE_LINE] = pd.Series(dtype="int64")
         malformed = []
         if first_line == 2:
-            logger.warning("%s: header only, no records (0 rows ingested)", name)
+            warning = f"{name}: header only, no records (0 rows ingested)"
+            logger.warning(warning)
+            frame.attrs[WARNINGS_ATTR] = [warning]
     frame.insert(len(frame.columns) - 1, SOURCE_FILE, name)
     frame[SOURCE_FILE] = frame[SOURCE_FILE].astype("str")
     if malformed:
@@ -419,6 +420,7 @@ def read_csv_source(
 
 
 _MERGED_ATTRS = (SOURCE_HEADERS_ATTR, SOURCE_FILES_ATTR, UNTERMINATED_ATTR)
+_LISTED_ATTRS = (MALFORMED_ROWS_ATTR, WARNINGS_ATTR)
 
 
 def concat_source_frames(
@@ -427,14 +429,16 @@ def concat_source_frames(
     """Concatenate source frames, keeping each file's header, identity, unterminated last line
     and malformed rows in ``attrs``."""
     merged: dict[str, dict[str, Any]] = {name: {} for name in _MERGED_ATTRS}
-    bad: list[dict[str, Any]] = []
+    listed: dict[str, list[Any]] = {name: [] for name in _LISTED_ATTRS}
     for frame in frames:
         for name in _MERGED_ATTRS:
             merged[name].update(frame.attrs.get(name) or {})
-        bad.extend(frame.attrs.get(MALFORMED_ROWS_ATTR) or [])
+        for name in _LISTED_ATTRS:
+            listed[name].extend(frame.attrs.get(name) or [])
         frame.attrs = {}
+    listed[MALFORMED_ROWS_ATTR].extend(malformed or [])
     result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    result.attrs = {**merged, MALFORMED_ROWS_ATTR: [*bad, *(malformed or [])]}
+    result.attrs = {**merged, **listed}
     return result
 
 

@@ -45,6 +45,13 @@ _OPERATOR_BY_SLUG = {
     "tigf": "Teréga",  # Teréga's name until 2018
 }
 
+# Spellings -> canonical value, by slug (the raw store's natural keys are built from these)
+OPERATOR_SPELLINGS: dict[str, str] = dict(_OPERATOR_BY_SLUG)
+SECTOR_SPELLINGS: dict[str, str] = {
+    "grd-eld": "GRD/ELD",  # distribution networks (GRD) and local distribution companies (ELD)
+    "eld-grd": "GRD/ELD",
+}
+
 _FUEL_BY_SLUG = {
     "gazole": "Gazole",
     "diesel": "Gazole",
@@ -160,6 +167,15 @@ def map_operator(values: pd.Series) -> pd.Series:
 def map_fuel(values: pd.Series) -> pd.Series:
     """Canonical fuel (``Gazole``, ``SP95``, ``SP98``, ``E10``, ``E85``, ``GPLc``)."""
     return _map_by_slug(values, _FUEL_BY_SLUG)
+
+
+def status_ranks(values: pd.Series) -> np.ndarray:
+    """Rank of each status (0 = ``Définitif``, the most final, ...; unknown or missing values
+    rank after every known one)."""
+    order = {status: rank for rank, status in enumerate(STATUS_ORDER)}
+    canonical = map_status(values)
+    ranks = canonical.map(order).astype("float64").fillna(len(STATUS_ORDER))
+    return ranks.to_numpy(dtype=np.int64)
 
 
 def least_final_status_by(frame: pd.DataFrame, keys: list[str], column: str) -> pd.DataFrame:

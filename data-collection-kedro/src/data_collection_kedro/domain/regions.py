@@ -111,6 +111,21 @@ _SLUG_TO_CODE.update({slugify(k): v for k, v in OLD_REGION_TO_CODE.items()})
 _SLUG_TO_CODE.update({k: OLD_REGION_TO_CODE[v] for k, v in HISTORIQUE_METEO_SLUGS.items()})
 
 
+def region_spellings() -> dict[str, str]:
+    """Every known spelling slug (new and old regions, historique-meteo slugs) -> INSEE code
+    (for lookups outside Python, e.g. a SQL ``CASE``; :func:`region_code_for` in Python)."""
+    return dict(_SLUG_TO_CODE)
+
+
+def historique_region_spellings() -> dict[str, str]:
+    """Spelling slug -> canonical slug of a region as historique-meteo names it: a new or old
+    region's own slug (``alsace``, ``auvergne-rhone-alpes``), its slugs with a letter dropped
+    resolved (``rh-ne-alpes`` -> ``rhone-alpes``)."""
+    canonical = {slug: slug for slug in _SLUG_TO_CODE if slug not in HISTORIQUE_METEO_SLUGS}
+    canonical.update({alias: slugify(name) for alias, name in HISTORIQUE_METEO_SLUGS.items()})
+    return canonical
+
+
 class UnknownRegionError(ValueError):
     """A region spelling that matches no known region."""
 

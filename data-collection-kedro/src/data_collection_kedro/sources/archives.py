@@ -99,7 +99,9 @@ def unsafe_member_name(name: str) -> str | None:
     return None
 
 
-def _check_members(archive: zipfile.ZipFile, compressed: int, name: str, limits: ArchiveLimits) -> list[zipfile.ZipInfo]:
+def _check_members(
+    archive: zipfile.ZipFile, compressed: int, name: str, limits: ArchiveLimits
+) -> list[zipfile.ZipInfo]:
     members = archive.infolist()
     names = [m.filename for m in members]
     if not members:

@@ -103,9 +103,12 @@ class Column:
 class Table:
     """A raw table and how a source frame becomes its rows.
 
-    Validation runs, in order: header check and column selection, ``prepare`` hook, defaults,
-    required values, casts (column types), ``transforms``, ``derive`` hook, ``rules``, then the
-    duplicate check on ``key`` (the first good row of a key is kept).
+    Validation runs, in order: header check and column selection, nulls (empty cells and the
+    ``etl.nulls`` tokens) and control characters, ``prepare`` hook, defaults, required values,
+    casts (column types), ``transforms``, ``derive`` hook, ``rules``, then the duplicate check
+    on ``key``: of the good rows sharing a key, the one with the most final status (in the
+    ``precedence`` columns) is kept, then the one from the newer file (modification time, then
+    natural name order), then the earlier line; the others are quarantined with both values.
 
     Args:
         name: the raw table (DuckDB table / MongoDB collection), e.g. ``raw_fuel_prices``.
@@ -118,6 +121,8 @@ class Table:
         prepare, derive: ``"module:function"`` hooks for what rules cannot say; each gets the
             :class:`~data_collection_kedro.validation.tables.TableCheck` in progress
             (``prepare`` before the casts, ``derive`` after them).
+        precedence: status columns ranking rows of one key (``Définitif`` first, see
+            ``domain.normalization.STATUS_ORDER``; the least final of the columns counts).
     """
 
     name: str
@@ -129,6 +134,7 @@ class Table:
     separator: str = ";"
     prepare: str | None = None
     derive: str | None = None
+    precedence: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -278,6 +284,11 @@ class Source:
         return f"quarantine_{self.dataset or self.name}"
 
     @property
+    def status_dataset(self) -> str:
+        """Catalog name of the source's row in ``ingestion_status`` (its last ingestion)."""
+        return f"ingestion_status_{self.dataset or self.name}"
+
+    @property
     def label(self) -> str:
         return self.quarantine_label or self.name
 
@@ -298,11 +309,35 @@ QUARANTINE = Table(
             "source_line",
             "field",
             "reason",
+            "value",
+            "expected",
             "record",
             "quarantined_at",
         )
     ),
     key=("source", "source_file", "source_line", "reason"),
+)
+
+
+# what the last ingestion of each source did (one row per source, written by its ETL node)
+INGESTION_STATUS = Table(
+    name="ingestion_status",
+    columns=tuple(
+        Column(name)
+        for name in (
+            "source",
+            "status",  # ok / warning / failed
+            "error",
+            "warnings",
+            "files",
+            "rows_read",
+            "rows_stored",
+            "rows_quarantined",
+            "started_at",
+            "finished_at",
+        )
+    ),
+    key=("source",),
 )
 
 
@@ -354,6 +389,8 @@ class Registry:
         """The raw table behind a catalog name (``raw_*`` output or ``quarantine_<source>``)."""
         if dataset == QUARANTINE.name or dataset in {s.quarantine_dataset for s in self}:
             return QUARANTINE
+        if dataset == INGESTION_STATUS.name or dataset in {s.status_dataset for s in self}:
+            return INGESTION_STATUS
         for source in self._sources:
             for table, name in zip(source.tables, source.output_datasets, strict=True):
                 if dataset == name:
@@ -361,7 +398,7 @@ class Registry:
         known = sorted({n for s in self for n in s.output_datasets})
         raise RegistryError(
             f"no raw table declared for catalog name {dataset!r} (known: {', '.join(known)}, "
-            "quarantine_<source>)"
+            "quarantine_<source>, ingestion_status_<source>)"
         )
 
     def _check(self) -> None:

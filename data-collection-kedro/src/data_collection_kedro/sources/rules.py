@@ -9,14 +9,19 @@ evaluates that check two ways that agree row for row:
 
 A NULL value never fails a value rule (emptiness is :class:`Required`'s business). Bounds and
 allowed values are either literals or a :class:`Param`: a named value of the ``etl.tolerances``
-parameters (``conf/base/parameters_etl_pipeline.yml``), read at run time.
+parameters (``conf/base/parameters_etl_pipeline.yml``; a dotted name reads a nested value),
+read at run time. Each rule also states what it expected (:meth:`Rule.expected`), stored with
+the offending value in the quarantine row. ``today`` (the run's Europe/Paris calendar day) is a
+parameter too, so date windows are reproducible.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:
     import numpy as np
@@ -25,6 +30,29 @@ if TYPE_CHECKING:
 # Defaults of the `etl.tolerances` parameters (the values of parameters_etl_pipeline.yml), used
 # when a caller passes none.
 DEFAULT_PARAMETERS: dict[str, Any] = {
+    # plausible ranges per measure and unit (docs/data-contracts.md, "Value rules")
+    "consumption_mw": [0.0, 300_000.0],
+    "consumption_mwh_per_hour": [0.0, 300_000.0],
+    "consumption_mwh_per_day": [0.0, 7_200_000.0],
+    "wind_kmh": [0.0, 300.0],
+    "visibility_km": [0.0, 100.0],
+    "headcount": [0.0, 1_000_000.0],
+    # [first year, horizon in days after today] of each source's dates
+    "date_windows": {
+        "consumption_regional": [2012, 2],
+        "consumption_national": [2012, 2],
+        "gas_load_curve": [2012, 2],
+        "weather_regional": [2016, 16],
+        "weather_historique": [2009, 16],
+        "weather_forecast": [2024, 16],
+        "fuel_prices": [2007, 2],
+        "fuel_shortages": [2007, 2],
+        "strikes": [2002, 366],
+        "holidays": [2000, 1200],
+    },
+    # one definition of a missing value for every reader: an empty or blank cell, plus these
+    # tokens (none: "N/A" or "NaN" in a number column is quarantined as unparsable)
+    "null_tokens": [],
     "temperature_c": [-40.0, 50.0],
     "price_eur_l": [0.2, 5.0],
     # older flux exports give prices in thousandths of a euro (1825 = 1.825 €/L)
@@ -36,22 +64,36 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
 }
 
 
+def paris_today() -> date:
+    """Today's calendar day in Europe/Paris (the sources' time zone)."""
+    return datetime.now(ZoneInfo("Europe/Paris")).date()
+
+
 def parameters(params: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The ``etl.tolerances`` parameters over their defaults."""
-    return {**DEFAULT_PARAMETERS, **dict(params or {})}
+    """The ``etl.tolerances`` parameters over their defaults, with ``today`` (a ``date``;
+    default: :func:`paris_today`)."""
+    merged = {**DEFAULT_PARAMETERS, **dict(params or {})}
+    today = merged.get("today")
+    if today is None:
+        merged["today"] = paris_today()
+    elif not isinstance(today, date):
+        merged["today"] = date.fromisoformat(str(today))
+    return merged
 
 
 @dataclass(frozen=True)
 class Param:
-    """A value read from the ``etl.tolerances`` parameters by name."""
+    """A value read from the ``etl.tolerances`` parameters by name (dots: nested keys)."""
 
     name: str
 
     def get(self, params: Mapping[str, Any]) -> Any:
-        try:
-            return params[self.name]
-        except KeyError:
-            raise KeyError(f"parameter etl.tolerances.{self.name} is not set") from None
+        value: Any = params
+        for part in self.name.split("."):
+            if not isinstance(value, Mapping) or part not in value:
+                raise KeyError(f"parameter etl.tolerances.{self.name} is not set")
+            value = value[part]
+        return value
 
 
 def _value(value: Any, params: Mapping[str, Any]) -> Any:
@@ -89,6 +131,8 @@ class Rule(Protocol):
 
     def sql(self, params: Mapping[str, Any]) -> str: ...
 
+    def expected(self, params: Mapping[str, Any]) -> str: ...
+
 
 class Transform(Protocol):
     """A declarative change of a column's values after the casts."""
@@ -116,6 +160,9 @@ class Required:
     def sql(self, params: Mapping[str, Any]) -> str:
         return f"{quote(self.column)} IS NULL"
 
+    def expected(self, params: Mapping[str, Any]) -> str:
+        return "a value"
+
 
 @dataclass(frozen=True)
 class AtLeast:
@@ -135,6 +182,9 @@ class AtLeast:
         minimum = literal(_value(self.minimum, params))
         return f"coalesce({quote(self.column)} < {minimum}, false)"
 
+    def expected(self, params: Mapping[str, Any]) -> str:
+        return f">= {float(_value(self.minimum, params)):g}"
+
 
 @dataclass(frozen=True)
 class Between:
@@ -143,14 +193,19 @@ class Between:
     column: str
     bounds: tuple[float, float] | Param
     unit: str = ""
+    what: str = ""  # a prefix of the reason, e.g. "implausible consumption:"
 
     def _bounds(self, params: Mapping[str, Any]) -> tuple[float, float]:
         low, high = _value(self.bounds, params)
         return float(low), float(high)
 
     def reason(self, params: Mapping[str, Any]) -> str:
+        prefix = f"{self.what} " if self.what else ""
+        return f"{prefix}{self.column} outside {self.expected(params)}"
+
+    def expected(self, params: Mapping[str, Any]) -> str:
         low, high = self._bounds(params)
-        return f"{self.column} outside [{low:g}, {high:g}] {self.unit}"
+        return f"[{low:g}, {high:g}] {self.unit}".rstrip()
 
     def failed(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> np.ndarray:
         low, high = self._bounds(params)
@@ -187,6 +242,9 @@ class OneOf:
         column = quote(self.column)
         return f"({column} IS NOT NULL AND {column} NOT IN ({allowed}))"
 
+    def expected(self, params: Mapping[str, Any]) -> str:
+        return "one of " + ", ".join(self.allowed(params))
+
 
 @dataclass(frozen=True)
 class NotBefore:
@@ -203,6 +261,9 @@ class NotBefore:
 
     def sql(self, params: Mapping[str, Any]) -> str:
         return f"coalesce({quote(self.column)} < {quote(self.other)}, false)"
+
+    def expected(self, params: Mapping[str, Any]) -> str:
+        return f">= {self.other}"
 
 
 @dataclass(frozen=True)
@@ -231,6 +292,10 @@ class SumMatches:
         total = quote(self.column)
         return f"coalesce(abs(({parts}) - {total}) > {tolerance} * abs({total}) + 1e-6, false)"
 
+    def expected(self, params: Mapping[str, Any]) -> str:
+        tolerance = float(_value(self.rel_tolerance, params))
+        return f"{' + '.join(self.parts[:2])} + … = {self.column} (± {tolerance:g} relative)"
+
 
 @dataclass(frozen=True)
 class Matches:
@@ -254,6 +319,9 @@ class Matches:
             f"({column} IS NOT NULL AND NOT regexp_full_match({column}, {literal(self.pattern)}))"
         )
 
+    def expected(self, params: Mapping[str, Any]) -> str:
+        return f"matching {self.pattern}"
+
 
 @dataclass(frozen=True)
 class Divide:
@@ -275,3 +343,117 @@ class Divide:
             return f"{column} / {by}"
         above = literal(_value(self.above, params))
         return f"CASE WHEN {column} > {above} THEN {column} / {by} ELSE {column} END"
+
+
+def slug_sql(column: str) -> str:
+    """DuckDB form of :func:`~data_collection_kedro.domain.regions.slugify` (accents, case,
+    every run of other characters -> ``-``)."""
+    return (
+        f"trim(regexp_replace(lower(strip_accents(CAST({quote(column)} AS VARCHAR))), "
+        "'[^a-z0-9]+', '-', 'g'), '-')"
+    )
+
+
+def _case_sql(expression: str, mapping: Mapping[str, str], otherwise: str) -> str:
+    if not mapping:
+        return otherwise
+    whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in sorted(mapping.items()))
+    return f"CASE {expression} {whens} ELSE {otherwise} END"
+
+
+def _day_values(values: pd.Series) -> pd.Series:
+    """Calendar days (naive midnight, UTC for zone-aware instants) of dates or timestamps."""
+    import pandas as pd
+
+    if isinstance(values.dtype, pd.DatetimeTZDtype):
+        values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+    return values.astype("datetime64[s]").dt.normalize()
+
+
+@dataclass(frozen=True)
+class DateWindow:
+    """The day is not before the source's first year and not after today + its horizon;
+    ``window`` is ``[first year, horizon days]`` (given or a :class:`Param`)."""
+
+    column: str
+    window: tuple[int, int] | Param
+
+    def bounds(self, params: Mapping[str, Any]) -> tuple[date, date]:
+        first_year, horizon_days = _value(self.window, params)
+        today = params.get("today") or paris_today()
+        return date(int(first_year), 1, 1), today + timedelta(days=int(horizon_days))
+
+    def reason(self, params: Mapping[str, Any]) -> str:
+        first_year, horizon_days = _value(self.window, params)
+        return (
+            f"{self.column} outside the source's date window (from {int(first_year)} to "
+            f"today + {int(horizon_days)} day(s))"
+        )
+
+    def expected(self, params: Mapping[str, Any]) -> str:
+        first, last = self.bounds(params)
+        return f"[{first.isoformat()}, {last.isoformat()}]"
+
+    def failed(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> np.ndarray:
+        import pandas as pd
+
+        first, last = self.bounds(params)
+        days = _day_values(frame[self.column])
+        return _mask((days < pd.Timestamp(first)) | (days > pd.Timestamp(last)))
+
+    def sql(self, params: Mapping[str, Any]) -> str:
+        first, last = self.bounds(params)
+        day = f"CAST({quote(self.column)} AS DATE)"
+        return f"coalesce({day} < DATE '{first}' OR {day} > DATE '{last}', false)"
+
+
+@dataclass(frozen=True)
+class RegionMatchesCode:
+    """The region name (any spelling) names the region of the INSEE code on the same row."""
+
+    column: str  # the name
+    code_column: str
+
+    def reason(self, params: Mapping[str, Any]) -> str:
+        return f"{self.column} does not match {self.code_column} (INSEE region code)"
+
+    def expected(self, params: Mapping[str, Any]) -> str:
+        return f"the name of the region {self.code_column} gives"
+
+    def failed(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> np.ndarray:
+        from data_collection_kedro.domain.regions import region_codes_for
+
+        names, codes = frame[self.column], frame[self.code_column]
+        named = names.map(region_codes_for(names.dropna().unique())).astype("str")
+        return (names.notna() & codes.notna() & (named.isna() | (named != codes))).to_numpy(
+            dtype=bool
+        )
+
+    def sql(self, params: Mapping[str, Any]) -> str:
+        from data_collection_kedro.domain.regions import REGION_BY_CODE, region_spellings
+
+        name, code = quote(self.column), quote(self.code_column)
+        codes = ", ".join(literal(c) for c in sorted(REGION_BY_CODE))
+        by_slug = _case_sql(slug_sql(self.column), region_spellings(), "NULL")
+        named = f"CASE WHEN trim({name}) IN ({codes}) THEN trim({name}) ELSE {by_slug} END"
+        return f"({name} IS NOT NULL AND {code} IS NOT NULL AND ({named}) IS DISTINCT FROM {code})"
+
+
+@dataclass(frozen=True)
+class Canonical:
+    """Spellings of a value -> its canonical form, by slug (accents, case, punctuation);
+    unknown spellings keep their text, trimmed (``GRTgaz``, ``grtgaz``, ``NaTran`` ->
+    ``GRTgaz``)."""
+
+    column: str
+    spellings: Mapping[str, str]  # slug -> canonical value
+
+    def apply(self, values: pd.Series, params: Mapping[str, Any]) -> pd.Series:
+        from data_collection_kedro.domain.regions import slugify
+
+        uniques = values.dropna().unique()
+        mapping = {v: self.spellings.get(slugify(str(v)), str(v).strip()) for v in uniques}
+        return values.map(mapping).astype("str")
+
+    def sql(self, params: Mapping[str, Any]) -> str:
+        return _case_sql(slug_sql(self.column), self.spellings, f"trim({quote(self.column)})")

@@ -11,6 +11,7 @@ from data_collection_kedro.validation.core import (
 from data_collection_kedro.validation.tables import (
     TableCheck,
     check_table,
+    empty_source_frame,
     parse_source,
     validate_table,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "Validator",
     "check_table",
     "empty_quarantine",
+    "empty_source_frame",
     "header_key",
     "parse_source",
     "summarize_quarantine",

@@ -22,11 +22,19 @@ from data_collection_kedro.datasets.source_files import (
     MALFORMED_ROWS_ATTR,
     SOURCE_FILE,
     SOURCE_HEADERS_ATTR,
+    SOURCE_LINE,
+    UNTERMINATED_ATTR,
 )
 from data_collection_kedro.sources import registry
 from data_collection_kedro.sources.registry import Table
 from data_collection_kedro.sources.rules import Required, parameters
-from data_collection_kedro.validation.core import Validator, select_columns
+from data_collection_kedro.validation.core import (
+    Validator,
+    control_characters,
+    printable,
+    select_columns,
+)
+from data_collection_kedro.validation.truncation import last_field_looks_complete
 
 Frames = tuple[pd.DataFrame, pd.DataFrame]
 
@@ -47,16 +55,25 @@ class TableCheck:
     validator: Validator
     params: Mapping[str, Any]
 
-    def fail(self, column: str, reason: str, mask: np.ndarray | pd.Series) -> None:
-        """Quarantine the rows where ``mask`` is true, for ``reason`` on ``column``."""
-        self.validator.fail(column, reason, mask)
+    def fail(
+        self,
+        column: str,
+        reason: str,
+        mask: np.ndarray | pd.Series,
+        expected: str | np.ndarray | None = None,
+    ) -> None:
+        """Quarantine the rows where ``mask`` is true, for ``reason`` on ``column`` (the
+        quarantine row also gets the field's value and what was ``expected``)."""
+        self.validator.fail(column, reason, mask, expected)
 
     def keep(self, rows: np.ndarray) -> None:
         """Drop the other rows (neither stored nor quarantined: out of scope)."""
         v = self.validator
-        v.failures = [(column, reason, mask[rows]) for column, reason, mask in v.failures]
+        v.failures = [failure.subset(rows) for failure in v.failures]
+        attrs = self.frame.attrs
         v.raw = self.frame = self.frame.loc[rows]
-        self.raw = self.raw.loc[rows]
+        self.frame.attrs = attrs
+        v.texts = self.raw = self.raw.loc[rows]
         self.typed = self.typed.loc[rows]
 
     def split(self, now: datetime | None = None) -> Frames:
@@ -71,14 +88,23 @@ def check_table(
 ) -> TableCheck:
     """Every check of ``table`` on ``frame`` (quarantine rows labelled ``label``), not split yet."""
     params = parameters(params)
-    raw = select_columns(frame, table, label)
-    check = TableCheck(table, frame, raw, raw, Validator(label, frame), params)
+    raw = select_columns(frame, table, label, params.get("null_tokens") or ())
+    validator = Validator(label, frame, texts=raw, precedence=table.precedence)
+    check = TableCheck(table, frame, raw, raw, validator, params)
+    for column in table.columns:
+        check.fail(
+            column.name,
+            f"control character in {column.name} (NUL or another C0/DEL byte)",
+            control_characters(raw[column.name]),
+            "text without control characters",
+        )
+    _check_last_lines(check)
     if table.prepare:
         _hook(table.prepare)(check)
     for column in table.columns:
         if column.default is not None:
             check.raw[column.name] = check.raw[column.name].fillna(column.default)
-    raw = check.raw
+    raw = check.validator.texts = check.raw
     check.typed = typed = raw.copy()
     for column in table.columns:
         if column.required:
@@ -95,8 +121,48 @@ def check_table(
     if table.derive:
         _hook(table.derive)(check)
     for rule in table.rules:
-        check.fail(rule.column, rule.reason(params), rule.failed(check.typed, params))
+        check.fail(
+            rule.column,
+            rule.reason(params),
+            rule.failed(check.typed, params),
+            rule.expected(params),
+        )
     return check
+
+
+def _check_last_lines(check: TableCheck) -> None:
+    """A file's last line without its line end may be cut (a truncated download): it is kept
+    only when its last field looks like that column's other values in the file (same shape of
+    digits, letters and punctuation), else quarantined."""
+    frame = check.frame
+    unterminated: dict[str, int] = frame.attrs.get(UNTERMINATED_ATTR) or {}
+    headers: dict[str, list[str]] = frame.attrs.get(SOURCE_HEADERS_ATTR) or {}
+    if not unterminated or SOURCE_FILE not in frame:
+        return
+    selected = {
+        label: column.name for column in check.table.columns for label in column.header_labels
+    }
+    for file_name, line in unterminated.items():
+        header = headers.get(file_name)
+        if not header or header[-1] not in frame:
+            continue
+        in_file = (frame[SOURCE_FILE] == file_name).to_numpy(dtype=bool)
+        is_last = in_file & (frame[SOURCE_LINE] == line).to_numpy(dtype=bool)
+        if not is_last.any():
+            continue
+        values = frame[header[-1]]
+        last = values[is_last].iloc[0]
+        others = values[in_file & ~is_last]
+        if last_field_looks_complete(last, others):
+            continue
+        shown = "empty" if pd.isna(last) else repr(printable(str(last)))
+        check.fail(
+            selected.get(header[-1], header[-1]),
+            "incomplete last line: no line end after it and its last field "
+            f"({header[-1]!r}) does not look like the file's other values (file cut?)",
+            is_last,
+            f"a complete value like the other lines' (this one: {shown})",
+        )
 
 
 def validate_table(
@@ -123,6 +189,16 @@ def parse_source(
         return parse(frame, source, parameters(params), now)
     (table,) = source.tables
     return validate_table(frame, table, source.label, params, now)
+
+
+def empty_source_frame(source: registry.Source) -> pd.DataFrame:
+    """A source frame without rows carrying every declared label (a failed source's empty
+    tables are validated from it, so they have the declared columns and types)."""
+    labels = list(dict.fromkeys(c.header_labels[0] for t in source.tables for c in t.columns))
+    frame = pd.DataFrame({label: pd.Series(dtype="str") for label in labels})
+    frame[SOURCE_FILE] = pd.Series(dtype="str")
+    frame[SOURCE_LINE] = pd.Series(dtype="int64")
+    return frame
 
 
 def subset(

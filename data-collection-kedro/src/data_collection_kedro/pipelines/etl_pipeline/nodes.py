@@ -1,48 +1,95 @@
-"""Ingestion nodes: one per declared source, source frame → (raw table rows…, quarantine rows).
+"""Ingestion nodes: one per declared source, source → (raw table rows…, quarantine, status).
 
-Nodes are pure: the source datasets read the files/APIs and the store datasets upsert the
-outputs (and log inserted/updated/unchanged counts per batch); a node logs how many rows it
-validated into each raw table and what it quarantined, with the reasons.
+A node reads its source through the :class:`~data_collection_kedro.datasets.declared_source.
+SourceReader` it is given, in bounded frames (``etl.reading``; archives within ``etl.archive``),
+validates each frame against the declaration (``etl.tolerances``) and yields its raw rows, its
+quarantine rows and the source's ``ingestion_status`` row: Kedro saves each yield before the
+next frame is read, so memory does not grow with the source. The store datasets upsert the
+rows (and log inserted/updated/unchanged counts per batch).
+
+A :class:`~data_collection_kedro.sources.errors.SourceError` (file missing, empty, binary,
+compressed, an archive beyond a limit, a missing column, an API failure) stops this source
+only: the node yields empty tables, a quarantine row naming the source and the reason, and a
+``failed`` status; :class:`~data_collection_kedro.pipelines.etl_pipeline.status.
+IngestionReportHook` fails the run once every node has run.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pandas as pd
 
+from data_collection_kedro.datasets.declared_source import SourceReader
+from data_collection_kedro.datasets.source_files import ReadOptions
+from data_collection_kedro.pipelines.etl_pipeline.status import IngestionRun
+from data_collection_kedro.sources.errors import SourceError
 from data_collection_kedro.sources.registry import Source
-from data_collection_kedro.validation import parse_source, summarize_quarantine
+from data_collection_kedro.sources.rules import parameters
+from data_collection_kedro.validation import (
+    empty_quarantine,
+    empty_source_frame,
+    parse_source,
+    summarize_quarantine,
+)
 
 logger = logging.getLogger(__name__)
 
-Ingest = Callable[[pd.DataFrame, dict[str, Any]], tuple[pd.DataFrame, ...]]
+Ingest = Callable[[SourceReader, dict[str, Any]], Iterator[tuple[pd.DataFrame, ...]]]
 
 
 def ingest(source: Source) -> Ingest:
     """The ingestion node function of a declared source (named ``ingest_<source>``)."""
 
-    def ingest_source(frame: pd.DataFrame, tolerances: dict[str, Any]) -> tuple[pd.DataFrame, ...]:
-        *tables, quarantine = parse_source(source.name, frame, tolerances)
-        kept = ", ".join(
-            f"{name}: {len(rows)} row(s)"
-            for name, rows in zip(source.output_datasets, tables, strict=True)
-        )
-        logger.info(
-            "%s: %d source row(s) → %s; quarantined %d (%s)",
-            source.name,
-            len(frame),
-            kept,
-            len(quarantine),
-            summarize_quarantine(quarantine),
-        )
-        return (*tables, quarantine)
+    def ingest_source(
+        reader: SourceReader, etl: dict[str, Any]
+    ) -> Iterator[tuple[pd.DataFrame, ...]]:
+        params = parameters(etl.get("tolerances"))
+        options = ReadOptions.from_params(etl.get("reading"), etl.get("archive"))
+        run = IngestionRun(source)
+        try:
+            for frame in reader.frames(options):
+                *tables, quarantine = parse_source(source.name, frame, params, run.started_at)
+                run.record(frame, tables, quarantine)
+                _log_batch(source, frame, tables, quarantine)
+                yield (*tables, quarantine, run.frame())
+        except SourceError as exc:
+            run.fail(exc)
+            where = ", ".join(run.files) or _where(reader)
+            *tables, _ = parse_source(source.name, empty_source_frame(source), params)
+            yield (*tables, run.failure_quarantine(where), run.frame())
+            return
+        if not run.batches:  # a reader that yielded nothing: the tables still exist
+            *tables, _ = parse_source(source.name, empty_source_frame(source), params)
+            yield (*tables, empty_quarantine(), run.frame())
 
     ingest_source.__name__ = ingest_source.__qualname__ = source.node_name
     ingest_source.__doc__ = (
         f"{source.description} → {', '.join(f'``{n}``' for n in source.output_datasets)} "
-        "(+ quarantine rows)."
+        "(+ quarantine rows and the source's ingestion status)."
     )
     return ingest_source
+
+
+def _where(reader: SourceReader) -> str:
+    described = reader.dataset._describe()
+    return str(described.get("filepath") or described.get("url") or type(reader.dataset).__name__)
+
+
+def _log_batch(
+    source: Source, frame: pd.DataFrame, tables: list[pd.DataFrame], quarantine: pd.DataFrame
+) -> None:
+    kept = ", ".join(
+        f"{name}: {len(rows)} row(s)"
+        for name, rows in zip(source.output_datasets, tables, strict=True)
+    )
+    logger.info(
+        "%s: %d source row(s) → %s; quarantined %d (%s)",
+        source.name,
+        len(frame),
+        kept,
+        len(quarantine),
+        summarize_quarantine(quarantine),
+    )

@@ -1,9 +1,9 @@
 """``etl_pipeline``: every declared source into the raw store, one node per source.
 
 The nodes come from the source registry (``data_collection_kedro/sources/declarations/``).
-Each node ``ingest_<source>`` reads ``source_<source>`` and writes its raw table(s) plus
-``quarantine_<source>`` (every quarantine entry writes the ``raw_quarantine`` table), and is
-tagged with its source family (``consumption``, ``weather``, ``fuel``, ``strikes``,
+Each node ``ingest_<source>`` reads ``source_<source>`` and writes its raw table(s),
+``quarantine_<source>`` (every quarantine entry writes the ``raw_quarantine`` table) and
+``ingestion_status_<source>`` (its row of the ``ingestion_status`` table), and is tagged with its source family (``consumption``, ``weather``, ``fuel``, ``strikes``,
 ``holidays``), so a scheduler can run ``kedro run --pipeline etl_pipeline --tags fuel`` or a
 single node by name (``--nodes ingest_fuel_flux``).
 """
@@ -15,7 +15,7 @@ from kedro.pipeline import Node, Pipeline
 from data_collection_kedro.pipelines.etl_pipeline.nodes import ingest
 from data_collection_kedro.sources import registry
 
-TOLERANCES = "params:etl.tolerances"
+ETL_PARAMS = "params:etl"
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
@@ -23,8 +23,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
         [
             Node(
                 ingest(source),
-                inputs=[source.source_dataset, TOLERANCES],
-                outputs=[*source.output_datasets, source.quarantine_dataset],
+                inputs=[source.source_dataset, ETL_PARAMS],
+                outputs=[
+                    *source.output_datasets,
+                    source.quarantine_dataset,
+                    source.status_dataset,
+                ],
                 name=source.node_name,
                 tags=[source.family.name],
             )

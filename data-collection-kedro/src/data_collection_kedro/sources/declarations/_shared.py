@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from data_collection_kedro.sources.registry import Column, Family, Publication, Setting
-from data_collection_kedro.sources.rules import AtLeast
+from data_collection_kedro.sources.rules import Between, Param
 
 CONSUMPTION = Family(
     name="consumption",
@@ -83,6 +83,10 @@ ODRE_ENERGY_COLUMNS = (
     Column("electricity_rte_status", "Statut - RTE"),
     Column("total_mw", "Consommation brute totale (MW)", type="float", unit="MW"),
 )
-NON_NEGATIVE_ENERGY = tuple(
-    AtLeast(c.name, 0.0, "negative consumption:") for c in ODRE_ENERGY_COLUMNS if c.unit == "MW"
+# a plausible range per MW column (etl.tolerances.consumption_mw: France's national peak of
+# gas and electricity together is ~275 GW); a negative value is out of it too
+PLAUSIBLE_ENERGY = tuple(
+    Between(c.name, Param("consumption_mw"), "MW", "implausible consumption:")
+    for c in ODRE_ENERGY_COLUMNS
+    if c.unit == "MW"
 )

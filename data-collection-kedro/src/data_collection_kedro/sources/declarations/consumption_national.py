@@ -5,10 +5,10 @@ given on the full hour."""
 
 from data_collection_kedro.sources.declarations._shared import (
     CONSUMPTION,
-    NON_NEGATIVE_ENERGY,
     ODRE,
     ODRE_ENERGY_COLUMNS,
     OPENDATASOFT,
+    PLAUSIBLE_ENERGY,
 )
 from data_collection_kedro.sources.registry import (
     Column,
@@ -48,7 +48,7 @@ SOURCE = Source(
                 Column("flag_ignore", "flag_ignore", optional=True),
             ),
             key=("timestamp_utc",),
-            rules=NON_NEGATIVE_ENERGY,
+            rules=PLAUSIBLE_ENERGY,
             # Date/Heure must be the Paris local time of the instant (the export's filler rows
             # for the spring-forward night's missing hour repeat the next hour's instant)
             derive="data_collection_kedro.sources.parsers.consumption_national:derive",

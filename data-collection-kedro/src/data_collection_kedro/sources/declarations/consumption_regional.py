@@ -2,13 +2,14 @@
 
 from data_collection_kedro.sources.declarations._shared import (
     CONSUMPTION,
-    NON_NEGATIVE_ENERGY,
     ODRE,
     ODRE_DAILY_CONSUMPTION,
     ODRE_ENERGY_COLUMNS,
     OPENDATASOFT,
+    PLAUSIBLE_ENERGY,
 )
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
+from data_collection_kedro.sources.rules import DateWindow, Param, RegionMatchesCode
 
 SOURCE = Source(
     name="consumption_regional",
@@ -29,7 +30,12 @@ SOURCE = Source(
             ),
             key=("region_code", "timestamp_utc"),
             indexes=(("date",),),
-            rules=NON_NEGATIVE_ENERGY,
+            rules=(
+                *PLAUSIBLE_ENERGY,
+                DateWindow("date", Param("date_windows.consumption_regional")),
+                RegionMatchesCode("region", "region_code"),
+            ),
+            precedence=("electricity_rte_status", "gas_grtgaz_status", "gas_terega_status"),
             derive="data_collection_kedro.sources.parsers.consumption_regional:derive",
         ),
     ),

@@ -5,7 +5,7 @@ table as the history (``raw_fuel_prices``), so the fusion reads both."""
 from data_collection_kedro.sources.declarations._shared import FUEL, FUEL_FLUX
 from data_collection_kedro.sources.declarations.fuel_prices import FUEL_PRICES, KNOWN_FUEL
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
-from data_collection_kedro.sources.rules import Between, Divide, OneOf
+from data_collection_kedro.sources.rules import Between, DateWindow, Divide, OneOf, Param
 
 _PARSER = "data_collection_kedro.sources.parsers.fuel_flux"
 
@@ -45,6 +45,7 @@ FUEL_SHORTAGES = Table(
     rules=(
         KNOWN_FUEL,
         OneOf("kind", ("temporaire", "definitive"), "kind must be temporaire or definitive"),
+        DateWindow("start_at", Param("date_windows.fuel_shortages")),
     ),
 )
 

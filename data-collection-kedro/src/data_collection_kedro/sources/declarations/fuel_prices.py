@@ -5,7 +5,7 @@ and shortages come from the flux (``fuel_flux``), which writes the same price ta
 
 from data_collection_kedro.sources.declarations._shared import ECONOMIE, FUEL, FUEL_FLUX
 from data_collection_kedro.sources.registry import Column, Live, Offline, Setting, Source, Table
-from data_collection_kedro.sources.rules import Between, Divide, OneOf, Param
+from data_collection_kedro.sources.rules import Between, DateWindow, Divide, OneOf, Param
 
 KNOWN_FUEL = OneOf("fuel", Param("fuels"), "unknown fuel (expected one of {values})")
 FUEL_PRICES = Table(
@@ -23,6 +23,7 @@ FUEL_PRICES = Table(
     rules=(
         KNOWN_FUEL,
         Between("price_eur_l", Param("price_eur_l"), "€/L"),
+        DateWindow("updated_at", Param("date_windows.fuel_prices")),
     ),
 )
 

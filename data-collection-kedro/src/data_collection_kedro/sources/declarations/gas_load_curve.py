@@ -1,6 +1,7 @@
 """ODRÉ ``courbe-de-charge-eldgrd-regional-grtgaz-terega``: daily gas load curves (GRD/ELD) per
 operator and region, 24 hourly values and the daily total in MWh PCS 0°C."""
 
+from data_collection_kedro.domain.normalization import OPERATOR_SPELLINGS, SECTOR_SPELLINGS
 from data_collection_kedro.sources.declarations._shared import CONSUMPTION, ODRE, OPENDATASOFT
 from data_collection_kedro.sources.registry import (
     Column,
@@ -11,7 +12,7 @@ from data_collection_kedro.sources.registry import (
     Source,
     Table,
 )
-from data_collection_kedro.sources.rules import AtLeast, Param, SumMatches
+from data_collection_kedro.sources.rules import Between, Canonical, DateWindow, Param, SumMatches
 
 _HOURS = tuple(f"h{h:02d}_mwh" for h in range(24))
 
@@ -34,9 +35,10 @@ SOURCE = Source(
             name="raw_gas_load_curve",
             columns=(
                 Column("date", "Date", type="date", required=True),
-                Column("operator", "Opérateur", required=True),
+                Column("operator", "Opérateur", required=True),  # canonical: transforms
                 Column("sector", "Secteur d'activité", required=True),
-                Column("region", "Région", type="region", required=True),
+                Column("region", "Région", required=True),  # as in the source
+                Column("region_code", "Région", type="region_code", required=True),
                 *(Column(h, f"{h[1:3]}:00", type="float", unit="MWh") for h in _HOURS),
                 Column(
                     "daily_mwh",
@@ -46,9 +48,23 @@ SOURCE = Source(
                 ),
                 Column("status", "Statut"),
             ),
-            key=("date", "operator", "sector", "region"),
+            # natural key of normalized values: one row whatever the spelling of the region,
+            # operator or sector (auvergne-rhône-alpes / Auvergne-Rhône-Alpes, NaTran / GRTgaz)
+            key=("date", "operator", "sector", "region_code"),
+            transforms=(
+                Canonical("operator", OPERATOR_SPELLINGS),
+                Canonical("sector", SECTOR_SPELLINGS),
+            ),
+            precedence=("status",),
             rules=(
-                *(AtLeast(c, 0.0, "negative consumption:") for c in (*_HOURS, "daily_mwh")),
+                *(
+                    Between(c, Param("consumption_mwh_per_hour"), "MWh", "implausible consumption:")
+                    for c in _HOURS
+                ),
+                Between(
+                    "daily_mwh", Param("consumption_mwh_per_day"), "MWh", "implausible consumption:"
+                ),
+                DateWindow("date", Param("date_windows.gas_load_curve")),
                 # a shifted decimal in one hour was seen in the real export (1045440.182 for
                 # 1045.440182): the 24 hours must add up to the daily total
                 SumMatches(

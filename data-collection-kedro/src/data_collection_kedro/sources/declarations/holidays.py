@@ -14,7 +14,7 @@ from data_collection_kedro.sources.registry import (
     Source,
     Table,
 )
-from data_collection_kedro.sources.rules import NotBefore
+from data_collection_kedro.sources.rules import DateWindow, NotBefore, Param
 
 _PARSER = "data_collection_kedro.sources.parsers.holidays"
 FIRST_YEAR = 2012
@@ -28,6 +28,7 @@ PUBLIC_HOLIDAYS = Table(
     ),
     key=("date", "zone", "name"),  # 2008-05-01 was Ascension and Labour Day
     separator=",",
+    rules=(DateWindow("date", Param("date_windows.holidays")),),
 )
 SCHOOL_HOLIDAYS = Table(
     name="raw_school_holidays",
@@ -42,7 +43,10 @@ SCHOOL_HOLIDAYS = Table(
     ),
     key=("zone", "description", "start_date"),
     derive=f"{_PARSER}:school_days",
-    rules=(NotBefore("end_date", "start_date"),),
+    rules=(
+        NotBefore("end_date", "start_date"),
+        DateWindow("start_date", Param("date_windows.holidays")),
+    ),
 )
 
 SOURCE = Source(

@@ -10,7 +10,7 @@ from data_collection_kedro.sources.registry import (
     Source,
     Table,
 )
-from data_collection_kedro.sources.rules import AtLeast, Between, NotBefore, Param
+from data_collection_kedro.sources.rules import Between, DateWindow, NotBefore, Param
 
 SOURCE = Source(
     name="strikes",
@@ -38,8 +38,9 @@ SOURCE = Source(
             ),
             key=("strike_id",),  # sha1 of date_de_debut|motif|organisations_syndicales: derive
             rules=(
-                AtLeast("population", 0.0, "negative count:"),
-                AtLeast("strikers", 0.0, "negative count:"),
+                Between("population", Param("headcount"), "people"),
+                Between("strikers", Param("headcount"), "people"),
+                DateWindow("start_date", Param("date_windows.strikes")),
                 Between("strike_rate_pct", Param("percent"), "%"),
                 NotBefore("end_date", "start_date"),
             ),

@@ -20,7 +20,7 @@ from data_collection_kedro.sources.registry import (
     Source,
     Table,
 )
-from data_collection_kedro.sources.rules import AtLeast, Between, NotBefore, Param
+from data_collection_kedro.sources.rules import AtLeast, Between, DateWindow, NotBefore, Param
 
 WEATHER_FORECAST = Family(
     name="weather_forecast",
@@ -143,6 +143,7 @@ SOURCE = Source(
             rules=(
                 *(Between(c, Param("temperature_c"), "°C") for c in _TEMPERATURES),
                 NotBefore("target_day", "issue_day"),
+                DateWindow("target_day", Param("date_windows.weather_forecast")),
                 AtLeast("point_count", 1, "no forecast at any of the region's points:"),
             ),
             derive=f"{_PARSER}:lead_days",  # lead_days = target_day - issue_day

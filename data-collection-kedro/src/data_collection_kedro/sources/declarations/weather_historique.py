@@ -1,9 +1,10 @@
 """historique-meteo daily observations per (old or new) region. The site has no API (it is
 scraped): the live environments read the CSV files too (put fresh downloads in the folder)."""
 
+from data_collection_kedro.domain.regions import historique_region_spellings
 from data_collection_kedro.sources.declarations._shared import WEATHER
 from data_collection_kedro.sources.registry import Column, Offline, Publication, Source, Table
-from data_collection_kedro.sources.rules import AtLeast, Between, Param
+from data_collection_kedro.sources.rules import Between, Canonical, DateWindow, Param
 
 _PARSER = "data_collection_kedro.sources.parsers.weather_historique"
 
@@ -24,6 +25,7 @@ SOURCE = Source(
             name="raw_weather_historique",
             columns=(
                 Column("day", "day", type="date", required=True),
+                # an old-region slug or a region name, stored as its canonical slug
                 Column("region", "region", type="region", required=True),
                 Column("temp_max_c", "TempMax_Deg", type="float", unit="°C"),
                 Column("temp_min_c", "TempMin_Deg", type="float", unit="°C"),
@@ -37,13 +39,15 @@ SOURCE = Source(
             ),
             key=("region", "day"),
             separator=",",
+            transforms=(Canonical("region", historique_region_spellings()),),
             rules=(
                 Between("temp_max_c", Param("temperature_c"), "°C"),
                 Between("temp_min_c", Param("temperature_c"), "°C"),
                 Between("humidity_pct", Param("percent"), "%"),
                 Between("cloud_cover_pct", Param("percent"), "%"),
-                AtLeast("wind_kmh", 0.0, "negative value:"),
-                AtLeast("visibility_km", 0.0, "negative value:"),
+                Between("wind_kmh", Param("wind_kmh"), "km/h"),
+                Between("visibility_km", Param("visibility_km"), "km"),
+                DateWindow("day", Param("date_windows.weather_historique")),
             ),
             prepare=f"{_PARSER}:prepare",
             derive=f"{_PARSER}:derive",

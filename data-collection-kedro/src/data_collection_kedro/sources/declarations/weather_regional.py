@@ -10,7 +10,7 @@ from data_collection_kedro.sources.registry import (
     Source,
     Table,
 )
-from data_collection_kedro.sources.rules import Between, Param
+from data_collection_kedro.sources.rules import Between, DateWindow, Param, RegionMatchesCode
 
 _TEMPERATURES = ("tmin_c", "tmax_c", "tmean_c")
 
@@ -38,7 +38,11 @@ SOURCE = Source(
                 Column("tmean_c", "TMoy (°C)", type="float", unit="°C"),
             ),
             key=("date", "region_code"),
-            rules=tuple(Between(c, Param("temperature_c"), "°C") for c in _TEMPERATURES),
+            rules=(
+                *(Between(c, Param("temperature_c"), "°C") for c in _TEMPERATURES),
+                DateWindow("date", Param("date_windows.weather_regional")),
+                RegionMatchesCode("region", "region_code"),
+            ),
             prepare="data_collection_kedro.sources.parsers.weather_regional:prepare",
         ),
     ),
