@@ -254,3 +254,15 @@ def test_extra_indexes_survive_upserts_and_type_changes(database: Path) -> None:
     loaded = ds.load()
     assert len(loaded) == 4  # load_args.limit
     assert loaded["note"].dtype == "float64" and (loaded["note"] == 1.5).all()
+
+
+def test_a_table_stored_under_another_key_is_refused_with_the_fix(tmp_path: Path) -> None:
+    """A declaration whose natural key changed (raw_gas_load_curve: region -> region_code)."""
+    database = str(tmp_path / "store.duckdb")
+    old = pd.DataFrame({"day": ["2021-01-01"], "region": ["bretagne"], "mwh": [1.0]})
+    DuckDBTableDataset(database, "raw_gas", key=["day", "region"]).save(old)
+    new = old.assign(region_code="53")
+    with pytest.raises(
+        DatasetError, match=r"stored with the natural key \['day', 'region'\].*DROP TABLE raw_gas"
+    ):
+        DuckDBTableDataset(database, "raw_gas", key=["day", "region_code"]).save(new)

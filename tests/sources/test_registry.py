@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 from kedro.io import AbstractDataset
 
+from data_collection_kedro.domain.normalization import OPERATOR_SPELLINGS
 from data_collection_kedro.sources import registry
 from data_collection_kedro.sources.registry import (
     QUARANTINE,
@@ -26,6 +27,7 @@ from data_collection_kedro.sources.registry import (
 from data_collection_kedro.sources.rules import (
     DEFAULT_PARAMETERS,
     AtLeast,
+    Canonical,
     Divide,
     Matches,
     NotBefore,
@@ -248,6 +250,18 @@ def test_sum_regex_and_transforms_agree_in_pandas_and_duckdb() -> None:
         )
     assert checks[0].failed(frame, params).tolist() == [False, True, False, False, False]
     assert checks[1].reason(params) == "parts do not add up to total (relative tolerance 0.2)"
+    names = pd.DataFrame(
+        {"operator": ["GRTgaz", " grtgaz ", "NaTran", "Teréga", "TIGF", "Other", None]}
+    )
+    canonical = Canonical("operator", OPERATOR_SPELLINGS)
+    with duckdb.connect() as con:
+        con.register("typed", names)
+        in_sql = [r[0] for r in con.execute(f"SELECT {canonical.sql({})} FROM typed").fetchall()]
+    in_pandas = canonical.apply(names["operator"], {}).tolist()
+    assert (
+        in_pandas[:6] == in_sql[:6] == ["GRTgaz", "GRTgaz", "GRTgaz", "Teréga", "Teréga", "Other"]
+    )
+    assert in_sql[6] is None and pd.isna(in_pandas[6])
     for divide in (Divide("price", 1000, above=100.0), Divide("price", 100000.0)):
         expected = divide.apply(frame["price"], params).to_numpy()
         with duckdb.connect() as con:

@@ -33,6 +33,7 @@ from data_collection_kedro.datasets.source_files import (
     concat_source_frames,
 )
 from data_collection_kedro.sources import registry
+from data_collection_kedro.sources.errors import SourceError
 from data_collection_kedro.sources.registry import Setting, Source
 
 # environment-level settings a live client gets when its constructor takes them
@@ -70,8 +71,14 @@ class SourceReader:
         """The source frames, in order (``paths``: only these files)."""
         if self.streams:
             yield from self.dataset.iter_frames(options, paths)  # type: ignore[attr-defined]
-        else:
-            yield self.dataset.load()
+            return
+        try:
+            frame = self.dataset.load()
+        except DatasetError as exc:  # Kedro wraps what a load raises: the source's own error
+            if isinstance(exc.__cause__, SourceError):
+                raise exc.__cause__ from exc
+            raise
+        yield frame
 
     def frame(self, options: ReadOptions = WHOLE_FILE) -> pd.DataFrame:
         """The whole source as one frame."""

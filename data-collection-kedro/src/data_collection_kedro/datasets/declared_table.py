@@ -46,5 +46,7 @@ class DeclaredTableDataset(AbstractDataset[Any, Any]):
         args["key"] = list(table.key)
         if table.indexes and "indexes" in accepted:
             args["indexes"] = [list(index) for index in table.indexes]
+        if table.first_seen and "insert_only_columns" in accepted:
+            args["insert_only_columns"] = ["_ingested_at", *table.first_seen]
         dataset: AbstractDataset = store_class(**args)
         return dataset

@@ -400,12 +400,31 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             for name, dtype in widen.items():
                 run(con, f"ALTER TABLE {quote(self._table)} ALTER {quote(name)} TYPE {dtype}")
 
+    def _check_stored_key(self, con: duckdb.DuckDBPyConnection) -> None:
+        """A table stored under another natural key cannot be upserted on this one."""
+        rows = con.execute(
+            "SELECT expressions FROM duckdb_indexes() WHERE table_name = ? AND index_name = ? "
+            "AND schema_name = current_schema()",
+            [self._table, f"{self._table}__key"],
+        ).fetchall()
+        if not rows:
+            return
+        stored = [c.strip().strip("'\"") for c in str(rows[0][0]).strip("[]").split(",")]
+        if stored != self._key:
+            raise DatasetError(
+                f"{self._database.name}:{self._table} is stored with the natural key {stored}, "
+                f"declared now as {self._key}: its rows cannot be matched. Rebuild it from the "
+                f"sources: DROP TABLE {self._table} (e.g. with the duckdb CLI), then run the ETL "
+                "again (the files are read again; live sources pull from their start date)."
+            )
+
     def _save_merge(
         self, con: duckdb.DuckDBPyConnection, arrow: pa.Table, result: SaveResult
     ) -> None:
         missing_key = [k for k in self._key if k not in arrow.column_names]
         if missing_key:
             raise DatasetError(f"{result.target}: key column(s) {missing_key} missing")
+        self._check_stored_key(con)
         empty = self._prepare_table(con, arrow)
         cols = ", ".join(quote(c) for c in arrow.column_names)
         insert = f"INSERT INTO {quote(self._table)} ({cols}) SELECT {cols} FROM {_BATCH_VIEW}"

@@ -32,7 +32,7 @@ import glob
 import io
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -58,6 +58,8 @@ SOURCE_HEADERS_ATTR = "source_headers"
 SOURCE_FILES_ATTR = "source_files"
 UNTERMINATED_ATTR = "unterminated_lines"
 WARNINGS_ATTR = "warnings"
+# files of the frame known to hold no control character (the check of each cell is skipped)
+CONTROL_FREE_ATTR = "control_free"
 
 _BOM = b"\xef\xbb\xbf"
 _SEPARATORS = (";", ",", "\t", "|")
@@ -95,7 +97,7 @@ class ReadOptions:
         archive: the limits on archives (``etl.archive``).
     """
 
-    block_mb: float = 64.0
+    block_mb: float = 256.0
     batch_rows: int = 200_000
     archive: ArchiveLimits = field(default_factory=ArchiveLimits)
 
@@ -405,6 +407,7 @@ def _frame_of_block(
     frame.attrs[SOURCE_HEADERS_ATTR] = {name: csv_file.header}
     frame.attrs[MALFORMED_ROWS_ATTR] = malformed
     frame.attrs[SOURCE_FILES_ATTR] = {name: csv_file.info}
+    frame.attrs[CONTROL_FREE_ATTR] = {name: _CONTROL_BYTES.search(data) is None}
     if unterminated and len(frame) and int(frame[SOURCE_LINE].iloc[-1]) >= first_line:
         frame.attrs[UNTERMINATED_ATTR] = {name: int(frame[SOURCE_LINE].iloc[-1])}
     return frame
@@ -419,7 +422,7 @@ def read_csv_source(
     return frame, frame.attrs[MALFORMED_ROWS_ATTR]
 
 
-_MERGED_ATTRS = (SOURCE_HEADERS_ATTR, SOURCE_FILES_ATTR, UNTERMINATED_ATTR)
+_MERGED_ATTRS = (SOURCE_HEADERS_ATTR, SOURCE_FILES_ATTR, UNTERMINATED_ATTR, CONTROL_FREE_ATTR)
 _LISTED_ATTRS = (MALFORMED_ROWS_ATTR, WARNINGS_ATTR)
 
 
@@ -438,7 +441,10 @@ def concat_source_frames(
         frame.attrs = {}
     listed[MALFORMED_ROWS_ATTR].extend(malformed or [])
     result = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
-    result.attrs = {**merged, **listed}
+    attrs: dict[Hashable, Any] = {}
+    attrs.update(merged)
+    attrs.update(listed)
+    result.attrs = attrs
     return result
 
 

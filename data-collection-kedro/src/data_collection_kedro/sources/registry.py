@@ -123,6 +123,8 @@ class Table:
             (``prepare`` before the casts, ``derive`` after them).
         precedence: status columns ranking rows of one key (``Définitif`` first, see
             ``domain.normalization.STATUS_ORDER``; the least final of the columns counts).
+        first_seen: columns written when a key is first stored, never updated (like
+            ``_ingested_at``): a re-run changes nothing.
     """
 
     name: str
@@ -135,6 +137,7 @@ class Table:
     prepare: str | None = None
     derive: str | None = None
     precedence: tuple[str, ...] = ()
+    first_seen: tuple[str, ...] = ()
 
     def column(self, name: str) -> Column:
         for column in self.columns:
@@ -316,6 +319,7 @@ QUARANTINE = Table(
         )
     ),
     key=("source", "source_file", "source_line", "reason"),
+    first_seen=("quarantined_at",),
 )
 
 

@@ -395,10 +395,23 @@ class DateWindow:
         return f"[{first.isoformat()}, {last.isoformat()}]"
 
     def failed(self, frame: pd.DataFrame, params: Mapping[str, Any]) -> np.ndarray:
+        import numpy as np
         import pandas as pd
+        import pyarrow as pa
+        import pyarrow.compute as pc
 
         first, last = self.bounds(params)
-        days = _day_values(frame[self.column])
+        values = frame[self.column]
+        if str(values.dtype) == "date32[day][pyarrow]":  # compared in Arrow, no conversion
+            array = values.array.__arrow_array__()
+            outside = pc.or_(
+                pc.less(array, pa.scalar(first, pa.date32())),
+                pc.greater(array, pa.scalar(last, pa.date32())),
+            )
+            return np.asarray(
+                pc.fill_null(outside, False).to_numpy(zero_copy_only=False), dtype=bool
+            )
+        days = _day_values(values)
         return _mask((days < pd.Timestamp(first)) | (days > pd.Timestamp(last)))
 
     def sql(self, params: Mapping[str, Any]) -> str:

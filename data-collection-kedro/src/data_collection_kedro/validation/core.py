@@ -61,19 +61,22 @@ def normalize_nulls(values: pd.Series, tokens: Sequence[str] = ()) -> pd.Series:
     missing = pc.equal(text, "")
     if tokens:
         missing = pc.or_(missing, pc.is_in(text, value_set=pa.array(list(tokens), pa.string())))
-    mask = missing.to_numpy(zero_copy_only=False)
-    mask = np.where(pd.isna(mask), False, mask).astype(bool) if mask.dtype == object else mask
+    mask = _bools(missing)
     if not mask.any():
         return values
     return values.mask(mask)
+
+
+def _bools(array: pa.ChunkedArray) -> np.ndarray:
+    """A boolean Arrow array as numpy (null → False)."""
+    return np.asarray(pc.fill_null(array, False).to_numpy(zero_copy_only=False), dtype=bool)
 
 
 def control_characters(values: pd.Series) -> np.ndarray:
     """True where a value holds a control character (NUL, ESC...; not TAB/LF/CR)."""
     if not len(values):
         return np.zeros(0, dtype=bool)
-    found = pc.match_substring_regex(_arrow_strings(values, trim=False), CONTROL_CHARACTERS)
-    return found.to_numpy(zero_copy_only=False).astype("float64") == 1.0
+    return _bools(pc.match_substring_regex(_arrow_strings(values, trim=False), CONTROL_CHARACTERS))
 
 
 def header_key(label: str) -> str:
@@ -538,24 +541,49 @@ def precedence_order(
     earlier line), and for each sorted position whether it starts a new key (the kept row)."""
     n = len(typed)
     codes = [pd.factorize(typed[column], use_na_sentinel=True)[0] for column in key]
-    status = np.zeros(n, dtype=np.int64)
-    for column in status_columns:
-        if column in typed:
-            status = np.maximum(status, status_ranks(typed[column]))
     lines = (
         raw[SOURCE_LINE].to_numpy(dtype=np.int64)
         if SOURCE_LINE in raw
         else np.arange(n, dtype=np.int64)
     )
-    order = np.lexsort((lines, file_ranks(raw), status, *codes[::-1]))
-    first = np.ones(n, dtype=bool)
-    if n > 1:
-        same = np.ones(n - 1, dtype=bool)
+    order = np.lexsort((lines, *codes[::-1]))
+    first = _group_starts(codes, order)
+    if first.all():  # no repeated key: row order is enough (the common case)
+        return order, first
+    # rank only the rows of repeated keys (status ranking and file ranks cost per row)
+    group = np.cumsum(first) - 1
+    sizes = np.bincount(group)
+    repeated = np.sort(order[sizes[group] > 1])
+    status = np.zeros(len(repeated), dtype=np.int64)
+    for column in status_columns:
+        if column in typed:
+            status = np.maximum(status, status_ranks(typed[column].iloc[repeated]))
+    part = raw.iloc[repeated]
+    part.attrs = raw.attrs
+    sub_codes = [c[repeated] for c in codes]
+    sub_order = np.lexsort((lines[repeated], file_ranks(part), status, *sub_codes[::-1]))
+    single = order[sizes[group] == 1]
+    merged = np.concatenate([single, repeated[sub_order]])
+    order = _stable_by_key(merged, codes)
+    return order, _group_starts(codes, order)
+
+
+def _group_starts(codes: list[np.ndarray], order: np.ndarray) -> np.ndarray:
+    """For rows in ``order``, whether each starts a new key."""
+    first = np.ones(len(order), dtype=bool)
+    if len(order) > 1:
+        same = np.ones(len(order) - 1, dtype=bool)
         for column_codes in codes:
             ordered = column_codes[order]
             same &= ordered[1:] == ordered[:-1]
         first[1:] = ~same
-    return order, first
+    return first
+
+
+def _stable_by_key(rows: np.ndarray, codes: list[np.ndarray]) -> np.ndarray:
+    """``rows`` sorted by key, keeping their given order inside a key."""
+    keys = [c[rows] for c in codes]
+    return rows[np.lexsort((np.arange(len(rows)), *keys[::-1]))]
 
 
 def _differences(
