@@ -14,7 +14,7 @@ each other's module globals and never by relying on the order Kedro calls them i
   run (rows written, inserted, quarantined) and its energy, as a run-summary file;
 - :class:`LogRedactionHook`: credentials of URIs masked in every log record
   (:mod:`data_collection_kedro.redaction`), once Kedro has configured logging;
-- :class:`IngestionReportHook` (``data_collection_kedro.pipelines.etl_pipeline.status``): a run
+- :class:`IngestionReportHook` (``data_collection_kedro.ingestion_status``): a run
   in which a source could not be ingested ends with an error naming each failed source (after
   the healthy sources and the rest of the run).
 """
@@ -24,7 +24,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from data_collection_kedro.carbon.hook import CarbonTrackingHook
-from data_collection_kedro.pipelines.etl_pipeline.status import IngestionReportHook
+from data_collection_kedro.ingestion_status import IngestionReportHook
 from data_collection_kedro.redaction import install_log_redaction
 from data_collection_kedro.run_context import RunRegistry
 from data_collection_kedro.run_summary import RunSummaryHook

@@ -15,7 +15,7 @@ import pytest
 
 from data_collection_kedro.datasets.declared_source import SourceReader
 from data_collection_kedro.datasets.source_files import CsvSourceDataset, SourceFileError
-from data_collection_kedro.pipelines.etl_pipeline.status import IngestionFailedError
+from data_collection_kedro.ingestion_status import IngestionFailedError
 from data_collection_kedro.validation import parse_source
 from tests.support.etl_files import (
     CONSUMPTION_HEADER,

@@ -10,7 +10,7 @@ rows (and log inserted/updated/unchanged counts per batch).
 A :class:`~data_collection_kedro.sources.errors.SourceError` (file missing, empty, binary,
 compressed, an archive beyond a limit, a missing column, an API failure) stops this source
 only: the node yields empty tables, a quarantine row naming the source and the reason, and a
-``failed`` status; :class:`~data_collection_kedro.pipelines.etl_pipeline.status.
+``failed`` status; :class:`~data_collection_kedro.ingestion_status.
 IngestionReportHook` fails the run once every node has run.
 """
 
@@ -24,7 +24,7 @@ import pandas as pd
 
 from data_collection_kedro.datasets.declared_source import SourceReader
 from data_collection_kedro.datasets.source_files import ReadOptions
-from data_collection_kedro.pipelines.etl_pipeline.status import IngestionRun
+from data_collection_kedro.ingestion_status import IngestionRun
 from data_collection_kedro.sources.errors import SourceError
 from data_collection_kedro.sources.registry import Source
 from data_collection_kedro.sources.rules import parameters
