@@ -29,7 +29,8 @@ from data_collection_kedro.datasets.source_files import (
     WARNINGS_ATTR,
 )
 from data_collection_kedro.run_context import RunRegistry, run_key
-from data_collection_kedro.sources.registry import INGESTION_STATUS, QUARANTINE, Source
+from data_collection_kedro.sources.registry import INGESTION_STATUS, Source
+from data_collection_kedro.validation import empty_quarantine
 
 logger = logging.getLogger(__name__)
 
@@ -121,19 +122,7 @@ class IngestionRun:
             "record": "{}",
             "quarantined_at": pd.Timestamp(datetime.now(UTC)),
         }
-        frame = pd.DataFrame([row], columns=[c.name for c in QUARANTINE.columns])
-        return frame.astype(
-            {
-                "source": "str",
-                "source_file": "str",
-                "source_line": "int64",
-                "field": "str",
-                "reason": "str",
-                "value": "str",
-                "expected": "str",
-                "record": "str",
-            }
-        )
+        return pd.DataFrame([row]).astype(empty_quarantine().dtypes.to_dict())
 
 
 def failure_summary(statuses: Sequence[dict[str, Any]]) -> str:
