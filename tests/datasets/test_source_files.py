@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -49,7 +50,7 @@ def test_csv_source_reads_strings_with_file_and_line(consumption_file: Path) -> 
     ]
 
 
-def test_glob_of_parts_is_concatenated_in_sorted_order(tmp_path: Path) -> None:
+def test_glob_of_parts_is_read_from_the_oldest_file(tmp_path: Path) -> None:
     write_lines(
         tmp_path / "df_part2.csv",
         [GAS_HEADER_LOWER, gas_row("2020-01-02", "GRTgaz", "bretagne")],
@@ -64,6 +65,10 @@ def test_glob_of_parts_is_concatenated_in_sorted_order(tmp_path: Path) -> None:
         ],
         "utf-8",
     )
+
+    for age, name in enumerate(["df_part2.csv", "df_part1.csv"]):  # part2 the newer
+        stamp = (1_700_000_000 - age * 60) * 10**9
+        os.utime(tmp_path / name, ns=(stamp, stamp))
 
     frame = CsvSourceDataset(str(tmp_path / "df_part*.csv")).load()
 

@@ -7,19 +7,20 @@ holds the file lock.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 from kedro.io import AbstractDataset, DatasetError
 
 from data_collection_kedro.datasets._store_common import (
@@ -33,12 +34,20 @@ from data_collection_kedro.datasets._store_common import (
     prepare_save,
     retry_call,
 )
+from data_collection_kedro.sources.rules import status_rank_sql
 
 Mode = Literal["upsert", "replace", "append"]
 _MODES = ("upsert", "replace", "append")
 _LOAD_ARGS = {"columns", "where", "order_by", "limit"}
 _BATCH_VIEW = "__energiewatch_batch"
+_DIFF = "__energiewatch_diff"
+_KEYS_TABLE = "__energiewatch_table_keys"  # the natural key each table was saved with
 _NEW_FLAG = "__energiewatch_new"
+_KEEP_FLAG = "__energiewatch_write"
+_ROW = "__energiewatch_row"
+INGESTED_AT = "_ingested_at"
+SOURCE_FILE_COLUMN = "_source_file"
+SOURCE_LINE_COLUMN = "_source_line"
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
 
 
@@ -189,6 +198,9 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         insert_only_columns: list[str] | None = None,
         lock_timeout_s: float = 60.0,
         metadata: dict[str, Any] | None = None,
+        unique_index: bool = True,
+        updated_at_column: str | None = None,
+        precedence: list[str] | None = None,
     ) -> None:
         self._database = Path(database)
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
@@ -208,6 +220,9 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._insert_only = insert_only_set(insert_only_columns)
         self._lock_timeout_s = lock_timeout_s
         self.metadata = metadata
+        self._unique_index = bool(unique_index)
+        self._updated_at = updated_at_column
+        self._precedence = None if precedence is None else normalize_key(precedence)
         self.last_result: SaveResult | None = None
 
     # ------------------------------------------------------------------------------ kedro API
@@ -219,6 +234,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             "mode": self._mode,
             "batch_size": self._batch_size,
             "load_args": self._load_args,
+            "unique_index": self._unique_index,
         }
 
     def _exists(self) -> bool:
@@ -279,7 +295,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     # -------------------------------------------------------------------------------- saving
     def _create_indexes(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
-        if self._key:
+        if self._key and self._unique_index:
             run(
                 con,
                 f"CREATE UNIQUE INDEX IF NOT EXISTS {quote(table + '__key')} ON {quote(table)} "
@@ -314,35 +330,12 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 progress.update(stop - start)
             result.batches = progress.batches
 
-    def _rows_to_write(
-        self, con: duckdb.DuckDBPyConnection, arrow: pa.Table, result: SaveResult
-    ) -> pa.Table:
-        """The new and changed rows of the whole frame (one join before any write); counts
-        inserted / updated / unchanged. Unchanged rows are not written again, so re-running an
-        ingestion costs one join."""
-        on = " AND ".join(f"t.{quote(k)} = b.{quote(k)}" for k in self._key)
-        first_key = f"t.{quote(self._key[0])}"
-        if self._mode == "append":
-            wanted = f"{first_key} IS NULL"
-        else:
-            same = self._same_row_condition(arrow.column_names, left="t", right="b")
-            wanted = f"{first_key} IS NULL OR NOT ({same})"
-        con.register(_BATCH_VIEW, arrow)
-        try:
-            rows = con.sql(
-                f"SELECT b.*, {first_key} IS NULL AS {quote(_NEW_FLAG)} "
-                f"FROM {_BATCH_VIEW} b LEFT JOIN {quote(self._table)} t ON {on} WHERE {wanted}"
-            ).to_arrow_table()
-        finally:
-            con.unregister(_BATCH_VIEW)
-        new = int(pc.sum(rows.column(_NEW_FLAG)).as_py() or 0)
-        result.inserted += new
-        result.updated += rows.num_rows - new
-        result.unchanged += arrow.num_rows - rows.num_rows
-        return rows.drop_columns([_NEW_FLAG])
-
     def _same_row_condition(self, columns: list[str], left: str, right: str) -> str:
-        compared = [c for c in columns if c not in self._key and c not in self._insert_only]
+        compared = [
+            c
+            for c in columns
+            if c not in self._key and c not in self._insert_only and c != self._updated_at
+        ]
         if not compared:
             return "TRUE"
         return " AND ".join(
@@ -400,23 +393,54 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             for name, dtype in widen.items():
                 run(con, f"ALTER TABLE {quote(self._table)} ALTER {quote(name)} TYPE {dtype}")
 
-    def _check_stored_key(self, con: duckdb.DuckDBPyConnection) -> None:
-        """A table stored under another natural key cannot be upserted on this one."""
+    def _stored_key(self, con: duckdb.DuckDBPyConnection) -> list[str] | None:
+        """The natural key the table was first saved with (``None``: not recorded)."""
+        if table_exists(con, _KEYS_TABLE):
+            rows = run(
+                con, f"SELECT key_columns FROM {_KEYS_TABLE} WHERE table_name = ?", [self._table]
+            )
+            if rows:
+                return [str(c) for c in json.loads(rows[0][0])]
         rows = con.execute(
             "SELECT expressions FROM duckdb_indexes() WHERE table_name = ? AND index_name = ? "
             "AND schema_name = current_schema()",
             [self._table, f"{self._table}__key"],
         ).fetchall()
         if not rows:
+            return None
+        return [c.strip().strip("'\"") for c in str(rows[0][0]).strip("[]").split(",")]
+
+    def _record_key(self, con: duckdb.DuckDBPyConnection) -> None:
+        run(
+            con,
+            f"CREATE TABLE IF NOT EXISTS {_KEYS_TABLE} (table_name VARCHAR, key_columns VARCHAR)",
+        )
+        run(con, f"DELETE FROM {_KEYS_TABLE} WHERE table_name = ?", [self._table])
+        run(con, f"INSERT INTO {_KEYS_TABLE} VALUES (?, ?)", [self._table, json.dumps(self._key)])
+
+    def _check_stored_key(self, con: duckdb.DuckDBPyConnection) -> None:
+        """A table stored under another natural key cannot be upserted on this one."""
+        if not table_exists(con, self._table):
             return
-        stored = [c.strip().strip("'\"") for c in str(rows[0][0]).strip("[]").split(",")]
-        if stored != self._key:
+        stored = self._stored_key(con)
+        if stored is not None and stored != self._key:
             raise DatasetError(
                 f"{self._database.name}:{self._table} is stored with the natural key {stored}, "
                 f"declared now as {self._key}: its rows cannot be matched. Rebuild it from the "
                 f"sources: DROP TABLE {self._table} (e.g. with the duckdb CLI), then run the ETL "
                 "again (the files are read again; live sources pull from their start date)."
             )
+
+    def _with_updated_at(self, arrow: pa.Table) -> pa.Table:
+        """The frame with the ``updated_at_column`` (the rows' ingestion time, else now)."""
+        if not self._updated_at or self._updated_at in arrow.column_names:
+            return arrow
+        if INGESTED_AT in arrow.column_names:
+            stamps = arrow.column(INGESTED_AT)
+        else:
+            now = pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC"))
+            stamps = pa.array([now.as_py()] * arrow.num_rows, pa.timestamp("us", tz="UTC"))
+        return arrow.append_column(self._updated_at, stamps)
 
     def _save_merge(
         self, con: duckdb.DuckDBPyConnection, arrow: pa.Table, result: SaveResult
@@ -425,41 +449,165 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         if missing_key:
             raise DatasetError(f"{result.target}: key column(s) {missing_key} missing")
         self._check_stored_key(con)
+        arrow = self._with_updated_at(arrow)
         empty = self._prepare_table(con, arrow)
         cols = ", ".join(quote(c) for c in arrow.column_names)
         insert = f"INSERT INTO {quote(self._table)} ({cols}) SELECT {cols} FROM {_BATCH_VIEW}"
         if empty:
-            # Bulk path: insert without an index, then build the index once (several times
-            # faster than maintaining it row by row), all in one transaction. The key is
+            # Bulk path: insert without an index, then build the indexes once (several times
+            # faster than maintaining them row by row), all in one transaction. The key is
             # already de-duplicated.
             with transaction(con):
                 self._drop_indexes(con, self._table)
-                arrow = self._sorted_by_key(arrow)
+                if self._unique_index:
+                    arrow = self._sorted_by_key(arrow)
                 self._insert_batches(con, arrow, insert, result, all_inserted=True)
                 self._create_indexes(con, self._table)
+                if self._key:
+                    self._record_key(con)
             return
-        if self._key:
-            key = ", ".join(quote(k) for k in self._key)
-            updates = [
-                c for c in arrow.column_names if c not in self._key and c not in self._insert_only
-            ]
-            if self._mode == "append" or not updates:
-                statement = f"{insert} ON CONFLICT ({key}) DO NOTHING"
-            else:
-                table_ref = quote(self._table)
-                changed = self._same_row_condition(
-                    arrow.column_names, left=table_ref, right="EXCLUDED"
-                )
-                sets = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in updates)
-                statement = (
-                    f"{insert} ON CONFLICT ({key}) DO UPDATE SET {sets} WHERE NOT ({changed})"
-                )
-            self._create_indexes(con, self._table)
-            to_write = self._rows_to_write(con, arrow, result)
-            self._insert_batches(con, to_write, statement, result, all_inserted=False)
-        else:
+        if not self._key:
             self._insert_batches(con, arrow, insert, result, all_inserted=True)
+            return
+        con.register(_BATCH_VIEW, arrow)
+        try:
+            self.merge_from(con, _BATCH_VIEW, arrow.column_names, result)
+        finally:
+            con.unregister(_BATCH_VIEW)
         self._create_indexes(con, self._table)
+
+    def _preferred_condition(self, columns: list[str]) -> str:
+        """SQL, true where the incoming row ``b`` may replace the stored row ``t`` of its key:
+        a status at least as final (``precedence`` columns), and — for two rows of one file
+        written by the same run — not a later line (the earlier line of a file wins)."""
+        if self._precedence is None:
+            return "TRUE"
+        parts = []
+        present = [c for c in self._precedence if c in columns]
+        if present:
+
+            def rank(alias: str) -> str:
+                ranks = [status_rank_sql(f"{alias}.{quote(c)}") for c in present]
+                return ranks[0] if len(ranks) == 1 else f"greatest({', '.join(ranks)})"
+
+            parts.append(f"({rank('b')} < {rank('t')})")
+            same_rank = f"({rank('b')} = {rank('t')})"
+        else:
+            same_rank = "TRUE"
+        bookkeeping = {SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN, self._updated_at or ""}
+        if bookkeeping <= set(columns):
+            updated = quote(str(self._updated_at))
+            same_run_later_line = (
+                f"(t.{updated} = b.{updated} AND t.{quote(SOURCE_FILE_COLUMN)} = "
+                f"b.{quote(SOURCE_FILE_COLUMN)} AND b.{quote(SOURCE_LINE_COLUMN)} > "
+                f"t.{quote(SOURCE_LINE_COLUMN)})"
+            )
+            parts.append(f"({same_rank} AND NOT coalesce({same_run_later_line}, false))")
+        else:
+            parts.append(same_rank)
+        return " OR ".join(parts)
+
+    def merge_from(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: str,
+        columns: list[str],
+        result: SaveResult,
+    ) -> None:
+        """Upsert the rows of the relation ``source`` (a view or table of this connection,
+        de-duplicated on the key) into the table, which exists and holds rows.
+
+        One join finds the new rows and the changed ones (unchanged rows cost nothing more);
+        the new rows are inserted and the changed ones updated, in batches, in one
+        transaction. With ``precedence``, a changed row whose stored row is preferred
+        (more final status; an earlier line of the same file in this run) is not written: it
+        is counted as ``kept_stored`` and logged with both values."""
+        on = " AND ".join(f"t.{quote(k)} = b.{quote(k)}" for k in self._key)
+        first_key = f"t.{quote(self._key[0])}"
+        if self._mode == "append":
+            wanted = f"{first_key} IS NULL"
+        else:
+            same = self._same_row_condition(columns, left="t", right="b")
+            wanted = f"{first_key} IS NULL OR NOT ({same})"
+        preferred = self._preferred_condition(columns)
+        run(
+            con,
+            f"CREATE OR REPLACE TEMP TABLE {_DIFF} AS SELECT b.*, {first_key} IS NULL AS "
+            f"{quote(_NEW_FLAG)}, ({first_key} IS NULL OR ({preferred})) AS {quote(_KEEP_FLAG)}, "
+            f"row_number() OVER () AS {quote(_ROW)} "
+            f"FROM {source} b LEFT JOIN {quote(self._table)} t ON {on} WHERE {wanted}",
+        )
+        try:
+            total = int(run(con, f"SELECT count(*) FROM {source}")[0][0])
+            new, written, diff = run(
+                con,
+                f"SELECT count(*) FILTER ({quote(_NEW_FLAG)}), count(*) FILTER "
+                f"({quote(_KEEP_FLAG)}), count(*) FROM {_DIFF}",
+            )[0]
+            result.inserted += int(new)
+            result.updated += int(written) - int(new)
+            result.unchanged += total - int(diff)
+            kept = int(diff) - int(written)
+            if kept:
+                result.extra["kept_stored"] = result.extra.get("kept_stored", 0) + kept
+                self._log_kept(con, columns)
+            self._write_diff(con, columns, int(diff), result)
+        finally:
+            run(con, f"DROP TABLE IF EXISTS {_DIFF}")
+
+    def _write_diff(
+        self, con: duckdb.DuckDBPyConnection, columns: list[str], rows: int, result: SaveResult
+    ) -> None:
+        cols = ", ".join(quote(c) for c in columns)
+        key_match = " AND ".join(f"t.{quote(k)} = d.{quote(k)}" for k in self._key)
+        updates = [c for c in columns if c not in self._key and c not in self._insert_only]
+        sets = ", ".join(f"{quote(c)} = d.{quote(c)}" for c in updates)
+        with transaction(con), BatchProgress(result.target, rows, self._logger) as progress:
+            for start, stop in batch_bounds(rows, self._batch_size):
+                window = f"d.{quote(_ROW)} > {start} AND d.{quote(_ROW)} <= {stop}"
+                run(
+                    con,
+                    f"INSERT INTO {quote(self._table)} ({cols}) SELECT {cols} FROM {_DIFF} d "
+                    f"WHERE d.{quote(_NEW_FLAG)} AND {window}",
+                )
+                if sets:
+                    run(
+                        con,
+                        f"UPDATE {quote(self._table)} t SET {sets} FROM {_DIFF} d WHERE "
+                        f"{key_match} AND NOT d.{quote(_NEW_FLAG)} AND d.{quote(_KEEP_FLAG)} "
+                        f"AND {window}",
+                    )
+                progress.update(stop - start)
+            result.batches = progress.batches
+
+    def _log_kept(self, con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
+        """Log a few rows whose stored row was preferred, with both values."""
+        key_match = " AND ".join(f"t.{quote(k)} = d.{quote(k)}" for k in self._key)
+        shown = [
+            c
+            for c in columns
+            if c not in self._key and c not in self._insert_only and c != self._updated_at
+        ]
+        rows = con.execute(
+            f"SELECT {', '.join(f'd.{quote(k)}' for k in self._key)}, "
+            + ", ".join(f"t.{quote(c)}, d.{quote(c)}" for c in shown)
+            + f" FROM {_DIFF} d JOIN {quote(self._table)} t ON {key_match} "
+            f"WHERE NOT d.{quote(_KEEP_FLAG)} LIMIT 5"
+        ).fetchall()
+        for row in rows:
+            key, values = row[: len(self._key)], row[len(self._key) :]
+            differing = [
+                f"{c}: kept {values[2 * i]!r}, refused {values[2 * i + 1]!r}"
+                for i, c in enumerate(shown)
+                if values[2 * i] != values[2 * i + 1]
+            ]
+            self._logger.warning(
+                "%s: key %s: the stored row is preferred (more final status, or an earlier "
+                "line of the same file): %s",
+                self._table,
+                dict(zip(self._key, key, strict=True)),
+                "; ".join(differing),
+            )
 
     def _sorted_by_key(self, arrow: pa.Table) -> pa.Table:
         """Rows in key order: DuckDB builds the unique index of sorted rows several times

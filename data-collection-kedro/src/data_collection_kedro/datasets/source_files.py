@@ -58,6 +58,7 @@ SOURCE_HEADERS_ATTR = "source_headers"
 SOURCE_FILES_ATTR = "source_files"
 UNTERMINATED_ATTR = "unterminated_lines"
 WARNINGS_ATTR = "warnings"
+BLOCK_BYTES_ATTR = "block_bytes"  # bytes of source text behind a frame (batching of files)
 # files of the frame known to hold no control character (the check of each cell is skipped)
 CONTROL_FREE_ATTR = "control_free"
 
@@ -106,7 +107,7 @@ class ReadOptions:
         archive: the limits on archives (``etl.archive``).
     """
 
-    block_mb: float = 256.0
+    block_mb: float = 64.0
     batch_rows: int = 200_000
     archive: ArchiveLimits = field(default_factory=ArchiveLimits)
 
@@ -123,6 +124,8 @@ class ReadOptions:
 
     @property
     def block_bytes(self) -> int:
+        if self.block_mb == float("inf"):
+            return 1 << 62
         return max(1 << 16, int(self.block_mb * 1024 * 1024))
 
 
@@ -138,6 +141,19 @@ def resolve_source_paths(filepath: str) -> list[Path]:
     if not paths:
         raise SourceFileError(f"source file not found: {filepath}")
     return paths
+
+
+def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key of a file name with its digit runs compared as numbers (``part10`` after
+    ``part9``)."""
+    return tuple(
+        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part
+    )
+
+
+def oldest_first(paths: list[Path]) -> list[Path]:
+    """Files from the oldest to the newest: modification time, then natural name order."""
+    return sorted(paths, key=lambda p: (p.stat().st_mtime_ns, natural_key(p.name)))
 
 
 def file_info(path: Path) -> dict[str, Any]:
@@ -416,6 +432,7 @@ def _frame_of_block(
     frame.attrs[SOURCE_HEADERS_ATTR] = {name: csv_file.header}
     frame.attrs[MALFORMED_ROWS_ATTR] = malformed
     frame.attrs[SOURCE_FILES_ATTR] = {name: csv_file.info}
+    frame.attrs[BLOCK_BYTES_ATTR] = len(data)
     frame.attrs[CONTROL_FREE_ATTR] = {name: not has_control_bytes(data)}
     if unterminated and len(frame) and int(frame[SOURCE_LINE].iloc[-1]) >= first_line:
         frame.attrs[UNTERMINATED_ATTR] = {name: int(frame[SOURCE_LINE].iloc[-1])}
@@ -432,6 +449,7 @@ def read_csv_source(
 
 
 _MERGED_ATTRS = (SOURCE_HEADERS_ATTR, SOURCE_FILES_ATTR, UNTERMINATED_ATTR, CONTROL_FREE_ATTR)
+_SUMMED_ATTRS = (BLOCK_BYTES_ATTR,)
 _LISTED_ATTRS = (MALFORMED_ROWS_ATTR, WARNINGS_ATTR)
 
 
@@ -442,6 +460,7 @@ def concat_source_frames(
     and malformed rows in ``attrs``."""
     merged: dict[str, dict[str, Any]] = {name: {} for name in _MERGED_ATTRS}
     listed: dict[str, list[Any]] = {name: [] for name in _LISTED_ATTRS}
+    summed = {name: sum(int(f.attrs.get(name) or 0) for f in frames) for name in _SUMMED_ATTRS}
     for frame in frames:
         for name in _MERGED_ATTRS:
             merged[name].update(frame.attrs.get(name) or {})
@@ -453,6 +472,7 @@ def concat_source_frames(
     attrs: dict[Hashable, Any] = {}
     attrs.update(merged)
     attrs.update(listed)
+    attrs.update(summed)
     result.attrs = attrs
     return result
 
@@ -485,9 +505,25 @@ class _FileSourceDataset(AbstractDataset[None, pd.DataFrame]):
     def iter_frames(
         self, options: ReadOptions = WHOLE_FILE, paths: list[Path] | None = None
     ) -> Iterator[pd.DataFrame]:
-        """The rows of ``paths`` (default: every file) in bounded frames."""
-        for path in self.files() if paths is None else paths:
-            yield from self._iter_file(path, options)
+        """The rows of ``paths`` (default: every file) in bounded frames.
+
+        Files are read from the oldest to the newest (a newer file's rows are validated and
+        stored after an older one's); consecutive small files share a frame of at most
+        ``options.block_mb`` (a key repeated across them is resolved inside the frame, see
+        ``Table.precedence``).
+        """
+        pending: list[pd.DataFrame] = []
+        size = 0
+        for path in oldest_first(self.files() if paths is None else list(paths)):
+            for frame in self._iter_file(path, options):
+                block = int(frame.attrs.get(BLOCK_BYTES_ATTR) or 0)
+                if pending and size + block > options.block_bytes:
+                    yield concat_source_frames(pending)
+                    pending, size = [], 0
+                pending.append(frame)
+                size += block
+        if pending:
+            yield concat_source_frames(pending)
 
     def _iter_file(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
         raise NotImplementedError
@@ -532,6 +568,7 @@ class FuelFluxDataset(_FileSourceDataset):
             path, source_name=path.name, limits=options.archive, batch_rows=options.batch_rows
         ):
             frame.attrs[SOURCE_FILES_ATTR] = {path.name: info}
+            frame.attrs[BLOCK_BYTES_ATTR] = 200 * len(frame)  # about a row's XML
             yield frame
 
 

@@ -46,6 +46,7 @@ _OPERATOR_BY_SLUG = {
 }
 
 # Spellings -> canonical value, by slug (the raw store's natural keys are built from these)
+STATUS_SPELLINGS: dict[str, str] = dict(_STATUS_BY_SLUG)
 OPERATOR_SPELLINGS: dict[str, str] = dict(_OPERATOR_BY_SLUG)
 SECTOR_SPELLINGS: dict[str, str] = {
     "grd-eld": "GRD/ELD",  # distribution networks (GRD) and local distribution companies (ELD)

@@ -345,13 +345,24 @@ class Divide:
         return f"CASE WHEN {column} > {above} THEN {column} / {by} ELSE {column} END"
 
 
-def slug_sql(column: str) -> str:
+def slug_sql(column: str, expression: str | None = None) -> str:
     """DuckDB form of :func:`~data_collection_kedro.domain.regions.slugify` (accents, case,
-    every run of other characters -> ``-``)."""
+    every run of other characters -> ``-``) of a column (or of an SQL ``expression``)."""
+    value = expression or quote(column)
     return (
-        f"trim(regexp_replace(lower(strip_accents(CAST({quote(column)} AS VARCHAR))), "
+        f"trim(regexp_replace(lower(strip_accents(CAST({value} AS VARCHAR))), "
         "'[^a-z0-9]+', '-', 'g'), '-')"
     )
+
+
+def status_rank_sql(expression: str) -> str:
+    """DuckDB form of :func:`~data_collection_kedro.domain.normalization.status_ranks`: 0 for
+    ``Définitif`` ... unknown or missing statuses after every known one."""
+    from data_collection_kedro.domain.normalization import STATUS_ORDER, STATUS_SPELLINGS
+
+    ranks = {slug: STATUS_ORDER.index(status) for slug, status in STATUS_SPELLINGS.items()}
+    whens = " ".join(f"WHEN {literal(k)} THEN {v}" for k, v in sorted(ranks.items()))
+    return f"CASE {slug_sql('', expression)} {whens} ELSE {len(STATUS_ORDER)} END"
 
 
 def _case_sql(expression: str, mapping: Mapping[str, str], otherwise: str) -> str:

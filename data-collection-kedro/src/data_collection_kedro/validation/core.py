@@ -29,6 +29,7 @@ from data_collection_kedro.datasets.source_files import (
     SOURCE_FILES_ATTR,
     SOURCE_HEADERS_ATTR,
     SOURCE_LINE,
+    natural_key,
 )
 from data_collection_kedro.domain.normalization import status_ranks
 from data_collection_kedro.domain.regions import region_code_for, slugify
@@ -525,13 +526,6 @@ def file_ranks(raw: pd.DataFrame) -> np.ndarray:
     )
     rank = {f: i for i, f in enumerate(files)}
     return names.map(rank).to_numpy(dtype=np.int64)
-
-
-def natural_key(name: str) -> tuple[tuple[int, int | str], ...]:
-    """Sort key of a file name with its digit runs compared as numbers."""
-    return tuple(
-        (0, int(part)) if part.isdigit() else (1, part) for part in re.split(r"(\d+)", name) if part
-    )
 
 
 def precedence_order(
