@@ -54,6 +54,7 @@ class IngestionRun:
     rows_quarantined: int = 0
     error: str | None = None
     batches: int = 0
+    plans: list[Any] = field(default_factory=list)  # batches the store validates (SqlIngest)
 
     def record(
         self, frame: pd.DataFrame, tables: Sequence[pd.DataFrame], quarantine: pd.DataFrame
@@ -69,6 +70,24 @@ class IngestionRun:
         self.files.update(dict.fromkeys(names))
         self.warnings.extend(frame.attrs.get(WARNINGS_ATTR) or [])
 
+    def record_plan(self, plan: Any, name: str) -> None:
+        """Count a batch the store validates: its counts are read when the status is saved."""
+        self.batches += 1
+        self.plans.append(plan)
+        self.files[name] = None
+
+    def totals(self) -> tuple[int, int, int]:
+        """Rows read, stored and quarantined so far (the executed plans included)."""
+        return (
+            self.rows_read + sum(p.rows_read for p in self.plans),
+            self.rows_stored + sum(p.rows_stored for p in self.plans),
+            self.rows_quarantined + sum(p.rows_quarantined for p in self.plans),
+        )
+
+    def deferred(self) -> DeferredStatus:
+        """The status row, computed when it is saved (after the batch's own saves)."""
+        return DeferredStatus(self)
+
     def fail(self, error: Exception) -> None:
         self.error = f"{type(error).__name__}: {error}"
         logger.error(
@@ -83,15 +102,16 @@ class IngestionRun:
 
     def frame(self) -> pd.DataFrame:
         """This run as its ``ingestion_status`` row."""
+        rows_read, rows_stored, rows_quarantined = self.totals()
         row = {
             "source": self.source.name,
             "status": self.status,
             "error": self.error,
             "warnings": json.dumps(self.warnings, ensure_ascii=False) if self.warnings else None,
             "files": json.dumps(list(self.files), ensure_ascii=False),
-            "rows_read": self.rows_read,
-            "rows_stored": self.rows_stored,
-            "rows_quarantined": self.rows_quarantined,
+            "rows_read": rows_read,
+            "rows_stored": rows_stored,
+            "rows_quarantined": rows_quarantined,
             "started_at": pd.Timestamp(self.started_at),
             "finished_at": pd.Timestamp(datetime.now(UTC)),
         }
@@ -123,6 +143,16 @@ class IngestionRun:
             "quarantined_at": pd.Timestamp(datetime.now(UTC)),
         }
         return pd.DataFrame([row]).astype(empty_quarantine().dtypes.to_dict())
+
+
+@dataclass
+class DeferredStatus:
+    """An :class:`IngestionRun`'s status row, resolved by the store when saved."""
+
+    run: IngestionRun
+
+    def resolve_frame(self) -> pd.DataFrame:
+        return self.run.frame()
 
 
 def failure_summary(statuses: Sequence[dict[str, Any]]) -> str:
@@ -158,6 +188,8 @@ class IngestionReportHook:
 
     @hook_impl
     def after_dataset_saved(self, dataset_name: str, data: Any, node: Any) -> None:
+        if isinstance(data, DeferredStatus):
+            data = data.resolve_frame()
         if not dataset_name.startswith(STATUS_PREFIX) or not isinstance(data, pd.DataFrame):
             return
         record = self.runs.run_of_node(node)

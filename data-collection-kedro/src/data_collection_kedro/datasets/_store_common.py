@@ -16,7 +16,7 @@ import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -116,6 +116,58 @@ def checked_load_args(load_args: dict[str, Any] | None, allowed: set[str]) -> di
 def insert_only_set(columns: Sequence[str] | None) -> set[str]:
     """Columns written when a key is first inserted only (default: ``_ingested_at``)."""
     return set(["_ingested_at"] if columns is None else columns)
+
+
+# ------------------------------------------------------------------------- deferred data
+@runtime_checkable
+class DeferredFrame(Protocol):
+    """Data whose frame is known only when it is saved (a status or manifest row that counts
+    what the saves before it did): the stores call :meth:`resolve_frame` first."""
+
+    def resolve_frame(self) -> pd.DataFrame: ...
+
+
+def resolved(data: Any) -> Any:
+    """``data``, or its frame when it is a :class:`DeferredFrame`."""
+    return data.resolve_frame() if isinstance(data, DeferredFrame) else data
+
+
+@runtime_checkable
+class SqlBatch(Protocol):
+    """A batch a SQL store validates and writes itself (``validation.sql.SqlIngest``).
+
+    The store runs :meth:`stage_sql`, asks :meth:`refusal` whether the staged input may go the
+    SQL way (else :meth:`python_batches` gives the same rows validated in Python); when
+    :meth:`bad_count_sql` finds failing rows it runs :meth:`detail_sql`; it then writes
+    :meth:`rows_sql` into its table and :meth:`quarantine_sql` into ``quarantine_table``, and
+    reports the counts with :meth:`record`.
+    """
+
+    quarantine_table: str
+    quarantine_key: tuple[str, ...]
+    quarantine_first_seen: tuple[str, ...]
+
+    def scan(self) -> Any: ...
+
+    def stage_sql(self) -> str: ...
+
+    def staged_lines_sql(self) -> str: ...
+
+    def refusal(self, scan: Any, staged_lines: int | None, error: str | None) -> str | None: ...
+
+    def bad_count_sql(self) -> str: ...
+
+    def detail_sql(self) -> str: ...
+
+    def duplicates_sql(self) -> str: ...
+
+    def rows_sql(self, deduplicate: bool) -> str: ...
+
+    def quarantine_sql(self, deduplicate: bool, failed: bool = True) -> str: ...
+
+    def python_batches(self) -> Iterator[tuple[pd.DataFrame, pd.DataFrame]]: ...
+
+    def record(self, rows_read: int, rows_stored: int, rows_quarantined: int, how: str) -> None: ...
 
 
 # ------------------------------------------------------------------------------------ results

@@ -29,6 +29,7 @@ from kedro.io import AbstractDataset, DatasetError
 
 from data_collection_kedro.datasets.source_files import (
     WHOLE_FILE,
+    CsvSourceDataset,
     ReadOptions,
     concat_source_frames,
 )
@@ -64,6 +65,10 @@ class SourceReader:
         """The files the source reads (empty for an API or a generated source)."""
         files = getattr(self.dataset, "files", None)
         return list(files()) if callable(files) else []
+
+    def csv(self) -> CsvSourceDataset | None:
+        """The CSV reader behind the source, if it is one (the SQL engine reads its files)."""
+        return self.dataset if isinstance(self.dataset, CsvSourceDataset) else None
 
     def frames(
         self, options: ReadOptions = WHOLE_FILE, paths: list[Path] | None = None

@@ -13,6 +13,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,21 +27,25 @@ from kedro.io import AbstractDataset, DatasetError
 from data_collection_kedro.datasets._store_common import (
     BatchProgress,
     SaveResult,
+    SqlBatch,
     arrow_to_frame,
     batch_bounds,
     checked_load_args,
     insert_only_set,
     normalize_key,
     prepare_save,
+    resolved,
     retry_call,
 )
-from data_collection_kedro.sources.rules import status_rank_sql
+from data_collection_kedro.sources.rules import literal, status_rank_sql
 
 Mode = Literal["upsert", "replace", "append"]
 _MODES = ("upsert", "replace", "append")
 _LOAD_ARGS = {"columns", "where", "order_by", "limit"}
 _BATCH_VIEW = "__energiewatch_batch"
 _DIFF = "__energiewatch_diff"
+_RELATION = "__energiewatch_relation"
+_STAGE = "__energiewatch_stage"  # validation.sql.STAGE
 _KEYS_TABLE = "__energiewatch_table_keys"  # the natural key each table was saved with
 _NEW_FLAG = "__energiewatch_new"
 _KEEP_FLAG = "__energiewatch_write"
@@ -201,6 +206,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         unique_index: bool = True,
         updated_at_column: str | None = None,
         precedence: list[str] | None = None,
+        memory_limit: str | None = None,
     ) -> None:
         self._database = Path(database)
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", table):
@@ -223,6 +229,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._unique_index = bool(unique_index)
         self._updated_at = updated_at_column
         self._precedence = None if precedence is None else normalize_key(precedence)
+        self._memory_limit = memory_limit
         self.last_result: SaveResult | None = None
 
     # ------------------------------------------------------------------------------ kedro API
@@ -259,23 +266,157 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         finally:
             con.close()
 
-    def save(self, data: pd.DataFrame) -> None:
+    def save(self, data: pd.DataFrame | SqlBatch) -> None:
         started = time.perf_counter()
         where = f"{self._database.name}:{self._table}"
-        arrow, result = prepare_save(data, self._key, where, self._mode)
         self._database.parent.mkdir(parents=True, exist_ok=True)
-        with write_lock(self._database):
-            con = connect(self._database, lock_timeout_s=self._lock_timeout_s)
-            try:
-                if self._mode == "replace":
-                    self._save_replace(con, arrow, result)
-                else:
-                    self._save_merge(con, arrow, result)
-            finally:
-                con.close()
+        if isinstance(data, SqlBatch):
+            result = SaveResult(target=where, mode=self._mode)
+            with write_lock(self._database):
+                con = connect(self._database, lock_timeout_s=self._lock_timeout_s)
+                try:
+                    if self._memory_limit:  # DuckDB spills to disk beyond it
+                        run(con, f"SET memory_limit = {literal(self._memory_limit)}")
+                    self._save_plan(con, data, result)
+                finally:
+                    con.close()
+        else:
+            arrow, result = prepare_save(resolved(data), self._key, where, self._mode)
+            with write_lock(self._database):
+                con = connect(self._database, lock_timeout_s=self._lock_timeout_s)
+                try:
+                    if self._mode == "replace":
+                        self._save_replace(con, arrow, result)
+                    else:
+                        self._save_merge(con, arrow, result)
+                finally:
+                    con.close()
         result.seconds = time.perf_counter() - started
         result.log(self._logger)
         self.last_result = result
+
+    # ------------------------------------------------------------------- SQL-validated batches
+    def _sibling(
+        self, table: str, key: tuple[str, ...], first_seen: tuple[str, ...]
+    ) -> DuckDBTableDataset:
+        """The dataset of another table of this database with this one's store settings."""
+        return DuckDBTableDataset(
+            str(self._database),
+            table,
+            key=list(key),
+            batch_size=self._batch_size,
+            insert_only_columns=["_ingested_at", *first_seen],
+            lock_timeout_s=self._lock_timeout_s,
+            unique_index=self._unique_index,
+            updated_at_column=self._updated_at,
+            memory_limit=self._memory_limit,
+        )
+
+    def _save_plan(
+        self, con: duckdb.DuckDBPyConnection, plan: SqlBatch, result: SaveResult
+    ) -> None:
+        """Validate and write a :class:`SqlBatch` inside DuckDB: the source is staged by SQL,
+        its failing rows go to the quarantine table, its good rows are upserted. The input
+        is scanned meanwhile (a thread); when the scan or the staging shows something only
+        the Python path handles (quotes, control bytes, invalid UTF-8, a cut last line), the
+        batch's rows are validated in Python and written the same way."""
+        quarantine = self._sibling(
+            plan.quarantine_table, plan.quarantine_key, plan.quarantine_first_seen
+        )
+        q_result = SaveResult(
+            target=f"{self._database.name}:{plan.quarantine_table}", mode="upsert"
+        )
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            scanning = pool.submit(plan.scan)
+            error: str | None = None
+            staged: int | None = None
+            try:
+                run(con, plan.stage_sql())
+                staged = int(run(con, plan.staged_lines_sql())[0][0])
+            except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+                error = str(exc).splitlines()[0]
+            scan = scanning.result()
+        refusal = plan.refusal(scan, staged, error)
+        try:
+            if refusal:
+                self._logger.info("%s: validated in Python (%s)", result.target, refusal)
+                read = stored = quarantined = 0
+                for rows, bad in plan.python_batches():
+                    read += len(rows) + len(bad)
+                    stored += len(rows)
+                    quarantined += len(bad)
+                    if len(bad):
+                        arrow, _ = prepare_save(bad, quarantine._key, q_result.target, "upsert")
+                        quarantine._save_merge(con, arrow, q_result)
+                    arrow, part = prepare_save(rows, self._key, result.target, self._mode)
+                    result.rows += part.rows
+                    self._save_merge(con, arrow, result)
+                plan.record(read, stored, quarantined, f"python ({refusal})")
+                return
+            failed = int(run(con, plan.bad_count_sql())[0][0])
+            if failed:
+                run(con, plan.detail_sql())
+            duplicates = int(run(con, plan.duplicates_sql())[0][0])
+            quarantined = 0
+            if failed or duplicates:
+                quarantined = quarantine.merge_relation(
+                    con, plan.quarantine_sql(duplicates > 0, failed > 0), q_result
+                )
+            stored = self.merge_relation(con, plan.rows_sql(duplicates > 0), result)
+            plan.record(int(staged or 0), stored, quarantined, "duckdb")
+        finally:
+            run(con, f"DROP TABLE IF EXISTS {_STAGE}")
+            run(con, f"DROP TABLE IF EXISTS {_STAGE}_detail")
+        q_result.log(self._logger)
+
+    def merge_relation(
+        self, con: duckdb.DuckDBPyConnection, relation: str, result: SaveResult
+    ) -> int:
+        """Upsert the rows of the SQL ``relation`` (de-duplicated on the key); returns their
+        number. Into a new or empty table they are inserted straight from the relation (one
+        copy); otherwise they are staged and merged (:meth:`merge_from`)."""
+        select = f"SELECT * FROM ({relation})"
+        if self._updated_at:
+            described = [r[0] for r in run(con, f"DESCRIBE {select}")]
+            stamp = quote(INGESTED_AT) if INGESTED_AT in described else "current_timestamp"
+            select = f"SELECT *, {stamp} AS {quote(self._updated_at)} FROM ({relation})"
+        self._check_stored_key(con)
+        run(con, f"CREATE OR REPLACE TEMP VIEW {_RELATION} AS {select}")
+        try:
+            columns = [r[0] for r in run(con, f"DESCRIBE {_RELATION}")]
+            empty = self._prepare_table(con, _RELATION)
+            if empty or not self._key:
+                cols = ", ".join(quote(c) for c in columns)
+                with transaction(con):
+                    if empty:
+                        self._drop_indexes(con, self._table)
+                    rows = int(
+                        run(
+                            con,
+                            f"INSERT INTO {quote(self._table)} ({cols}) "
+                            f"SELECT {cols} FROM {_RELATION}",
+                        )[0][0]
+                    )
+                    result.inserted += rows
+                    result.batches += 1
+                    self._create_indexes(con, self._table)
+                    if self._key:
+                        self._record_key(con)
+            else:
+                run(
+                    con,
+                    f"CREATE OR REPLACE TEMP TABLE {_RELATION}_rows AS SELECT * FROM {_RELATION}",
+                )
+                try:
+                    rows = int(run(con, f"SELECT count(*) FROM {_RELATION}_rows")[0][0])
+                    self.merge_from(con, f"{_RELATION}_rows", columns, result)
+                finally:
+                    run(con, f"DROP TABLE IF EXISTS {_RELATION}_rows")
+                self._create_indexes(con, self._table)
+        finally:
+            run(con, f"DROP VIEW IF EXISTS {_RELATION}")
+        result.rows += rows
+        return rows
 
     # ------------------------------------------------------------------------------- loading
     def _select_sql(self) -> str:
@@ -342,18 +483,22 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             f"{left}.{quote(c)} IS NOT DISTINCT FROM {right}.{quote(c)}" for c in compared
         )
 
-    def _prepare_table(self, con: duckdb.DuckDBPyConnection, arrow: pa.Table) -> bool:
-        """Create the table or add the frame's new columns. True when it was (made) empty."""
-        con.register(_BATCH_VIEW, arrow.slice(0, 0))
+    def _prepare_table(self, con: duckdb.DuckDBPyConnection, source: pa.Table | str) -> bool:
+        """Create the table or add the incoming columns (of an Arrow table or of a relation of
+        this connection). True when the table was (made) empty."""
+        name = _BATCH_VIEW if isinstance(source, pa.Table) else source
+        if isinstance(source, pa.Table):
+            con.register(_BATCH_VIEW, source.slice(0, 0))
         try:
             incoming = {
-                name: dtype for name, dtype, *_ in run(con, f"DESCRIBE SELECT * FROM {_BATCH_VIEW}")
+                column: dtype for column, dtype, *_ in run(con, f"DESCRIBE SELECT * FROM {name}")
             }
             if not table_exists(con, self._table):
-                run(con, f"CREATE TABLE {quote(self._table)} AS SELECT * FROM {_BATCH_VIEW}")
+                run(con, f"CREATE TABLE {quote(self._table)} AS SELECT * FROM {name} LIMIT 0")
                 return True
         finally:
-            con.unregister(_BATCH_VIEW)
+            if isinstance(source, pa.Table):
+                con.unregister(_BATCH_VIEW)
         existing = table_columns(con, self._table)
         for name, dtype in incoming.items():
             if name not in existing:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pandas as pd
@@ -23,6 +25,7 @@ from pymongo.errors import BulkWriteError
 from data_collection_kedro.datasets._store_common import (
     BatchProgress,
     SaveResult,
+    SqlBatch,
     arrow_to_frame,
     arrow_to_records,
     arrow_type_from_string,
@@ -31,6 +34,7 @@ from data_collection_kedro.datasets._store_common import (
     insert_only_set,
     normalize_key,
     prepare_save,
+    resolved,
 )
 from data_collection_kedro.redaction import redact
 
@@ -96,12 +100,15 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         insert_only_columns: list[str] | None = None,
         client_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
+        concurrency: int = 1,
     ) -> None:
+        batch_size, concurrency = int(batch_size), int(concurrency)  # may come from env vars
         self._key = normalize_key(key)
         if not self._key:
             raise DatasetError(f"collection {collection}: a key is needed for the upsert")
         if batch_size <= 0:
             raise DatasetError(f"batch_size must be a positive integer, got {batch_size}")
+        self._credentials_given = dict(credentials or {})
         credentials = dict(credentials or {})
         self._uri = (
             credentials.pop("uri", None) or uri or os.environ.get("MONGODB_URI") or DEFAULT_URI
@@ -112,9 +119,14 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._database = database
         self._collection = collection
         self._batch_size = int(batch_size)
+        if concurrency <= 0:
+            raise DatasetError(f"concurrency must be a positive integer, got {concurrency}")
+        self._concurrency = int(concurrency)
+        self._uri_argument = uri
         self._load_args = checked_load_args(load_args, _LOAD_ARGS)
         self._insert_only = insert_only_set(insert_only_columns)
         self._client: pymongo.MongoClient | None = None
+        self._counts_lock = threading.Lock()
         self.metadata = metadata
         self.last_result: SaveResult | None = None
 
@@ -224,10 +236,13 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             ]
         return arrow_to_frame(pa.Table.from_pylist(docs, schema=pa.schema(fields)))
 
-    def save(self, data: pd.DataFrame) -> None:
+    def save(self, data: pd.DataFrame | SqlBatch) -> None:
+        if isinstance(data, SqlBatch):
+            self._save_plan(data)
+            return
         started = time.perf_counter()
         where = f"{self._database}.{self._collection}"
-        table, result = prepare_save(data, self._key, where, "upsert")
+        table, result = prepare_save(resolved(data), self._key, where, "upsert")
         coll = self._db()[self._collection]
         coll.create_index(
             [(k, pymongo.ASCENDING) for k in self._key],
@@ -236,18 +251,58 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         )
         self._merge_schema(table)
         date_columns = [f.name for f in table.schema if pa.types.is_date(f.type)]
+
+        def write(bounds: tuple[int, int]) -> int:
+            start, stop = bounds
+            records = arrow_to_records(table.slice(start, stop - start))
+            _bson_dates(records, date_columns)
+            self._write_batch(coll, records, result)
+            return stop - start
+
         with BatchProgress(where, table.num_rows, self._logger) as progress:
-            for start, stop in batch_bounds(table.num_rows, self._batch_size):
-                records = arrow_to_records(table.slice(start, stop - start))
-                _bson_dates(records, date_columns)
-                self._write_batch(coll, records, result)
-                progress.update(stop - start)
+            bounds = list(batch_bounds(table.num_rows, self._batch_size))
+            if self._concurrency == 1 or len(bounds) < 2:
+                for part in bounds:
+                    progress.update(write(part))
+            else:  # unordered batches on a thread pool (pymongo's client is thread-safe)
+                with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
+                    for rows in pool.map(write, bounds):
+                        progress.update(rows)
             result.batches = progress.batches
         result.seconds = time.perf_counter() - started
         result.log(self._logger)
         self.last_result = result
 
+    def _save_plan(self, plan: SqlBatch) -> None:
+        """A batch validated by SQL elsewhere: here its rows are validated in Python and
+        upserted, its quarantine rows go to the plan's quarantine collection."""
+        quarantine = MongoCollectionDataset(
+            database=self._database,
+            collection=plan.quarantine_table,
+            key=list(plan.quarantine_key),
+            uri=self._uri_argument,
+            batch_size=self._batch_size,
+            credentials=self._credentials_given,
+            insert_only_columns=["_ingested_at", *plan.quarantine_first_seen],
+            client_args=self._public_client_args,
+            concurrency=self._concurrency,
+        )
+        read = stored = quarantined = 0
+        try:
+            for rows, bad in plan.python_batches():
+                read += len(rows) + len(bad)
+                stored += len(rows)
+                quarantined += len(bad)
+                if len(bad):
+                    quarantine.save(bad)
+                self.save(rows)
+        finally:
+            quarantine._release()
+        plan.record(read, stored, quarantined, "python (MongoDB store)")
+
     def _write_batch(self, coll: Any, records: list[dict[str, Any]], result: SaveResult) -> None:
+        """One unordered ``bulk_write`` (the counts are added under a lock: batches may run
+        on several threads)."""
         operations = []
         filters = []
         for rec in records:
@@ -276,6 +331,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             raise DatasetError(
                 f"{result.target}: {len(errors)} document(s) of a batch failed to write: {first}"
             ) from exc
-        result.inserted += res.upserted_count
-        result.updated += res.modified_count
-        result.unchanged += res.matched_count - res.modified_count
+        with self._counts_lock:
+            result.inserted += res.upserted_count
+            result.updated += res.modified_count
+            result.unchanged += res.matched_count - res.modified_count

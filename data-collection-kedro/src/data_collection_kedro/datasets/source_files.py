@@ -32,6 +32,7 @@ import glob
 import io
 import logging
 import re
+import zlib
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -439,6 +440,95 @@ def _frame_of_block(
     return frame
 
 
+# every byte but LF, the quote and the control bytes: deleting them leaves what a scan counts
+_NOT_SCANNED = bytes(
+    b for b in range(256) if b not in (0x0A, 0x22) and not _CONTROL_BYTES.match(bytes([b]))
+)
+
+
+def read_csv_header(
+    path: Path, sep: str | None = None, encoding: str = "utf-8"
+) -> tuple[list[str], str]:
+    """The header labels and the separator of a CSV file (the file's checks included)."""
+    csv_file = _CsvFile(path, path.name, sep, encoding)
+    try:
+        with open(path, "rb") as handle:
+            _open_header(handle, csv_file, 1 << 20)
+    except OSError as exc:
+        raise SourceFileError(f"{path}: cannot read source file ({exc})") from exc
+    return csv_file.header, csv_file.separator
+
+
+@dataclass(frozen=True)
+class CsvScan:
+    """One pass over a CSV file: what decides how it can be read, and its identity.
+
+    ``header``/``separator`` as the reader sees them; ``lines``: lines after the header line;
+    ``quotes``, ``control``: whether a ``"`` or a control byte occurs; ``terminated``: a line
+    end after the last line; ``crc32``: checksum of the bytes;
+    ``size`` and ``mtime_ns`` of the file when scanned.
+    """
+
+    path: Path
+    header: tuple[str, ...]
+    separator: str
+    lines: int
+    quotes: bool
+    control: bool
+    terminated: bool
+    crc32: int
+    size: int
+    mtime_ns: int
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def scan_csv(path: Path, sep: str | None = None, encoding: str = "utf-8") -> CsvScan:
+    """Scan ``path`` in one pass of 16 MB chunks (one ``translate``, one CRC-32: several
+    hundred MB/s).
+
+    Raises:
+        SourceFileError: the file is missing, empty, compressed or binary.
+    """
+    csv_file = _CsvFile(path, path.name, sep, encoding)
+    try:
+        info = file_info(path)
+        handle = open(path, "rb")  # noqa: SIM115
+    except OSError as exc:
+        raise SourceFileError(f"{path}: cannot read source file ({exc})") from exc
+    with handle:
+        _open_header(handle, csv_file, 1 << 20)
+        handle.seek(0)
+        crc = 0
+        newline_count = 0
+        quotes = control = False
+        last = b""
+        while chunk := handle.read(16 << 20):
+            crc = zlib.crc32(chunk, crc)
+            scanned = chunk.translate(None, _NOT_SCANNED)
+            newlines = scanned.count(b"\n")
+            newline_count += newlines
+            quotes = quotes or b'"' in scanned
+            control = control or len(scanned) > newlines + scanned.count(b'"')
+            last = chunk[-1:]
+    terminated = last == b"\n"
+    return CsvScan(
+        path=path,
+        header=tuple(csv_file.header),
+        separator=csv_file.separator,
+        # physical lines after the header (a last line without line end counts)
+        lines=max(newline_count - 1, 0) + (0 if terminated or newline_count == 0 else 1),
+        quotes=quotes,
+        control=control,
+        terminated=terminated,
+        crc32=crc,
+        size=int(info["size"]),
+        mtime_ns=int(info["mtime_ns"]),
+    )
+
+
 def read_csv_source(
     path: Path, sep: str | None = None, encoding: str = "utf-8"
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -548,6 +638,14 @@ class CsvSourceDataset(_FileSourceDataset):
     def _iter_file(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
         block = None if options.block_mb == float("inf") else options.block_bytes
         yield from iter_csv_frames(path, self._sep, self._encoding, block)
+
+    @property
+    def sep(self) -> str | None:
+        return self._sep
+
+    @property
+    def encoding(self) -> str:
+        return self._encoding
 
     def _describe(self) -> dict[str, Any]:
         return {**super()._describe(), "sep": self._sep, "encoding": self._encoding}

@@ -361,15 +361,18 @@ def status_rank_sql(expression: str) -> str:
     from data_collection_kedro.domain.normalization import STATUS_ORDER, STATUS_SPELLINGS
 
     ranks = {slug: STATUS_ORDER.index(status) for slug, status in STATUS_SPELLINGS.items()}
-    whens = " ".join(f"WHEN {literal(k)} THEN {v}" for k, v in sorted(ranks.items()))
-    return f"CASE {slug_sql('', expression)} {whens} ELSE {len(STATUS_ORDER)} END"
+    return _case_sql(slug_sql("", expression), ranks, str(len(STATUS_ORDER)))
 
 
-def _case_sql(expression: str, mapping: Mapping[str, str], otherwise: str) -> str:
+def _case_sql(expression: str, mapping: Mapping[str, Any], otherwise: str) -> str:
+    """``mapping[expression]``, else ``otherwise``: a list lookup (``expression`` is computed
+    once, unlike ``CASE x WHEN …``, which DuckDB evaluates for every branch)."""
     if not mapping:
         return otherwise
-    whens = " ".join(f"WHEN {literal(k)} THEN {literal(v)}" for k, v in sorted(mapping.items()))
-    return f"CASE {expression} {whens} ELSE {otherwise} END"
+    items = sorted(mapping.items())
+    keys = ", ".join(literal(k) for k, _ in items)
+    values = ", ".join(str(v) if isinstance(v, int) else literal(v) for _, v in items)
+    return f"coalesce(([{values}])[list_position([{keys}], {expression})], {otherwise})"
 
 
 def _day_values(values: pd.Series) -> pd.Series:

@@ -506,7 +506,10 @@ class Validator:
                 "reason": [f"malformed row: {m['reason']}" for m in malformed],
                 "value": None,
                 "expected": None,
-                "record": [json.dumps({"text": m["text"]}, ensure_ascii=False) for m in malformed],
+                "record": [
+                    json.dumps({"text": m["text"]}, ensure_ascii=False, separators=(",", ":"))
+                    for m in malformed
+                ],
                 "quarantined_at": now,
             }
         )
@@ -611,7 +614,7 @@ def _record_json(record: Mapping[Any, Any]) -> str:
         k: (None if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA else v)
         for k, v in record.items()
     }
-    return json.dumps(clean, ensure_ascii=False, default=str)
+    return json.dumps(clean, ensure_ascii=False, default=str, separators=(",", ":"))
 
 
 def empty_quarantine() -> pd.DataFrame:

@@ -113,7 +113,12 @@ def check_table(
     for column in table.columns:
         if column.required:
             required = Required(column.name)
-            check.fail(column.name, required.reason(params), required.failed(raw, params))
+            check.fail(
+                column.name,
+                required.reason(params),
+                required.failed(raw, params),
+                required.expected(params),
+            )
     for column in table.columns:
         if column.type != "str":
             values = raw[column.name]

@@ -4,7 +4,11 @@ A node reads its source through the :class:`~data_collection_kedro.datasets.decl
 SourceReader` it is given, in bounded frames (``etl.reading``; archives within ``etl.archive``),
 validates each frame against the declaration (``etl.tolerances``) and yields its raw rows, its
 quarantine rows and the source's ``ingestion_status`` row: Kedro saves each yield before the
-next frame is read, so memory does not grow with the source. The store datasets upsert the
+next frame is read, so memory does not grow with the source. With ``etl.engine: duckdb`` a CSV
+source whose rules all have an SQL form is handed to the store file by file as a
+:class:`~data_collection_kedro.validation.sql.SqlIngest`: the DuckDB store validates and writes
+it in SQL (a store without SQL, or a file only the Python path can read, gets the same rows
+validated in Python). The store datasets upsert the
 rows (and log inserted/updated/unchanged counts per batch).
 
 A :class:`~data_collection_kedro.sources.errors.SourceError` (file missing, empty, binary,
@@ -23,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from data_collection_kedro.datasets.declared_source import SourceReader
-from data_collection_kedro.datasets.source_files import ReadOptions
+from data_collection_kedro.datasets.source_files import ReadOptions, oldest_first
 from data_collection_kedro.ingestion_status import IngestionRun
 from data_collection_kedro.sources.errors import SourceError
 from data_collection_kedro.sources.registry import Source
@@ -34,22 +38,33 @@ from data_collection_kedro.validation import (
     parse_source,
     summarize_quarantine,
 )
+from data_collection_kedro.validation.sql import SqlIngest, table_reason
 
 logger = logging.getLogger(__name__)
 
-Ingest = Callable[[SourceReader, dict[str, Any]], Iterator[tuple[pd.DataFrame, ...]]]
+Ingest = Callable[[SourceReader, dict[str, Any]], Iterator[tuple[Any, ...]]]
 
 
 def ingest(source: Source) -> Ingest:
     """The ingestion node function of a declared source (named ``ingest_<source>``)."""
+    sql_refusal = table_reason(source)
 
-    def ingest_source(
-        reader: SourceReader, etl: dict[str, Any]
-    ) -> Iterator[tuple[pd.DataFrame, ...]]:
+    def ingest_source(reader: SourceReader, etl: dict[str, Any]) -> Iterator[tuple[Any, ...]]:
         params = parameters(etl.get("tolerances"))
         options = ReadOptions.from_params(etl.get("reading"), etl.get("archive"))
         run = IngestionRun(source)
+        csv = reader.csv()
         try:
+            if etl.get("engine", "duckdb") == "duckdb" and sql_refusal is None and csv:
+                # the store validates each file in SQL (same rules; see validation.sql)
+                for path in oldest_first(csv.files()):
+                    plan = SqlIngest.for_file(
+                        source, path, params, run.started_at, csv.sep, csv.encoding,
+                        options.block_bytes,
+                    )  # fmt: skip
+                    run.record_plan(plan, path.name)
+                    yield (plan, empty_quarantine(), run.deferred())
+                return
             for frame in reader.frames(options):
                 *tables, quarantine = parse_source(source.name, frame, params, run.started_at)
                 run.record(frame, tables, quarantine)
