@@ -31,6 +31,7 @@ from data_collection_kedro.datasets.source_files import (
     WHOLE_FILE,
     CsvSourceDataset,
     ReadOptions,
+    Region,
     concat_source_frames,
 )
 from data_collection_kedro.sources import registry
@@ -71,11 +72,18 @@ class SourceReader:
         return self.dataset if isinstance(self.dataset, CsvSourceDataset) else None
 
     def frames(
-        self, options: ReadOptions = WHOLE_FILE, paths: list[Path] | None = None
+        self,
+        options: ReadOptions = WHOLE_FILE,
+        paths: list[Path] | None = None,
+        regions: Mapping[str, Region] | None = None,
     ) -> Iterator[pd.DataFrame]:
-        """The source frames, in order (``paths``: only these files)."""
+        """The source frames, in order (``paths``: only these files; ``regions``: of these
+        files, only the lines after a byte offset)."""
         if self.streams:
-            yield from self.dataset.iter_frames(options, paths)  # type: ignore[attr-defined]
+            if regions:
+                yield from self.dataset.iter_frames(options, paths, regions)  # type: ignore[attr-defined]
+            else:
+                yield from self.dataset.iter_frames(options, paths)  # type: ignore[attr-defined]
             return
         try:
             frame = self.dataset.load()

@@ -22,7 +22,7 @@ from typing import Any
 from kedro.io import AbstractDataset
 
 from data_collection_kedro.sources import registry
-from data_collection_kedro.sources.registry import INGESTION_STATUS, QUARANTINE
+from data_collection_kedro.sources.registry import INGESTED_FILES, INGESTION_STATUS, QUARANTINE
 
 
 class DeclaredTableDataset(AbstractDataset[Any, Any]):
@@ -49,7 +49,8 @@ class DeclaredTableDataset(AbstractDataset[Any, Any]):
             args["indexes"] = [list(index) for index in table.indexes]
         if table.first_seen and "insert_only_columns" in accepted:
             args["insert_only_columns"] = ["_ingested_at", *table.first_seen]
-        if "precedence" in accepted and table.name not in (QUARANTINE.name, INGESTION_STATUS.name):
+        bookkeeping = (QUARANTINE.name, INGESTION_STATUS.name, INGESTED_FILES.name)
+        if "precedence" in accepted and table.name not in bookkeeping:
             args["precedence"] = list(table.precedence)
         dataset: AbstractDataset = store_class(**args)
         return dataset

@@ -101,6 +101,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         client_args: dict[str, Any] | None = None,
         metadata: dict[str, Any] | None = None,
         concurrency: int = 1,
+        missing_ok: bool = False,
     ) -> None:
         batch_size, concurrency = int(batch_size), int(concurrency)  # may come from env vars
         self._key = normalize_key(key)
@@ -122,6 +123,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         if concurrency <= 0:
             raise DatasetError(f"concurrency must be a positive integer, got {concurrency}")
         self._concurrency = int(concurrency)
+        self._missing_ok = missing_ok
         self._uri_argument = uri
         self._load_args = checked_load_args(load_args, _LOAD_ARGS)
         self._insert_only = insert_only_set(insert_only_columns)
@@ -190,6 +192,8 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return self._collection in self._db().list_collection_names()
 
     def load(self) -> pd.DataFrame:
+        if not self._exists() and self._missing_ok:
+            return pd.DataFrame()
         if not self._exists():
             raise DatasetError(
                 f"collection {self._collection} does not exist in database {self._database}"

@@ -59,6 +59,7 @@ SOURCE_HEADERS_ATTR = "source_headers"
 SOURCE_FILES_ATTR = "source_files"
 UNTERMINATED_ATTR = "unterminated_lines"
 WARNINGS_ATTR = "warnings"
+FILE_DIGESTS_ATTR = "file_digests"  # per file read to its end: what was ingested of it
 BLOCK_BYTES_ATTR = "block_bytes"  # bytes of source text behind a frame (batching of files)
 # files of the frame known to hold no control character (the check of each cell is skipped)
 CONTROL_FREE_ATTR = "control_free"
@@ -368,11 +369,28 @@ def _cut(data: bytes) -> int:
     return cut + 1
 
 
+@dataclass(frozen=True)
+class Region:
+    """Where to resume reading a file that grew: the byte after the last line already
+    ingested, that line's number + 1, and the CRC-32 of the bytes before it."""
+
+    start: int
+    first_line: int
+    crc32: int
+
+
 def iter_csv_frames(
-    path: Path, sep: str | None = None, encoding: str = "utf-8", block_bytes: int | None = None
+    path: Path,
+    sep: str | None = None,
+    encoding: str = "utf-8",
+    block_bytes: int | None = None,
+    region: Region | None = None,
 ) -> Iterator[pd.DataFrame]:
-    """One CSV file as all-string source frames of about ``block_bytes`` each (the whole file
-    when ``None``), with their malformed rows, header and file identity in ``attrs``.
+    """One CSV file (or, with ``region``, its lines from ``region.start``) as all-string
+    source frames of about ``block_bytes`` each (the whole file when ``None``), with their
+    malformed rows, header and file identity in ``attrs``; the last frame also carries the
+    file's digest (``attrs["file_digests"]``: size, mtime, CRC-32 and length of the bytes
+    read up to the last line end, that line's number).
 
     Blocks are cut after a line end outside quotes; the next block is read ahead, so the last
     frame always holds the last line together with the lines before it.
@@ -389,20 +407,39 @@ def iter_csv_frames(
         raise SourceFileError(f"{path}: cannot read source file ({exc})") from exc
     try:
         pending = _open_header(handle, csv_file, block_bytes or (1 << 20))
+        consumed = handle.tell() - len(pending)  # file offset of `pending`
+        handle.seek(0)
+        crc = zlib.crc32(handle.read(consumed))
+        handle.seek(consumed + len(pending))
         first_line = 2
+        if region is not None and region.start > consumed:
+            handle.seek(region.start)
+            pending, consumed, first_line, crc = b"", region.start, region.first_line, region.crc32
         chunk = handle.read(size)
         while True:
             ahead = handle.read(size) if chunk else b""
             data = pending + chunk
             if not ahead:  # the last block: everything left
                 unterminated = bool(data) and not data.endswith(b"\n")
-                yield _frame_of_block(data, csv_file, first_line, unterminated)
+                frame = _frame_of_block(data, csv_file, first_line, unterminated)
+                complete = data.rfind(b"\n") + 1  # the lines ending with a line end
+                frame.attrs[FILE_DIGESTS_ATTR] = {
+                    csv_file.name: {
+                        **csv_file.info,
+                        "crc32": zlib.crc32(data[:complete], crc),
+                        "bytes": consumed + complete,
+                        "lines": first_line + data.count(b"\n", 0, complete) - 1,
+                    }
+                }
+                yield frame
                 return
             cut = _cut(data)
             if cut:
                 data, pending = data[:cut], data[cut:]
                 yield _frame_of_block(data, csv_file, first_line, False)
                 first_line += data.count(b"\n")
+                crc = zlib.crc32(data, crc)
+                consumed += len(data)
             else:  # no complete record yet (one record longer than a block): read on
                 pending = data
             chunk = ahead
@@ -410,6 +447,21 @@ def iter_csv_frames(
         raise SourceFileError(f"{csv_file.name}: unreadable CSV ({exc})") from exc
     finally:
         handle.close()
+
+
+def file_crc32(path: Path, length: int | None = None) -> int:
+    """CRC-32 of the first ``length`` bytes of ``path`` (all of them when ``None``)."""
+    crc = 0
+    left = length
+    with open(path, "rb") as handle:
+        while left is None or left > 0:
+            chunk = handle.read(16 << 20 if left is None else min(16 << 20, left))
+            if not chunk:
+                break
+            crc = zlib.crc32(chunk, crc)
+            if left is not None:
+                left -= len(chunk)
+    return crc
 
 
 def _frame_of_block(
@@ -538,7 +590,13 @@ def read_csv_source(
     return frame, frame.attrs[MALFORMED_ROWS_ATTR]
 
 
-_MERGED_ATTRS = (SOURCE_HEADERS_ATTR, SOURCE_FILES_ATTR, UNTERMINATED_ATTR, CONTROL_FREE_ATTR)
+_MERGED_ATTRS = (
+    SOURCE_HEADERS_ATTR,
+    SOURCE_FILES_ATTR,
+    UNTERMINATED_ATTR,
+    CONTROL_FREE_ATTR,
+    FILE_DIGESTS_ATTR,
+)
 _SUMMED_ATTRS = (BLOCK_BYTES_ATTR,)
 _LISTED_ATTRS = (MALFORMED_ROWS_ATTR, WARNINGS_ATTR)
 
@@ -593,9 +651,13 @@ class _FileSourceDataset(AbstractDataset[None, pd.DataFrame]):
         return concat_source_frames(list(self.iter_frames(WHOLE_FILE)))
 
     def iter_frames(
-        self, options: ReadOptions = WHOLE_FILE, paths: list[Path] | None = None
+        self,
+        options: ReadOptions = WHOLE_FILE,
+        paths: list[Path] | None = None,
+        regions: Mapping[str, Region] | None = None,
     ) -> Iterator[pd.DataFrame]:
-        """The rows of ``paths`` (default: every file) in bounded frames.
+        """The rows of ``paths`` (default: every file; of a file named in ``regions``, only
+        the lines after the region's start) in bounded frames.
 
         Files are read from the oldest to the newest (a newer file's rows are validated and
         stored after an older one's); consecutive small files share a frame of at most
@@ -605,17 +667,26 @@ class _FileSourceDataset(AbstractDataset[None, pd.DataFrame]):
         pending: list[pd.DataFrame] = []
         size = 0
         for path in oldest_first(self.files() if paths is None else list(paths)):
-            for frame in self._iter_file(path, options):
+            last: pd.DataFrame | None = None
+            for frame in self._iter_file(path, options, (regions or {}).get(path.name)):
                 block = int(frame.attrs.get(BLOCK_BYTES_ATTR) or 0)
                 if pending and size + block > options.block_bytes:
                     yield concat_source_frames(pending)
                     pending, size = [], 0
                 pending.append(frame)
                 size += block
+                last = frame
+            if last is not None and FILE_DIGESTS_ATTR not in last.attrs:
+                info = file_info(path)
+                last.attrs[FILE_DIGESTS_ATTR] = {
+                    path.name: {**info, "crc32": file_crc32(path), "bytes": 0, "lines": 0}
+                }
         if pending:
             yield concat_source_frames(pending)
 
-    def _iter_file(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+    def _iter_file(
+        self, path: Path, options: ReadOptions, region: Region | None = None
+    ) -> Iterator[pd.DataFrame]:
         raise NotImplementedError
 
 
@@ -635,9 +706,11 @@ class CsvSourceDataset(_FileSourceDataset):
         self._sep = sep
         self._encoding = encoding
 
-    def _iter_file(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
+    def _iter_file(
+        self, path: Path, options: ReadOptions, region: Region | None = None
+    ) -> Iterator[pd.DataFrame]:
         block = None if options.block_mb == float("inf") else options.block_bytes
-        yield from iter_csv_frames(path, self._sep, self._encoding, block)
+        yield from iter_csv_frames(path, self._sep, self._encoding, block, region)
 
     @property
     def sep(self) -> str | None:
@@ -660,8 +733,10 @@ class FuelFluxDataset(_FileSourceDataset):
     read in sorted order).  A zip is read within the archive limits of the read options.
     """
 
-    def _iter_file(self, path: Path, options: ReadOptions) -> Iterator[pd.DataFrame]:
-        info = file_info(path)
+    def _iter_file(
+        self, path: Path, options: ReadOptions, region: Region | None = None
+    ) -> Iterator[pd.DataFrame]:
+        info = file_info(path)  # a flux is read whole (a region is a CSV's)
         for frame in iter_fuel_flux_frames(
             path, source_name=path.name, limits=options.archive, batch_rows=options.batch_rows
         ):

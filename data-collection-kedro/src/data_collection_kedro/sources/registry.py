@@ -287,6 +287,12 @@ class Source:
         return f"quarantine_{self.dataset or self.name}"
 
     @property
+    def files_dataset(self) -> str:
+        """Catalog name of the source's rows of ``ingested_files`` (what was read of each
+        file, so that an unchanged file is skipped and a grown one read from where it was)."""
+        return f"ingested_files_{self.dataset or self.name}"
+
+    @property
     def status_dataset(self) -> str:
         """Catalog name of the source's row in ``ingestion_status`` (its last ingestion)."""
         return f"ingestion_status_{self.dataset or self.name}"
@@ -345,6 +351,27 @@ INGESTION_STATUS = Table(
 )
 
 
+# what the ETL read of each source file (incremental runs skip what is unchanged)
+INGESTED_FILES = Table(
+    name="ingested_files",
+    columns=tuple(
+        Column(name)
+        for name in (
+            "source",
+            "file",  # the file name
+            "size",  # bytes, when read
+            "mtime_ns",  # modification time, when read
+            "crc32",  # CRC-32 of its first `bytes` bytes
+            "bytes",  # bytes read up to the last line end (0: no resumable point)
+            "lines",  # number of that last line
+            "rules",  # digest of the declaration and parameters the rows were checked with
+            "ingested_at",
+        )
+    ),
+    key=("source", "file"),
+)
+
+
 def resolve(reference: str) -> Any:
     """The object a ``"package.module:attribute"`` reference names."""
     module_name, _, attribute = reference.partition(":")
@@ -395,6 +422,8 @@ class Registry:
             return QUARANTINE
         if dataset == INGESTION_STATUS.name or dataset in {s.status_dataset for s in self}:
             return INGESTION_STATUS
+        if dataset == INGESTED_FILES.name or dataset in {s.files_dataset for s in self}:
+            return INGESTED_FILES
         for source in self._sources:
             for table, name in zip(source.tables, source.output_datasets, strict=True):
                 if dataset == name:

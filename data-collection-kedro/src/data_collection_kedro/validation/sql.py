@@ -197,7 +197,8 @@ class SqlIngest:
 
     # ------------------------------------------------------------------ SqlBatch protocol
     def scan(self) -> CsvScan:
-        return scan_csv(self.file.path, self.file.separator)
+        self.scanned = scan_csv(self.file.path, self.file.separator)
+        return self.scanned
 
     def staged_lines_sql(self) -> str:
         return f"SELECT count(*) FROM {STAGE}"

@@ -3,7 +3,9 @@
 The nodes come from the source registry (``data_collection_kedro/sources/declarations/``).
 Each node ``ingest_<source>`` reads ``source_<source>`` and writes its raw table(s),
 ``quarantine_<source>`` (every quarantine entry writes the ``raw_quarantine`` table) and
-``ingestion_status_<source>`` (its row of the ``ingestion_status`` table), and is tagged with its source family (``consumption``, ``weather``, ``fuel``, ``strikes``,
+``ingestion_status_<source>`` (its row of the ``ingestion_status`` table) and
+``ingested_files_<source>`` (what it read of each file; the node also reads that manifest,
+``ingested_files``, to skip unchanged files), and is tagged with its source family (``consumption``, ``weather``, ``fuel``, ``strikes``,
 ``holidays``), so a scheduler can run ``kedro run --pipeline etl_pipeline --tags fuel`` or a
 single node by name (``--nodes ingest_fuel_flux``).
 """
@@ -16,6 +18,7 @@ from data_collection_kedro.pipelines.etl_pipeline.nodes import ingest
 from data_collection_kedro.sources import registry
 
 ETL_PARAMS = "params:etl"
+INGESTED_FILES = "ingested_files"  # the manifest of the files read by earlier runs
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
@@ -23,11 +26,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
         [
             Node(
                 ingest(source),
-                inputs=[source.source_dataset, ETL_PARAMS],
+                inputs=[source.source_dataset, ETL_PARAMS, INGESTED_FILES],
                 outputs=[
                     *source.output_datasets,
                     source.quarantine_dataset,
                     source.status_dataset,
+                    source.files_dataset,  # last: written once the file's rows are stored
                 ],
                 name=source.node_name,
                 tags=[source.family.name],
