@@ -377,9 +377,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         copy); otherwise they are staged and merged (:meth:`merge_from`)."""
         select = f"SELECT * FROM ({relation})"
         if self._updated_at:
-            described = [r[0] for r in run(con, f"DESCRIBE {select}")]
-            stamp = quote(INGESTED_AT) if INGESTED_AT in described else "current_timestamp"
-            select = f"SELECT *, {stamp} AS {quote(self._updated_at)} FROM ({relation})"
+            select = f"SELECT *, current_timestamp AS {quote(self._updated_at)} FROM ({relation})"
         self._check_stored_key(con)
         run(con, f"CREATE OR REPLACE TEMP VIEW {_RELATION} AS {select}")
         try:
@@ -577,14 +575,12 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             )
 
     def _with_updated_at(self, arrow: pa.Table) -> pa.Table:
-        """The frame with the ``updated_at_column`` (the rows' ingestion time, else now)."""
+        """The frame with the ``updated_at_column``: the time of this save (rows written
+        after an incremental fusion planned its window have a later one)."""
         if not self._updated_at or self._updated_at in arrow.column_names:
             return arrow
-        if INGESTED_AT in arrow.column_names:
-            stamps = arrow.column(INGESTED_AT)
-        else:
-            now = pa.scalar(datetime.now(UTC), pa.timestamp("us", tz="UTC"))
-            stamps = pa.array([now.as_py()] * arrow.num_rows, pa.timestamp("us", tz="UTC"))
+        now = datetime.now(UTC)
+        stamps = pa.array([now] * arrow.num_rows, pa.timestamp("us", tz="UTC"))
         return arrow.append_column(self._updated_at, stamps)
 
     def _save_merge(
@@ -624,7 +620,8 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     def _preferred_condition(self, columns: list[str]) -> str:
         """SQL, true where the incoming row ``b`` may replace the stored row ``t`` of its key:
         a status at least as final (``precedence`` columns), and — for two rows of one file
-        written by the same run — not a later line (the earlier line of a file wins)."""
+        written by the same run (the stored row saved after the incoming row's run stamp,
+        ``_ingested_at``) — not a later line (the earlier line of a file wins)."""
         if self._precedence is None:
             return "TRUE"
         parts = []
@@ -639,13 +636,13 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             same_rank = f"({rank('b')} = {rank('t')})"
         else:
             same_rank = "TRUE"
-        bookkeeping = {SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN, self._updated_at or ""}
+        bookkeeping = {SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN, INGESTED_AT, self._updated_at or ""}
         if bookkeeping <= set(columns):
-            updated = quote(str(self._updated_at))
+            # the stored row was written by this run: saved after the run's start stamp
             same_run_later_line = (
-                f"(t.{updated} = b.{updated} AND t.{quote(SOURCE_FILE_COLUMN)} = "
-                f"b.{quote(SOURCE_FILE_COLUMN)} AND b.{quote(SOURCE_LINE_COLUMN)} > "
-                f"t.{quote(SOURCE_LINE_COLUMN)})"
+                f"(t.{quote(str(self._updated_at))} >= b.{quote(INGESTED_AT)} AND "
+                f"t.{quote(SOURCE_FILE_COLUMN)} = b.{quote(SOURCE_FILE_COLUMN)} AND "
+                f"b.{quote(SOURCE_LINE_COLUMN)} > t.{quote(SOURCE_LINE_COLUMN)})"
             )
             parts.append(f"({same_rank} AND NOT coalesce({same_run_later_line}, false))")
         else:
