@@ -147,9 +147,10 @@ def assert_same(python: pd.DataFrame, engine: pd.DataFrame) -> None:
                 left.astype("float64"), right.astype("float64"), check_names=False
             )
         elif column in ("date", "updated_at"):  # DATE/TIMESTAMP: pandas types differ
-            assert pd.to_datetime(left.astype("object")).tolist() == pd.to_datetime(
-                right.astype("object")
-            ).tolist(), column
+            assert (
+                pd.to_datetime(left.astype("object")).tolist()
+                == pd.to_datetime(right.astype("object")).tolist()
+            ), column
         else:
             assert [None if pd.isna(v) else str(v) for v in left] == [
                 None if pd.isna(v) else str(v) for v in right
