@@ -141,7 +141,7 @@ def test_bad_rows_are_quarantined_with_their_reason(sample: Path) -> None:
     table, quarantine = parse_source("consumption_national", frame)
     assert len(table) == 2
     reasons = dict(zip(quarantine["source_line"], quarantine["reason"], strict=True))
-    assert reasons[3] == "negative consumption: electricity_rte_mw below 0"
+    assert reasons[3] == "implausible consumption: electricity_rte_mw outside [0, 300000] MW"
     assert reasons[4].startswith("unparsable timestamp_utc")
     assert reasons[5].startswith("Date/Heure is not the Paris local time of Date - Heure")
     assert reasons[7].startswith("duplicate key (timestamp_utc)")
@@ -157,7 +157,7 @@ def test_the_real_export_loads_through_the_declaration() -> None:
     assert reasons == {
         "Date/Heure is not the Paris local time of Date - Heure (a time the spring-forward "
         "night does not have, or a shifted row)": 2 * 14,  # springs 2012..2025
-        "duplicate key (timestamp_utc) of an earlier row in the same batch": 3,
+        "duplicate key (timestamp_utc): the batch has a preferred row for it (more final status, newer file, or earlier line)": 3,
     }
     assert len(table) == 242_544 - 31
     assert str(table["timestamp_utc"].min())[:19] == "2011-12-31 23:00:00"  # 00:00 in Paris

@@ -213,11 +213,12 @@ def test_the_pipeline_catalogs_and_schedule_pick_the_new_source_up(
 
     node = next(n for n in create_pipeline().nodes if n.name == "ingest_weather_forecast_icon")
     assert node.tags == {"weather"}
-    assert node.inputs == ["source_weather_forecast_icon", "params:etl"]
+    assert node.inputs == ["source_weather_forecast_icon", "params:etl", "ingested_files"]
     assert node.outputs == [
         "raw_weather_forecast_icon",
         "quarantine_weather_forecast_icon",
         "ingestion_status_weather_forecast_icon",
+        "ingested_files_weather_forecast_icon",
     ]
     weather = [s.node_name for s in registry.load().family_sources("weather")]
     assert weather == [

@@ -121,7 +121,7 @@ def test_bad_rows_are_quarantined_with_their_reason_and_good_rows_kept() -> None
         (6, "tmean_c outside [-40, 50] °C"),
         (
             7,
-            "duplicate key (region_code, target_day, issue_day) of an earlier row in the same batch",
+            "duplicate key (region_code, target_day, issue_day): the batch has a preferred row for it (more final status, newer file, or earlier line)",
         ),
     ]
 
@@ -350,7 +350,7 @@ def test_a_region_without_any_forecast_is_reported_and_the_others_kept(
     assert float(paris["temperature_2m_mean"].item()) == pytest.approx(expected, abs=0.006)
     table, quarantine = parse_source("weather_forecast", frame)
     assert len(table) == 12 * 4 and "94" not in set(table["region_code"])
-    corse_reasons = quarantine[quarantine["record"].str.contains('"code_insee_region": "94"')]
+    corse_reasons = quarantine[quarantine["record"].str.contains('"code_insee_region":"94"')]
     assert set(corse_reasons["reason"]) == {
         "missing value for required field 'tmean_c'",
         "no forecast at any of the region's points: point_count below 1",

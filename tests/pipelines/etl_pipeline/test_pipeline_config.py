@@ -46,6 +46,7 @@ RAW_TABLES = {
 }
 QUARANTINE = ("raw_quarantine", ["source", "source_file", "source_line", "reason"])
 STATUS = ("ingestion_status", ["source"])
+FILES = ("ingested_files", ["source", "file"])
 
 
 def _catalog(env: str | None) -> Any:
@@ -77,7 +78,12 @@ def test_one_tagged_node_per_source_reading_a_stable_source_name() -> None:
     assert {o for o in outputs if o.startswith("ingestion_status_")} == {
         s.replace("source_", "ingestion_status_") for s in SOURCES
     }
-    assert {n.name: n.inputs[1:] for n in pipeline.nodes} == dict.fromkeys(tags, ["params:etl"])
+    assert {o for o in outputs if o.startswith("ingested_files_")} == {
+        s.replace("source_", "ingested_files_") for s in SOURCES
+    }
+    assert {n.name: n.inputs[1:] for n in pipeline.nodes} == dict.fromkeys(
+        tags, ["params:etl", "ingested_files"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -100,6 +106,8 @@ def test_every_output_resolves_to_its_declared_table_and_key(
             if name.startswith("quarantine_")
             else STATUS
             if name.startswith("ingestion_status_")
+            else FILES
+            if name.startswith("ingested_files_")
             else RAW_TABLES[name]
         )
         assert (described[place], described["key"]) == expected, name

@@ -44,7 +44,7 @@ DEFAULT_PARAMETERS: dict[str, Any] = {
         "gas_load_curve": [2012, 2],
         "weather_regional": [2016, 16],
         "weather_historique": [2009, 16],
-        "weather_forecast": [2024, 16],
+        "weather_forecast": [2016, 16],
         "fuel_prices": [2007, 2],
         "fuel_shortages": [2007, 2],
         "strikes": [2002, 366],
