@@ -1,32 +1,38 @@
-"""Ingestion benchmark: the ≥ 1M-row flat fuel-price file into the embedded DuckDB store.
+"""Ingestion benchmark: generated fuel-price history files of 1 M and 5 M rows (20 M on request)
+into the embedded DuckDB store, the project's ETL beside DuckDB's own ``read_csv``.
 
-Three approaches, each in its own subprocess (peak RSS of that child from ``os.wait4``'s
+Per size, each approach runs in its own subprocess (peak RSS of that child from ``os.wait4``'s
 rusage, i.e. the child's ``ru_maxrss``; wall time measured inside the child):
 
-- ``etl``: the project's path — ``CsvSourceDataset`` (source frame) → the ``fuel_prices``
-  declaration's validation (``parse_source``, quarantine) → ``DuckDBTableDataset`` upsert on
-  the natural key in batches.
-  A second save of the same rows (all unchanged) is timed too: the idempotent re-run.
-- ``duckdb``: DuckDB's own ``read_csv`` into a table (the practical limit: no validation, no
-  key, no upsert).
-- ``duckdb_keyed``: the same plus the unique index on the natural key that an idempotent
-  upsert needs (a reference for what a keyed store costs; the target uses plain ``duckdb``).
-- ``naive``: pandas ``read_csv`` → list of dicts → ``executemany`` INSERT in 500-row batches,
-  on a bounded subset (``--naive-rows``); its rate is extrapolated to the whole file.
+- ``etl``: the project's ETL as users run it — ``kedro run --pipeline etl_pipeline --nodes
+  ingest_fuel_prices`` in a KedroSession on an empty store (hooks included): the file read in
+  blocks, the ``fuel_prices`` declaration's rules (SQL engine, ``etl.engine``), quarantine,
+  keyed upsert into ``raw_fuel_prices`` and the ``ingested_files`` manifest. The wall time is
+  the whole session's (start-up included); the node's own duration is printed beside it. A
+  second session on the same store is timed too (the incremental re-run: the file is
+  unchanged, so it is skipped).
+- ``duckdb``: DuckDB's ``read_csv`` into a table (no validation, no key, no upsert): the
+  engine's rate, the reference of the target.
+- ``naive`` (on the smallest size only): pandas ``read_csv`` → list of dicts → ``executemany``
+  INSERT in 500-row batches, on a bounded subset (``--naive-rows``), extrapolated.
 
 Usage::
 
-    python benchmarks/bench_ingestion.py                  # generates the file if needed
-    python benchmarks/bench_ingestion.py --file path/prix-carburants-historique.csv
+    python benchmarks/bench_ingestion.py                       # 1 M and 5 M rows (generated)
+    ENERGIEWATCH_BENCH_20M=1 python benchmarks/bench_ingestion.py   # + 20 M rows
+    python benchmarks/bench_ingestion.py --sizes 1000000 --file path/prix-carburants-historique.csv
 
-Targets: etl ≥ 50 % of the DuckDB rate, ≥ 10× the naive rate, peak RSS < 1.5 GB.
+Targets (issue #17): etl ≥ 50 % of the DuckDB rate at every size (validation, quarantine and
+keyed upsert included), peak RSS < 1.0 GB at 20 M rows, flat in the file size.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -35,79 +41,83 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+PROJECT = REPO / "data-collection-kedro"
 FUEL_FILE = "prix-carburants-historique.csv"
-KEY = ["station_id", "fuel", "updated_at"]
+SIZES = [1_000_000, 5_000_000]
+LARGE = 20_000_000  # with ENERGIEWATCH_BENCH_20M=1 (or --sizes)
 
 
 # --------------------------------------------------------------------------- child processes
-def run_etl(csv: Path, database: Path, batch_size: int) -> dict[str, Any]:
+def _session(data_dir: Path) -> float:
+    """One ``etl_pipeline`` session running the fuel history's node; its wall time."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    os.environ["ENERGIEWATCH_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+    os.chdir(PROJECT)
+    bootstrap_project(PROJECT)
+    started = time.perf_counter()
+    with KedroSession.create(project_path=PROJECT) as session:
+        session.run(pipeline_names=["etl_pipeline"], node_names=["ingest_fuel_prices"])  # type: ignore[call-arg]
+    return time.perf_counter() - started
+
+
+def _node_seconds(data_dir: Path) -> list[float]:
+    """The ``ingest_fuel_prices`` node's durations recorded by the carbon hook, in run order."""
+    nodes = data_dir / "09_carbon" / "emissions_nodes.csv"
+    if not nodes.exists():
+        return []
+    with nodes.open(newline="", encoding="utf-8") as handle:
+        return [
+            float(row["duration_s"])
+            for row in csv.DictReader(handle)
+            if row.get("node") == "ingest_fuel_prices" and row.get("duration_s")
+        ]
+
+
+def run_etl(data_dir: Path) -> dict[str, Any]:
     import logging
 
-    logging.basicConfig(level=logging.WARNING)
-    from data_collection_kedro.datasets import DuckDBTableDataset
-    from data_collection_kedro.datasets.source_files import CsvSourceDataset
-    from data_collection_kedro.validation import parse_source
+    import duckdb
 
-    started = time.perf_counter()
-    source = CsvSourceDataset(str(csv)).load()
-    loaded = time.perf_counter()
-    raw, quarantine = parse_source("fuel_prices", source)
-    validated = time.perf_counter()
-    store = DuckDBTableDataset(str(database), "raw_fuel_prices", key=KEY, batch_size=batch_size)
-    store.save(raw)
-    saved = time.perf_counter()
-    store.save(raw)  # idempotent re-run: every row unchanged
-    rerun = time.perf_counter() - saved
+    logging.basicConfig(level=logging.WARNING)
+    seconds = _session(data_dir)
+    rerun = _session(data_dir)
+    with duckdb.connect(str(data_dir / "energiewatch.duckdb"), read_only=True) as con:
+        stored = con.execute("SELECT count(*) FROM raw_fuel_prices").fetchall()[0][0]
+        quarantined = con.execute(
+            "SELECT count(*) FROM raw_quarantine WHERE source = 'fuel_prices'"
+        ).fetchall()[0][0]
     return {
-        "rows": len(source),
-        "seconds": saved - started,
-        "stages_s": {
-            "read": round(loaded - started, 2),
-            "validate": round(validated - loaded, 2),
-            "upsert": round(saved - validated, 2),
-        },
+        "rows": stored + quarantined,
+        "seconds": seconds,
+        "node_seconds": _node_seconds(data_dir),
         "rerun_seconds": rerun,
-        "stored": len(raw),
-        "quarantined": len(quarantine),
+        "stored": stored,
+        "quarantined": quarantined,
     }
 
 
-def run_duckdb(csv: Path, database: Path) -> dict[str, Any]:
+def run_duckdb(csv_file: Path, database: Path) -> dict[str, Any]:
     import duckdb
 
     started = time.perf_counter()
     with duckdb.connect(str(database)) as con:
         con.execute(
             "CREATE TABLE raw_fuel_prices AS SELECT * FROM read_csv(?, delim=';', header=true)",
-            [str(csv)],
+            [str(csv_file)],
         )
         rows = con.execute("SELECT count(*) FROM raw_fuel_prices").fetchall()[0][0]
     return {"rows": rows, "seconds": time.perf_counter() - started}
 
 
-def run_duckdb_keyed(csv: Path, database: Path) -> dict[str, Any]:
-    """DuckDB's read_csv plus the unique index on the natural key an idempotent upsert needs."""
-    import duckdb
-
-    started = time.perf_counter()
-    with duckdb.connect(str(database)) as con:
-        con.execute(
-            "CREATE TABLE raw_fuel_prices AS SELECT * FROM read_csv(?, delim=';', header=true)",
-            [str(csv)],
-        )
-        con.execute(
-            "CREATE UNIQUE INDEX raw_fuel_prices__key ON raw_fuel_prices (id, prix_nom, prix_maj)"
-        )
-        rows = con.execute("SELECT count(*) FROM raw_fuel_prices").fetchall()[0][0]
-    return {"rows": rows, "seconds": time.perf_counter() - started}
-
-
-def run_naive(csv: Path, database: Path, limit: int) -> dict[str, Any]:
+def run_naive(csv_file: Path, database: Path, limit: int) -> dict[str, Any]:
     import duckdb
     import pandas as pd
 
     started = time.perf_counter()
-    frame = pd.read_csv(csv, sep=";", dtype=str, nrows=limit, keep_default_na=False)
+    frame = pd.read_csv(csv_file, sep=";", dtype=str, nrows=limit, keep_default_na=False)
     records = frame.to_dict("records")
     columns = list(frame.columns)
     with duckdb.connect(str(database)) as con:
@@ -125,23 +135,24 @@ def run_naive(csv: Path, database: Path, limit: int) -> dict[str, Any]:
 
 
 def child_main(args: argparse.Namespace) -> None:
-    csv, database = Path(args.file), Path(args.database)
+    csv_file, workdir = Path(args.file), Path(args.workdir)
     if args.child == "etl":
-        result = run_etl(csv, database, args.batch_size)
+        result = run_etl(workdir)
     elif args.child == "duckdb":
-        result = run_duckdb(csv, database)
-    elif args.child == "duckdb_keyed":
-        result = run_duckdb_keyed(csv, database)
+        result = run_duckdb(csv_file, workdir / "duckdb.duckdb")
     else:
-        result = run_naive(csv, database, args.naive_rows)
+        result = run_naive(csv_file, workdir / "naive.duckdb", args.naive_rows)
     Path(args.result).write_text(json.dumps(result))
 
 
 # --------------------------------------------------------------------------------- parent
-def measure(approach: str, args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
-    database = workdir / f"{approach}.duckdb"
-    database.unlink(missing_ok=True)  # every run starts from an empty store
-    Path(f"{database}.wal").unlink(missing_ok=True)
+def measure(approach: str, csv_file: Path, workdir: Path, naive_rows: int) -> dict[str, Any]:
+    """One run of ``approach`` in a fresh child and an empty store."""
+    run_dir = workdir / approach
+    shutil.rmtree(run_dir, ignore_errors=True)
+    sample = run_dir / "01_raw" / "sample"
+    sample.mkdir(parents=True)
+    (sample / FUEL_FILE).symlink_to(csv_file)  # the only file: the other sources are not run
     result_file = workdir / f"{approach}.json"
     command = [
         sys.executable,
@@ -149,117 +160,136 @@ def measure(approach: str, args: argparse.Namespace, workdir: Path) -> dict[str,
         "--child",
         approach,
         "--file",
-        str(args.file),
-        "--database",
-        str(database),
+        str(csv_file),
+        "--workdir",
+        str(run_dir),
         "--result",
         str(result_file),
-        "--batch-size",
-        str(args.batch_size),
         "--naive-rows",
-        str(args.naive_rows),
+        str(naive_rows),
     ]
-    process = subprocess.Popen(command)
-    _, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise SystemExit(f"{approach} failed with exit code {process.returncode}")
+    log = workdir / f"{approach}.log"  # the session's log, shown when the child fails
+    with log.open("w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        print(log.read_text()[-5000:])
+        raise SystemExit(f"{approach} failed with exit code {os.waitstatus_to_exitcode(status)}")
     result: dict[str, Any] = json.loads(result_file.read_text())
     result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux: kilobytes
     result["rows_per_s"] = result["rows"] / result["seconds"]
+    shutil.rmtree(run_dir, ignore_errors=True)
     return result
 
 
-def ensure_file(args: argparse.Namespace, workdir: Path) -> Path:
-    if args.file:
-        return Path(args.file)
-    out = workdir / "sample"
-    print(f"generating {args.rows:,} fuel price rows with the sample generator into {out} …")
+def generate(rows: int, workdir: Path) -> Path:
+    """A fuel history of ``rows`` rows (one year, 10,000 stations) from the sample generator."""
+    out = workdir / f"sample_{rows}"
+    print(f"generating {rows:,} fuel price rows with the sample generator …", flush=True)
+    started = time.perf_counter()
     # in a subprocess: Linux keeps a process's peak RSS across fork/exec, so the parent must
-    # stay small for the children's figures to be theirs. One region and one month of the
-    # other sources: only the fuel file matters here.
+    # stay small for the children's figures to be theirs. One region of the other sources.
     code = (
         "import sys; from data_collection_kedro.sample_data import generate; "
-        "generate(sys.argv[1], start='2024-12-01', end='2024-12-31', regions=['11'], "
+        "generate(sys.argv[1], start='2024-01-01', end='2024-12-31', regions=['11'], "
         "fuel_stations=10_000, fuel_price_rows=int(sys.argv[2]), seed=42)"
     )
-    subprocess.run([sys.executable, "-c", code, str(out), str(args.rows)], check=True)
+    subprocess.run([sys.executable, "-c", code, str(out), str(rows)], check=True)
+    print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
     return out / FUEL_FILE
+
+
+def sizes_of(args: argparse.Namespace) -> list[int]:
+    if args.sizes:
+        return [int(s) for s in args.sizes.split(",")]
+    large = os.environ.get("ENERGIEWATCH_BENCH_20M", "") not in ("", "0")
+    return [*SIZES, LARGE] if large else list(SIZES)
+
+
+def bench_size(rows: int, args: argparse.Namespace, workdir: Path, naive: bool) -> dict[str, Any]:
+    started = time.perf_counter()
+    csv_file = Path(args.file) if args.file else generate(rows, workdir)
+    print(f"== {rows:,} rows: {csv_file.name} ({csv_file.stat().st_size / 1e6:.0f} MB)", flush=True)
+    # the machine may be shared: DuckDB and the ETL run --repeat times, interleaved, and the
+    # best run of each is compared (all runs are printed)
+    repeat = 1 if rows >= LARGE else args.repeat
+    runs: dict[str, list[dict[str, Any]]] = {"duckdb": [], "etl": []}
+    for _ in range(repeat):
+        for name in runs:
+            runs[name].append(measure(name, csv_file, workdir, args.naive_rows))
+    for name, measured in runs.items():
+        print(f"  {name} runs (s): {[round(x['seconds'], 2) for x in measured]}")
+    results: dict[str, Any] = {name: min(r, key=lambda x: x["seconds"]) for name, r in runs.items()}
+    if naive:
+        results["naive"] = measure("naive", csv_file, workdir, args.naive_rows)
+    if not args.file:
+        shutil.rmtree(csv_file.parent, ignore_errors=True)
+    results["minutes"] = (time.perf_counter() - started) / 60
+    return results
+
+
+def report(rows: int, results: dict[str, Any]) -> dict[str, bool]:
+    etl, duck = results["etl"], results["duckdb"]
+    labels = {
+        "duckdb": "DuckDB read_csv into a table",
+        "etl": "project ETL (kedro session)",
+        "naive": "naive dicts + executemany(500)",
+    }
+    print(f"\n{rows:,} rows (best runs; this size took {results['minutes']:.1f} min)")
+    print(f"{'approach':<34}{'rows':>12}{'seconds':>10}{'rows/s':>12}{'peak RSS MB':>13}")
+    for name, label in labels.items():
+        if name in results:
+            r = results[name]
+            print(
+                f"{label:<34}{r['rows']:>12,}{r['seconds']:>10.2f}"
+                f"{r['rows_per_s']:>12,.0f}{r['peak_rss_mb']:>13.0f}"
+            )
+    node = etl["node_seconds"][0] if etl["node_seconds"] else float("nan")
+    print(
+        f"etl: stored {etl['stored']:,}, quarantined {etl['quarantined']:,}; node "
+        f"ingest_fuel_prices {node:.2f} s of the session's {etl['seconds']:.2f} s "
+        f"({etl['rows'] / node:,.0f} rows/s); incremental re-run (file unchanged, skipped): "
+        f"{etl['rerun_seconds']:.2f} s"
+    )
+    ratio = etl["rows_per_s"] / duck["rows_per_s"]
+    print(f"etl / DuckDB = {ratio:.0%} (node alone: {etl['rows'] / node / duck['rows_per_s']:.0%})")
+    if "naive" in results:
+        print(f"etl / naive = {etl['rows_per_s'] / results['naive']['rows_per_s']:.1f}x")
+    checks = {f"{rows:,} rows: etl >= 50% of DuckDB read_csv rate": ratio >= 0.5}
+    if rows >= LARGE:
+        checks[f"{rows:,} rows: etl peak RSS < 1.0 GB"] = etl["peak_rss_mb"] < 1024
+    return checks
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--file", help=f"flat fuel CSV ({FUEL_FILE}); generated when absent")
-    parser.add_argument("--rows", type=int, default=1_000_000, help="rows to generate")
-    parser.add_argument("--batch-size", type=int, default=50_000, help="upsert batch size")
+    parser.add_argument("--file", help=f"a flat fuel CSV ({FUEL_FILE}) instead of generated ones")
+    parser.add_argument(
+        "--sizes", help="comma-separated row counts (default 1M,5M; +20M: ENERGIEWATCH_BENCH_20M=1)"
+    )
     parser.add_argument(
         "--naive-rows", type=int, default=10_000, help="subset for the naive baseline"
     )
     parser.add_argument(
-        "--repeat", type=int, default=3, help="runs of DuckDB and the ETL (best is kept)"
+        "--repeat", type=int, default=2, help="runs of DuckDB and the ETL per size (best kept)"
     )
-    parser.add_argument(
-        "--child", choices=["etl", "duckdb", "duckdb_keyed", "naive"], help=argparse.SUPPRESS
-    )
-    parser.add_argument("--database", help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["etl", "duckdb", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_main(args)
         return
 
+    sizes = sizes_of(args)
+    checks: dict[str, bool] = {}
+    peaks: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench_ingestion_") as tmp:
-        workdir = Path(tmp)
-        args.file = str(ensure_file(args, workdir))
-        size_mb = Path(args.file).stat().st_size / 1e6
-        print(f"file: {args.file} ({size_mb:.0f} MB)")
-        # the machine may be shared: DuckDB and the ETL run --repeat times, interleaved, and the
-        # best run of each is compared (all runs are printed); the slow naive baseline runs once
-        runs: dict[str, list[dict[str, Any]]] = {"duckdb": [], "duckdb_keyed": [], "etl": []}
-        for _ in range(args.repeat):
-            for name in runs:
-                runs[name].append(measure(name, args, workdir))
-        results = {name: min(r, key=lambda x: x["seconds"]) for name, r in runs.items()}
-        results["naive"] = measure("naive", args, workdir)
-        for name, r in runs.items():
-            print(f"{name} runs (s): {[round(x['seconds'], 2) for x in r]}")
-
-    etl, duck, naive = results["etl"], results["duckdb"], results["naive"]
-    print()
-    print(f"best of {args.repeat} runs for DuckDB and the ETL; naive: one run")
-    keyed = results["duckdb_keyed"]
-    print(f"{'approach':<34}{'rows':>11}{'seconds':>10}{'rows/s':>12}{'peak RSS MB':>13}")
-    labels = {
-        "duckdb": "DuckDB read_csv into a table",
-        "duckdb_keyed": "  + unique index on the key",
-        "etl": "project ETL (source→node→upsert)",
-        "naive": "naive dicts + executemany(500)",
-    }
-    for name, result in results.items():
-        print(
-            f"{labels[name]:<34}{result['rows']:>11,}{result['seconds']:>10.2f}"
-            f"{result['rows_per_s']:>12,.0f}{result['peak_rss_mb']:>13.0f}"
-        )
-    naive_total = etl["rows"] / naive["rows_per_s"]
-    print()
-    print(
-        f"etl stages (s): {etl['stages_s']}; stored {etl['stored']:,}, quarantined "
-        f"{etl['quarantined']:,}; idempotent re-run (all unchanged): {etl['rerun_seconds']:.2f} s"
-    )
-    print(
-        f"naive baseline measured on {naive['rows']:,} rows; extrapolated to "
-        f"{etl['rows']:,} rows: {naive_total:.0f} s"
-    )
-    checks = {
-        "etl >= 50% of DuckDB read_csv rate": etl["rows_per_s"] >= 0.5 * duck["rows_per_s"],
-        "etl >= 10x naive rate": etl["rows_per_s"] >= 10 * naive["rows_per_s"],
-        "etl peak RSS < 1.5 GB": etl["peak_rss_mb"] < 1536,
-    }
-    print(
-        f"etl / DuckDB = {etl['rows_per_s'] / duck['rows_per_s']:.0%} "
-        f"(/ DuckDB with the key index: {etl['rows_per_s'] / keyed['rows_per_s']:.0%}); "
-        f"etl / naive = {etl['rows_per_s'] / naive['rows_per_s']:.1f}x"
-    )
+        for rank, rows in enumerate(sizes):
+            results = bench_size(rows, args, Path(tmp), naive=rank == 0)
+            checks.update(report(rows, results))
+            peaks[rows] = results["etl"]["peak_rss_mb"]
+    print("\netl peak RSS by size (MB): " + ", ".join(f"{n:,}: {p:.0f}" for n, p in peaks.items()))
     for check, ok in checks.items():
         print(f"  [{'ok' if ok else 'MISSED'}] {check}")
 
