@@ -91,10 +91,10 @@ def run(label: str, data_dir: Path, workdir: Path) -> dict[str, Any]:
     return result
 
 
-def pipeline_seconds(data_dir: Path) -> list[dict[str, float]]:
+def pipeline_seconds(data_dir: Path) -> tuple[list[dict[str, float]], dict[str, float]]:
     """Per run (in order), the seconds of each default pipeline's nodes (the carbon hook's
-    records). Called after the runs: importing the project here would count in the children's
-    peak RSS (Linux keeps it across fork)."""
+    records), and the seconds of each node of the last run. Called after the runs: importing
+    the project here would count in the children's peak RSS (Linux keeps it across fork)."""
     from kedro.framework.project import pipelines
     from kedro.framework.startup import bootstrap_project
 
@@ -103,12 +103,14 @@ def pipeline_seconds(data_dir: Path) -> list[dict[str, float]]:
     bootstrap_project(PROJECT)
     pipeline_of = {n.name: name for name in DEFAULT_PIPELINES for n in pipelines[name].nodes}
     runs: dict[str, dict[str, float]] = {}
+    nodes: dict[str, dict[str, float]] = {}
     with (data_dir / "09_carbon" / "emissions_nodes.csv").open(newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
             per_pipeline = runs.setdefault(row["run_id"], defaultdict(float))
             name = pipeline_of.get(row["node"], "other")
             per_pipeline[name] += float(row["duration_s"] or 0)
-    return [dict(r) for r in runs.values()]
+            nodes.setdefault(row["run_id"], {})[row["node"]] = float(row["duration_s"] or 0)
+    return [dict(r) for r in runs.values()], list(nodes.values())[-1] if nodes else {}
 
 
 def day_formats(day: date) -> tuple[str, ...]:
@@ -172,7 +174,7 @@ def main() -> None:
         appended = append_day(sample, workdir / "longer", new_day)
         print(f"appended {new_day}: " + "; ".join(f"{k} {v}" for k, v in appended.items()))
         incremental = run("incremental", data_dir, workdir)
-        per_pipeline = pipeline_seconds(data_dir)
+        per_pipeline, last_nodes = pipeline_seconds(data_dir)
 
     print()
     print(f"{'run':<30}{'wall s':>10}{'peak RSS MB':>13}")
@@ -186,6 +188,10 @@ def main() -> None:
         for name in per_pipeline[0]:
             before, after = per_pipeline[0][name], per_pipeline[1].get(name, 0.0)
             print(f"  {name:<55}{before:>8.1f} → {after:>6.1f}")
+    slowest = sorted(last_nodes.items(), key=lambda item: -item[1])[:8]
+    print(
+        "slowest nodes of the incremental run (s): " + ", ".join(f"{n} {s:.1f}" for n, s in slowest)
+    )
     ratio = incremental["seconds"] / full["seconds"]
     print(f"\nincremental / full = {ratio:.0%}")
     print(f"  [{'ok' if ratio <= 0.10 else 'MISSED'}] incremental run <= 10% of the full run")

@@ -575,8 +575,8 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             )
 
     def _with_updated_at(self, arrow: pa.Table) -> pa.Table:
-        """The frame with the ``updated_at_column``: the time of this save (rows written
-        after an incremental fusion planned its window have a later one)."""
+        """The frame with the ``updated_at_column``: the time of this save (which rows a
+        run wrote: a consumer can read only the rows written since a time it recorded)."""
         if not self._updated_at or self._updated_at in arrow.column_names:
             return arrow
         now = datetime.now(UTC)
