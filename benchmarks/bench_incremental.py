@@ -39,6 +39,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from timing import run_child
+
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "data-collection-kedro"
 
@@ -80,14 +82,9 @@ def run(label: str, data_dir: Path, workdir: Path) -> dict[str, Any]:
         "--result",
         str(result_file),
     ]
-    with log.open("w") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        print(log.read_text()[-5000:])
-        raise SystemExit(f"{label} run failed with exit code {os.waitstatus_to_exitcode(status)}")
+    peak_rss_mb = run_child(command, log)
     result: dict[str, Any] = json.loads(result_file.read_text())
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux: kilobytes
+    result["peak_rss_mb"] = peak_rss_mb
     return result
 
 

@@ -40,6 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from timing import run_child
+
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "data-collection-kedro"
 FUEL_FILE = "prix-carburants-historique.csv"
@@ -168,15 +170,9 @@ def measure(approach: str, csv_file: Path, workdir: Path, naive_rows: int) -> di
         "--naive-rows",
         str(naive_rows),
     ]
-    log = workdir / f"{approach}.log"  # the session's log, shown when the child fails
-    with log.open("w") as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
-        _, status, usage = os.wait4(process.pid, 0)
-    if os.waitstatus_to_exitcode(status) != 0:
-        print(log.read_text()[-5000:])
-        raise SystemExit(f"{approach} failed with exit code {os.waitstatus_to_exitcode(status)}")
+    peak_rss_mb = run_child(command, workdir / f"{approach}.log")
     result: dict[str, Any] = json.loads(result_file.read_text())
-    result["peak_rss_mb"] = usage.ru_maxrss / 1024  # Linux: kilobytes
+    result["peak_rss_mb"] = peak_rss_mb
     result["rows_per_s"] = result["rows"] / result["seconds"]
     shutil.rmtree(run_dir, ignore_errors=True)
     return result

@@ -1,9 +1,12 @@
-"""Timing helper shared by the benchmarks (not a benchmark: ``make bench`` runs bench_*.py)."""
+"""Timing helpers shared by the benchmarks (not a benchmark: ``make bench`` runs bench_*.py)."""
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 
@@ -15,3 +18,16 @@ def best(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
         result = fn()
         times.append(time.perf_counter() - started)
     return min(times), result
+
+
+def run_child(command: list[str], log: Path) -> float:
+    """Run ``command`` (its output into ``log``, shown when it fails) and return its peak RSS
+    in MB (``os.wait4``'s ``ru_maxrss``: the child's own, not the parent's)."""
+    with log.open("w") as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0:
+        print(log.read_text()[-5000:])
+        raise SystemExit(f"{' '.join(command[1:3])} failed with exit code {code}")
+    return float(usage.ru_maxrss) / 1024  # Linux: kilobytes
