@@ -28,7 +28,6 @@ import argparse
 import csv
 import filecmp
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -39,7 +38,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from timing import run_child
+from timing import run_child, timed_session_run
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "data-collection-kedro"
@@ -47,17 +46,7 @@ PROJECT = REPO / "data-collection-kedro"
 
 # --------------------------------------------------------------------------- child process
 def run_default(data_dir: Path) -> dict[str, Any]:
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
-    os.environ["ENERGIEWATCH_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
-    os.chdir(PROJECT)
-    bootstrap_project(PROJECT)
-    started = time.perf_counter()
-    with KedroSession.create(project_path=PROJECT) as session:
-        session.run()
-    return {"seconds": time.perf_counter() - started}
+    return {"seconds": timed_session_run(data_dir)}
 
 
 # --------------------------------------------------------------------------------- parent

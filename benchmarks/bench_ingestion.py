@@ -40,10 +40,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from timing import run_child
+from timing import run_child, timed_session_run
 
-REPO = Path(__file__).resolve().parents[1]
-PROJECT = REPO / "data-collection-kedro"
 FUEL_FILE = "prix-carburants-historique.csv"
 SIZES = [1_000_000, 5_000_000]
 LARGE = 20_000_000  # with ENERGIEWATCH_BENCH_20M=1 (or --sizes)
@@ -52,17 +50,9 @@ LARGE = 20_000_000  # with ENERGIEWATCH_BENCH_20M=1 (or --sizes)
 # --------------------------------------------------------------------------- child processes
 def _session(data_dir: Path) -> float:
     """One ``etl_pipeline`` session running the fuel history's node; its wall time."""
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
-    os.environ["ENERGIEWATCH_DATA_DIR"] = str(data_dir)
-    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
-    os.chdir(PROJECT)
-    bootstrap_project(PROJECT)
-    started = time.perf_counter()
-    with KedroSession.create(project_path=PROJECT) as session:
-        session.run(pipeline_names=["etl_pipeline"], node_names=["ingest_fuel_prices"])  # type: ignore[call-arg]
-    return time.perf_counter() - started
+    return timed_session_run(
+        data_dir, pipeline_names=["etl_pipeline"], node_names=["ingest_fuel_prices"]
+    )
 
 
 def _node_seconds(data_dir: Path) -> list[float]:

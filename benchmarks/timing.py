@@ -31,3 +31,21 @@ def run_child(command: list[str], log: Path) -> float:
         print(log.read_text()[-5000:])
         raise SystemExit(f"{' '.join(command[1:3])} failed with exit code {code}")
     return float(usage.ru_maxrss) / 1024  # Linux: kilobytes
+
+
+def timed_session_run(data_dir: Path, **run_args: Any) -> float:
+    """One KedroSession of the project on the data dir ``data_dir`` running ``run_args``
+    (``session.run``'s arguments); its wall time (session creation and run, not the start-up
+    of the project)."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    project = Path(__file__).resolve().parents[1] / "data-collection-kedro"
+    os.environ["ENERGIEWATCH_DATA_DIR"] = str(data_dir)
+    os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+    os.chdir(project)
+    bootstrap_project(project)
+    started = time.perf_counter()
+    with KedroSession.create(project_path=project) as session:
+        session.run(**run_args)
+    return time.perf_counter() - started
