@@ -174,10 +174,17 @@ def chain(tmp_path_factory: pytest.TempPathFactory, mongo_server: MongoServer) -
 
 # ------------------------------------------------------------------------------ row counts
 def duckdb_counts(database: Path) -> dict[str, int]:
+    """Row counts of the dataset tables (not the store's own bookkeeping)."""
     import duckdb
 
+    from data_collection_kedro.datasets.duckdb_table import INTERNAL_PREFIX
+
     with duckdb.connect(str(database), read_only=True) as con:
-        tables = [row[0] for row in con.execute("SHOW TABLES").fetchall()]
+        tables = [
+            row[0]
+            for row in con.execute("SHOW TABLES").fetchall()
+            if not row[0].startswith(INTERNAL_PREFIX)
+        ]
         return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # type: ignore[index]
 
 

@@ -42,6 +42,8 @@ from data_collection_kedro.sources.rules import literal, status_rank_sql
 Mode = Literal["upsert", "replace", "append"]
 _MODES = ("upsert", "replace", "append")
 _LOAD_ARGS = {"columns", "where", "order_by", "limit"}
+# the store's own tables and views (not datasets: e.g. the natural key each table was saved with)
+INTERNAL_PREFIX = "__energiewatch_"
 _BATCH_VIEW = "__energiewatch_batch"
 _DIFF = "__energiewatch_diff"
 _RELATION = "__energiewatch_relation"
