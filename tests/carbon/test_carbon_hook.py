@@ -506,3 +506,38 @@ def test_the_summary_counts_each_node_run_once(run_probe: ProbeRunner, carbon_ou
     assert cumulative.totals["energy_kwh"] == pytest.approx(default_total + alone_total, rel=1e-9)
     per_node = cumulative.nodes.set_index(["pipeline", "node"])
     assert per_node.loc[("three_nodes", "make"), "runs"] == 2  # once in each run
+
+
+def test_rows_carry_the_node_phase_and_the_idle_draw(
+    run_probe: ProbeRunner, carbon_out: Path
+) -> None:
+    """Each node row carries its phase tag; the orchestration row is ``orchestration``; every
+    row of the run carries the idle draw measured once at the tracker's start."""
+    run_probe("__default__")
+    nodes = pd.read_csv(carbon_out / files.NODES_FILE_NAME)
+    assert dict(zip(nodes["node"], nodes["phase"], strict=True)) == {
+        "make": "collection",
+        "combine": "processing",
+        "finish": "training",
+        "extend": "inference",
+        files.OUTSIDE_NODES: "orchestration",
+    }
+    idle = nodes["idle_power_w"]
+    assert idle.nunique() == 1 and idle.iloc[0] > 0  # watts: RAM's estimate alone is above 0
+
+
+def test_a_nodes_file_of_an_older_version_gets_the_new_columns(tmp_path: Path) -> None:
+    old_columns = [c for c in files.NODE_COLUMNS if c not in ("phase", "idle_power_w")]
+    path = tmp_path / files.NODES_FILE_NAME
+    old_row = dict.fromkeys(old_columns, "")
+    old_row.update(run_id="r0", pipeline="p", node="n0", duration_s="1.5", status="ok")
+    pd.DataFrame([old_row], columns=old_columns).to_csv(path, index=False)
+
+    files.append_node_rows(
+        tmp_path, [{"run_id": "r1", "pipeline": "p", "node": "n1", "phase": "training"}]
+    )
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    assert list(frame.columns) == list(files.NODE_COLUMNS)
+    assert frame["node"].tolist() == ["n0", "n1"]
+    assert frame.loc[0, "duration_s"] == "1.5"  # the old row kept its values
+    assert frame["phase"].tolist() == ["", "training"]

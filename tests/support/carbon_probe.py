@@ -191,12 +191,12 @@ from carbon_probe_project import nodes as n
 def register_pipelines():
     three = Pipeline(
         [
-            node(n.make, "params:seed", "a", name="make"),
-            node(n.combine, ["a", "params:seed"], "b", name="combine"),
-            node(n.finish, "b", "c", name="finish"),
+            node(n.make, "params:seed", "a", name="make", tags=["phase.collection"]),
+            node(n.combine, ["a", "params:seed"], "b", name="combine", tags=["phase.processing"]),
+            node(n.finish, "b", "c", name="finish", tags=["phase.training"]),
         ]
     )
-    tail = Pipeline([node(n.extend, "c", "d", name="extend")])
+    tail = Pipeline([node(n.extend, "c", "d", name="extend", tags=["phase.inference"])])
     store = Pipeline(
         [
             node(n.records, "params:seed", "raw_records", name="store_records"),
@@ -301,6 +301,7 @@ carbon:
   on_concurrent_tracker: ${oc.env:CARBON_PROBE_POLICY,skip}
   concurrent_wait_timeout_s: 60
   log_level: warning
+  idle_probe_s: ${oc.env:CARBON_PROBE_IDLE_S,0.1}
 run_summary:
   output_dir: ${oc.env:CARBON_PROBE_OUT}/runs
 """

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -173,6 +174,22 @@ class TrackerAdapter:
         before = self.totals()
         self.tracker._measure_power_and_energy()
         return self.totals() - before
+
+    def probe_idle_power(self, seconds: float) -> float | None:
+        """The machine's draw (W) while this process waits ``seconds``: one measurement window
+        closed after an idle wait, taken once at the tracker's start. Everything the tracker
+        counts (CPU at its measured load, RAM's constant estimate) is in it, so energy above it
+        is the run's marginal energy. ``None`` when ``seconds`` is 0 or nothing was measured."""
+        if seconds <= 0:
+            return None
+        self.measure()  # close the start-up window (hardware probe) first
+        started = time.perf_counter()
+        time.sleep(seconds)
+        reading = self.measure()
+        elapsed = time.perf_counter() - started
+        if elapsed <= 0 or reading.energy_kwh <= 0:
+            return None
+        return reading.energy_kwh * 3.6e6 / elapsed
 
     def stop(self) -> tuple[EnergyReading, dict[str, Any] | None]:
         """Stop the tracker: (energy its last measurement added, CodeCarbon's run total as a

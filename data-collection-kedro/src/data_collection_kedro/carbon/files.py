@@ -28,11 +28,15 @@ NODE_COLUMNS: tuple[str, ...] = (
     "country_iso_code",
     "status",
     "run_pipeline",
+    "phase",
+    "idle_power_w",
 )
 
 #: Columns older files may lack (``run_pipeline``: files written before per-pipeline rows,
-#: where every row's ``pipeline`` was the pipeline that was run).
-OPTIONAL_NODE_COLUMNS = frozenset({"run_pipeline"})
+#: where every row's ``pipeline`` was the pipeline that was run; ``phase``: the node's phase
+#: tag, :mod:`data_collection_kedro.phases`; ``idle_power_w``: the machine's draw measured at
+#: the tracker's start, the base of the marginal energy).
+OPTIONAL_NODE_COLUMNS = frozenset({"run_pipeline", "phase", "idle_power_w"})
 
 #: Pseudo-node of every measured run: the time outside node tasks (runner start-up creating the
 #: datasets, scheduling and dataset release, pipeline hooks; a node's own loads and saves are
@@ -66,7 +70,9 @@ def append_node_rows(folder: Path | str, rows: Iterable[Mapping[str, Any]]) -> P
     """Append rows to ``emissions_nodes.csv`` (header written when the file is new or empty).
 
     The append holds an exclusive lock on the file, so runs of several processes (a measured
-    run and a skipped concurrent one) never interleave their lines.
+    run and a skipped concurrent one) never interleave their lines. A file written with fewer
+    columns (an older version) is rewritten first with today's header, its rows kept, the new
+    columns empty.
     """
     path = Path(folder) / NODES_FILE_NAME
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -74,6 +80,7 @@ def append_node_rows(folder: Path | str, rows: Iterable[Mapping[str, Any]]) -> P
     with open(path, "a+", newline="", encoding="utf-8") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
+            _upgrade_header(handle)
             handle.seek(0, 2)
             writer = csv.DictWriter(handle, fieldnames=NODE_COLUMNS, extrasaction="ignore")
             if handle.tell() == 0:
@@ -83,6 +90,22 @@ def append_node_rows(folder: Path | str, rows: Iterable[Mapping[str, Any]]) -> P
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
     return path
+
+
+def _upgrade_header(handle: Any) -> None:
+    """Rewrite an existing file whose header is an older subset of :data:`NODE_COLUMNS`."""
+    handle.seek(0)
+    header = handle.readline().rstrip("\r\n").split(",")
+    if header == [""] or header == list(NODE_COLUMNS) or not set(header) <= set(NODE_COLUMNS):
+        return  # new, current or foreign (the summary reports a foreign header)
+    handle.seek(0)
+    old_rows = list(csv.DictReader(handle))
+    handle.seek(0)
+    handle.truncate()
+    writer = csv.DictWriter(handle, fieldnames=NODE_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in old_rows:
+        writer.writerow({key: row.get(key) or "" for key in NODE_COLUMNS})
 
 
 def _cell(value: Any) -> Any:

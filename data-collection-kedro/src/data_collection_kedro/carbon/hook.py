@@ -50,6 +50,7 @@ from typing import Any
 
 from kedro.framework.hooks import hook_impl
 
+from data_collection_kedro import phases
 from data_collection_kedro.carbon import files, rows
 from data_collection_kedro.carbon.codecarbon_adapter import TrackerAdapter
 from data_collection_kedro.carbon.guard import (
@@ -84,6 +85,7 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "tracking_mode": "machine",
     "force_cpu_power": None,
     "force_ram_power": None,
+    "idle_probe_s": 0.5,
 }
 CONCURRENT_POLICIES = ("skip", "wait")
 MEASUREMENT_DISABLED = "disabled"
@@ -146,15 +148,23 @@ class CarbonTrackingHook:
         if reason == MEASUREMENT_DISABLED:
             record.settle_energy(RunEnergy(measurement=reason))
             return
+        idle_power_w = None
+        if tracker is not None:
+            try:
+                idle_power_w = tracker.probe_idle_power(float(params["idle_probe_s"]))
+            except Exception as exc:  # measuring must never fail the pipeline run
+                logger.warning("carbon: idle power probe failed (%s)", exc)
         measurement = RunMeasurement(
             record,
             run_pipeline=run_pipeline,
             node_pipelines=_node_pipelines(run_params, nodes, run_pipeline),
+            node_phases={node.name: phases.phase_of_node(node) for node in nodes},
             output_dir=output_dir,
             country_iso_code=str(params["country_iso_code"]),
             mode=reason,
             tracker=tracker,
             file_lock=file_lock,
+            idle_power_w=idle_power_w,
         )
         with self._lock:
             self._measurements[key] = measurement

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from data_collection_kedro import phases
 from data_collection_kedro.carbon import files, rows
 from data_collection_kedro.carbon.codecarbon_adapter import EnergyReading, TrackerAdapter
 from data_collection_kedro.carbon.guard import TrackerFileLock, release_process_slot
@@ -51,15 +52,19 @@ class RunMeasurement:
         *,
         run_pipeline: str,
         node_pipelines: dict[str, str],
+        node_phases: dict[str, str],
         output_dir: Path,
         country_iso_code: str,
         mode: str,
         tracker: TrackerAdapter | None = None,
         file_lock: TrackerFileLock | None = None,
+        idle_power_w: float | None = None,
     ) -> None:
         self.record = record
         self.run_pipeline = run_pipeline
         self.node_pipelines = node_pipelines
+        self.node_phases = node_phases
+        self.idle_power_w = idle_power_w
         self.output_dir = output_dir
         self.country_iso_code = country_iso_code
         self.tracker = tracker
@@ -167,6 +172,8 @@ class RunMeasurement:
             status=status or record.status,
             energy=energy,
             emissions_kg=emissions,
+            phase=self.node_phases.get(name, phases.UNKNOWN),
+            idle_power_w=self.idle_power_w,
         )
         self.rows.append(row)
         self.record.add_node_measurement(row)
@@ -201,6 +208,7 @@ class RunMeasurement:
                 emissions_kg=self._outside.energy_kwh * intensity,
                 measurement=self.mode,
                 country_iso_code=self.country_iso_code,
+                idle_power_w=self.idle_power_w,
             )
         )
         for pipeline, row in rows.pipeline_run_rows(total, self.rows, self.run_pipeline).items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from data_collection_kedro import phases
 from data_collection_kedro.carbon import files
 from data_collection_kedro.carbon.codecarbon_adapter import ENERGY_FIELDS, EnergyReading
 from data_collection_kedro.run_context import DEFAULT_PIPELINE
@@ -57,6 +58,8 @@ def node_row(
     status: str,
     energy: EnergyReading | None = None,
     emissions_kg: float | None = None,
+    phase: str = "",
+    idle_power_w: float | None = None,
 ) -> dict[str, Any]:
     """One ``emissions_nodes.csv`` row (energy columns only when measured)."""
     row: dict[str, Any] = {
@@ -69,6 +72,8 @@ def node_row(
         "country_iso_code": country_iso_code,
         "status": status,
         "run_pipeline": run_pipeline,
+        "phase": phase,
+        "idle_power_w": idle_power_w,
     }
     if energy is not None:
         row.update(energy_columns(energy, float(emissions_kg or 0.0)))
@@ -85,8 +90,10 @@ def outside_row(
     emissions_kg: float,
     measurement: str,
     country_iso_code: str,
+    idle_power_w: float | None = None,
 ) -> dict[str, Any]:
-    """The run's ``__outside_nodes__`` row: it belongs to the pipeline the user ran."""
+    """The run's ``__outside_nodes__`` row: it belongs to the pipeline the user ran; its phase
+    is :data:`~data_collection_kedro.phases.ORCHESTRATION`."""
     return node_row(
         run_id=run_id,
         pipeline=run_pipeline,
@@ -99,6 +106,8 @@ def outside_row(
         status="ok",
         energy=energy,
         emissions_kg=emissions_kg,
+        phase=phases.ORCHESTRATION,
+        idle_power_w=idle_power_w,
     )
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from data_collection_kedro import phases
+
 from .nodes import (
     build_anomaly_features,
     evaluate_anomalies,
@@ -24,18 +26,21 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 ],
                 outputs="anomaly_features",
                 name="build_anomaly_features",
+                tags=[phases.tag(phases.PROCESSING)],
             ),
             Node(
                 train_anomaly_model,
                 inputs=["anomaly_features", "params:anomaly_detection"],
                 outputs="anomaly_isolationforest_model",
                 name="train_anomaly_isolationforest",
+                tags=[phases.tag(phases.TRAINING)],
             ),
             Node(
                 score_anomalies,
                 inputs=["anomaly_features", "anomaly_isolationforest_model"],
                 outputs="consumption_anomalies",
                 name="score_anomalies",
+                tags=[phases.tag(phases.INFERENCE)],
             ),
             Node(
                 evaluate_anomalies,
@@ -46,6 +51,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 ],
                 outputs="model_metrics_anomaly_detection",
                 name="evaluate_anomalies",
+                tags=[phases.tag(phases.TRAINING)],
             ),
         ],
         tags=["anomaly_detection", "models"],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from data_collection_kedro import phases
+
 from .nodes import (
     build_consommation_mouvements,
     build_consommation_nationale,
@@ -88,5 +90,5 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 name="collect_fusion_data_quality",
             ),
         ],
-        tags=["data_fusion"],
+        tags=["data_fusion", phases.tag(phases.PROCESSING)],
     )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from data_collection_kedro import phases
 from data_collection_kedro.pipelines.etl_pipeline.nodes import ingest
 from data_collection_kedro.sources import registry
 
@@ -34,7 +35,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     source.files_dataset,  # last: written once the file's rows are stored
                 ],
                 name=source.node_name,
-                tags=[source.family.name],
+                tags=[source.family.name, phases.tag(phases.COLLECTION)],
             )
             for source in registry.sources()
         ]

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from kedro.pipeline import Node, Pipeline
 
+from data_collection_kedro import phases
+
 from .nodes import (
     build_features,
     build_series,
@@ -36,6 +38,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=["meteo_consommation", "consommation_nationale", "params:forecasting"],
                 outputs="forecasting_series",
                 name="build_forecasting_series",
+                tags=[phases.tag(phases.PROCESSING)],
             ),
             Node(
                 build_weather_forecasts,
@@ -49,6 +52,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 ],
                 outputs=["forecasting_weather_served", "forecasting_weather_evaluation"],
                 name="build_forecasting_weather",
+                tags=[phases.tag(phases.PROCESSING)],
             ),
             *[
                 Node(
@@ -62,6 +66,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     ],
                     outputs=f"{key}_model",
                     name=f"train_{key}",
+                    tags=[phases.tag(phases.TRAINING)],
                 )
                 for key in OPERATIONAL_KEYS
             ],
@@ -70,6 +75,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=["meteo_consommation", "consommation_mouvements", "params:forecasting"],
                 outputs="forecasting_features",
                 name="build_forecasting_features",
+                tags=[phases.tag(phases.PROCESSING)],
             ),
             *[
                 Node(
@@ -81,6 +87,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     ],
                     outputs=f"{key}_model",
                     name=f"train_{key}",
+                    tags=[phases.tag(phases.TRAINING)],
                 )
                 for key in WHATIF_KEYS
             ],
@@ -97,6 +104,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 ],
                 outputs=["model_metrics_forecasting", "forecast_backtest"],
                 name="evaluate_forecasting_models",
+                tags=[phases.tag(phases.TRAINING)],
             ),
             Node(
                 forecast_next_days,
@@ -108,6 +116,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 ],
                 outputs="consumption_forecasts",
                 name="forecast_next_days",
+                tags=[phases.tag(phases.INFERENCE)],
             ),
         ],
         tags=["forecasting", "models"],
