@@ -17,6 +17,7 @@ INGESTION_SCHEDULES = {
     "energiewatch_ingest_weather_forecast": "30 4,10 * * *",
     "energiewatch_ingest_strikes": "0 7 * * 1",
     "energiewatch_ingest_holidays": "@yearly",
+    "energiewatch_ingest_grid": "45 * * * *",
 }
 FUSION_DAG = "energiewatch_fusion_training"
 TRAINING = {"anomaly_detection", "clustering", "forecasting"}

@@ -63,6 +63,21 @@ EXPECTED_FILES = [
         "id;latitude;longitude;cp;pop;adresse;ville;prix_nom;prix_id;prix_maj;prix_valeur",
     ),
     ("anomalies_ground_truth.csv", ",", False, "region_code,region,date,energy,kind,factor"),
+    (
+        "eco2mix-national-tr.csv",
+        ";",
+        False,
+        "Périmètre;Nature;Date;Heure;Date - Heure;Consommation (MW);Prévision J-1 (MW);"
+        "Prévision J (MW);Fioul (MW);Charbon (MW);Gaz (MW);Nucléaire (MW);Eolien (MW);"
+        "Solaire (MW);Hydraulique (MW);Pompage (MW);Bioénergies (MW);Ech. physiques (MW);"
+        "Taux de CO2 (g/kWh);Ech. comm. Angleterre (MW);Ech. comm. Espagne (MW);"
+        "Ech. comm. Italie (MW);Ech. comm. Suisse (MW);Ech. comm. Allemagne-Belgique (MW);"
+        "Fioul - TAC (MW);Fioul - Cogénération (MW);Fioul - Autres (MW);Gaz - TAC (MW);"
+        "Gaz - Cogénération (MW);Gaz - CCG (MW);Gaz - Autres (MW);"
+        "Hydraulique - Fil de l'eau + éclusée (MW);Hydraulique - Lacs (MW);"
+        "Hydraulique - STEP turbinage (MW);Bioénergies - Déchets (MW);"
+        "Bioénergies - Biomasse (MW);Bioénergies - Biogaz (MW)",
+    ),
 ]
 
 
@@ -303,4 +318,4 @@ def test_every_declared_source_file_is_written_where_its_catalog_reads_it(
         assert matched, f"{source.name}: no sample file matches {source.offline.file!r}"
         read |= matched
     assert read == written
-    assert len(written) == 8 + 3  # eight sources, historique-meteo one file per year
+    assert len(written) == 9 + 3  # nine sources, historique-meteo one file per year

@@ -11,11 +11,19 @@ from pytest_httpserver import HTTPServer
 
 from tests.support.opendatasoft_portal import (
     CONSUMPTION_FIELDS,
+    ECO2MIX_FIELDS,
     Failure,
     FakePortal,
 )
 
-__all__ = ["CONSUMPTION_FIELDS", "Failure", "FakePortal", "consumption_records"]
+__all__ = [
+    "CONSUMPTION_FIELDS",
+    "ECO2MIX_FIELDS",
+    "Failure",
+    "FakePortal",
+    "consumption_records",
+    "eco2mix_records",
+]
 
 
 def consumption_records(days: int, regions: tuple[str, ...] = ("11", "84")) -> list[dict]:
@@ -45,6 +53,29 @@ def consumption_records(days: int, regions: tuple[str, ...] = ("11", "84")) -> l
                         "consommation_brute_totale": 8000 + half + (gas or 0),
                     }
                 )
+    return out
+
+
+def eco2mix_records(days: int, published: int = 96) -> list[dict]:
+    """Quarter-hours from 2024-01-01 (Paris); after the first ``published`` quarter-hours of
+    the last day the values are not published yet (empty, as in the real-time dataset)."""
+    out = []
+    for d in range(days):
+        day = f"2024-01-{d + 1:02d}"
+        for q in range(96):
+            hhmm = f"{q // 4:02d}:{q % 4 * 15:02d}"
+            late = d == days - 1 and q >= published
+            out.append(
+                {
+                    "perimetre": "France",
+                    "nature": "Données temps réel",
+                    "date": day,
+                    "heure": hhmm,
+                    "date_heure": f"{day}T{hhmm}:00+01:00",
+                    "consommation": None if late else 60000 + q,
+                    "taux_co2": None if late else 40 + q % 7,
+                }
+            )
     return out
 
 

@@ -18,6 +18,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 
 from tests.support.opendatasoft_portal import (
+    ECO2MIX_FIELDS,
     FUEL_DATASET,
     FUEL_FIELDS,
     GAS_FIELDS,
@@ -29,7 +30,7 @@ from tests.support.opendatasoft_portal import (
     WEATHER_FIELDS,
 )
 
-from .conftest import CONSUMPTION_FIELDS, FakePortal, consumption_records
+from .conftest import CONSUMPTION_FIELDS, FakePortal, consumption_records, eco2mix_records
 from .test_consumption_national import national_records
 from .test_live_fuel_holidays import FLUX_XML, ODS_STATIONS, SCHOOL_RECORDS
 from .test_weather_forecast import FakeOpenMeteo
@@ -119,6 +120,7 @@ def test_etl_live_env_full_then_incremental(
     portal.add("mouvements-sociaux-depuis-2002", STRIKE_FIELDS, STRIKES)
     portal.add(FUEL_DATASET, FUEL_FIELDS, ODS_STATIONS)
     portal.add(SCHOOL_DATASET, SCHOOL_FIELDS, SCHOOL_RECORDS)
+    portal.add("eco2mix-national-tr", ECO2MIX_FIELDS, eco2mix_records(DAYS))
     zip_buffer = io.BytesIO()
     with zipfile.ZipFile(zip_buffer, "w") as archive:
         archive.writestr("PrixCarburants_instantane.xml", FLUX_XML.encode("iso-8859-1"))
@@ -153,6 +155,7 @@ def test_etl_live_env_full_then_incremental(
     assert first["raw_weather_historique"] == 1
     assert first["raw_consumption_national"] == DAYS * 48
     assert first["raw_weather_forecast"] > 13 * 4  # today's forecast and the backfill
+    assert first["raw_grid_carbon_intensity"] == DAYS * 96
     assert first.get("raw_quarantine", 0) == 0
     where = {
         r.path.split("/")[-2]: r.args.get("where")
@@ -175,5 +178,6 @@ def test_etl_live_env_full_then_incremental(
         "consommation-quotidienne-brute",
         "courbe-de-charge-eldgrd-regional-grtgaz-terega",
         "temperature-quotidienne-regionale",
+        "eco2mix-national-tr",
     ):
         assert incremental[dataset] == f"(date >= date'2018-01-01') AND ({since})", dataset

@@ -212,7 +212,7 @@ def test_the_pipeline_catalogs_and_schedule_pick_the_new_source_up(
     from data_collection_kedro.pipelines.etl_pipeline import create_pipeline
 
     node = next(n for n in create_pipeline().nodes if n.name == "ingest_weather_forecast_icon")
-    assert node.tags == {"weather"}
+    assert node.tags == {"weather", "phase.collection"}
     assert node.inputs == ["source_weather_forecast_icon", "params:etl", "ingested_files"]
     assert node.outputs == [
         "raw_weather_forecast_icon",

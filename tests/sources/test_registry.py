@@ -53,6 +53,10 @@ def test_the_declared_sources_and_their_catalog_names() -> None:
         "holidays": ("source_holidays", ["raw_public_holidays", "raw_school_holidays"]),
         "consumption_national": ("source_consumption_national", ["raw_consumption_national"]),
         "weather_forecast": ("source_weather_forecast", ["raw_weather_forecast"]),
+        "grid_carbon_intensity": (
+            "source_grid_carbon_intensity",
+            ["raw_grid_carbon_intensity"],
+        ),
     }
     declared = registry.load()
     assert declared.table("raw_fuel_prices_snapshot") is declared.table("raw_fuel_prices")

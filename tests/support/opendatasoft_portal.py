@@ -59,6 +59,18 @@ CONSUMPTION_FIELDS = [
 # ODRÉ national consumption (consommation-quotidienne-brute; labels as in the CSV export)
 NATIONAL_FIELDS = [*_INSTANT, *_odre_energies("NaTran"), ("flag_ignore", "flag_ignore", "text")]
 
+# ODRÉ eco2mix-national-tr / eco2mix-national-cons-def (a subset of their fields: those the
+# grid-intensity source reads)
+ECO2MIX_FIELDS = [
+    ("perimetre", "Périmètre", "text"),
+    ("nature", "Nature", "text"),
+    ("date", "Date", "date"),
+    ("heure", "Heure", "text"),
+    ("date_heure", "Date - Heure", "datetime"),
+    ("consommation", "Consommation (MW)", "int"),
+    ("taux_co2", "Taux de CO2 (g/kWh)", "int"),
+]
+
 
 HOURS = [f"{h:02d}:00" for h in range(24)]
 GAS_FIELDS = [

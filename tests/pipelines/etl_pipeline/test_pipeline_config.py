@@ -24,6 +24,7 @@ SOURCES = {
     "source_holidays",
     "source_consumption_national",
     "source_weather_forecast",
+    "source_grid_carbon_intensity",
 }
 # (table, natural key) of every output: the names and keys the raw store holds
 RAW_TABLES = {
@@ -43,6 +44,7 @@ RAW_TABLES = {
         "raw_weather_forecast",
         ["region_code", "target_day", "issue_day"],
     ),
+    "raw_grid_carbon_intensity": ("raw_grid_carbon_intensity", ["timestamp_utc"]),
 }
 QUARANTINE = ("raw_quarantine", ["source", "source_file", "source_line", "reason"])
 STATUS = ("ingestion_status", ["source"])
@@ -56,7 +58,7 @@ def _catalog(env: str | None) -> Any:
 
 def test_one_tagged_node_per_source_reading_a_stable_source_name() -> None:
     pipeline = create_pipeline()
-    tags = {n.name: set(n.tags) for n in pipeline.nodes}
+    tags = {n.name: set(n.tags) - {"phase.collection"} for n in pipeline.nodes}
     assert tags == {
         "ingest_consumption_regional": {"consumption"},
         "ingest_gas_load_curve": {"consumption"},
@@ -68,7 +70,9 @@ def test_one_tagged_node_per_source_reading_a_stable_source_name() -> None:
         "ingest_holidays": {"holidays"},
         "ingest_consumption_national": {"consumption"},
         "ingest_weather_forecast": {"weather_forecast"},
+        "ingest_grid_carbon_intensity": {"grid"},
     }
+    assert all("phase.collection" in n.tags for n in pipeline.nodes)
     assert {i for n in pipeline.nodes for i in n.inputs if i.startswith("source_")} == SOURCES
     outputs = {o for n in pipeline.nodes for o in n.outputs}
     assert {o for o in outputs if o.startswith("raw_")} == set(RAW_TABLES)

@@ -30,6 +30,7 @@ STREAM_STRIKES = 8
 STREAM_WEATHER_EXTRA = 9
 STREAM_FUEL = 10
 STREAM_WEATHER_FORECAST = 11
+STREAM_GRID = 12
 
 
 def rng_for(seed: int, stream: int, *keys: int) -> np.random.Generator:

@@ -39,9 +39,7 @@ NODE_REQUIRED = tuple(
     if c not in {"cpu_energy_kwh", "ram_energy_kwh", "gpu_energy_kwh", "country_iso_code"}
     and c not in files.OPTIONAL_NODE_COLUMNS
 )
-NODE_NUMERIC = tuple(
-    c for c in files.NODE_COLUMNS if c.endswith(("_s", "_kwh", "_kg", "_w"))
-)
+NODE_NUMERIC = tuple(c for c in files.NODE_COLUMNS if c.endswith(("_s", "_kwh", "_kg", "_w")))
 #: node columns that may be empty (nodes recorded without a measurement)
 NODE_NULLABLE = frozenset(NODE_NUMERIC) - {"duration_s"}
 
