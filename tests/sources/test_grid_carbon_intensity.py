@@ -88,4 +88,4 @@ def test_real_exports_labels_and_api_names_are_read_without_loss(repository: str
     assert quarantine.empty
     assert len(raw) == len(frame)
     values = raw["carbon_intensity_g_per_kwh"].dropna()
-    assert 20 <= values.min() and values.max() <= 120  # December 2021 - January 2022
+    assert values.min() >= 20 and values.max() <= 120  # December 2021 - January 2022
