@@ -1,7 +1,9 @@
 """Assets, schedules and task defaults shared by the EnergieWatch DAGs.
 
 The ingestion DAGs (one per source family, with its schedule and nodes) come from the source
-registry: ``data_collection_kedro/sources/declarations/``.
+registry: ``data_collection_kedro/sources/declarations/``; which pipelines the fusion +
+training DAG runs and what triggers it: ``data_collection_kedro.schedules`` (the carbon report
+projects each DAG's yearly footprint from the same plans).
 """
 
 from __future__ import annotations
@@ -12,13 +14,26 @@ from datetime import UTC, datetime, timedelta
 
 from airflow.sdk import Asset
 
+from data_collection_kedro.schedules import (
+    ETL_PIPELINE,
+    FUSION_PIPELINE,
+    FUSION_TRAINING_DAG,
+    FUSION_TRIGGER_FAMILIES,
+    TRAINING_PIPELINES,
+    ingestion_dag_id,
+)
 from data_collection_kedro.sources import registry
+
+__all__ = [
+    "ETL_PIPELINE",
+    "FUSION_PIPELINE",
+    "FUSION_TRAINING_DAG",
+    "FUSION_TRIGGER_FAMILIES",
+    "TRAINING_PIPELINES",
+]
 
 OWNER = "energiewatch"
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
-ETL_PIPELINE = "etl_pipeline"
-FUSION_PIPELINE = "data_fusion_pipeline"
-TRAINING_PIPELINES = ("anomaly_detection", "clustering", "forecasting")
 # Embedded DuckDB store = one writer at a time: point every Kedro task at a 1-slot pool.
 KEDRO_POOL = os.environ.get("ENERGIEWATCH_AIRFLOW_POOL", "default_pool")
 
@@ -60,7 +75,7 @@ class IngestionFamily:
 
     @property
     def dag_id(self) -> str:
-        return f"energiewatch_ingest_{self.name}"
+        return ingestion_dag_id(self.name)
 
     @property
     def asset(self) -> Asset:
@@ -83,5 +98,3 @@ def ingestion_families() -> tuple[IngestionFamily, ...]:
 
 
 INGESTION_FAMILIES = ingestion_families()
-# The fusion + training DAG runs when both daily families have new rows.
-FUSION_TRIGGER_FAMILIES = ("consumption", "weather")

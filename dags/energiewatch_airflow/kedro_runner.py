@@ -151,3 +151,50 @@ def run_kedro(
         "inserted": inserted,
         "new_rows": sum(inserted.values()) if known else None,
     }
+
+
+INTENSITY_DATASET = "raw_grid_carbon_intensity"
+
+
+def plan_low_carbon_start(
+    *,
+    enabled: bool | None = None,
+    max_delay_hours: float | None = None,
+    env: str | None = None,
+    now: Any = None,
+) -> dict[str, Any]:
+    """When the deferrable work should start: the project's ``carbon_aware_scheduling``
+    parameters (``enabled`` / ``max_delay_hours`` override them when given) applied to the
+    grid intensity stored in ``raw_grid_carbon_intensity`` (see
+    :func:`data_collection_kedro.carbon.intensity.plan_start`). An empty or missing table
+    means starting at once."""
+    import pandas as pd
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from data_collection_kedro.carbon.intensity import IntensitySeries, plan_start
+    from data_collection_kedro.run_context import as_bool
+
+    path = project_path()
+    resolved_env = env if env is not None else kedro_env()
+    with contextlib.chdir(path):
+        bootstrap_project(path)
+        with KedroSession.create(project_path=path, env=resolved_env) as session:
+            context = session.load_context()
+            config = dict(context.params.get("carbon_aware_scheduling") or {})
+            try:
+                frame = context.catalog.load(INTENSITY_DATASET)
+            except Exception as exc:  # no table yet: nothing to predict from
+                log.warning("grid intensity unavailable (%s): starting at once", exc)
+                frame = None
+    decision = plan_start(
+        IntensitySeries.from_frame(frame, int(config.get("profile_days", 7))),
+        pd.Timestamp(now) if now is not None else pd.Timestamp.now(tz="UTC"),
+        enabled=as_bool(config.get("enabled", True) if enabled is None else enabled, "enabled"),
+        max_delay_hours=float(
+            config.get("max_delay_hours", 12) if max_delay_hours is None else max_delay_hours
+        ),
+        window_hours=float(config.get("window_hours", 1)),
+    )
+    log.info("carbon-aware start: %s", decision)
+    return decision

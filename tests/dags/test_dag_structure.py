@@ -20,6 +20,7 @@ INGESTION_SCHEDULES = {
     "energiewatch_ingest_grid": "45 * * * *",
 }
 FUSION_DAG = "energiewatch_fusion_training"
+PLAN_TASK, WAIT_TASK = "plan_low_carbon_start", "wait_for_low_carbon_window"
 TRAINING = {"anomaly_detection", "clustering", "forecasting"}
 
 
@@ -98,9 +99,38 @@ def test_fusion_training_dag_is_triggered_by_the_ingestion_assets(dagbag) -> Non
     assert {"energiewatch", "fusion", "training"} <= set(dag.tags)
     fusion = dag.get_task("data_fusion_pipeline")
     assert set(fusion.downstream_task_ids) == TRAINING
+    # carbon-aware start: plan, then a deferred wait, before any Kedro work
+    assert set(fusion.upstream_task_ids) == {WAIT_TASK}
+    assert set(dag.get_task(WAIT_TASK).upstream_task_ids) == {PLAN_TASK}
+    assert dag.get_task(WAIT_TASK).execution_timeout > timedelta(hours=24)
+    assert dag.dagrun_timeout >= timedelta(hours=24 + 6)
+    assert set(dag.params) == {"carbon_aware", "max_delay_hours"}
     for task in dag.tasks:
         assert task.retries == 2 and task.retry_exponential_backoff > 0
-        assert task.execution_timeout == timedelta(hours=2)
+        if task.task_id != WAIT_TASK:
+            assert task.execution_timeout == timedelta(hours=2)
+
+
+def test_the_dags_run_the_plans_the_carbon_report_projects(dagbag) -> None:  # type: ignore[no-untyped-def]
+    """``data_collection_kedro.schedules`` (read by the yearly projection) is what the DAGs run."""
+    from data_collection_kedro.schedules import dag_plans
+
+    plans = {p.dag_id: p for p in dag_plans()}
+    assert set(plans) == set(dagbag.dag_ids)
+    for dag_id, plan in plans.items():
+        dag = dagbag.dags[dag_id]
+        kedro_tasks = [
+            t.task_id
+            for t in dag.topological_sort()
+            if t.task_id not in {"publish_new_data", PLAN_TASK, WAIT_TASK}
+        ]
+        if plan.schedule:
+            assert dag.schedule == plan.schedule
+            assert kedro_tasks == [n for task in plan.tasks for n in task.nodes or ()]
+        else:
+            assert kedro_tasks[0] == plan.tasks[0].pipeline
+            assert set(kedro_tasks) == {task.pipeline for task in plan.tasks}
+            assert plan.deferrable and PLAN_TASK in dag.task_ids
 
 
 def test_dag_tasks_name_registered_kedro_pipelines(dagbag) -> None:  # type: ignore[no-untyped-def]
@@ -109,7 +139,8 @@ def test_dag_tasks_name_registered_kedro_pipelines(dagbag) -> None:  # type: ign
 
     bootstrap_project(REPO_ROOT / "data-collection-kedro")
     registered = set(find_pipelines(raise_errors=True))
-    wanted = {t.task_id for t in dagbag.dags[FUSION_DAG].tasks} | {"etl_pipeline"}
+    wanted = {t.task_id for t in dagbag.dags[FUSION_DAG].tasks} - {PLAN_TASK, WAIT_TASK}
+    wanted |= {"etl_pipeline"}
     missing = wanted - registered
     assert not missing, f"DAG tasks run Kedro pipelines that are not registered: {missing}"
 
