@@ -179,6 +179,7 @@ def plan_low_carbon_start(
     resolved_env = env if env is not None else kedro_env()
     with contextlib.chdir(path):
         bootstrap_project(path)
+        session: Any
         with KedroSession.create(project_path=path, env=resolved_env) as session:
             context = session.load_context()
             config = dict(context.params.get("carbon_aware_scheduling") or {})

@@ -473,39 +473,54 @@ def test_a_composed_run_writes_one_file_per_registered_pipeline(
 
 
 def test_the_summary_counts_each_node_run_once(run_probe: ProbeRunner, carbon_out: Path) -> None:
-    """A node measured inside ``__default__`` and again alone is two node runs: the summary
-    never adds the composed run's total to its pipelines' totals."""
+    """The Airflow + ``make run`` mix with real sessions: ``__default__`` (three_nodes + tail),
+    then a run of three_nodes (a DAG task running a whole pipeline), then an Airflow-style run
+    of one node (``--nodes make``). Each node counts once, its latest run; each run's
+    orchestration for the share of its node energy still counted; all runs together = the sum
+    of every run-file row."""
     from data_collection_kedro.carbon.summary import build_summary, load_carbon_files, load_config
 
     run_probe("__default__")
     run_probe("three_nodes")
+    run_probe("three_nodes", node_names=["make"])
     data = load_carbon_files(carbon_out)
-    runs = data.runs.set_index(["pipeline", "run_id"])
-    (default_id,) = data.runs.loc[data.runs["pipeline"] == "tail", "run_id"]
-    (alone_id,) = set(data.runs.loc[data.runs["pipeline"] == "three_nodes", "run_id"]) - {
-        default_id
-    }
-    default_total = runs.xs(default_id, level="run_id")["energy_consumed"].sum()
-    alone_total = runs.loc[("three_nodes", alone_id), "energy_consumed"]
+    nodes = data.nodes.assign(energy_kwh=lambda f: f["energy_kwh"].astype(float))
+    run_ids = list(dict.fromkeys(nodes["run_id"]))
+    assert len(run_ids) == 3
+    default, whole, single = (
+        nodes[nodes["run_id"] == r].set_index("node")["energy_kwh"] for r in run_ids
+    )
+    outside = files.OUTSIDE_NODES
+
+    def share(run: pd.Series, kept: list[str]) -> float:
+        return float(run[kept].sum() / run.drop(outside).sum())
 
     config = load_config(None)
     latest = build_summary(data, config)
-    # latest run of each pipeline: three_nodes alone, tail and the orchestration of __default__
-    assert latest.totals["energy_kwh"] == pytest.approx(
-        alone_total
-        + runs.loc[("tail", default_id), "energy_consumed"]
-        + runs.loc[("__default__", default_id), "energy_consumed"],
-        rel=1e-9,
-    )
     per_node = latest.nodes.set_index(["pipeline", "node"])
-    assert (per_node["runs"] == 1).all()
-    assert per_node["energy_kwh"].sum() == pytest.approx(latest.totals["energy_kwh"], rel=1e-6)
-    assert not [w for w in latest.warnings if w.startswith(("overlapping", "partial"))]
+    assert (per_node["node_runs"] <= 1).all()
+    expected = (
+        single["make"] + single[outside]  # make: the single-node run, its start-up whole
+        + whole["combine"] + whole["finish"]  # the whole-pipeline run's other nodes
+        + whole[outside] * share(whole, ["combine", "finish"])
+        + default["extend"]  # extend: only in __default__
+        + default[outside] * share(default, ["extend"])
+    )  # fmt: skip
+    assert latest.totals["energy_kwh"] == pytest.approx(expected, rel=1e-9)
+    assert latest.phases["energy_kwh"].sum() == pytest.approx(expected, rel=1e-9)
+    assert per_node.loc[("three_nodes", "make"), "energy_kwh"] == pytest.approx(single["make"])
+    assert per_node.loc[("tail", "extend"), "ran_in"] == "__default__"
+    warnings = "\n".join(w["en"] for w in latest.warnings)
+    assert "overlap: three_nodes.make was measured 3 times" in warnings
+    assert "overlap: three_nodes.combine was measured 2 times" in warnings
+    assert "overlapping runs" not in warnings and "partial" not in warnings
 
     cumulative = build_summary(data, config, all_runs=True)
-    assert cumulative.totals["energy_kwh"] == pytest.approx(default_total + alone_total, rel=1e-9)
+    assert cumulative.totals["energy_kwh"] == pytest.approx(
+        data.runs["energy_consumed"].sum(), rel=1e-6
+    )
     per_node = cumulative.nodes.set_index(["pipeline", "node"])
-    assert per_node.loc[("three_nodes", "make"), "runs"] == 2  # once in each run
+    assert per_node.loc[("three_nodes", "make"), "node_runs"] == 3  # once in each run
 
 
 def test_rows_carry_the_node_phase_and_the_idle_draw(

@@ -85,7 +85,7 @@ class IntensitySeries:
 
     @cached_property
     def _local(self) -> pd.DataFrame:
-        local = self.values.index.tz_convert(TIMEZONE)
+        local = pd.DatetimeIndex(self.values.index).tz_convert(TIMEZONE)
         return pd.DataFrame(
             {
                 "day": local.tz_localize(None).normalize(),
@@ -223,8 +223,8 @@ def lowest_window(
 def daily_best_hour(series: IntensitySeries, day: pd.Timestamp) -> tuple[int, float]:
     """The Paris hour of ``day`` with the lowest mean intensity, and that intensity."""
     hourly = series.hourly(day)
-    hour = int(hourly.idxmin())
-    return hour, float(hourly[hour])
+    hour = int(hourly.to_numpy().argmin())
+    return int(hourly.index[hour]), float(hourly.iloc[hour])
 
 
 def plan_start(

@@ -15,19 +15,25 @@ from typing import Any
 
 import pandas as pd
 
+from data_collection_kedro.carbon.intensity import IntensitySeries
 from data_collection_kedro.carbon.summary.compute import (
     CarbonSummary,
     SelectionError,
     build_summary,
     parse_bound,
 )
-from data_collection_kedro.carbon.summary.config import ConfigError, load_config
+from data_collection_kedro.carbon.summary.config import ConfigError, SummaryConfig, load_config
+from data_collection_kedro.carbon.summary.i18n import LANGS
 from data_collection_kedro.carbon.summary.loading import load_carbon_files
 from data_collection_kedro.carbon.summary.render import to_text, write_reports
+from data_collection_kedro.carbon.summary.selection import NodeInfo
 from data_collection_kedro.carbon.summary.tradeoff import read_mlflow_runs, tradeoff_table
-from data_collection_kedro.project_config import project_parameters, project_path
+from data_collection_kedro.project_config import PROJECT_DIR, project_parameters, project_path
 from data_collection_kedro.redaction import redact
+from data_collection_kedro.schedules import dag_plans
 from data_collection_kedro.usage.report import build_usage_section
+
+INTENSITY_TABLE = "raw_grid_carbon_intensity"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -67,8 +73,58 @@ def _parser() -> argparse.ArgumentParser:
         help="embedded store with model_monitoring (default: globals duckdb_path)",
     )
     parser.add_argument("--no-mlflow", action="store_true", help="skip the trade-off section")
+    parser.add_argument(
+        "--no-project",
+        action="store_true",
+        help="files of another project: no check against the registered pipelines (gaps, "
+        "phases of old rows) and no yearly projection of the DAGs",
+    )
+    parser.add_argument(
+        "--lang", choices=LANGS, default="en", help="language of the report (en or fr)"
+    )
     parser.add_argument("--quiet", action="store_true", help="no terminal table")
     return parser
+
+
+def node_catalog() -> dict[str, NodeInfo]:
+    """The project's registered nodes: the pipeline each belongs to (the first registered
+    pipeline other than ``__default__`` holding it, as the carbon hook files it) and its phase."""
+    from kedro.framework.project import pipelines
+    from kedro.framework.startup import bootstrap_project
+
+    from data_collection_kedro.carbon.rows import pipelines_of_nodes
+    from data_collection_kedro.phases import phase_of_node
+
+    bootstrap_project(PROJECT_DIR)
+    registry = list(pipelines.items())
+    every = [node for _, pipeline in registry for node in pipeline.nodes]
+    owners = pipelines_of_nodes(every, registry, "__default__")
+    return {node.name: NodeInfo(owners[node.name], phase_of_node(node)) for node in every}
+
+
+def load_intensity(
+    db_path: Path | None, env: str | None, config: SummaryConfig
+) -> tuple[IntensitySeries | None, str]:
+    """The stored eco2mix series: from the DuckDB file ``db_path`` when given, else through
+    the project's catalog (MongoDB with ``--env prod``); ``None`` and why when unavailable."""
+    try:
+        if db_path is not None:
+            from data_collection_kedro.datasets import DuckDBTableDataset
+
+            if not db_path.exists():
+                return None, f"no store at {db_path}"
+            frame = DuckDBTableDataset(database=str(db_path), table=INTENSITY_TABLE).load()
+        else:
+            from kedro.framework.session import KedroSession
+            from kedro.framework.startup import bootstrap_project
+
+            bootstrap_project(PROJECT_DIR)
+            session: Any
+            with KedroSession.create(project_path=PROJECT_DIR, env=env) as session:
+                frame = session.load_context().catalog.load(INTENSITY_TABLE)
+    except Exception as exc:  # no table yet, or no store: the run-time figure is left out
+        return None, f"{INTENSITY_TABLE} unreadable ({exc})"
+    return IntensitySeries.from_frame(frame, config.intensity_profile_days), ""
 
 
 def _load_settings(args: argparse.Namespace) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -111,13 +167,12 @@ def _tradeoff(
     if runs is None:
         summary.tradeoff_note = note
         return
-    table = tradeoff_table(runs, config)
+    table = tradeoff_table(runs, config, summary.rows)
     summary.tradeoff = table
     if table.empty:
+        metrics = ", ".join(t.metric for t in config.tradeoff_tasks)
         summary.tradeoff_note = (
-            f"{len(runs)} MLflow run(s) at {uri}, none with both a test metric "
-            f"({', '.join(config.tradeoff_metrics)}) and a training footprint "
-            f"({', '.join(config.energy_metrics + config.emissions_metrics)})."
+            f"{len(runs)} MLflow run(s) at {uri}, none with a task metric ({metrics})."
         )
 
 
@@ -175,15 +230,31 @@ def main(argv: list[str] | None = None) -> int:
     out_dir = args.out or Path(config.reports_dir)
 
     data = load_carbon_files(carbon_dir)
-    summary = build_summary(data, config, all_runs=args.all_runs, since=since, until=until)
+    catalog = None if args.no_project else node_catalog()
+    if args.duckdb is None and args.no_project:
+        intensity, intensity_note = None, "--no-project without --duckdb: no store to read"
+    else:
+        intensity, intensity_note = load_intensity(args.duckdb, args.env, config)
+    if intensity is None:
+        data.warnings.append(f"run-time intensity not computed: {intensity_note}")
+    summary = build_summary(
+        data,
+        config,
+        all_runs=args.all_runs,
+        since=since,
+        until=until,
+        catalog=catalog,
+        intensity=intensity,
+        plans=() if args.no_project else dag_plans(),
+    )
     _tradeoff(args, params, summary, config)
     summary.tradeoff_note = redact(summary.tradeoff_note)  # the tracking URI may hold a password
     db_path = globals_.get("duckdb_path")
     _usage(args.duckdb or (project_path(db_path) if db_path else None), params, data.nodes, summary)
-    paths = write_reports(summary, out_dir)
+    paths = write_reports(summary, out_dir, args.lang)
 
     if not args.quiet:
-        print(to_text(summary))
+        print(to_text(summary, args.lang))
     print(
         f"reports: {paths['markdown']}, {paths['json']}"
         + (f", {len(summary.charts)} chart(s)" if summary.charts else "")

@@ -4,9 +4,10 @@
 :mod:`.compute` for the definition of every figure.
 """
 
-from data_collection_kedro.carbon.summary.compute import CarbonSummary, build_summary, select_runs
+from data_collection_kedro.carbon.summary.compute import CarbonSummary, build_summary
 from data_collection_kedro.carbon.summary.config import SummaryConfig, load_config
 from data_collection_kedro.carbon.summary.loading import CarbonData, load_carbon_files
+from data_collection_kedro.carbon.summary.selection import NodeInfo, select_node_runs
 
 __all__ = [
     "CarbonData",
@@ -15,5 +16,6 @@ __all__ = [
     "build_summary",
     "load_carbon_files",
     "load_config",
-    "select_runs",
+    "NodeInfo",
+    "select_node_runs",
 ]

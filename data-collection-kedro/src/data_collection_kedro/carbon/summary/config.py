@@ -3,22 +3,39 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Mapping
-from functools import cache
-from importlib import resources
 from typing import Any
+
+from data_collection_kedro.carbon.grid import Grid, GridError, grid_intensity
 
 
 class ConfigError(ValueError):
     """A value of the ``carbon_summary`` block is missing or of the wrong type."""
 
 
+__all__ = ["ConfigError", "Grid", "SummaryConfig", "TradeoffTask", "load_config"]
+
+
 @dataclasses.dataclass(frozen=True)
-class Grid:
+class TradeoffTask:
+    """A modelling task of the trade-off chart: the metric its models are compared on."""
+
     name: str
-    g_co2e_per_kwh: float
-    source: str
+    metric: str  # MLflow metric name (``test_mape``)
+    label: str  # what the metric is, for people
+    unit: str = ""
+    higher_is_better: bool = False
+    label_fr: str = ""
+
+    def label_in(self, lang: str) -> str:
+        return self.label_fr if lang == "fr" and self.label_fr else self.label
+
+
+DEFAULT_TASKS = (
+    TradeoffTask("forecasting", "test_mape", "MAPE, test period", "%", False),
+    TradeoffTask("anomaly_detection", "validation_f1", "F1 on labelled anomalies", "", True),
+    TradeoffTask("clustering", "all_silhouette", "silhouette", "", True),
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,12 +60,9 @@ class SummaryConfig:
     stale_after_days: float = 30.0
     partial_tolerance: float = 0.05
     ram_dominance_share: float = 0.5
-    tradeoff_metrics: tuple[str, ...] = (
-        "test_mape", "test_rmse", "test_mae", "test_r2", "test_f1", "test_silhouette",
-    )  # fmt: skip
-    higher_is_better: frozenset[str] = frozenset({"test_r2", "test_f1", "test_silhouette"})
-    energy_metrics: tuple[str, ...] = ("training_energy_kwh", "energy_kwh")
-    emissions_metrics: tuple[str, ...] = ("training_emissions_kg", "emissions_kg")
+    tradeoff_tasks: tuple[TradeoffTask, ...] = DEFAULT_TASKS
+    fit_nodes: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    intensity_profile_days: int = 7
     carbon_dir: str | None = None
     reports_dir: str = "reports/carbon"
 
@@ -56,48 +70,6 @@ class SummaryConfig:
         if pipeline in self.budgets_kg:
             return self.budgets_kg[pipeline]
         return self.budgets_kg.get("default")
-
-
-@cache
-def _codecarbon_mix() -> dict[str, Any]:
-    path = resources.files("codecarbon") / "data" / "private_infra" / "global_energy_mix.json"
-    return dict(json.loads(path.read_text(encoding="utf-8")))
-
-
-@cache
-def _codecarbon_world_average() -> float | None:
-    path = resources.files("codecarbon") / "data" / "private_infra"
-    try:
-        data = json.loads((path / "carbon_intensity_per_source.json").read_text(encoding="utf-8"))
-        return float(data["world_average"])
-    except (OSError, KeyError, ValueError, TypeError):
-        return None
-
-
-def grid_intensity(name: str, iso: str | None, fallback: float | None) -> Grid:
-    """A grid's intensity: CodeCarbon's bundled figure for ``iso`` when it has one, else the
-    configured fallback (``iso: world`` → CodeCarbon's world average)."""
-    if iso:
-        if iso.lower() == "world":
-            world = _codecarbon_world_average()
-            if world is not None:
-                return Grid(name, world, "CodeCarbon world average")
-        else:
-            try:
-                entry = _codecarbon_mix()[iso.upper()]
-                return Grid(
-                    name,
-                    float(entry["carbon_intensity"]),
-                    f"CodeCarbon energy mix {iso.upper()} ({entry.get('year', 'n.d.')})",
-                )
-            except (OSError, KeyError, ValueError, TypeError):
-                pass
-    if fallback is None:
-        raise ConfigError(
-            f"carbon_summary.grids.{name}: CodeCarbon has no intensity for {iso!r} and no "
-            "g_co2e_per_kwh fallback is configured"
-        )
-    return Grid(name, float(fallback), "configuration")
 
 
 def _number(block: Mapping[str, Any], key: str, default: float | None, where: str) -> float | None:
@@ -119,13 +91,16 @@ def load_config(block: Mapping[str, Any] | None) -> SummaryConfig:
     grids = []
     for name, spec in (block.get("grids") or {}).items():
         spec = spec if isinstance(spec, Mapping) else {"g_co2e_per_kwh": spec}
-        grids.append(
-            grid_intensity(
-                str(name),
-                spec.get("iso"),
-                _number(spec, "g_co2e_per_kwh", None, f"{where}.grids.{name}"),
+        try:
+            grids.append(
+                grid_intensity(
+                    str(name),
+                    spec.get("iso"),
+                    _number(spec, "g_co2e_per_kwh", None, f"{where}.grids.{name}"),
+                )
             )
-        )
+        except GridError as exc:
+            raise ConfigError(f"{where}.grids.{name}: {exc}") from None
     ga_block = dict(block.get("green_algorithms") or {})
     ga_where = f"{where}.green_algorithms"
     ga = GreenAlgorithmsConfig(
@@ -169,10 +144,33 @@ def load_config(block: Mapping[str, Any] | None) -> SummaryConfig:
         stale_after_days=_number(block, "stale_after_days", 30.0, where) or 30.0,
         partial_tolerance=_number(block, "partial_tolerance", 0.05, where) or 0.05,
         ram_dominance_share=_number(block, "ram_dominance_share", 0.5, where) or 0.5,
-        tradeoff_metrics=tuple(tradeoff.get("metrics") or defaults.tradeoff_metrics),
-        higher_is_better=frozenset(tradeoff.get("higher_is_better") or defaults.higher_is_better),
-        energy_metrics=tuple(tradeoff.get("energy_metrics") or defaults.energy_metrics),
-        emissions_metrics=tuple(tradeoff.get("emissions_metrics") or defaults.emissions_metrics),
+        tradeoff_tasks=_tasks(tradeoff.get("tasks"), f"{where}.tradeoff.tasks"),
+        fit_nodes={str(k): str(v) for k, v in (tradeoff.get("fit_nodes") or {}).items()},
+        intensity_profile_days=int(
+            _number(block, "intensity_profile_days", 7, where) or defaults.intensity_profile_days
+        ),
         carbon_dir=str(block["carbon_dir"]) if block.get("carbon_dir") else None,
         reports_dir=str(block.get("reports_dir") or defaults.reports_dir),
     )
+
+
+def _tasks(block: Any, where: str) -> tuple[TradeoffTask, ...]:
+    if not block:
+        return DEFAULT_TASKS
+    if not isinstance(block, Mapping):
+        raise ConfigError(f"{where}: expected a mapping of task name to its metric")
+    tasks = []
+    for name, spec in block.items():
+        if not isinstance(spec, Mapping) or not spec.get("metric"):
+            raise ConfigError(f"{where}.{name}: expected a mapping with a metric name")
+        tasks.append(
+            TradeoffTask(
+                name=str(name),
+                metric=str(spec["metric"]),
+                label=str(spec.get("label") or spec["metric"]),
+                unit=str(spec.get("unit") or ""),
+                higher_is_better=bool(spec.get("higher_is_better", False)),
+                label_fr=str(spec.get("label_fr") or ""),
+            )
+        )
+    return tuple(tasks)

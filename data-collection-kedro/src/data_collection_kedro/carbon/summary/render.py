@@ -1,143 +1,564 @@
-"""Outputs of the carbon summary: terminal text, Markdown, JSON and PNG charts."""
+"""Outputs of the carbon summary: terminal text, Markdown, JSON and PNG charts, in English or
+French (``lang``). Figures are shown in the unit their size calls for (:mod:`.units`); the JSON
+keeps raw numbers in the units their keys name (``energy_kwh``, ``emissions_kg``)."""
 
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from data_collection_kedro.carbon import files
+from data_collection_kedro.carbon.summary import units
 from data_collection_kedro.carbon.summary.compute import CarbonSummary
+from data_collection_kedro.carbon.summary.i18n import label, text, tr
 
-PIPELINE_COLUMNS = [
-    "pipeline", "runs", "duration_s", "energy_kwh", "emissions_kg", "emissions_g", "share",
-    "implied_power_w", "implied_intensity_g_per_kwh", "measurement",
-]  # fmt: skip
-NODE_COLUMNS = [
-    "pipeline", "node", "runs", "duration_s", "energy_kwh", "emissions_kg", "emissions_g",
-    "share", "implied_power_w", "measurement", "failed",
-]  # fmt: skip
+Table = tuple[list[str], list[list[str]]]
+Content = list[str] | Table | str
+
+MEASUREMENT_NOTES = {
+    files.MEASUREMENT_RAPL: text(
+        "CPU energy read from the processor's RAPL counters: a measurement of the CPU package "
+        "(typically within 10-15 % of a wall-plug meter for the CPU part); RAM is an estimate.",
+        "Énergie CPU lue dans les compteurs RAPL du processeur : une mesure du processeur "
+        "(souvent à 10-15 % d'un wattmètre pour la partie CPU) ; la RAM est une estimation.",
+    ),
+    files.MEASUREMENT_CPU_LOAD: text(
+        "No energy counters (typical of a VM): CPU power estimated from the CPU model's TDP "
+        "scaled by the measured CPU load. An estimate (range shown: ×0.6 to ×1.5); it follows "
+        "the workload, not the real hardware.",
+        "Pas de compteurs d'énergie (cas d'une VM) : puissance CPU estimée d'après le TDP du "
+        "modèle de processeur et la charge CPU mesurée. Une estimation (fourchette indiquée : "
+        "×0,6 à ×1,5) ; elle suit la charge, pas le matériel réel.",
+    ),
+    files.MEASUREMENT_TDP: text(
+        "CPU power taken as a constant share of the CPU model's TDP whatever the load: an order "
+        "of magnitude (range shown: ×0.5 to ×2).",
+        "Puissance CPU prise comme une part constante du TDP du processeur quelle que soit la "
+        "charge : un ordre de grandeur (fourchette indiquée : ×0,5 à ×2).",
+    ),
+    files.MEASUREMENT_CONSTANT: text(
+        "CPU model unknown to CodeCarbon: a generic constant power per core; an order of "
+        "magnitude (range shown: ×0.5 to ×2). Set carbon.force_cpu_power when the TDP is known.",
+        "Modèle de processeur inconnu de CodeCarbon : une puissance constante générique par "
+        "cœur ; un ordre de grandeur (fourchette : ×0,5 à ×2). Renseigner "
+        "carbon.force_cpu_power si le TDP est connu.",
+    ),
+}
+RAM_NOTE = text(
+    "RAM accounts for {share} of the measured energy. CodeCarbon does not measure RAM: it "
+    "estimates it from the installed memory, a near-constant power. On a VM this constant "
+    "dominates, so the totals mostly reflect duration × installed memory; the marginal figure "
+    "(energy above the idle draw measured at the tracker's start) follows the work done.",
+    "La RAM représente {share} de l'énergie mesurée. CodeCarbon ne mesure pas la RAM : il "
+    "l'estime d'après la mémoire installée, une puissance presque constante. Sur une VM cette "
+    "constante domine : les totaux reflètent surtout durée × mémoire installée ; la valeur "
+    "marginale (énergie au-dessus de la consommation au repos mesurée au démarrage du suivi) "
+    "suit le travail effectué.",
+)
+WHICH_APPLIES = text(
+    "The totals use CodeCarbon's annual figure ({annual}, {source}): a life-cycle average of "
+    "the country's electricity, the figure CodeCarbon and ADEME-based footprints use, so it is "
+    "the one to report and compare. The run-time figure uses RTE eco2mix's `Taux de CO2` of "
+    "the quarter-hours each node ran in: direct emissions of the electricity generated in "
+    "France (no life-cycle, no imports): lower than the life-cycle figure over a year, higher "
+    "on winter evenings; it says when running is cleaner and drives the carbon-aware start, it "
+    "is not the footprint to report.",
+    "Les totaux utilisent la valeur annuelle de CodeCarbon ({annual}, {source}) : une moyenne "
+    "en cycle de vie de l'électricité du pays, celle qu'utilisent CodeCarbon et les bilans "
+    "fondés sur l'ADEME ; c'est elle qu'il faut déclarer et comparer. La valeur au moment "
+    "utilise le `Taux de CO2` d'eco2mix (RTE) des quarts d'heure où chaque nœud a tourné : "
+    "émissions directes de la production d'électricité en France (hors cycle de vie, hors "
+    "importations) : plus basse que la valeur en cycle de vie sur l'année, plus haute les soirs "
+    "d'hiver ; elle dit quand il vaut mieux exécuter et guide le démarrage bas carbone, ce "
+    "n'est pas l'empreinte à déclarer.",
+)
 
 
-def _fmt(value: Any) -> str:
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        if math.isnan(value):
-            return "–"
-        if value == 0:
-            return "0"
-        if abs(value) >= 1000 or abs(value) < 0.001:
-            return f"{value:.3e}"
-        return f"{value:.4g}"
-    if isinstance(value, pd.Timestamp):
-        return f"{value:%Y-%m-%d %H:%M:%S}"
-    return str(value)
+def _t(key: str, lang: str) -> str:
+    return label(key, lang)
 
 
-def _rows(frame: pd.DataFrame | None, columns: list[str] | None = None) -> list[list[str]]:
+def _phase(name: Any, lang: str) -> str:
+    return _t(str(name), lang)
+
+
+def _table(
+    frame: pd.DataFrame | None, columns: list[tuple[str, str, Callable[[Any], str]]], lang: str
+) -> Table:
+    """``columns``: (label key, frame column, formatter)."""
+    headers = [_t(key, lang) for key, _, _ in columns]
     if frame is None or frame.empty:
-        return []
-    columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-    return [[_fmt(v) for v in row] for row in frame[columns].itertuples(index=False)]
-
-
-def _text_table(frame: pd.DataFrame | None, columns: list[str] | None = None) -> str:
-    if frame is None or frame.empty:
-        return "  (none)"
-    columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-    body = _rows(frame, columns)
-    widths = [max(len(c), *(len(r[i]) for r in body)) for i, c in enumerate(columns)]
-    lines = ["  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines.append("  " + "  ".join("-" * w for w in widths))
-    lines += ["  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in body]
-    return "\n".join(lines)
-
-
-def _md_table(frame: pd.DataFrame | None, columns: list[str] | None = None) -> str:
-    if frame is None or frame.empty:
-        return "_none_"
-    columns = [c for c in (columns or list(frame.columns)) if c in frame.columns]
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    lines += ["| " + " | ".join(r) + " |" for r in _rows(frame, columns)]
-    return "\n".join(lines)
-
-
-def _sections(summary: CarbonSummary) -> list[tuple[str, Any]]:
-    """(title, content) pairs shared by the text and Markdown outputs; content is a frame,
-    a list of lines or a string."""
-    total = summary.totals
-    totals_frame = pd.DataFrame([total])
-    sections: list[tuple[str, Any]] = [
-        ("Totals", totals_frame),
-        ("Per pipeline", (summary.pipelines, PIPELINE_COLUMNS)),
-        ("Per node (share of the total emissions)", (summary.nodes, NODE_COLUMNS)),
-        ("How it was measured", summary.measurement_notes or ["no measured node in the selection"]),
-        ("Costs (EUR)", pd.DataFrame([summary.costs])),
-        ("Costs per pipeline (EUR)", summary.pipeline_costs),
-        ("What if: the same energy on other grids", summary.grids),
-        ("What if: other PUE values (same IT energy, same grid)", summary.pue),
-        ("Green Algorithms cross-check (beside CodeCarbon)", summary.green_algorithms),
+        return headers, []
+    rows = [
+        [fmt(row.get(column)) for _, column, fmt in columns]
+        for row in frame.to_dict(orient="records")
     ]
-    if summary.tradeoff is not None and not summary.tradeoff.empty:
-        sections.append(("Trade-off: test metric vs training footprint (MLflow)", summary.tradeoff))
-    else:
-        sections.append(
-            (
-                "Trade-off: test metric vs training footprint (MLflow)",
-                [summary.tradeoff_note or "no model run with both figures"],
-            )
+    return headers, rows
+
+
+def _breakdown(frame: pd.DataFrame, first: list[tuple[str, str, Callable[[Any], str]]],
+               summary: CarbonSummary, lang: str) -> Table:  # fmt: skip
+    columns = [
+        *first,
+        ("node_runs", "node_runs", lambda v: units.count(v, lang)),
+        ("duration", "duration_s", lambda v: units.duration(v, lang)),
+        ("energy", "energy_kwh", lambda v: units.energy(v, lang)),
+        ("marginal", "marginal_energy_kwh", lambda v: units.energy(v, lang)),
+        ("co2e_annual", "emissions_kg", lambda v: units.mass(v, lang)),
+        ("co2e_runtime", "runtime_emissions_kg", lambda v: units.mass(v, lang)),
+        ("cost", "cost_eur", lambda v: units.money(v, lang)),
+        ("share", "share", lambda v: units.share(v, lang)),
+    ]
+    headers, rows = _table(frame, columns, lang)
+    if rows:
+        total = summary.totals
+        rows.append(
+            [f"**{_t('total_row', lang)}**", *([""] * (len(first) - 1))]
+            + [
+                str(total["node_runs"]),
+                units.duration(total["duration_s"], lang),
+                units.energy(total["energy_kwh"], lang),
+                units.energy(total["marginal_energy_kwh"], lang),
+                units.mass(total["emissions_kg"], lang),
+                units.mass(total["runtime_emissions_kg"], lang),
+                units.money(total["cost_eur"], lang),
+                "100 %",
+            ]
         )
-    if summary.usage is not None and not summary.usage.empty:
-        sections.append(("Usage: inference vs training", summary.usage))
-    if summary.usage_note:
-        sections.append(("Usage note", [summary.usage_note]))
-    sections.append(("Warnings", summary.warnings or ["none"]))
-    sections.append(
+    return headers, rows
+
+
+def _totals_lines(summary: CarbonSummary, lang: str) -> list[str]:
+    t = summary.totals
+    fr = lang == "fr"
+    methods = ", ".join(t["methods"]) or "–"
+    band = f"{units.energy(t['energy_low_kwh'], lang)}–{units.energy(t['energy_high_kwh'], lang)}"
+    band_kg = (
+        f"{units.mass(t['emissions_low_kg'], lang)}–{units.mass(t['emissions_high_kg'], lang)}"
+    )
+    intensity = summary.intensity
+    lines = [
         (
-            "Optimisation hints (by share)",
+            f"Énergie : **{units.energy(t['energy_kwh'], lang)}** (fourchette {band}, méthode "
+            f"{methods} ; voir « {_t('method', lang)} »)"
+            if fr
+            else f"Energy: **{units.energy(t['energy_kwh'], lang)}** (range {band}, method "
+            f'{methods}; see "{_t("method", lang)}")'
+        ),
+        (
+            f"dont au-dessus de la consommation au repos ({units.power(t['idle_power_w'], lang)}"
+            f" mesurés au démarrage du suivi) : **{units.energy(t['marginal_energy_kwh'], lang)}**"
+            f" ({units.share(_ratio(t['marginal_energy_kwh'], t['energy_kwh']), lang)})"
+            if fr
+            else f"of which above the idle draw ({units.power(t['idle_power_w'], lang)} measured "
+            f"at the tracker's start): **{units.energy(t['marginal_energy_kwh'], lang)}** "
+            f"({units.share(_ratio(t['marginal_energy_kwh'], t['energy_kwh']), lang)})"
+        ),
+        (
+            f"CO₂e (valeur annuelle du réseau, {units.intensity(intensity.get('annual_g_per_kwh'), lang)}) :"
+            f" **{units.mass(t['emissions_kg'], lang)}** (fourchette {band_kg}) ; au-dessus du "
+            f"repos : {units.mass(t['marginal_emissions_kg'], lang)}"
+            if fr
+            else f"CO₂e (annual grid figure, {units.intensity(intensity.get('annual_g_per_kwh'), lang)}):"
+            f" **{units.mass(t['emissions_kg'], lang)}** (range {band_kg}); above idle: "
+            f"{units.mass(t['marginal_emissions_kg'], lang)}"
+        ),
+    ]
+    if intensity.get("available"):
+        lines.append(
+            f"CO₂e au moment des exécutions (eco2mix, "
+            f"{units.intensity(intensity.get('runtime_g_per_kwh'), lang)}) : "
+            f"**{units.mass(intensity.get('runtime_emissions_kg'), lang)}** "
+            f"({units.signed_share(intensity.get('difference_share'), lang)} par rapport à la "
+            "valeur annuelle)"
+            if fr
+            else "CO₂e at run time (eco2mix, "
+            f"{units.intensity(intensity.get('runtime_g_per_kwh'), lang)}): "
+            f"**{units.mass(intensity.get('runtime_emissions_kg'), lang)}** "
+            f"({units.signed_share(intensity.get('difference_share'), lang)} against the "
+            "annual figure)"
+        )
+    lines.append(
+        f"Durée mesurée : {units.duration(t['duration_s'], lang)} ; {t['node_runs']} exécutions "
+        f"de nœuds dans {t['runs']} exécution(s) ; puissance moyenne "
+        f"{units.power(t['implied_power_w'], lang)}"
+        if fr
+        else f"Measured duration: {units.duration(t['duration_s'], lang)}; {t['node_runs']} node "
+        f"runs in {t['runs']} run(s); average power {units.power(t['implied_power_w'], lang)}"
+    )
+    c, cfg = summary.costs, summary.config
+    lines.append(
+        f"Coûts : électricité {units.money(c['electricity_eur'], lang)} "
+        f"({units.plain(cfg.electricity_eur_per_kwh, lang)} €/kWh), instance cloud "
+        f"{units.money(c['cloud_instance_eur'], lang)} "
+        f"({units.plain(cfg.cloud_instance_eur_per_hour, lang)} €/h), prix interne du carbone "
+        f"{units.money(c['internal_carbon_eur'], lang)} "
+        f"({units.plain(cfg.internal_carbon_price_eur_per_t, lang)} €/t)"
+        if fr
+        else f"Costs: electricity {units.money(c['electricity_eur'], lang)} "
+        f"({units.plain(cfg.electricity_eur_per_kwh, lang)} €/kWh), cloud instance "
+        f"{units.money(c['cloud_instance_eur'], lang)} "
+        f"({units.plain(cfg.cloud_instance_eur_per_hour, lang)} €/h), internal carbon price "
+        f"{units.money(c['internal_carbon_eur'], lang)} "
+        f"({units.plain(cfg.internal_carbon_price_eur_per_t, lang)} €/t)"
+    )
+    return lines
+
+
+def _ratio(a: Any, b: Any) -> float:
+    try:
+        return float(a) / float(b) if float(b) else math.nan
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _intensity_lines(summary: CarbonSummary, lang: str) -> list[str]:
+    section = summary.intensity
+    fr = lang == "fr"
+    annual = units.intensity(section.get("annual_g_per_kwh"), lang)
+    lines = [
+        (f"Valeur annuelle (CodeCarbon) : {annual} — {section.get('annual_source')} ; CO₂e "
+         f"{units.mass(section.get('annual_emissions_kg'), lang)}")
+        if fr
+        else (f"Annual figure (CodeCarbon): {annual} — {section.get('annual_source')}; CO₂e "
+              f"{units.mass(section.get('annual_emissions_kg'), lang)}"),
+    ]  # fmt: skip
+    if not section.get("available"):
+        lines.append(
+            "Valeur au moment : aucune intensité eco2mix dans le stock (raw_grid_carbon_intensity"
+            " vide) : lancez l'ingestion `ingest_grid_carbon_intensity`."
+            if fr
+            else "Run-time figure: no eco2mix intensity in the store (raw_grid_carbon_intensity "
+            "is empty): run the `ingest_grid_carbon_intensity` node."
+        )
+    else:
+        runtime = units.intensity(section.get("runtime_g_per_kwh"), lang)
+        measured = units.share(section.get("measured_share"), lang)
+        first, last = section.get("store_first"), section.get("store_last")
+        stored = f"{first:%Y-%m-%d %H:%M} → {last:%Y-%m-%d %H:%M} UTC" if first else "–"
+        lines.append(
+            f"Valeur au moment (eco2mix, pondérée par l'énergie) : {runtime} ; CO₂e "
+            f"{units.mass(section.get('runtime_emissions_kg'), lang)} ; écart "
+            f"{units.mass(section.get('difference_kg'), lang)} "
+            f"({units.signed_share(section.get('difference_share'), lang)})"
+            if fr
+            else f"Run-time figure (eco2mix, energy-weighted): {runtime}; CO₂e "
+            f"{units.mass(section.get('runtime_emissions_kg'), lang)}; difference "
+            f"{units.mass(section.get('difference_kg'), lang)} "
+            f"({units.signed_share(section.get('difference_share'), lang)})"
+        )
+        days = section.get("profile_days")
+        lines.append(
+            f"Couverture : {measured} de l'énergie tombe dans des quarts d'heure présents dans le "
+            f"stock ({stored}) ; le reste prend le profil moyen de la même heure sur les "
+            f"{summary.config.intensity_profile_days} jours stockés précédents"
+            + (f" ({days[0]} à {days[1]}), estimation signalée par « profile »" if days else "")
+            if fr
+            else f"Coverage: {measured} of the energy falls in quarter-hours the store holds "
+            f"({stored}); the rest takes the mean profile of the same time of day over the "
+            f"{summary.config.intensity_profile_days} previous stored days"
+            + (f" ({days[0]} to {days[1]}), labelled 'profile'" if days else "")
+        )
+    lines.append(tr(WHICH_APPLIES, lang).format(annual=annual, source=section.get("annual_source")))
+    return lines
+
+
+def _scheduling(summary: CarbonSummary, lang: str) -> Content:
+    if summary.scheduling.empty:
+        return [
+            "aucune exécution différable (fusion + entraînement) mesurée avec une intensité"
+            if lang == "fr"
+            else "no deferrable run (fusion + training) measured with an intensity"
+        ]
+    columns: list[tuple[str, str, Callable[[Any], str]]] = [
+        ("run", "run_id", lambda v: str(v)[:8]),
+        ("ran_in", "ran_in", str),
+        ("started", "started_local", lambda v: f"{v:%Y-%m-%d %H:%M}"),
+        ("energy", "energy_kwh", lambda v: units.energy(v, lang)),
+        ("runtime_intensity", "runtime_g_per_kwh", lambda v: units.intensity(v, lang)),
+        ("co2e_runtime", "runtime_emissions_kg", lambda v: units.mass(v, lang)),
+        ("best_hour", "best_hour_local", lambda v: f"{int(v):02d}:00"),
+        ("intensity_col", "best_g_per_kwh", lambda v: units.intensity(v, lang)),
+        ("co2e_at_best", "best_hour_emissions_kg", lambda v: units.mass(v, lang)),
+        ("saving", "saving_share", lambda v: units.share(v, lang)),
+        ("basis", "basis", str),
+    ]
+    return _table(summary.scheduling, columns, lang)
+
+
+def _projection(summary: CarbonSummary, lang: str) -> list[tuple[str, Content]]:
+    if summary.projection.empty:
+        return []
+    columns: list[tuple[str, str, Callable[[Any], str]]] = [
+        ("dag", "dag_id", str),
+        ("trigger", "trigger", str),
+        ("runs_per_year", "runs_per_year", lambda v: units.count(v, lang)),
+        ("energy_per_run", "energy_per_run_kwh", lambda v: units.energy(v, lang)),
+        ("energy_per_year", "energy_kwh_per_year", lambda v: units.energy(v, lang)),
+        ("co2e_per_year", "emissions_kg_per_year", lambda v: units.mass(v, lang)),
+        ("cost_per_year", "cost_eur_per_year", lambda v: units.money(v, lang)),
+        ("missing_nodes", "nodes_missing", lambda v: str(v) or "–"),
+    ]
+    headers, rows = _table(summary.projection, columns, lang)
+    p = summary.projection
+    rows.append(
+        [f"**{_t('total_row', lang)}**", "", ""]
+        + ["", units.energy(p["energy_kwh_per_year"].sum(), lang)]
+        + [units.mass(p["emissions_kg_per_year"].sum(), lang)]
+        + [units.money(p["cost_eur_per_year"].sum(), lang), ""]
+    )
+    cfg = summary.config
+    fr = lang == "fr"
+    pue = sorted({float(v) for v in summary.pue["pue"]}) if not summary.pue.empty else []
+    assumptions = [
+        (
+            "exécutions par an : d'après les plannings des DAG (`data_collection_kedro.schedules`,"
+            " lus par les DAG) comptés sur l'année 2025 ; le DAG fusion + entraînement au plus "
+            "autant que ses déclencheurs les moins fréquents (une exécution par jour)"
+            if fr
+            else "runs per year: from the DAG schedules (`data_collection_kedro.schedules`, which "
+            "the DAGs read) counted over 2025; the fusion + training DAG at most as often as its "
+            "least frequent trigger (once a day)"
+        ),
+        (
+            "énergie par exécution : la mesure comptée de chaque nœud du DAG plus sa part de "
+            "l'orchestration de son exécution (une tâche Airflow paie son propre démarrage) ; "
+            "mesurée sur les données de l'exécution (échantillon hors-ligne par défaut : les "
+            "volumes de production changent le résultat)"
+            if fr
+            else "energy per run: the counted measurement of each node the DAG runs plus its share "
+            "of its run's orchestration (an Airflow task pays its own start-up); measured on the "
+            "run's data (the offline sample by default: production volumes change the result)"
+        ),
+        (
+            f"prix de l'électricité : {units.plain(cfg.electricity_eur_per_kwh, lang)} €/kWh ; "
+            f"réseau : {summary.intensity.get('annual_source')} ; PUE des mesures : "
+            f"{', '.join(units.number(v, lang) for v in pue[:1]) or '1'} (salle machine non "
+            "comptée au-delà) ; le planificateur et les workers Airflow ne sont pas mesurés"
+            if fr
+            else f"electricity price: {units.plain(cfg.electricity_eur_per_kwh, lang)} €/kWh; "
+            f"grid: {summary.intensity.get('annual_source')}; PUE of the measurements: "
+            f"{', '.join(units.number(v, lang) for v in pue[:1]) or '1'} (no machine-room "
+            "overhead beyond it); Airflow's scheduler and workers are not measured"
+        ),
+    ]
+    return [
+        (_t("projection", lang), (headers, rows)),
+        (_t("assumptions", lang), assumptions),
+    ]
+
+
+def _tradeoff(summary: CarbonSummary, lang: str) -> Content:
+    table = summary.tradeoff
+    if table is None or table.empty:
+        return [summary.tradeoff_note or "no model run with both figures"]
+    tasks = {t.name: t for t in summary.config.tradeoff_tasks}
+
+    def metric(row: Mapping[Any, Any]) -> str:
+        task = tasks.get(row["task"])
+        if task is None:
+            return units.number(row["value"], lang)
+        unit = f" {task.unit}" if task.unit else ""
+        arrow = "↑" if task.higher_is_better else "↓"
+        return f"{task.label_in(lang)} {arrow}: {units.number(row['value'], lang)}{unit}"
+
+    frame = table.assign(
+        metric_text=[metric(r) for r in table.to_dict(orient="records")],
+        kind_text=[
+            _t("baseline", lang)
+            if k == "baseline"
+            else (_t("model_kind", lang) if k == "model" else k)
+            for k in table["kind"]
+        ],
+    )
+    columns: list[tuple[str, str, Callable[[Any], str]]] = [
+        ("task", "task", str),
+        ("model", "model", str),
+        ("kind", "kind_text", str),
+        ("metric", "metric_text", str),
+        ("training_time", "training_duration_s", lambda v: units.duration(v, lang)),
+        ("training_energy", "training_energy_kwh", lambda v: units.energy(v, lang)),
+        ("training_co2e", "training_emissions_kg", lambda v: units.mass(v, lang)),
+        ("pareto", "pareto", lambda v: _t("yes" if v else "no", lang)),
+    ]
+    return _table(frame, columns, lang)
+
+
+def _method_lines(summary: CarbonSummary, lang: str) -> list[str]:
+    notes = [f"{m}: {tr(MEASUREMENT_NOTES[m], lang)}" for m in summary.totals["methods"]]
+    ram = summary.totals.get("ram_share")
+    if ram is not None and not math.isnan(ram) and ram > summary.config.ram_dominance_share:
+        notes.append(tr(RAM_NOTE, lang).format(share=units.share(ram, lang)))
+    return notes or [_t("none", lang)]
+
+
+def sections(summary: CarbonSummary, lang: str = "en") -> list[tuple[str, Content]]:
+    """(title, content) pairs shared by the text and Markdown outputs."""
+    since, until = summary.window
+    rule = _t("rule_latest" if summary.mode == "latest" else "rule_all", lang)
+    if since is not None or until is not None:
+        rule += f" ({_t('window', lang)}: {since or '…'} → {until or '…'})"
+    phase_cols: list[tuple[str, str, Callable[[Any], str]]] = [
+        ("phase", "phase", lambda v: _phase(v, lang))
+    ]
+    pipeline_cols: list[tuple[str, str, Callable[[Any], str]]] = [("pipeline", "pipeline", str)]
+    node_cols: list[tuple[str, str, Callable[[Any], str]]] = [
+        ("pipeline", "pipeline", str),
+        ("node", "node", str),
+        ("phase", "phase", lambda v: _phase(v, lang)),
+        ("ran_in", "ran_in", str),
+    ]
+    out: list[tuple[str, Content]] = [
+        (_t("selection", lang), [rule]),
+        (_t("totals", lang), _totals_lines(summary, lang)),
+        (_t("per_phase", lang), _breakdown(summary.phases, phase_cols, summary, lang)),
+        (_t("per_pipeline", lang), _breakdown(summary.pipelines, pipeline_cols, summary, lang)),
+        (_t("per_node", lang), _breakdown(summary.nodes, node_cols, summary, lang)),
+        (_t("intensity", lang), _intensity_lines(summary, lang)),
+        (_t("scheduling", lang), _scheduling(summary, lang)),
+        *_projection(summary, lang),
+        (_t("tradeoff", lang), _tradeoff(summary, lang)),
+        (_t("method", lang), _method_lines(summary, lang)),
+        (
+            _t("what_if_grids", lang),
+            _table(
+                summary.grids,
+                [
+                    ("grid", "grid", str),
+                    ("intensity_col", "g_co2e_per_kwh", lambda v: units.intensity(v, lang)),
+                    ("co2e_annual", "emissions_kg", lambda v: units.mass(v, lang)),
+                    ("source", "source", str),
+                ],
+                lang,
+            ),
+        ),
+        (
+            _t("what_if_pue", lang),
+            _table(
+                summary.pue,
+                [
+                    ("pue", "pue", lambda v: units.number(v, lang)),
+                    ("energy", "energy_kwh", lambda v: units.energy(v, lang)),
+                    ("co2e_annual", "emissions_kg", lambda v: units.mass(v, lang)),
+                ],
+                lang,
+            ),
+        ),
+        (
+            _t("green_algorithms", lang),
+            _table(
+                summary.green_algorithms,
+                [
+                    ("pipeline", "pipeline", str),
+                    ("cores", "cores", lambda v: units.number(v, lang)),
+                    ("memory_gb", "memory_gb", lambda v: units.number(v, lang)),
+                    ("ga_energy", "ga_energy_kwh", lambda v: units.energy(v, lang)),
+                    ("cc_energy", "codecarbon_energy_kwh", lambda v: units.energy(v, lang)),
+                    ("ratio", "ratio_ga_to_codecarbon", lambda v: units.number(v, lang)),
+                ],
+                lang,
+            ),
+        ),
+    ]
+    if summary.usage is not None and not summary.usage.empty:
+        out.append((_t("usage", lang), _plain_table(summary.usage, lang)))
+    if summary.usage_note:
+        out.append((_t("usage_note", lang), [summary.usage_note]))
+    out.append(
+        (_t("warnings", lang), [tr(w, lang) for w in summary.warnings] or [_t("none", lang)])
+    )
+    out.append(
+        (
+            _t("hints", lang),
             [
-                f"{h['pipeline']}.{h['node']} ({h['share']:.0%}, {h['phase']}): {h['levers']}"
+                f"{h['pipeline']}.{h['node']} ({units.share(h['share'], lang)}, "
+                f"{_phase(h['phase'], lang)}): {tr(h['levers'], lang)}"
                 for h in summary.hints
             ]
-            or ["no measured node"],
+            or [_t("none", lang)],
         )
     )
-    sections.append(("Carbon budgets (kg per run)", pd.DataFrame(summary.budgets)))
-    return sections
+    out.append(
+        (
+            _t("budgets", lang),
+            _table(
+                pd.DataFrame(summary.budgets),
+                [
+                    ("pipeline", "pipeline", str),
+                    ("run", "run_id", lambda v: str(v)[:8]),
+                    ("co2e_annual", "emissions_kg", lambda v: units.mass(v, lang)),
+                    ("budget", "budget_kg", lambda v: units.mass(v, lang)),
+                    ("exceeded", "exceeded", lambda v: _t("yes" if v else "no", lang)),
+                ],
+                lang,
+            ),
+        )
+    )
+    return out
 
 
-def to_text(summary: CarbonSummary) -> str:
-    out = [f"EnergieWatch carbon summary: {summary.selection}", ""]
-    for title, content in _sections(summary):
+def _plain_table(frame: pd.DataFrame, lang: str) -> Table:
+    def cell(value: Any) -> str:
+        if isinstance(value, bool):
+            return _t("yes" if value else "no", lang)
+        if isinstance(value, float):
+            return units.number(value, lang)
+        return str(value)
+
+    return list(frame.columns), [[cell(v) for v in row] for row in frame.itertuples(index=False)]
+
+
+def _text_lines(content: Content) -> list[str]:
+    if isinstance(content, tuple):
+        headers, rows = content
+        if not rows:
+            return ["  (none)"]
+        body = [[c.replace("**", "") for c in r] for r in rows]
+        widths = [max(len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
+        lines = ["  " + "  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True))]
+        lines.append("  " + "  ".join("-" * w for w in widths))
+        lines += [
+            "  " + "  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in body
+        ]
+        return lines
+    if isinstance(content, str):
+        return [f"  {content}"]
+    return [f"  - {line.replace('**', '')}" for line in content]
+
+
+def _md_lines(content: Content) -> list[str]:
+    if isinstance(content, tuple):
+        headers, rows = content
+        if not rows:
+            return ["_–_"]
+        lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in rows]
+        return lines
+    if isinstance(content, str):
+        return [content]
+    return [f"- {line}" for line in content]
+
+
+def to_text(summary: CarbonSummary, lang: str = "en") -> str:
+    out = [_t("title", lang), ""]
+    for title, content in sections(summary, lang):
         out.append(f"== {title}")
-        if isinstance(content, tuple):
-            out.append(_text_table(*content))
-        elif isinstance(content, pd.DataFrame):
-            out.append(_text_table(content))
-        else:
-            out += [f"  - {line}" for line in content]
+        out += _text_lines(content)
         out.append("")
     return "\n".join(out)
 
 
-def to_markdown(summary: CarbonSummary) -> str:
-    out = ["# EnergieWatch carbon summary", "", f"Selection: {summary.selection}.", ""]
-    for title, content in _sections(summary):
-        out.append(f"## {title}")
-        out.append("")
-        if isinstance(content, tuple):
-            out.append(_md_table(*content))
-        elif isinstance(content, pd.DataFrame):
-            out.append(_md_table(content))
-        else:
-            out += [f"- {line}" for line in content]
-        out.append("")
+def to_markdown(summary: CarbonSummary, lang: str = "en") -> str:
+    out = [f"# {_t('title', lang)}", ""]
+    for title, content in sections(summary, lang):
+        out += [f"## {title}", "", *_md_lines(content), ""]
     if summary.charts:
-        out.append("## Charts")
-        out.append("")
+        out += [f"## {_t('charts', lang)}", ""]
         out += [f"![{Path(c).stem}]({Path(c).name})" for c in summary.charts]
         out.append("")
     return "\n".join(out)
@@ -148,35 +569,47 @@ def _jsonable(value: Any) -> Any:
         return [_jsonable(r) for r in value.to_dict(orient="records")]
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set):
         return [_jsonable(v) for v in value]
     if isinstance(value, pd.Timestamp):
         return value.isoformat()
     if isinstance(value, float) and math.isnan(value):
+        return None
+    if value is pd.NaT:
         return None
     if hasattr(value, "item"):  # numpy scalars
         return _jsonable(value.item())
     return value
 
 
-def to_json(summary: CarbonSummary) -> str:
+def to_json(summary: CarbonSummary, lang: str = "en") -> str:
     payload = {
-        "selection": summary.selection,
+        "selection": {"mode": summary.mode, "rule": _t(f"rule_{summary.mode}", lang)},
+        "window": list(summary.window),
         "totals": summary.totals,
+        "phases": summary.phases,
         "pipelines": summary.pipelines,
         "nodes": summary.nodes,
+        "intensity": summary.intensity,
+        "scheduling": summary.scheduling,
+        "projection": summary.projection,
         "costs": summary.costs,
-        "pipeline_costs": summary.pipeline_costs,
+        "assumptions": {
+            "electricity_eur_per_kwh": summary.config.electricity_eur_per_kwh,
+            "cloud_instance_eur_per_hour": summary.config.cloud_instance_eur_per_hour,
+            "internal_carbon_price_eur_per_t": summary.config.internal_carbon_price_eur_per_t,
+            "grid": summary.intensity.get("annual_source"),
+        },
         "what_if_grids": summary.grids,
         "what_if_pue": summary.pue,
         "green_algorithms": summary.green_algorithms,
-        "measurement_notes": summary.measurement_notes,
+        "measurement_notes": _method_lines(summary, lang),
         "tradeoff": summary.tradeoff if summary.tradeoff is not None else [],
         "tradeoff_note": summary.tradeoff_note,
         "usage": summary.usage if summary.usage is not None else [],
         "usage_note": summary.usage_note,
-        "warnings": summary.warnings,
-        "hints": summary.hints,
+        "warnings": [tr(w, lang) for w in summary.warnings],
+        "hints": [{**h, "levers": tr(h["levers"], lang)} for h in summary.hints],
         "budgets": summary.budgets,
         "budget_exceeded": summary.budget_exceeded,
         "charts": [Path(c).name for c in summary.charts],
@@ -184,69 +617,12 @@ def to_json(summary: CarbonSummary) -> str:
     return json.dumps(_jsonable(payload), indent=2, ensure_ascii=False)
 
 
-def write_charts(summary: CarbonSummary, out_dir: Path) -> list[str]:
-    """PNG charts (matplotlib, Agg): emissions per node, what-if grids, Pareto front."""
-    import matplotlib
+def write_reports(summary: CarbonSummary, out_dir: Path, lang: str = "en") -> dict[str, Path]:
+    from data_collection_kedro.carbon.summary.charts import write_charts
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    written: list[str] = []
-    if not summary.nodes.empty:
-        top = summary.nodes.head(15).iloc[::-1]
-        fig, ax = plt.subplots(figsize=(8, 0.35 * len(top) + 1.5))
-        ax.barh(
-            [f"{p}.{n}" for p, n in zip(top["pipeline"], top["node"], strict=True)],
-            top["emissions_g"],
-        )
-        ax.set_xlabel("emissions (g CO2e)")
-        ax.set_title("Emissions per node")
-        fig.tight_layout()
-        path = out_dir / "emissions_per_node.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(str(path))
-    if not summary.grids.empty:
-        fig, ax = plt.subplots(figsize=(7, 4))
-        ax.bar(summary.grids["grid"], summary.grids["emissions_g"])
-        ax.set_ylabel("emissions (g CO2e)")
-        ax.set_title("The same energy on other grids")
-        fig.tight_layout()
-        path = out_dir / "what_if_grids.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(str(path))
-    if summary.tradeoff is not None and not summary.tradeoff.empty:
-        metrics = list(dict.fromkeys(summary.tradeoff["metric"]))
-        fig, axes = plt.subplots(1, len(metrics), figsize=(5 * len(metrics), 4), squeeze=False)
-        for ax, metric in zip(axes[0], metrics, strict=True):
-            part = summary.tradeoff[summary.tradeoff["metric"] == metric]
-            cost = part["emissions_kg"].fillna(part["energy_kwh"]) * 1000.0
-            ax.scatter(
-                cost, part["value"], c=["tab:red" if p else "tab:gray" for p in part["pareto"]]
-            )
-            for x, y, name in zip(cost, part["value"], part["model"], strict=True):
-                ax.annotate(name, (x, y), fontsize=7)
-            front = part[part["pareto"]].assign(cost=cost[part["pareto"]]).sort_values("cost")
-            ax.plot(front["cost"], front["value"], "r--", linewidth=1)
-            ax.set_xlabel("training emissions (g CO2e)")
-            ax.set_ylabel(metric)
-            ax.set_title(f"Pareto front ({metric})")
-        fig.tight_layout()
-        path = out_dir / "tradeoff_pareto.png"
-        fig.savefig(path, dpi=100)
-        plt.close(fig)
-        written.append(str(path))
-    return written
-
-
-def write_reports(summary: CarbonSummary, out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
-    summary.charts = write_charts(summary, out_dir)
-    paths = {
-        "markdown": out_dir / "carbon_summary.md",
-        "json": out_dir / "carbon_summary.json",
-    }
-    paths["markdown"].write_text(to_markdown(summary), encoding="utf-8")
-    paths["json"].write_text(to_json(summary), encoding="utf-8")
+    summary.charts = write_charts(summary, out_dir, lang)
+    paths = {"markdown": out_dir / "carbon_summary.md", "json": out_dir / "carbon_summary.json"}
+    paths["markdown"].write_text(to_markdown(summary, lang), encoding="utf-8")
+    paths["json"].write_text(to_json(summary, lang), encoding="utf-8")
     return paths

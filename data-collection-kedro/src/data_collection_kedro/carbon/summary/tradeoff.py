@@ -1,4 +1,19 @@
-"""Accuracy versus CO₂: each model's test metric next to its training energy/emissions."""
+"""Models compared on accuracy × training time × CO₂e, per task (the comparison a data team makes
+before choosing a model).
+
+From the MLflow store (the MLflow hook logs them):
+
+- each model's **latest** child run (tag ``model_key``): its task metric (``test_mape``,
+  ``validation_f1``, ``all_silhouette``...) and its training node's measurement
+  (``training_energy_kwh``, ``training_emissions_kg``, ``training_duration_s``);
+- the other models a pipeline scores, logged into the parent run as ``<model>.<metric>``, from
+  the latest parent run holding them: the **baselines** (``baseline_*``: no training step, so
+  zero training cost) and models fitted inside another node (``fit_nodes``: that node's
+  counted measurement, an upper bound of their training cost).
+
+A model is on its task's **Pareto front** when no other model of the task is at least as good on
+both the metric and the training CO₂e, and strictly better on one.
+"""
 
 from __future__ import annotations
 
@@ -7,72 +22,150 @@ from typing import Any
 
 import pandas as pd
 
-from data_collection_kedro.carbon.summary.config import SummaryConfig
+from data_collection_kedro.carbon.summary.config import SummaryConfig, TradeoffTask
 
 TRADEOFF_COLUMNS = [
+    "task",
     "model",
+    "kind",
     "run_id",
+    "started",
     "metric",
     "value",
-    "energy_kwh",
-    "emissions_kg",
+    "training_duration_s",
+    "training_energy_kwh",
+    "training_emissions_kg",
     "pareto",
 ]
+MODEL = "model"
+BASELINE = "baseline"
+FITTED_IN_NODE = "fitted in another node"
 
 
-def _first(row: pd.Series, names: tuple[str, ...]) -> tuple[str | None, float]:
-    for name in names:
-        value = row.get(f"metrics.{name}")
-        if value is not None and not pd.isna(value):
-            return name, float(value)
-    return None, math.nan
+def _metric(run: pd.Series, name: str) -> float:
+    value = run.get(f"metrics.{name}")
+    return float(value) if value is not None and not pd.isna(value) else math.nan
 
 
-def tradeoff_table(runs: pd.DataFrame, config: SummaryConfig) -> pd.DataFrame:
-    """From an ``mlflow.search_runs`` frame: one row per model run with both a test metric
-    and a training footprint, with the Pareto flag (per metric)."""
-    rows = []
-    for _, run in runs.iterrows():
-        metric, value = _first(run, config.tradeoff_metrics)
-        _, energy = _first(run, config.energy_metrics)
-        _, emissions = _first(run, config.emissions_metrics)
-        if metric is None or (math.isnan(energy) and math.isnan(emissions)):
+def _task_of(run: pd.Series, tasks: tuple[TradeoffTask, ...], prefix: str = "") -> Any:
+    for task in tasks:
+        if not math.isnan(_metric(run, f"{prefix}{task.metric}")):
+            return task
+    return None
+
+
+def _latest(runs: pd.DataFrame) -> pd.DataFrame:
+    if "start_time" not in runs.columns:
+        return runs
+    return runs.sort_values("start_time", kind="stable")
+
+
+def tradeoff_table(
+    runs: pd.DataFrame, config: SummaryConfig, node_rows: pd.DataFrame | None = None
+) -> pd.DataFrame:
+    """One row per model and task (``TRADEOFF_COLUMNS``) from an ``mlflow.search_runs`` frame;
+    ``node_rows``: the carbon selection's node rows (for the ``fit_nodes`` models)."""
+    tasks = config.tradeoff_tasks
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    runs = _latest(runs)
+    model_keys = runs.get("tags.model_key", pd.Series(index=runs.index, dtype=object))
+    for _, run in runs[model_keys.notna()].iterrows():  # oldest first: the latest one wins
+        task = _task_of(run, tasks)
+        if task is None:
             continue
-        model = run.get("tags.mlflow.runName") or run.get("tags.model") or run.get("run_id")
-        rows.append(
-            {
-                "model": str(model),
+        rows[(task.name, str(run["tags.model_key"]))] = {
+            "task": task.name,
+            "model": str(run["tags.model_key"]),
+            "kind": MODEL,
+            "run_id": str(run.get("run_id", "")),
+            "started": run.get("start_time"),
+            "metric": task.metric,
+            "value": _metric(run, task.metric),
+            "training_duration_s": _metric(run, "training_duration_s"),
+            "training_energy_kwh": _metric(run, "training_energy_kwh"),
+            "training_emissions_kg": _metric(run, "training_emissions_kg"),
+        }
+    for _, run in runs[model_keys.isna()].iterrows():  # parent runs: <model>.<metric>
+        for column in run.index:
+            if not column.startswith("metrics.") or "." not in column[len("metrics.") :]:
+                continue
+            model, _, metric = column[len("metrics.") :].partition(".")
+            task = next((t for t in tasks if t.metric == metric), None)
+            value = _metric(run, f"{model}.{metric}")
+            if task is None or math.isnan(value) or (task.name, model) in _child_models(rows):
+                continue
+            rows[(task.name, model)] = {
+                "task": task.name,
+                "model": model,
                 "run_id": str(run.get("run_id", "")),
+                "started": run.get("start_time"),
                 "metric": metric,
                 "value": value,
-                "energy_kwh": energy,
-                "emissions_kg": emissions,
+                **_parent_model_cost(model, config, node_rows),
             }
-        )
-    table = pd.DataFrame(rows, columns=TRADEOFF_COLUMNS[:-1])
+    table = pd.DataFrame(list(rows.values()), columns=TRADEOFF_COLUMNS[:-1])
     table["pareto"] = pareto_flags(table, config)
-    return table
+    return table.sort_values(["task", "value"], kind="stable").reset_index(drop=True)
+
+
+def _child_models(rows: dict[tuple[str, str], dict[str, Any]]) -> set[tuple[str, str]]:
+    return {key for key, row in rows.items() if row.get("kind") == MODEL}
+
+
+def _parent_model_cost(
+    model: str, config: SummaryConfig, node_rows: pd.DataFrame | None
+) -> dict[str, Any]:
+    if model.startswith("baseline_"):
+        return {
+            "kind": BASELINE,
+            "training_duration_s": 0.0,
+            "training_energy_kwh": 0.0,
+            "training_emissions_kg": 0.0,
+        }
+    node = config.fit_nodes.get(model)
+    found = pd.DataFrame()
+    if node and node_rows is not None and not node_rows.empty:
+        found = node_rows[node_rows["node"] == node]
+    if found.empty:
+        return {
+            "kind": FITTED_IN_NODE,
+            "training_duration_s": math.nan,
+            "training_energy_kwh": math.nan,
+            "training_emissions_kg": math.nan,
+        }
+    row = found.iloc[-1]
+    return {
+        "kind": f"{FITTED_IN_NODE}: {node} (upper bound)",
+        "training_duration_s": float(row["duration_s"]),
+        "training_energy_kwh": float(row["energy_kwh"]),
+        "training_emissions_kg": float(row["emissions_kg"]),
+    }
 
 
 def pareto_flags(table: pd.DataFrame, config: SummaryConfig) -> list[bool]:
-    """A model is on the front when no other model with the same metric is at least as good
-    on both the metric and the emissions (energy when emissions are missing) and strictly
-    better on one."""
+    """The Pareto front of each task on (metric, training emissions; energy when emissions are
+    missing); a model without a training cost is never on it."""
+    higher = {t.name: t.higher_is_better for t in config.tradeoff_tasks}
     flags = []
     for i, row in table.iterrows():
-        cost_col = "emissions_kg" if not pd.isna(row["emissions_kg"]) else "energy_kwh"
-        sign = -1.0 if row["metric"] in config.higher_is_better else 1.0
+        cost_col = (
+            "training_emissions_kg"
+            if not pd.isna(row["training_emissions_kg"])
+            else "training_energy_kwh"
+        )
+        if pd.isna(row[cost_col]) or pd.isna(row["value"]):
+            flags.append(False)
+            continue
+        sign = -1.0 if higher.get(row["task"], False) else 1.0
         dominated = False
         for j, other in table.iterrows():
-            if i == j or other["metric"] != row["metric"] or pd.isna(other[cost_col]):
+            if i == j or other["task"] != row["task"] or pd.isna(other[cost_col]):
                 continue
-            better_or_equal = (
+            as_good = (
                 sign * other["value"] <= sign * row["value"] and other[cost_col] <= row[cost_col]
             )
-            strictly = (
-                sign * other["value"] < sign * row["value"] or other[cost_col] < row[cost_col]
-            )
-            if better_or_equal and strictly:
+            better = sign * other["value"] < sign * row["value"] or other[cost_col] < row[cost_col]
+            if as_good and better:
                 dominated = True
                 break
         flags.append(not dominated)
