@@ -191,3 +191,32 @@ def test_usage_section_without_measurements_accepts_kedro_params(node_emissions)
     assert section.loc[0, "predictions"] == 5
     assert math.isnan(section.loc[0, "inference_kwh"])
     assert "no carbon-hook measurement of node predict_m1" in section.loc[0, "basis"]
+
+
+def test_france_is_the_figure_the_carbon_report_uses() -> None:
+    """One place for France's grid: the usage regions name the ISO code, the report's grids and
+    CodeCarbon's pricing of the measurements read the same bundled figure."""
+    import yaml
+
+    from data_collection_kedro.carbon.grid import country_intensity
+    from data_collection_kedro.carbon.summary.config import load_config
+    from data_collection_kedro.usage.config import load_usage_config, parse_usage_config
+    from tests.support.paths import KEDRO_PROJECT
+
+    france = country_intensity("FRA").g_co2e_per_kwh
+    usage = load_usage_config()
+    assert usage.region("france")[1].carbon_intensity_gco2e_per_kwh == france
+    assert usage.region("on_premise_france")[1].carbon_intensity_gco2e_per_kwh == france
+    block = yaml.safe_load(
+        (KEDRO_PROJECT / "conf/base/parameters_carbon_summary.yml").read_text(encoding="utf-8")
+    )["carbon_summary"]
+    grids = {g.name: g.g_co2e_per_kwh for g in load_config(block).grids}
+    assert grids["France"] == france
+    with pytest.raises(Exception, match="not both"):
+        parse_usage_config(
+            {
+                "default_region": "x",
+                "regions": {"x": {"grid_iso": "FRA", "carbon_intensity_gco2e_per_kwh": 52, "pue": 1}},
+                "profiles": {},
+            }
+        )

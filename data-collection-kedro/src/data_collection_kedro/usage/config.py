@@ -15,6 +15,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from data_collection_kedro.carbon.grid import GridError, grid_intensity
+
 CONFIG_ENV = "ENERGIEWATCH_USAGE_CONFIG"
 DEFAULT_CONFIG = Path(__file__).resolve().parents[3] / "conf" / "base" / "parameters_usage.yml"
 
@@ -31,9 +33,29 @@ class _Strict(BaseModel):
 
 
 class Region(_Strict):
+    """A region's grid and data-centre overhead. ``grid_iso`` (ISO 3166 alpha-3) takes the
+    intensity CodeCarbon prices the carbon hook's measurements with
+    (:func:`data_collection_kedro.carbon.grid.grid_intensity`), so the usage footprint and the
+    carbon report use the same figure; otherwise ``carbon_intensity_gco2e_per_kwh`` is given."""
+
     carbon_intensity_gco2e_per_kwh: NonNegativeFloat
     pue: Annotated[float, Field(ge=1.0)]
     source: str = ""
+    grid_iso: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _grid_figure(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping) or not data.get("grid_iso"):
+            return data
+        if data.get("carbon_intensity_gco2e_per_kwh") is not None:
+            raise ValueError("give grid_iso or carbon_intensity_gco2e_per_kwh, not both")
+        try:
+            grid = grid_intensity(str(data["grid_iso"]), str(data["grid_iso"]))
+        except GridError as exc:
+            raise ValueError(str(exc)) from None
+        source = f"{grid.source}" + (f"; {data['source']}" if data.get("source") else "")
+        return {**data, "carbon_intensity_gco2e_per_kwh": grid.g_co2e_per_kwh, "source": source}
 
 
 class MeasuredModel(_Strict):

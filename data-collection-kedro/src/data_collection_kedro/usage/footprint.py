@@ -204,7 +204,7 @@ class UsageEstimate:
             profiles.append(rec)
         out: dict[str, Any] = {
             "region": self.region,
-            "region_parameters": self.region_parameters.model_dump(),
+            "region_parameters": self.region_parameters.model_dump(exclude_none=True),
             "formula": self.formula,
             "assumptions": GENERAL_ASSUMPTIONS,
             "profiles": profiles,
