@@ -1,14 +1,14 @@
-"""Suivi carbone: the carbon summary's tables and charts, and the accuracy-versus-CO₂ trade-off.
+"""Suivi carbone: the carbon report's figures (``make carbon-report --lang fr``) on one page.
 
-Every figure comes from :mod:`data_collection_kedro.carbon.summary` (the same functions as
-``make carbon-report``); the page only lays them out.
+Every figure comes from :mod:`data_collection_kedro.carbon.summary` and the report command's
+helpers (the same selection of node runs, phases, both intensity bases, yearly projection,
+models' trade-off); the page lays out the report's own sections, in French, in readable units.
 """
 
 from __future__ import annotations
 
-import importlib
+import io
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import altair as alt
@@ -16,82 +16,141 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_ui.components import show_table
-from dashboard_ui.services import monitoring_store, settings
+from dashboard_ui.services import UnavailableError, load_table, monitoring_store, settings
 from dashboard_ui.settings import REPO_ROOT
+from data_collection_kedro.carbon.intensity import IntensitySeries
+from data_collection_kedro.carbon.summary import (
+    build_summary,
+    load_carbon_files,
+    load_config,
+    units,
+)
+from data_collection_kedro.carbon.summary.charts import PHASE_COLOURS, tradeoff_chart
+from data_collection_kedro.carbon.summary.compute import CarbonSummary
+from data_collection_kedro.carbon.summary.config import SummaryConfig
+from data_collection_kedro.carbon.summary.i18n import label
+from data_collection_kedro.carbon.summary.render import Table, sections
 from data_collection_kedro.monitoring import StoreUnavailableError
 from data_collection_kedro.redaction import redact
+from data_collection_kedro.reporting.carbon_report import (
+    INTENSITY_TABLE,
+    add_tradeoff,
+    node_catalog,
+)
+from data_collection_kedro.schedules import dag_plans
 
 REPORTS_DIR = REPO_ROOT / "reports" / "carbon"
+LANG = "fr"
 
 
-def _module(name: str) -> ModuleType | None:
+def _frame(table: Table) -> pd.DataFrame:
+    headers, rows = table
+    return pd.DataFrame([[c.replace("**", "") for c in r] for r in rows], columns=headers)
+
+
+def _section_table(content: Any) -> None:
+    if isinstance(content, tuple):
+        show_table(_frame(content))
+    elif isinstance(content, list):
+        st.markdown("\n".join(f"- {line}" for line in content))
+    else:
+        st.markdown(str(content))
+
+
+def _intensity(config: SummaryConfig) -> IntensitySeries | None:
     try:
-        return importlib.import_module(name)
-    except ImportError:
+        frame = load_table(INTENSITY_TABLE)
+    except UnavailableError:
         return None
+    return IntensitySeries.from_frame(frame, config.intensity_profile_days)
 
 
-def _show_totals(summary: Any) -> None:
-    totals = summary.totals
-    first, second, third = st.columns(3)
-    first.metric("Émissions (g CO₂e)", f"{totals['emissions_g']:.2f}")
-    second.metric("Énergie (Wh)", f"{1000 * totals['energy_kwh']:.2f}")
-    third.metric("Durée mesurée (s)", f"{totals['duration_s']:.0f}")
-    st.caption(f"Sélection : {summary.selection} — {totals['runs']} exécution(s).")
-
-
-def _show_nodes(nodes: pd.DataFrame) -> None:
-    top = nodes.head(15).assign(emissions_g=lambda f: 1000 * f["emissions_kg"])
-    st.altair_chart(
-        alt.Chart(top)
-        .mark_bar()
-        .encode(
-            x=alt.X("emissions_g:Q", title="g CO₂e"),
-            y=alt.Y("node:N", sort="-x", title=None),
-            color=alt.Color("pipeline:N", title="Pipeline"),
-            tooltip=["pipeline:N", "node:N", "emissions_g:Q", "duration_s:Q", "measurement:N"],
+def _show_totals(summary: CarbonSummary) -> None:
+    totals, intensity = summary.totals, summary.intensity
+    columns = st.columns(4)
+    columns[0].metric("Énergie", units.energy(totals["energy_kwh"], LANG))
+    columns[1].metric(
+        "CO₂e (réseau annuel)",
+        units.mass(totals["emissions_kg"], LANG),
+        help=f"{intensity.get('annual_source')}",
+    )
+    if intensity.get("available"):
+        columns[2].metric(
+            "CO₂e au moment (eco2mix)",
+            units.mass(intensity.get("runtime_emissions_kg"), LANG),
+            delta=units.signed_share(intensity.get("difference_share"), LANG),
+            delta_color="inverse",
         )
+    else:
+        columns[2].metric("CO₂e au moment (eco2mix)", "–", help="aucune intensité eco2mix stockée")
+    columns[3].metric(
+        "Au-dessus du repos",
+        units.energy(totals["marginal_energy_kwh"], LANG),
+        help=f"consommation au repos mesurée au démarrage du suivi : "
+        f"{units.power(totals['idle_power_w'], LANG)}",
     )
 
 
-def _show_tradeoff(summary_module: ModuleType, summary_config: Any) -> None:
-    st.subheader("Précision et émissions des modèles")
-    tradeoff = _module("data_collection_kedro.carbon.summary.tradeoff")
-    uri = settings().tracking_uri
-    sqlite_file = Path(uri.removeprefix("sqlite:///")) if uri.startswith("sqlite:///") else None
-    if tradeoff is None or (sqlite_file is not None and not sqlite_file.exists()):
+def _phase_chart(summary: CarbonSummary) -> None:
+    rows = []
+    for _, row in summary.phases.iterrows():
+        name = label(str(row["phase"]), LANG)
+        for basis, column in (
+            ("réseau annuel (CodeCarbon)", "emissions_kg"),
+            ("au moment (eco2mix)", "runtime_emissions_kg"),
+        ):
+            if pd.notna(row[column]):
+                rows.append(
+                    {
+                        "phase": name,
+                        "base": basis,
+                        "co2e_mg": float(row[column]) * 1e6,
+                        "texte": units.mass(row[column], LANG),
+                        "couleur": PHASE_COLOURS.get(str(row["phase"]), "#cccccc"),
+                    }
+                )
+    if not rows:
+        return
+    data = pd.DataFrame(rows)
+    order = [label(str(p), LANG) for p in summary.phases["phase"]]
+    st.altair_chart(
+        alt.Chart(data)
+        .mark_bar()
+        .encode(
+            x=alt.X("co2e_mg:Q", title="CO₂e (mg)"),
+            y=alt.Y("phase:N", sort=order, title=None, axis=alt.Axis(labelLimit=0)),
+            yOffset=alt.YOffset("base:N"),
+            color=alt.Color(
+                "base:N",
+                title="Intensité du réseau",
+                legend=alt.Legend(orient="bottom", labelLimit=0, titleLimit=0),
+            ),
+            tooltip=[
+                alt.Tooltip("phase:N", title="phase"),
+                alt.Tooltip("base:N", title="base"),
+                alt.Tooltip("texte:N", title="CO₂e"),
+            ],
+        ),
+        width="stretch",
+    )
+
+
+def _show_tradeoff(summary: CarbonSummary) -> None:
+    if summary.tradeoff is None or summary.tradeoff.empty:
         st.info(
             "Aucun modèle entraîné dans le registre MLflow : lancez "
             "`kedro run --pipeline=forecasting` (dans `data-collection-kedro/`)."
         )
         return
-    runs, note = tradeoff.read_mlflow_runs(uri)
-    table = None if runs is None else tradeoff.tradeoff_table(runs, summary_config)
-    if table is None or table.empty:
-        st.info(
-            redact(note) or "Aucun run MLflow avec à la fois une métrique de test et une empreinte."
-        )
-        return
-    show_table(table)
-    st.altair_chart(
-        alt.Chart(table.assign(emissions_g=lambda f: 1000 * f["emissions_kg"]))
-        .mark_circle(size=120)
-        .encode(
-            x=alt.X("emissions_g:Q", title="Émissions de l'entraînement (g CO₂e)"),
-            y=alt.Y("value:Q", title="Métrique de test"),
-            color=alt.Color("pareto:N", title="Front de Pareto"),
-            column=alt.Column("metric:N", title=None),
-            tooltip=["model:N", "metric:N", "value:Q", "emissions_g:Q", "energy_kwh:Q"],
-        )
-        .resolve_scale(x="independent", y="independent")
-    )
+    buffer = io.BytesIO()
+    tradeoff_chart(summary, buffer, LANG)
+    st.image(buffer.getvalue(), width="stretch")
 
 
 def _show_usage(node_emissions: pd.DataFrame) -> None:
     """Inference energy of the served predictions next to training (the usage report)."""
-    usage = _module("data_collection_kedro.usage.report")
-    if usage is None:
-        return
+    from data_collection_kedro.usage.report import build_usage_section
+
     try:
         predictions = monitoring_store().predictions()
     except StoreUnavailableError as exc:
@@ -100,7 +159,7 @@ def _show_usage(node_emissions: pd.DataFrame) -> None:
     if predictions.empty:
         return
     st.subheader("Usage des modèles : inférence et entraînement")
-    show_table(usage.build_usage_section(predictions, node_emissions, settings().section("usage")))
+    show_table(build_usage_section(predictions, node_emissions, settings().section("usage")))
 
 
 def _show_reports() -> None:
@@ -116,38 +175,65 @@ def _show_reports() -> None:
                 st.image(str(path))
 
 
+def _summary(carbon_dir: Path, config: SummaryConfig) -> CarbonSummary | None:
+    data = load_carbon_files(carbon_dir)
+    if data.nodes.empty and data.runs.empty:
+        return None
+    try:
+        catalog = node_catalog()
+    except Exception:  # the page still shows the measurements without the registry
+        catalog = None
+    summary = build_summary(
+        data, config, catalog=catalog, intensity=_intensity(config), plans=dag_plans()
+    )
+    add_tradeoff(summary, config, settings().tracking_uri)
+    return summary
+
+
 def render() -> None:
     st.title("Suivi carbone")
     st.caption(
-        "Empreinte des pipelines mesurée nœud par nœud avec CodeCarbon, et compromis entre la "
-        "précision des modèles et les émissions de leur entraînement."
+        "Empreinte des pipelines mesurée nœud par nœud avec CodeCarbon, chaque exécution de "
+        "nœud comptée une fois ; intensité du réseau annuelle et au moment des exécutions ; "
+        "projection annuelle des DAG ; compromis précision × temps × CO₂e des modèles."
     )
-    summary_module = _module("data_collection_kedro.carbon.summary")
-    if summary_module is None:
-        st.warning("Le module de résumé carbone (data_collection_kedro.carbon.summary) est absent.")
-        return
     params = settings().section("carbon_summary")
-    summary_config = summary_module.load_config(params)
+    config = load_config(params)
     carbon_dir = Path(params.get("carbon_dir") or settings().carbon_dir)
-    data = summary_module.load_carbon_files(carbon_dir)
-    if data.runs.empty:
+    summary = _summary(carbon_dir, config)
+    if summary is None:
         st.warning(
             f"Aucune mesure carbone dans {carbon_dir} : lancez `kedro run` (dans "
             "`data-collection-kedro/`) pour mesurer les pipelines."
         )
-    else:
-        summary = summary_module.build_summary(data, summary_config)
-        _show_totals(summary)
-        st.subheader("Par pipeline")
-        show_table(summary.pipelines)
-        if not summary.nodes.empty:
-            st.subheader("Nœuds les plus émetteurs")
-            _show_nodes(summary.nodes)
-        with st.expander("Et si… (autres réseaux électriques, autre PUE)"):
-            show_table(summary.grids)
-            show_table(summary.pue)
-        for warning in summary.warnings:
+        _show_reports()
+        return
+    by_key = {s.key: s for s in sections(summary, LANG)}
+    st.caption(by_key["selection"].content[0])  # type: ignore[index]
+    _show_totals(summary)
+    with st.expander("Totaux, fourchette d'incertitude et coûts"):
+        _section_table(by_key["totals"].content)
+    st.subheader(by_key["per_phase"].title)
+    _phase_chart(summary)
+    _section_table(by_key["per_phase"].content)
+    st.subheader(by_key["intensity"].title)
+    _section_table(by_key["intensity"].content)
+    if "projection" in by_key:
+        st.subheader(by_key["projection"].title)
+        _section_table(by_key["projection"].content)
+        with st.expander(by_key["assumptions"].title):
+            _section_table(by_key["assumptions"].content)
+    st.subheader(by_key["scheduling"].title)
+    _section_table(by_key["scheduling"].content)
+    st.subheader(by_key["tradeoff"].title)
+    _show_tradeoff(summary)
+    with st.expander("Tableau des modèles"):
+        _section_table(by_key["tradeoff"].content)
+    for key in ("per_pipeline", "per_node", "method", "what_if_grids", "what_if_pue"):
+        with st.expander(by_key[key].title):
+            _section_table(by_key[key].content)
+    for warning in by_key["warnings"].content:
+        if warning != label("none", LANG):
             st.caption(f"⚠ {warning}")
-    _show_tradeoff(summary_module, summary_config)
-    _show_usage(data.nodes)
+    _show_usage(load_carbon_files(carbon_dir).nodes)
     _show_reports()

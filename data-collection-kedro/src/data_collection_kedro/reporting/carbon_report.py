@@ -152,12 +152,16 @@ def _tradeoff(
         or os.environ.get("MLFLOW_TRACKING_URI")
         or ((params.get("mlflow") or {}).get("tracking_uri"))
     )
+    if uri and str(uri).startswith("sqlite:///") and not str(uri).startswith("sqlite:////"):
+        uri = f"sqlite:///{project_path(str(uri).removeprefix('sqlite:///'))}"
+    add_tradeoff(summary, config, str(uri) if uri else None)
+
+
+def add_tradeoff(summary: CarbonSummary, config: SummaryConfig, uri: str | None) -> None:
+    """The models' trade-off from the MLflow store at ``uri`` (a note when there is none)."""
     if not uri:
         summary.tradeoff_note = "no MLflow tracking URI configured: trade-off section skipped."
         return
-    uri = str(uri)
-    if uri.startswith("sqlite:///") and not uri.startswith("sqlite:////"):
-        uri = f"sqlite:///{project_path(uri.removeprefix('sqlite:///'))}"
     if uri.startswith("sqlite:///") and not Path(uri.removeprefix("sqlite:///")).exists():
         summary.tradeoff_note = (
             f"no MLflow store at {uri} (no model trained yet): trade-off skipped."

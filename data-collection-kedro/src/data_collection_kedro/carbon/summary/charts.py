@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from data_collection_kedro.carbon.summary import units
 from data_collection_kedro.carbon.summary.compute import CarbonSummary
@@ -184,7 +184,7 @@ def _spread(values: list[float], gap: float) -> list[float]:
     return placed
 
 
-def tradeoff_chart(summary: CarbonSummary, path: Path, lang: str = "en") -> None:
+def tradeoff_chart(summary: CarbonSummary, path: Path | BinaryIO, lang: str = "en") -> None:
     """One panel per task: the metric (unit, direction) against training CO₂e; every point
     labelled with its model and training time; baselines as hollow squares at zero training
     cost; the Pareto front as a red step line."""
@@ -296,5 +296,5 @@ def tradeoff_chart(summary: CarbonSummary, path: Path, lang: str = "en") -> None
         fontsize=10,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    fig.savefig(path, dpi=DPI, bbox_inches="tight", format="png")
     plt.close(fig)

@@ -8,7 +8,7 @@ import json
 import math
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pandas as pd
 
@@ -19,6 +19,13 @@ from data_collection_kedro.carbon.summary.i18n import label, text, tr
 
 Table = tuple[list[str], list[list[str]]]
 Content = list[str] | Table | str
+
+
+class Section(NamedTuple):
+    key: str  # stable name (``per_phase``), whatever the language
+    title: str
+    content: Content
+
 
 MEASUREMENT_NOTES = {
     files.MEASUREMENT_RAPL: text(
@@ -291,7 +298,7 @@ def _scheduling(summary: CarbonSummary, lang: str) -> Content:
     return _table(summary.scheduling, columns, lang)
 
 
-def _projection(summary: CarbonSummary, lang: str) -> list[tuple[str, Content]]:
+def _projection(summary: CarbonSummary, lang: str) -> list[Section]:
     if summary.projection.empty:
         return []
     columns: list[tuple[str, str, Callable[[Any], str]]] = [
@@ -348,8 +355,8 @@ def _projection(summary: CarbonSummary, lang: str) -> list[tuple[str, Content]]:
         ),
     ]
     return [
-        (_t("projection", lang), (headers, rows)),
-        (_t("assumptions", lang), assumptions),
+        Section("projection", _t("projection", lang), (headers, rows)),
+        Section("assumptions", _t("assumptions", lang), assumptions),
     ]
 
 
@@ -397,8 +404,8 @@ def _method_lines(summary: CarbonSummary, lang: str) -> list[str]:
     return notes or [_t("none", lang)]
 
 
-def sections(summary: CarbonSummary, lang: str = "en") -> list[tuple[str, Content]]:
-    """(title, content) pairs shared by the text and Markdown outputs."""
+def sections(summary: CarbonSummary, lang: str = "en") -> list[Section]:
+    """The report's sections, shared by the text and Markdown outputs and the dashboard."""
     since, until = summary.window
     rule = _t("rule_latest" if summary.mode == "latest" else "rule_all", lang)
     if since is not None or until is not None:
@@ -413,18 +420,29 @@ def sections(summary: CarbonSummary, lang: str = "en") -> list[tuple[str, Conten
         ("phase", "phase", lambda v: _phase(v, lang)),
         ("ran_in", "ran_in", str),
     ]
-    out: list[tuple[str, Content]] = [
-        (_t("selection", lang), [rule]),
-        (_t("totals", lang), _totals_lines(summary, lang)),
-        (_t("per_phase", lang), _breakdown(summary.phases, phase_cols, summary, lang)),
-        (_t("per_pipeline", lang), _breakdown(summary.pipelines, pipeline_cols, summary, lang)),
-        (_t("per_node", lang), _breakdown(summary.nodes, node_cols, summary, lang)),
-        (_t("intensity", lang), _intensity_lines(summary, lang)),
-        (_t("scheduling", lang), _scheduling(summary, lang)),
+    out: list[Section] = [
+        Section("selection", _t("selection", lang), [rule]),
+        Section("totals", _t("totals", lang), _totals_lines(summary, lang)),
+        Section(
+            "per_phase",
+            _t("per_phase", lang),
+            _breakdown(summary.phases, phase_cols, summary, lang),
+        ),
+        Section(
+            "per_pipeline",
+            _t("per_pipeline", lang),
+            _breakdown(summary.pipelines, pipeline_cols, summary, lang),
+        ),
+        Section(
+            "per_node", _t("per_node", lang), _breakdown(summary.nodes, node_cols, summary, lang)
+        ),
+        Section("intensity", _t("intensity", lang), _intensity_lines(summary, lang)),
+        Section("scheduling", _t("scheduling", lang), _scheduling(summary, lang)),
         *_projection(summary, lang),
-        (_t("tradeoff", lang), _tradeoff(summary, lang)),
-        (_t("method", lang), _method_lines(summary, lang)),
-        (
+        Section("tradeoff", _t("tradeoff", lang), _tradeoff(summary, lang)),
+        Section("method", _t("method", lang), _method_lines(summary, lang)),
+        Section(
+            "what_if_grids",
             _t("what_if_grids", lang),
             _table(
                 summary.grids,
@@ -437,7 +455,8 @@ def sections(summary: CarbonSummary, lang: str = "en") -> list[tuple[str, Conten
                 lang,
             ),
         ),
-        (
+        Section(
+            "what_if_pue",
             _t("what_if_pue", lang),
             _table(
                 summary.pue,
@@ -449,7 +468,8 @@ def sections(summary: CarbonSummary, lang: str = "en") -> list[tuple[str, Conten
                 lang,
             ),
         ),
-        (
+        Section(
+            "green_algorithms",
             _t("green_algorithms", lang),
             _table(
                 summary.green_algorithms,
@@ -466,14 +486,19 @@ def sections(summary: CarbonSummary, lang: str = "en") -> list[tuple[str, Conten
         ),
     ]
     if summary.usage is not None and not summary.usage.empty:
-        out.append((_t("usage", lang), _plain_table(summary.usage, lang)))
+        out.append(Section("usage", _t("usage", lang), _plain_table(summary.usage, lang)))
     if summary.usage_note:
-        out.append((_t("usage_note", lang), [summary.usage_note]))
+        out.append(Section("usage_note", _t("usage_note", lang), [summary.usage_note]))
     out.append(
-        (_t("warnings", lang), [tr(w, lang) for w in summary.warnings] or [_t("none", lang)])
+        Section(
+            "warnings",
+            _t("warnings", lang),
+            [tr(w, lang) for w in summary.warnings] or [_t("none", lang)],
+        )
     )
     out.append(
-        (
+        Section(
+            "hints",
             _t("hints", lang),
             [
                 f"{h['pipeline']}.{h['node']} ({units.share(h['share'], lang)}, "
@@ -484,7 +509,8 @@ def sections(summary: CarbonSummary, lang: str = "en") -> list[tuple[str, Conten
         )
     )
     out.append(
-        (
+        Section(
+            "budgets",
             _t("budgets", lang),
             _table(
                 pd.DataFrame(summary.budgets),
@@ -546,7 +572,7 @@ def _md_lines(content: Content) -> list[str]:
 
 def to_text(summary: CarbonSummary, lang: str = "en") -> str:
     out = [_t("title", lang), ""]
-    for title, content in sections(summary, lang):
+    for _, title, content in sections(summary, lang):
         out.append(f"== {title}")
         out += _text_lines(content)
         out.append("")
@@ -555,7 +581,7 @@ def to_text(summary: CarbonSummary, lang: str = "en") -> str:
 
 def to_markdown(summary: CarbonSummary, lang: str = "en") -> str:
     out = [f"# {_t('title', lang)}", ""]
-    for title, content in sections(summary, lang):
+    for _, title, content in sections(summary, lang):
         out += [f"## {title}", "", *_md_lines(content), ""]
     if summary.charts:
         out += [f"## {_t('charts', lang)}", ""]
