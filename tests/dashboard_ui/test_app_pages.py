@@ -321,10 +321,16 @@ def test_carbon_page_shows_the_carbon_summary(app_test, dashboard_data: Path) ->
     ).to_csv(carbon_dir / "emissions_nodes.csv", index=False)
     at = open_page(app_test, "carbon.py")
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Émissions (g CO₂e)"] == "3.30"
-    assert metrics["Énergie (Wh)"] == "33.00"
-    per_pipeline = at.dataframe[0].value
-    assert per_pipeline["pipeline"].tolist() == ["forecasting", "etl_pipeline"]
+    # each node run once: 33 Wh, 3.3 g, in readable units with the French decimal comma
+    assert metrics["Énergie"] == "33,0 Wh"
+    assert metrics["CO₂e (réseau annuel)"] == "3,30 g"
+    per_phase = at.dataframe[0].value
+    assert per_phase.columns[0] == "phase" and per_phase.iloc[-1, 0] == "total"
+    assert per_phase.iloc[-1]["CO₂e (réseau annuel)"] == "3,30 g"
+    shown = pd.concat([d.value.astype(str) for d in at.dataframe]).to_string()
+    assert "e-0" not in shown and "0.000" not in shown  # no raw floats
+    subheaders = texts(at.subheader)
+    assert "Par phase" in subheaders and "Projection annuelle par DAG Airflow" in subheaders
     assert "Aucune mesure" not in texts(at.warning)
     assert "kedro run --pipeline=forecasting" in texts(at.info)  # no model trained yet
 

@@ -47,12 +47,6 @@ class DagPlan:
     triggered_by: tuple[str, ...] = ()  # dag ids whose new data (all of them) start it
     deferrable: bool = False  # may wait for a low-carbon window
 
-    @property
-    def trigger(self) -> str:
-        if self.schedule:
-            return self.schedule
-        return "new data from " + " and ".join(self.triggered_by)
-
 
 def ingestion_dag_id(family: str) -> str:
     return f"{INGESTION_DAG_PREFIX}{family}"

@@ -21,7 +21,8 @@ from data_collection_kedro.schedules import DagPlan, runs_per_year
 
 PROJECTION_COLUMNS = [
     "dag_id",
-    "trigger",
+    "schedule",
+    "triggered_by",
     "runs_per_year",
     "energy_per_run_kwh",
     "emissions_per_run_kg",
@@ -73,7 +74,8 @@ def project(
         rows.append(
             {
                 "dag_id": plan.dag_id,
-                "trigger": plan.trigger,
+                "schedule": plan.schedule or "",
+                "triggered_by": ", ".join(plan.triggered_by),
                 "runs_per_year": per_year,
                 "energy_per_run_kwh": energy if found else float("nan"),
                 "emissions_per_run_kg": emissions if found else float("nan"),

@@ -301,6 +301,17 @@ def _scheduling(summary: CarbonSummary, lang: str) -> Content:
 def _projection(summary: CarbonSummary, lang: str) -> list[Section]:
     if summary.projection.empty:
         return []
+    fr = lang == "fr"
+
+    def trigger(row: Mapping[Any, Any]) -> str:
+        if row["schedule"]:
+            return str(row["schedule"])
+        dags = str(row["triggered_by"]).replace(", ", " et " if fr else " and ")
+        return f"nouvelles données de {dags}" if fr else f"new data from {dags}"
+
+    frame = summary.projection.assign(
+        trigger=[trigger(r) for r in summary.projection.to_dict(orient="records")]
+    )
     columns: list[tuple[str, str, Callable[[Any], str]]] = [
         ("dag", "dag_id", str),
         ("trigger", "trigger", str),
@@ -311,7 +322,7 @@ def _projection(summary: CarbonSummary, lang: str) -> list[Section]:
         ("cost_per_year", "cost_eur_per_year", lambda v: units.money(v, lang)),
         ("missing_nodes", "nodes_missing", lambda v: str(v) or "–"),
     ]
-    headers, rows = _table(summary.projection, columns, lang)
+    headers, rows = _table(frame, columns, lang)
     p = summary.projection
     rows.append(
         [f"**{_t('total_row', lang)}**", "", ""]
@@ -320,7 +331,6 @@ def _projection(summary: CarbonSummary, lang: str) -> list[Section]:
         + [units.money(p["cost_eur_per_year"].sum(), lang), ""]
     )
     cfg = summary.config
-    fr = lang == "fr"
     pue = sorted({float(v) for v in summary.pue["pue"]}) if not summary.pue.empty else []
     assumptions = [
         (
