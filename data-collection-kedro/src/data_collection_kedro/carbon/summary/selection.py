@@ -28,14 +28,10 @@ from data_collection_kedro.carbon import files
 from data_collection_kedro.carbon.summary.i18n import Text, text
 
 J_PER_KWH = 3.6e6
-#: columns scaled with the share of a run's orchestration the selection keeps
+#: columns scaled with the share of a run's orchestration the selection keeps: the node rows'
+#: durations and energies, and the marginal figures derived from them
 SCALED = (
-    "duration_s",
-    "energy_kwh",
-    "emissions_kg",
-    "cpu_energy_kwh",
-    "ram_energy_kwh",
-    "gpu_energy_kwh",
+    *(c for c in files.NODE_COLUMNS if c.endswith(("_s", "_kwh", "_kg"))),
     "marginal_energy_kwh",
     "marginal_emissions_kg",
 )
