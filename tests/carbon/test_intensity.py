@@ -99,3 +99,14 @@ def test_the_lowest_window_ahead_and_the_days_best_hour() -> None:
     assert lowest_window(series, now, horizon_hours=0, window_hours=1).start == now
 
     assert daily_best_hour(series, pd.Timestamp("2024-06-03")) == (13, 20.0)
+
+
+def test_a_start_later_than_now_is_on_a_quarter_hour() -> None:
+    shape = {13: 20.0}
+    series = _series(_days("2024-06-01", 7, lambda d, h: shape.get(h, 50.0)))
+    now = pd.Timestamp("2024-06-08T06:07:31+02:00")
+    window = lowest_window(series, now, horizon_hours=12, window_hours=1)
+    assert window.start == pd.Timestamp("2024-06-08T13:00:00+02:00")
+    # nothing better ahead: at once, not at the next quarter-hour
+    flat = _series(_days("2024-06-01", 7, lambda d, h: 50.0))
+    assert lowest_window(flat, now, horizon_hours=12, window_hours=1).start == now

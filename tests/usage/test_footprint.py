@@ -216,7 +216,9 @@ def test_france_is_the_figure_the_carbon_report_uses() -> None:
         parse_usage_config(
             {
                 "default_region": "x",
-                "regions": {"x": {"grid_iso": "FRA", "carbon_intensity_gco2e_per_kwh": 52, "pue": 1}},
+                "regions": {
+                    "x": {"grid_iso": "FRA", "carbon_intensity_gco2e_per_kwh": 52, "pue": 1}
+                },
                 "profiles": {},
             }
         )

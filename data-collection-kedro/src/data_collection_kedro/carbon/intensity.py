@@ -188,8 +188,8 @@ def lowest_window(
     window_hours: float,
     step_minutes: int = 15,
 ) -> Window:
-    """The start in ``[now, now + horizon_hours]`` whose next ``window_hours`` have the lowest
-    predicted intensity. The prediction of each quarter-hour ahead is the profile of the previous days
+    """The start (at once, or at a quarter-hour boundary) in ``[now, now + horizon_hours]``
+    whose next ``window_hours`` have the lowest predicted intensity. The prediction of each quarter-hour ahead is the profile of the previous days
     (``profile_days`` days ending the day before ``now``; stored values are not used even when
     the store holds the future, so a backtest sees only the past). The earliest start wins a
     tie; with no data the answer is ``now``."""
@@ -200,8 +200,15 @@ def lowest_window(
     found = series.profile(today - pd.Timedelta(days=1))
     assert found is not None
     by_slot, used = found
+    # at once, or at a quarter-hour (the series' step) up to the horizon
     step = pd.Timedelta(minutes=step_minutes)
-    starts = [now + i * step for i in range(int(horizon_hours * 60 // step_minutes) + 1)]
+    latest = now + pd.Timedelta(hours=horizon_hours)
+    starts = [now]
+    boundary = now.ceil(f"{step_minutes}min")
+    while boundary <= latest:
+        if boundary > now:
+            starts.append(boundary)
+        boundary += step
 
     def predicted(start: pd.Timestamp) -> float:
         end = start + pd.Timedelta(hours=window_hours)
