@@ -48,9 +48,14 @@ def _frame(table: Table) -> pd.DataFrame:
     return pd.DataFrame([[c.replace("**", "") for c in r] for r in rows], columns=headers)
 
 
-def _section_table(content: Any) -> None:
+def _section_table(content: Any, *, long: bool = False) -> None:
+    """A section of the report: a table (static and whole; a scrolling one when ``long``) or
+    lines."""
     if isinstance(content, tuple):
-        show_table(_frame(content))
+        if long:
+            show_table(_frame(content))
+        else:
+            st.table(_frame(content).set_index(content[0][0]))
     elif isinstance(content, list):
         st.markdown("\n".join(f"- {line}" for line in content))
     else:
@@ -143,8 +148,8 @@ def _show_tradeoff(summary: CarbonSummary) -> None:
         )
         return
     buffer = io.BytesIO()
-    tradeoff_chart(summary, buffer, LANG)
-    st.image(buffer.getvalue(), width="stretch")
+    tradeoff_chart(summary, buffer, LANG, stacked=True)
+    st.image(buffer.getvalue(), width=760)
 
 
 def _show_usage(node_emissions: pd.DataFrame) -> None:
@@ -231,9 +236,11 @@ def render() -> None:
         _section_table(by_key["tradeoff"].content)
     for key in ("per_pipeline", "per_node", "method", "what_if_grids", "what_if_pue"):
         with st.expander(by_key[key].title):
-            _section_table(by_key[key].content)
-    for warning in by_key["warnings"].content:
-        if warning != label("none", LANG):
-            st.caption(f"⚠ {warning}")
+            _section_table(by_key[key].content, long=key == "per_node")
+    warnings = [w for w in by_key["warnings"].content if w != label("none", LANG)]
+    if warnings:
+        kinds = sorted({str(w).split(" :")[0] for w in warnings})
+        with st.expander(f"⚠ {by_key['warnings'].title} ({len(warnings)} : {', '.join(kinds)})"):
+            _section_table(warnings)
     _show_usage(load_carbon_files(carbon_dir).nodes)
     _show_reports()

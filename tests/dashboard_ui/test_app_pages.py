@@ -324,10 +324,11 @@ def test_carbon_page_shows_the_carbon_summary(app_test, dashboard_data: Path) ->
     # each node run once: 33 Wh, 3.3 g, in readable units with the French decimal comma
     assert metrics["Énergie"] == "33,0 Wh"
     assert metrics["CO₂e (réseau annuel)"] == "3,30 g"
-    per_phase = at.dataframe[0].value
-    assert per_phase.columns[0] == "phase" and per_phase.iloc[-1, 0] == "total"
+    per_phase = at.table[0].value
+    assert per_phase.index.name == "phase" and per_phase.index[-1] == "total"
     assert per_phase.iloc[-1]["CO₂e (réseau annuel)"] == "3,30 g"
-    shown = pd.concat([d.value.astype(str) for d in at.dataframe]).to_string()
+    tables = [t.value for t in at.table] + [d.value for d in at.dataframe]
+    shown = pd.concat([t.astype(str) for t in tables]).to_string()
     assert "e-0" not in shown and "0.000" not in shown  # no raw floats
     subheaders = texts(at.subheader)
     assert "Par phase" in subheaders and "Projection annuelle par DAG Airflow" in subheaders

@@ -184,17 +184,22 @@ def _spread(values: list[float], gap: float) -> list[float]:
     return placed
 
 
-def tradeoff_chart(summary: CarbonSummary, path: Path | BinaryIO, lang: str = "en") -> None:
+def tradeoff_chart(
+    summary: CarbonSummary, path: Path | BinaryIO, lang: str = "en", *, stacked: bool = False
+) -> None:
     """One panel per task: the metric (unit, direction) against training CO₂e; every point
     labelled with its model and training time; baselines as hollow squares at zero training
-    cost; the Pareto front as a red step line."""
+    cost; the Pareto front as a red step line. Panels side by side (the report) or one under
+    the other (``stacked``: a narrow page)."""
     plt = _plt()
     table = summary.tradeoff
     assert table is not None
     tasks = {t.name: t for t in summary.config.tradeoff_tasks}
     names = [t for t in dict.fromkeys(table["task"]) if t in tasks]
-    fig, axes = plt.subplots(1, len(names), figsize=(6.2 * len(names), 5.2), squeeze=False)
-    for ax, name in zip(axes[0], names, strict=True):
+    shape = (len(names), 1) if stacked else (1, len(names))
+    size = (7.5, 4.6 * len(names)) if stacked else (6.2 * len(names), 5.2)
+    fig, axes = plt.subplots(*shape, figsize=size, squeeze=False)
+    for ax, name in zip(axes.flat, names, strict=True):
         task = tasks[name]
         part = table[table["task"] == name].copy()
         cost = part["training_emissions_kg"]
