@@ -39,8 +39,10 @@ INTENSITY_TABLE = "raw_grid_carbon_intensity"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carbon_summary",
-        description="Carbon footprint of the pipeline runs: per pipeline and node, costs, "
-        "what-ifs, Green Algorithms cross-check, accuracy/CO2 trade-off, budgets.",
+        description="Carbon footprint of the pipeline runs, each node run counted once: per "
+        "phase, pipeline and node, on the annual and the run-time grid intensity, costs, yearly "
+        "projection of the DAGs, models' accuracy/CO2 trade-off, what-ifs, Green Algorithms "
+        "cross-check, budgets.",
     )
     parser.add_argument(
         "--carbon-dir",
@@ -49,9 +51,11 @@ def _parser() -> argparse.ArgumentParser:
         "(default: carbon_summary.carbon_dir = the hook's output_dir)",
     )
     parser.add_argument("--out", type=Path, help="reports folder (default: reports/carbon)")
-    parser.add_argument("--all-runs", action="store_true", help="every run, not the latest")
-    parser.add_argument("--since", help="runs ended on/after (YYYY-MM-DD or ISO date-time)")
-    parser.add_argument("--until", help="runs ended on/before (YYYY-MM-DD: the whole day)")
+    parser.add_argument(
+        "--all-runs", action="store_true", help="every node run, not each node's latest"
+    )
+    parser.add_argument("--since", help="node runs ended on/after (YYYY-MM-DD or ISO date-time)")
+    parser.add_argument("--until", help="node runs ended on/before (YYYY-MM-DD: the whole day)")
     parser.add_argument(
         "--check-budget",
         action="store_true",
