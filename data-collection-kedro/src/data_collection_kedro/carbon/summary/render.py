@@ -16,6 +16,7 @@ from data_collection_kedro.carbon import files
 from data_collection_kedro.carbon.summary import units
 from data_collection_kedro.carbon.summary.compute import CarbonSummary
 from data_collection_kedro.carbon.summary.i18n import label, text, tr
+from data_collection_kedro.carbon.summary.tradeoff import BASELINE, FITTED_IN_NODE, MODEL
 
 Table = tuple[list[str], list[list[str]]]
 Content = list[str] | Table | str
@@ -386,12 +387,7 @@ def _tradeoff(summary: CarbonSummary, lang: str) -> Content:
 
     frame = table.assign(
         metric_text=[metric(r) for r in table.to_dict(orient="records")],
-        kind_text=[
-            _t("baseline", lang)
-            if k == "baseline"
-            else (_t("model_kind", lang) if k == "model" else k)
-            for k in table["kind"]
-        ],
+        kind_text=[_kind(str(k), lang) for k in table["kind"]],
     )
     columns: list[tuple[str, str, Callable[[Any], str]]] = [
         ("task", "task", str),
@@ -404,6 +400,19 @@ def _tradeoff(summary: CarbonSummary, lang: str) -> Content:
         ("pareto", "pareto", lambda v: _t("yes" if v else "no", lang)),
     ]
     return _table(frame, columns, lang)
+
+
+def _kind(kind: str, lang: str) -> str:
+    if kind == BASELINE:
+        return _t("baseline", lang)
+    if kind == MODEL:
+        return _t("model_kind", lang)
+    if (
+        kind.startswith(FITTED_IN_NODE) and lang == "fr"
+    ):  # "fitted in another node: X (upper bound)"
+        node = kind.removeprefix(FITTED_IN_NODE).strip(": ").removesuffix(" (upper bound)")
+        return f"ajusté dans un autre nœud : {node} (borne haute)" if node else "ajusté ailleurs"
+    return kind
 
 
 def _method_lines(summary: CarbonSummary, lang: str) -> list[str]:
