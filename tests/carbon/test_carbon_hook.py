@@ -541,6 +541,16 @@ def test_rows_carry_the_node_phase_and_the_idle_draw(
     assert idle.nunique() == 1 and idle.iloc[0] > 0  # watts: RAM's estimate alone is above 0
 
 
+def test_no_idle_probe_leaves_the_idle_draw_empty(
+    run_probe: ProbeRunner, carbon_out: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CARBON_PROBE_IDLE_S", "0")
+    run_probe("three_nodes")
+    nodes = pd.read_csv(carbon_out / files.NODES_FILE_NAME)
+    assert nodes["idle_power_w"].isna().all()
+    assert nodes["energy_kwh"].notna().all()  # measured all the same
+
+
 def test_a_nodes_file_of_an_older_version_gets_the_new_columns(tmp_path: Path) -> None:
     old_columns = [c for c in files.NODE_COLUMNS if c not in ("phase", "idle_power_w")]
     path = tmp_path / files.NODES_FILE_NAME
