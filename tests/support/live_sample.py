@@ -4,8 +4,8 @@
 sample folder the way each API publishes the real data, and returns the environment variables
 that point the live clients at the loopback servers (nothing reaches the internet):
 
-- ODRÉ regional and national consumption, gas load curve and regional temperatures, SNCF
-  strikes (Opendatasoft Explore
+- ODRÉ regional and national consumption, gas load curve, regional temperatures and eco2mix
+  national carbon intensity, SNCF strikes (Opendatasoft Explore
   API v2.1, tests/support/opendatasoft_portal.py): one record per CSV row, keyed by the API
   field names, values typed as the portal types them (numbers for ``int``/``double``, ISO dates
   for ``date``; the CSV exports' ``dd/mm/yyyy`` dates become ``yyyy-mm-dd``).
@@ -42,6 +42,7 @@ from werkzeug import Request, Response
 from data_collection_kedro.sources import registry
 from tests.support.opendatasoft_portal import (
     CONSUMPTION_FIELDS,
+    ECO2MIX_FIELDS,
     FUEL_FIELDS,
     GAS_FIELDS,
     NATIONAL_FIELDS,
@@ -63,6 +64,7 @@ ODS_SOURCES: dict[str, tuple[Fields, str]] = {
     "gas_load_curve": (GAS_FIELDS, "label"),
     "weather_regional": (WEATHER_FIELDS, "label"),
     "strikes": (STRIKE_FIELDS, "name"),
+    "grid_carbon_intensity": (ECO2MIX_FIELDS, "label"),
 }
 
 _ISO_DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
