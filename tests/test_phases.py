@@ -26,7 +26,7 @@ def test_every_registered_node_has_exactly_one_phase_tag() -> None:
     by_node = phases.phases_of_pipelines(registered)
     assert by_node["ingest_strikes"] == phases.COLLECTION
     assert by_node["build_meteo_consommation"] == phases.PROCESSING
-    assert by_node["train_day_ahead_catboost"] == phases.TRAINING
+    assert by_node["train_day_ahead_electricity_regional"] == phases.TRAINING
     assert by_node["forecast_next_days"] == phases.INFERENCE
     assert set(by_node.values()) == set(phases.PHASES)
 
