@@ -166,8 +166,8 @@ def plan_low_carbon_start(
     """When the deferrable work should start: the project's ``carbon_aware_scheduling``
     parameters (``enabled`` / ``max_delay_hours`` override them when given) applied to the
     grid intensity stored in ``raw_grid_carbon_intensity`` (see
-    :func:`data_collection_kedro.carbon.intensity.plan_start`). An empty or missing table
-    means starting at once."""
+    :func:`data_collection_kedro.carbon.intensity.plan_start`). An empty or missing table, or
+    one whose newest day is older than ``max_profile_age_days``, means starting at once."""
     import pandas as pd
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
@@ -196,6 +196,7 @@ def plan_low_carbon_start(
             config.get("max_delay_hours", 12) if max_delay_hours is None else max_delay_hours
         ),
         window_hours=float(config.get("window_hours", 1)),
+        max_profile_age_days=float(config.get("max_profile_age_days", 3)),
     )
     log.info("carbon-aware start: %s", decision)
     return decision

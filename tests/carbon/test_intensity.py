@@ -110,3 +110,17 @@ def test_a_start_later_than_now_is_on_a_quarter_hour() -> None:
     # nothing better ahead: at once, not at the next quarter-hour
     flat = _series(_days("2024-06-01", 7, lambda d, h: 50.0))
     assert lowest_window(flat, now, horizon_hours=12, window_hours=1).start == now
+
+
+def test_an_old_profile_means_starting_at_once() -> None:
+    """A store no ingestion refreshed: its newest day 4 days before today is past the limit."""
+    shape = {13: 20.0}
+    series = _series(_days("2024-06-01", 7, lambda d, h: shape.get(h, 50.0)))
+    now = pd.Timestamp("2024-06-11T06:00:00+02:00")  # newest stored day 2024-06-07
+    fresh = lowest_window(series, now, horizon_hours=12, window_hours=1, max_profile_age_days=4)
+    assert fresh.start == pd.Timestamp("2024-06-11T13:00:00+02:00")
+    old = lowest_window(series, now, horizon_hours=12, window_hours=1, max_profile_age_days=3)
+    assert old.start == now
+    assert (
+        old.basis == "newest stored intensity 2024-06-07, 4 days old (more than 3): start at once"
+    )

@@ -47,6 +47,17 @@ def test_the_plan_waits_for_the_lowest_predicted_window(data_dir: Path) -> None:
     assert off["delay_minutes"] == 0 and off["enabled"] is False
 
 
+def test_a_store_no_ingestion_refreshed_means_starting_at_once(data_dir: Path) -> None:
+    from energiewatch_airflow.kedro_runner import plan_low_carbon_start
+
+    _store_profile(data_dir)  # newest day 2024-06-07; the project's limit: 3 days
+    now = pd.Timestamp("2024-06-11T06:00:00+02:00")
+    plan = plan_low_carbon_start(now=now)
+    assert pd.Timestamp(plan["start_at"]) == now and plan["delay_minutes"] == 0
+    assert plan["basis"].startswith("newest stored intensity 2024-06-07, 4 days old")
+    assert plan_low_carbon_start(now=now - pd.Timedelta(days=1))["delay_minutes"] == 7 * 60
+
+
 def test_no_intensity_in_the_store_means_starting_at_once(data_dir: Path) -> None:
     from energiewatch_airflow.kedro_runner import plan_low_carbon_start
 

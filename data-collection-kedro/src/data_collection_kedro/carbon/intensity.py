@@ -187,12 +187,15 @@ def lowest_window(
     horizon_hours: float,
     window_hours: float,
     step_minutes: int = 15,
+    max_profile_age_days: float | None = None,
 ) -> Window:
     """The start (at once, or at a quarter-hour boundary) in ``[now, now + horizon_hours]``
     whose next ``window_hours`` have the lowest predicted intensity. The prediction of each quarter-hour ahead is the profile of the previous days
     (``profile_days`` days ending the day before ``now``; stored values are not used even when
     the store holds the future, so a backtest sees only the past). The earliest start wins a
-    tie; with no data the answer is ``now``."""
+    tie; with no data the answer is ``now``, and so it is when the newest day of the profile is
+    more than ``max_profile_age_days`` days before today (a store no ingestion refreshes: its
+    old days say little about the hours ahead)."""
     now = _utc(now)
     if series.empty:
         return Window(now, float("nan"), float("nan"), "no intensity data: start at once")
@@ -200,6 +203,15 @@ def lowest_window(
     found = series.profile(today - pd.Timedelta(days=1))
     assert found is not None
     by_slot, used = found
+    age_days = (today - pd.Timestamp(used[1])).days
+    if max_profile_age_days is not None and age_days > max_profile_age_days:
+        return Window(
+            now,
+            float("nan"),
+            float("nan"),
+            f"newest stored intensity {used[1]}, {age_days} days old "
+            f"(more than {max_profile_age_days:g}): start at once",
+        )
     # at once, or at a quarter-hour (the series' step) up to the horizon
     step = pd.Timedelta(minutes=step_minutes)
     latest = now + pd.Timedelta(hours=horizon_hours)
@@ -241,9 +253,11 @@ def plan_start(
     enabled: bool,
     max_delay_hours: float,
     window_hours: float,
+    max_profile_age_days: float | None = None,
 ) -> dict[str, object]:
     """When deferrable work should start (the fusion + training DAG): at once when the
-    carbon-aware start is off, else at :func:`lowest_window` within ``max_delay_hours``.
+    carbon-aware start is off, else at :func:`lowest_window` within ``max_delay_hours`` (at
+    once too when the stored intensity is older than ``max_profile_age_days``).
     A JSON-serialisable record of the decision (an Airflow XCom)."""
     now = _utc(now)
     if not enabled or max_delay_hours <= 0:
@@ -255,7 +269,13 @@ def plan_start(
             "now_g_per_kwh": None,
             "basis": "carbon-aware start off: start at once",
         }
-    window = lowest_window(series, now, horizon_hours=max_delay_hours, window_hours=window_hours)
+    window = lowest_window(
+        series,
+        now,
+        horizon_hours=max_delay_hours,
+        window_hours=window_hours,
+        max_profile_age_days=max_profile_age_days,
+    )
 
     def number(value: float) -> float | None:
         return None if np.isnan(value) else round(float(value), 2)
