@@ -729,6 +729,52 @@ def test_the_tradeoff_takes_the_latest_run_of_each_model_and_the_baselines(
     assert out.stat().st_size > 10_000
 
 
+def test_the_tradeoff_compares_each_forecast_series_apart_and_never_picks_an_upper_bound(
+    carbon_dir: Path,
+) -> None:
+    """The project's tasks (parameters_carbon_summary.yml): a national and a regional model are
+    on their own fronts; the same model fed the observed weather is shown, never chosen."""
+    import yaml
+
+    params = REPO_ROOT / "data-collection-kedro" / "conf" / "base" / "parameters_carbon_summary.yml"
+    tradeoff = yaml.safe_load(params.read_text(encoding="utf-8"))["carbon_summary"]["tradeoff"]
+    config = load_config({"tradeoff": tradeoff})
+    runs = _mlflow_frame(
+        [
+            {"run_id": "n1", "start_time": "2026-01-10",
+             "tags.model_key": "day_ahead_electricity_national", "metrics.test_mape": 1.2,
+             "metrics.training_emissions_kg": 0.0002, "metrics.training_duration_s": 15.0},
+            {"run_id": "r1", "start_time": "2026-01-10",
+             "tags.model_key": "day_ahead_electricity_regional", "metrics.test_mape": 2.2,
+             "metrics.training_emissions_kg": 0.0001, "metrics.training_duration_s": 60.0},
+            {"run_id": "p1", "start_time": "2026-01-10",
+             "metrics.day_ahead_electricity_national_oracle_weather.test_mape": 1.0,
+             "metrics.baseline_persistence_electricity_national.test_mape": 8.0,
+             "metrics.baseline_persistence_electricity_regional.test_mape": 8.5},
+        ]
+    )  # fmt: skip
+    table = tradeoff_table(runs, config).set_index("model")
+    assert table["series"].to_dict() == {
+        "day_ahead_electricity_national": "electricity_national",
+        "day_ahead_electricity_national_oracle_weather": "electricity_national",
+        "baseline_persistence_electricity_national": "electricity_national",
+        "day_ahead_electricity_regional": "electricity_regional",
+        "baseline_persistence_electricity_regional": "electricity_regional",
+    }
+    # one task, two series: the regional model (cheaper, worse) does not push the national one
+    # off, nor does the national one (better) push the regional one off
+    assert table.loc["day_ahead_electricity_national", "pareto"]
+    assert table.loc["day_ahead_electricity_regional", "pareto"]
+    oracle = table.loc["day_ahead_electricity_national_oracle_weather"]
+    assert oracle["kind"] == "upper bound, not available to users" and not oracle["pareto"]
+
+    summary = summarise(carbon_dir)
+    summary.tradeoff = table.reset_index()
+    out = carbon_dir / "chart.png"
+    tradeoff_chart(summary, out, "fr")
+    assert out.stat().st_size > 10_000
+
+
 def test_tradeoff_from_mlflow_and_usage_section_end_to_end(tmp_path: Path) -> None:
     """A real MLflow store (SQLite) and a real DuckDB model_monitoring table, through the CLI."""
     import duckdb

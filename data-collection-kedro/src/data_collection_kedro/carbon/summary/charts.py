@@ -11,12 +11,14 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from data_collection_kedro.carbon.summary import units
 from data_collection_kedro.carbon.summary.compute import CarbonSummary
 from data_collection_kedro.carbon.summary.i18n import label
+from data_collection_kedro.carbon.summary.tradeoff import UPPER_BOUND
 
 PHASE_COLOURS = {
     "collection": "#1b9e77",
@@ -195,13 +197,20 @@ def tradeoff_chart(
     table = summary.tradeoff
     assert table is not None
     tasks = {t.name: t for t in summary.config.tradeoff_tasks}
-    names = [t for t in dict.fromkeys(table["task"]) if t in tasks]
-    shape = (len(names), 1) if stacked else (1, len(names))
-    size = (7.5, 4.6 * len(names)) if stacked else (6.2 * len(names), 5.2)
-    fig, axes = plt.subplots(*shape, figsize=size, squeeze=False)
-    for ax, name in zip(axes.flat, names, strict=True):
+    panels = [
+        (name, series)
+        for name, series in dict.fromkeys(zip(table["task"], table["series"], strict=True))
+        if name in tasks
+    ]
+    columns = 1 if stacked else min(3, len(panels))
+    rows = math.ceil(len(panels) / columns)
+    size = (7.5, 4.8 * rows) if stacked else (6.4 * columns, 5.4 * rows)
+    fig, axes = plt.subplots(rows, columns, figsize=size, squeeze=False)
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    for ax, (name, series) in zip(axes.flat, panels, strict=False):
         task = tasks[name]
-        part = table[table["task"] == name].copy()
+        part = table[(table["task"] == name) & (table["series"] == series)].copy()
         cost = part["training_emissions_kg"]
         factor, unit = mass_scale(float(cost.max()) if cost.notna().any() else 0.0)
         part["x"] = cost * factor
@@ -263,12 +272,23 @@ def tradeoff_chart(
                 else None,
             )
         missing = part[part["x"].isna()]
-        if not missing.empty:
+        notes = []
+        bound = missing["kind"] == UPPER_BOUND
+        for unplotted, note in (
+            (missing[bound], label("upper_bound", lang)),
+            (missing[~bound], "sans coût mesuré" if lang == "fr" else "no measured cost"),
+        ):
+            if not unplotted.empty:
+                notes.append(f"{note} : " if lang == "fr" else f"{note}: ")
+                notes[-1] += ", ".join(
+                    f"{m} ({units.number(v, lang)})"
+                    for m, v in zip(unplotted["model"], unplotted["value"], strict=True)
+                )
+        if notes:
             ax.text(
                 0.01,
                 0.01,
-                ("sans coût mesuré : " if lang == "fr" else "no measured cost: ")
-                + ", ".join(missing["model"]),
+                "\n".join(textwrap.fill(n, 75) for n in notes),
                 transform=ax.transAxes,
                 fontsize=7,
                 color="#555555",
@@ -278,8 +298,13 @@ def tradeoff_chart(
         ax.set_ylabel(f"{task.label_in(lang)}{unit_text} — {direction}")
         ax.set_xlabel(f"{label('training_co2e', lang)} ({unit})")
         count = len(models)
+        title = name.replace("_", " ").capitalize()
+        if series:
+            title += f" · {series.replace('_', ' ')}"
+        elif task.series:  # the task's models that forecast none of its series
+            title += " · " + ("autres modèles" if lang == "fr" else "other models")
         ax.set_title(
-            f"{name.replace('_', ' ').capitalize()} — {count} "
+            f"{title}\n{count} "
             + ("modèle(s)" if lang == "fr" else "model(s)")
             + (f", {len(baselines)} " + ("référence(s)" if lang == "fr" else "baseline(s)"))
         )

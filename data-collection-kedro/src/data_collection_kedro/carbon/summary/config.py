@@ -26,6 +26,16 @@ class TradeoffTask:
     unit: str = ""
     higher_is_better: bool = False
     label_fr: str = ""
+    # the series a task's models forecast, named in the model names (``electricity_national``):
+    # models of different series are compared apart (a national MAPE is not a regional one)
+    series: tuple[str, ...] = ()
+    # name endings of reference scores no user can have (``_oracle_weather``: the observed
+    # weather): shown, never on the Pareto front
+    upper_bounds: tuple[str, ...] = ()
+
+    def series_of(self, model: str) -> str:
+        """The series ``model`` forecasts ("" when its name names none of :attr:`series`)."""
+        return next((s for s in self.series if f"_{s}_" in f"_{model}_"), "")
 
     def label_in(self, lang: str) -> str:
         return self.label_fr if lang == "fr" and self.label_fr else self.label
@@ -171,6 +181,16 @@ def _tasks(block: Any, where: str) -> tuple[TradeoffTask, ...]:
                 unit=str(spec.get("unit") or ""),
                 higher_is_better=bool(spec.get("higher_is_better", False)),
                 label_fr=str(spec.get("label_fr") or ""),
+                series=_names(spec.get("series"), f"{where}.{name}.series"),
+                upper_bounds=_names(spec.get("upper_bounds"), f"{where}.{name}.upper_bounds"),
             )
         )
     return tuple(tasks)
+
+
+def _names(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{where}: expected a list of names, got {value!r}")
+    return tuple(value)

@@ -115,6 +115,10 @@ LABELS: dict[str, Text] = {
     "saving": text("saving", "économie"),
     "basis": text("basis", "base"),
     "task": text("task", "tâche"),
+    "series": text("series", "série"),
+    "upper_bound": text(
+        "upper bound, not available to users", "borne haute, inaccessible aux utilisateurs"
+    ),
     "model": text("model", "modèle"),
     "kind": text("kind", "type"),
     "metric": text("metric", "métrique"),

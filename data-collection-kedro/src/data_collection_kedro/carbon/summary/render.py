@@ -16,7 +16,12 @@ from data_collection_kedro.carbon import files
 from data_collection_kedro.carbon.summary import units
 from data_collection_kedro.carbon.summary.compute import CarbonSummary
 from data_collection_kedro.carbon.summary.i18n import label, text, tr
-from data_collection_kedro.carbon.summary.tradeoff import BASELINE, FITTED_IN_NODE, MODEL
+from data_collection_kedro.carbon.summary.tradeoff import (
+    BASELINE,
+    FITTED_IN_NODE,
+    MODEL,
+    UPPER_BOUND,
+)
 
 Table = tuple[list[str], list[list[str]]]
 Content = list[str] | Table | str
@@ -391,6 +396,7 @@ def _tradeoff(summary: CarbonSummary, lang: str) -> Content:
     )
     columns: list[tuple[str, str, Callable[[Any], str]]] = [
         ("task", "task", str),
+        ("series", "series", lambda v: str(v).replace("_", " ") if v else "–"),
         ("model", "model", str),
         ("kind", "kind_text", str),
         ("metric", "metric_text", str),
@@ -407,6 +413,8 @@ def _kind(kind: str, lang: str) -> str:
         return _t("baseline", lang)
     if kind == MODEL:
         return _t("model_kind", lang)
+    if kind == UPPER_BOUND:
+        return _t("upper_bound", lang)
     if (
         kind.startswith(FITTED_IN_NODE) and lang == "fr"
     ):  # "fitted in another node: X (upper bound)"

@@ -11,8 +11,11 @@ From the MLflow store (the MLflow hook logs them):
   zero training cost) and models fitted inside another node (``fit_nodes``: that node's
   counted measurement, an upper bound of their training cost).
 
-A model is on its task's **Pareto front** when no other model of the task is at least as good on
-both the metric and the training CO₂e, and strictly better on one.
+A task's models are compared per **series** when the task names them (``series``: the
+forecasting models of national electricity, regional electricity and regional gas apart). A model
+is on its task's (and series') **Pareto front** when no other model there is at least as good on
+both the metric and the training CO₂e, and strictly better on one; reference scores no user can
+have (``upper_bounds``: the observed weather) are shown, never on the front.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from data_collection_kedro.carbon.summary.config import SummaryConfig, TradeoffT
 
 TRADEOFF_COLUMNS = [
     "task",
+    "series",
     "model",
     "kind",
     "run_id",
@@ -40,6 +44,7 @@ TRADEOFF_COLUMNS = [
 MODEL = "model"
 BASELINE = "baseline"
 FITTED_IN_NODE = "fitted in another node"
+UPPER_BOUND = "upper bound, not available to users"
 
 
 def _metric(run: pd.Series, name: str) -> float:
@@ -75,6 +80,7 @@ def tradeoff_table(
             continue
         rows[(task.name, str(run["tags.model_key"]))] = {
             "task": task.name,
+            "series": task.series_of(str(run["tags.model_key"])),
             "model": str(run["tags.model_key"]),
             "kind": MODEL,
             "run_id": str(run.get("run_id", "")),
@@ -96,16 +102,17 @@ def tradeoff_table(
                 continue
             rows[(task.name, model)] = {
                 "task": task.name,
+                "series": task.series_of(model),
                 "model": model,
                 "run_id": str(run.get("run_id", "")),
                 "started": run.get("start_time"),
                 "metric": metric,
                 "value": value,
-                **_parent_model_cost(model, config, node_rows),
+                **_parent_model_cost(model, config, node_rows, task.upper_bounds),
             }
     table = pd.DataFrame(list(rows.values()), columns=TRADEOFF_COLUMNS[:-1])
     table["pareto"] = pareto_flags(table, config)
-    return table.sort_values(["task", "value"], kind="stable").reset_index(drop=True)
+    return table.sort_values(["task", "series", "value"], kind="stable").reset_index(drop=True)
 
 
 def _child_models(rows: dict[tuple[str, str], dict[str, Any]]) -> set[tuple[str, str]]:
@@ -113,8 +120,18 @@ def _child_models(rows: dict[tuple[str, str], dict[str, Any]]) -> set[tuple[str,
 
 
 def _parent_model_cost(
-    model: str, config: SummaryConfig, node_rows: pd.DataFrame | None
+    model: str,
+    config: SummaryConfig,
+    node_rows: pd.DataFrame | None,
+    upper_bounds: tuple[str, ...] = (),
 ) -> dict[str, Any]:
+    if model.endswith(upper_bounds) and upper_bounds:
+        return {
+            "kind": UPPER_BOUND,
+            "training_duration_s": math.nan,
+            "training_energy_kwh": math.nan,
+            "training_emissions_kg": math.nan,
+        }
     if model.startswith("baseline_"):
         return {
             "kind": BASELINE,
@@ -143,8 +160,8 @@ def _parent_model_cost(
 
 
 def pareto_flags(table: pd.DataFrame, config: SummaryConfig) -> list[bool]:
-    """The Pareto front of each task on (metric, training emissions; energy when emissions are
-    missing); a model without a training cost is never on it."""
+    """The Pareto front of each task and series on (metric, training emissions; energy when
+    emissions are missing); a model without a training cost is never on it."""
     higher = {t.name: t.higher_is_better for t in config.tradeoff_tasks}
     flags = []
     for i, row in table.iterrows():
@@ -159,7 +176,9 @@ def pareto_flags(table: pd.DataFrame, config: SummaryConfig) -> list[bool]:
         sign = -1.0 if higher.get(row["task"], False) else 1.0
         dominated = False
         for j, other in table.iterrows():
-            if i == j or other["task"] != row["task"] or pd.isna(other[cost_col]):
+            if i == j or (other["task"], other["series"]) != (row["task"], row["series"]):
+                continue
+            if pd.isna(other[cost_col]):
                 continue
             as_good = (
                 sign * other["value"] <= sign * row["value"] and other[cost_col] <= row[cost_col]
