@@ -162,7 +162,14 @@ def _tradeoff(
 
 
 def add_tradeoff(summary: CarbonSummary, config: SummaryConfig, uri: str | None) -> None:
-    """The models' trade-off from the MLflow store at ``uri`` (a note when there is none)."""
+    """The models' trade-off from the MLflow store at ``uri`` (a note when there is none; the
+    note is redacted: the tracking URI may hold a password). The report and the dashboard."""
+    _read_tradeoff(summary, config, uri)
+    if summary.tradeoff_note:
+        summary.tradeoff_note = redact(summary.tradeoff_note)
+
+
+def _read_tradeoff(summary: CarbonSummary, config: SummaryConfig, uri: str | None) -> None:
     if not uri:
         summary.tradeoff_note = "no MLflow tracking URI configured: trade-off section skipped."
         return
@@ -256,7 +263,6 @@ def main(argv: list[str] | None = None) -> int:
         plans=() if args.no_project else dag_plans(),
     )
     _tradeoff(args, params, summary, config)
-    summary.tradeoff_note = redact(summary.tradeoff_note)  # the tracking URI may hold a password
     db_path = globals_.get("duckdb_path")
     _usage(args.duckdb or (project_path(db_path) if db_path else None), params, data.nodes, summary)
     paths = write_reports(summary, out_dir, args.lang)
