@@ -370,12 +370,6 @@ def test_carbon_summary_reports_the_production_run(chain: Chain, tmp_path: Path)
     assert summary["tradeoff"], summary["tradeoff_note"]  # the run's MLflow models
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="reporting/carbon_report.py `_usage` reads model_monitoring from the embedded DuckDB "
-    "store only (globals duckdb_path); in production the dashboard logs its predictions to "
-    "Elasticsearch (conf/prod dashboard_store.model_monitoring), so the usage section is skipped",
-)
 def test_carbon_summary_usage_section_reads_the_production_logs(
     prod_dashboard: Chain, tmp_path: Path
 ) -> None:
@@ -383,8 +377,9 @@ def test_carbon_summary_usage_section_reads_the_production_logs(
     from data_collection_kedro.monitoring import MonitoringStore, PredictionMonitor
 
     monitor = PredictionMonitor(MonitoringStore.from_config(load_settings().store), "dashboard")
-    with monitor.track(page="p", model_name="energiewatch-whatif-weather-catboost") as handle:
+    with monitor.track(page="p", model_name="energiewatch-day-ahead-gas-regional") as handle:
         handle.model_version = "1"
-        handle.n_predictions = 1
+        handle.n_predictions = 3
     summary = carbon_summary(prod_dashboard, tmp_path)
-    assert summary["usage"], summary["usage_note"]
+    usage = {row["model"]: row for row in summary["usage"]}
+    assert usage["energiewatch-day-ahead-gas-regional"]["predictions"] == 3, summary["usage_note"]

@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--duckdb",
         type=Path,
-        help="embedded store with model_monitoring (default: globals duckdb_path)",
+        help="a DuckDB file to read model_monitoring from (default: the environment's dashboard_store)",
     )
     parser.add_argument("--no-mlflow", action="store_true", help="skip the trade-off section")
     parser.add_argument(
@@ -191,26 +191,48 @@ def _read_tradeoff(summary: CarbonSummary, config: SummaryConfig, uri: str | Non
         )
 
 
-def _usage(
-    db_path: Path | str | None,
-    params: dict[str, Any],
-    nodes: pd.DataFrame,
-    summary: CarbonSummary,
-) -> None:
+def _read_monitoring(
+    db_path: Path | str | None, params: dict[str, Any]
+) -> tuple[pd.DataFrame | None, str]:
+    """The dashboard's prediction logs: from the DuckDB file ``db_path`` when given, else from
+    the environment's ``dashboard_store`` (Elasticsearch with ``--env prod``); ``None`` and why
+    when unreadable."""
+    from data_collection_kedro.monitoring import MonitoringStore
+
+    store = params.get("dashboard_store")
+    if db_path is None and store:
+        config = {table: dict(spec) for table, spec in store.items()}
+        for spec in config.values():  # the embedded store's path is relative to the project
+            if "database" in spec:
+                spec["database"] = str(project_path(spec["database"]))
+        where = config.get("model_monitoring", {}).get("type", "dashboard_store")
+        try:
+            return MonitoringStore.from_config(config).predictions(), ""
+        except Exception as exc:
+            return None, f"model_monitoring unreadable ({where}: {redact(exc)}): usage skipped."
     if not db_path or not Path(str(db_path)).exists():
-        summary.usage_note = "no embedded store yet: usage section skipped."
-        return
+        return None, "no embedded store yet: usage section skipped."
     try:
         import duckdb
 
         with duckdb.connect(str(db_path), read_only=True) as con:
             tables = {row[0] for row in con.execute("SHOW TABLES").fetchall()}
             if "model_monitoring" not in tables:
-                summary.usage_note = "no model_monitoring table: usage section skipped."
-                return
-            monitoring = con.execute("SELECT * FROM model_monitoring").df()
+                return None, "no model_monitoring table: usage section skipped."
+            return con.execute("SELECT * FROM model_monitoring").df(), ""
     except Exception as exc:
-        summary.usage_note = f"model_monitoring unreadable in {db_path} ({exc}): usage skipped."
+        return None, f"model_monitoring unreadable in {db_path} ({exc}): usage skipped."
+
+
+def _usage(
+    db_path: Path | str | None,
+    params: dict[str, Any],
+    nodes: pd.DataFrame,
+    summary: CarbonSummary,
+) -> None:
+    monitoring, note = _read_monitoring(db_path, params)
+    if monitoring is None:
+        summary.usage_note = note
         return
     if monitoring.empty:
         summary.usage_note = "model_monitoring is empty: usage section skipped."
@@ -263,8 +285,11 @@ def main(argv: list[str] | None = None) -> int:
         plans=() if args.no_project else dag_plans(),
     )
     _tradeoff(args, params, summary, config)
+    monitoring_db = args.duckdb
     db_path = globals_.get("duckdb_path")
-    _usage(args.duckdb or (project_path(db_path) if db_path else None), params, data.nodes, summary)
+    if monitoring_db is None and not params.get("dashboard_store") and db_path:
+        monitoring_db = project_path(db_path)  # settings without the dashboard's store
+    _usage(monitoring_db, params, data.nodes, summary)
     paths = write_reports(summary, out_dir, args.lang)
 
     if not args.quiet:
