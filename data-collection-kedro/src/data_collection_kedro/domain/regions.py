@@ -3,15 +3,20 @@
 One place for: the 13 post-2016 regions (INSEE code + official name), the pre-2016
 regions and the slugs used by historique-meteo, the departments of each region and
 the school-holiday zone of each region.  Spelling variants (accents, case, hyphens,
-slugs) are resolved by :func:`normalize_region_name`.
+slugs) are resolved by :func:`normalize_region_name`. The regions' simplified outlines (open
+data, for maps) ship with the package: :func:`region_outlines`.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -212,3 +217,19 @@ def department_of_postcode(postcode: str) -> str | None:
         return "2A" if int(digits[:3]) < 202 else "2B"
     dept = digits[:2]
     return dept if dept in DEPARTMENT_TO_REGION else None
+
+
+REGION_OUTLINES_FILE = "region_outlines.geo.json"
+
+
+@cache
+def _region_outlines_text() -> str:
+    return (resources.files(__package__) / REGION_OUTLINES_FILE).read_text(encoding="utf-8")
+
+
+def region_outlines() -> dict[str, Any]:
+    """The simplified outlines of the 13 regions shipped with the package (GeoJSON
+    FeatureCollection; each feature's properties: ``region_code``, ``region``, ``label_lon``,
+    ``label_lat``). Source and licence: ``region_outlines.md`` next to the file."""
+    outlines: dict[str, Any] = json.loads(_region_outlines_text())
+    return outlines
