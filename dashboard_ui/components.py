@@ -20,6 +20,7 @@ from dashboard_ui.services import (
 from data_collection_kedro.domain.regions import REGION_BY_CODE, REGIONS
 
 LAST_PREDICTION_KEY = "last_prediction"
+CHOSEN_REGION_KEY = "chosen_region"  # the user's region, kept across pages
 
 
 def region_select(label: str = "Région", key: str | None = None, default_code: str = "11") -> str:
@@ -31,6 +32,20 @@ def region_select(label: str = "Région", key: str | None = None, default_code: 
         index=codes.index(default_code),
         format_func=lambda code: f"{REGION_BY_CODE[code].name} ({code})",
         key=key,
+    )
+
+
+def chosen_region(label: str = "Votre région", codes: list[str] | None = None) -> str:
+    """The user's region (INSEE code), one choice for the whole session: every page that asks
+    for "your region" shows the same one."""
+    options = codes or [r.code for r in REGIONS]
+    return st.selectbox(
+        label,
+        options,
+        index=options.index("11") if "11" in options else 0,
+        format_func=lambda code: REGION_BY_CODE[code].name if code in REGION_BY_CODE else code,
+        key=CHOSEN_REGION_KEY,
+        persist_state="session",
     )
 
 

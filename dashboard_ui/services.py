@@ -7,22 +7,28 @@ never a traceback.
 
 from __future__ import annotations
 
+import datetime as dt
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 import streamlit as st
 
 from dashboard_ui.features import InputColumn, frame_for_signature, signature_columns
+from dashboard_ui.freshness import Freshness, assess, watermark_reader
+from dashboard_ui.runs import latest_runs
 from dashboard_ui.settings import DashboardSettings, environment_key, load_settings
 from data_collection_kedro.monitoring import MonitoringStore, PredictionHandle, PredictionMonitor
 from data_collection_kedro.redaction import redact
 
 CHAMPION_ALIAS = "champion"
+PARIS = ZoneInfo("Europe/Paris")
 
 
 class UnavailableError(RuntimeError):
@@ -152,13 +158,31 @@ def _catalog(_key: tuple[str | None, ...]) -> Any:
     return DataCatalog.from_config(settings().catalog)
 
 
+# store datasets whose ``load_args`` accept ``columns`` (a page may read only what it shows)
+_COLUMN_LOADERS = ("DuckDBTableDataset", "MongoCollectionDataset")
+
+
 @st.cache_data(show_spinner=False, ttl=60)
-def _load_table(_key: tuple[str | None, ...], name: str) -> pd.DataFrame:
-    return _catalog(_key).load(name)
+def _load_table(
+    _key: tuple[str | None, ...], name: str, columns: tuple[str, ...] | None = None
+) -> pd.DataFrame:
+    if columns is None:
+        return _catalog(_key).load(name)
+    from kedro.io import DataCatalog
+
+    entry = dict(settings().catalog[name])
+    kind = str(entry.get("store") or entry.get("type") or "")
+    if not kind.endswith(_COLUMN_LOADERS):
+        return _catalog(_key).load(name)[list(columns)]
+    entry["load_args"] = {**dict(entry.get("load_args") or {}), "columns": list(columns)}
+    return DataCatalog.from_config({name: entry}).load(name)
 
 
-def load_table(name: str) -> pd.DataFrame:
-    """A table of the index store (through the project's catalog), or :class:`UnavailableError`."""
+def load_table(name: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame:
+    """A table of the index store (through the project's catalog), or :class:`UnavailableError`.
+
+    ``columns``: read only these (store datasets read only them; others are cut after loading).
+    """
     config = settings()
     hint = run_hint(config.params["table_pipelines"].get(name, "__default__"))
     key = environment_key()
@@ -179,12 +203,20 @@ def load_table(name: str) -> pd.DataFrame:
     if not exists:
         raise UnavailableError(f"La table « {name} » est absente du store : lancez {hint}.")
     try:
-        return _load_table(key, name)
+        return _load_table(key, name, columns)
     except Exception as exc:
         raise UnavailableError(
             f"La table « {name} » n'a pas pu être lue ({type(exc).__name__}: {redact(exc)}). "
             f"Si un pipeline est en cours d'écriture, réessayez ; sinon relancez {hint}."
         ) from exc
+
+
+def optional_table(name: str, columns: tuple[str, ...] | None = None) -> pd.DataFrame | None:
+    """The table, or None when it is unavailable (the page degrades without it)."""
+    try:
+        return load_table(name, columns)
+    except UnavailableError:
+        return None
 
 
 def region_level(region_code: str, day: Any) -> float:
@@ -213,3 +245,38 @@ def day_after_data() -> Any:
     if days.empty:
         return None
     return (pd.to_datetime(days).max() + pd.Timedelta(days=1)).date()
+
+
+# ------------------------------------------------------------------- freshness and runs
+@st.cache_data(show_spinner=False, ttl=60)
+def _freshness(_key: tuple[str | None, ...], now: dt.datetime) -> list[Freshness]:
+    from data_collection_kedro.sources import registry
+
+    config = settings()
+    reader = watermark_reader(config.catalog["raw_{table}"])
+    return assess(registry.sources(), reader, now, config.params.get("freshness") or {})
+
+
+def source_freshness(now: dt.datetime | None = None) -> list[Freshness]:
+    """The freshness of every declared source (cached a minute; see :mod:`.freshness`)."""
+    moment = now or dt.datetime.now(tz=PARIS).replace(tzinfo=None, second=0, microsecond=0)
+    return _freshness(environment_key(), moment)
+
+
+def run_summary_dir() -> Path:
+    """Where the run-summary hook writes one JSON file per run."""
+    config = settings()
+    folder = (config.parameters.get("run_summary") or {}).get("output_dir")
+    if folder:
+        return Path(folder)
+    return Path(os.environ.get("ENERGIEWATCH_DATA_DIR", "data")) / "09_runs"
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def _latest_runs(_key: tuple[str | None, ...], limit: int) -> pd.DataFrame:
+    return latest_runs(run_summary_dir(), settings().carbon_dir, limit)
+
+
+def recent_runs(limit: int = 8) -> pd.DataFrame:
+    """The most recent pipeline runs (see :mod:`dashboard_ui.runs`)."""
+    return _latest_runs(environment_key(), limit)

@@ -1,0 +1,189 @@
+"""Charts shared by the pages: French locale, readable sizes, the forecast band, the maps.
+
+Every chart goes through :func:`show` (French number and date formats, full width, a real
+height). The maps are Vega-Lite ``geoshape`` layers on the region outlines shipped with the
+package (:func:`data_collection_kedro.domain.regions.region_outlines`): no tile server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard_ui.formatting import VEGA_LOCALE
+from data_collection_kedro.domain.regions import region_outlines
+
+# one colour per meaning, on every page
+ACTUAL_COLOR = "#1f3b73"
+FORECAST_COLOR = "#e07b00"
+BAND_COLOR = "#f6c48f"
+ANOMALY_COLOR = "#d62728"
+NEUTRAL_COLOR = "#c9ced6"
+MAP_WIDTH, MAP_HEIGHT = 460, 440
+# an Altair chart of any kind (altair's own annotations are too narrow for composed charts)
+AltairChart = Any
+
+AXIS_DAY = alt.Axis(format="%d/%m", labelAngle=0, title=None, tickCount=8)
+AXIS_MONTH = alt.Axis(format="%b %Y", labelAngle=0, title=None)
+
+
+def french(chart: AltairChart) -> AltairChart:
+    """``chart`` with the French number and date locale and the project's fonts."""
+    return (
+        chart.configure(locale=VEGA_LOCALE)
+        .configure_axis(labelFontSize=12, titleFontSize=12)
+        .configure_legend(labelFontSize=12, titleFontSize=12, labelLimit=320, titleLimit=320)
+    )
+
+
+def show(chart: AltairChart, *, key: str | None = None) -> None:
+    """Draw ``chart`` in French, as wide as the page."""
+    st.altair_chart(french(chart), width="stretch", key=key)
+
+
+def series_color(
+    domain: Sequence[str], colors: Sequence[str], title: str | None = None
+) -> alt.Color:
+    """A colour legend whose entries are the French series names of ``domain``."""
+    return alt.Color(
+        "series:N",
+        title=title,
+        scale=alt.Scale(domain=list(domain), range=list(colors)),
+        legend=alt.Legend(orient="bottom", direction="horizontal"),
+    )
+
+
+def forecast_band_chart(
+    actual: pd.DataFrame, forecast: pd.DataFrame, unit: str, height: int = 260
+) -> AltairChart:
+    """Observed days (``day``, ``value``) then the forecast (``day``, ``p50`` and, when present,
+    ``p10`` / ``p90``): the P10–P90 band shaded, P50 dashed, actuals solid."""
+    y_title = f"Consommation ({unit})"
+    has_band = {"p10", "p90"} <= set(forecast.columns) and bool(
+        forecast[["p10", "p90"]].notna().any().all()
+    )
+    names = [
+        "Réel",
+        *(["Prévision P50"] if len(forecast) else []),
+        *(["Intervalle P10–P90"] if has_band else []),
+    ]
+    palette = {
+        "Réel": ACTUAL_COLOR,
+        "Prévision P50": FORECAST_COLOR,
+        "Intervalle P10–P90": BAND_COLOR,
+    }
+    color = series_color(names, [palette[n] for n in names])
+    x = alt.X("day:T", axis=AXIS_DAY)
+    day_tip = alt.Tooltip("day:T", title="Jour", format="%d/%m/%Y")
+
+    def value_tip(field: str, title: str) -> alt.Tooltip:
+        return alt.Tooltip(f"{field}:Q", title=f"{title} ({unit})", format=",.0f")
+
+    layers: list[alt.Chart] = []
+    if has_band:
+        layers.append(
+            alt.Chart(forecast.assign(series="Intervalle P10–P90"))
+            .mark_area(opacity=0.6)
+            .encode(
+                x=x,
+                y=alt.Y("p10:Q", title=y_title, scale=alt.Scale(zero=False)),
+                y2="p90:Q",
+                color=color,
+                tooltip=[day_tip, value_tip("p10", "P10"), value_tip("p90", "P90")],
+            )
+        )
+    layers.append(
+        alt.Chart(actual.assign(series="Réel"))
+        .mark_line(point=alt.OverlayMarkDef(size=30), strokeWidth=2.5)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+            color=color,
+            tooltip=[day_tip, value_tip("value", "Réel")],
+        )
+    )
+    if len(forecast) == 0:
+        return alt.layer(*layers).properties(height=height)
+    layers.append(
+        alt.Chart(forecast.assign(series="Prévision P50"))
+        .mark_line(strokeDash=[6, 3], strokeWidth=2.5, point=alt.OverlayMarkDef(size=30))
+        .encode(
+            x=x,
+            y=alt.Y("p50:Q", title=y_title, scale=alt.Scale(zero=False)),
+            color=color,
+            tooltip=[day_tip, value_tip("p50", "Prévision P50")],
+        )
+    )
+    return alt.layer(*layers).properties(height=height)
+
+
+def _outline_features() -> list[dict[str, Any]]:
+    return list(region_outlines()["features"])
+
+
+def choropleth(
+    values: pd.DataFrame,
+    color: alt.Color,
+    tooltip: Sequence[alt.Tooltip],
+    *,
+    label: str | None = None,
+    title: str | None = None,
+    highlight: str | None = None,
+) -> AltairChart:
+    """A map of the 13 regions coloured by ``values`` (one row per ``region_code``).
+
+    Regions without a row are drawn in grey (no data). ``color`` and ``tooltip`` name columns of
+    ``values``; ``label`` is a column written at each region's label point; ``highlight`` is a
+    region code outlined in black.
+    """
+    data = values.assign(has_value=True)
+    fields = [c for c in data.columns if c != "region_code"]
+    outlines = alt.Data(values=_outline_features())
+    region_tip = alt.Tooltip("properties.region:N", title="Région")
+    base = (
+        alt.Chart(outlines)
+        .mark_geoshape(fill=NEUTRAL_COLOR, stroke="white", strokeWidth=0.8)
+        .encode(tooltip=[region_tip])
+    )
+    filled = (
+        alt.Chart(outlines)
+        .transform_lookup(
+            lookup="properties.region_code", from_=alt.LookupData(data, "region_code", fields)
+        )
+        .transform_filter("datum.has_value === true")
+        .mark_geoshape(stroke="white", strokeWidth=0.8)
+        .encode(color=color, tooltip=[region_tip, *tooltip])
+    )
+    layers: list[alt.Chart] = [base, filled]
+    if highlight is not None:
+        layers.append(
+            alt.Chart(outlines)
+            .transform_filter(alt.datum.properties.region_code == highlight)
+            .mark_geoshape(fill=None, stroke="black", strokeWidth=2.2)
+        )
+    if label is not None:
+        points = pd.DataFrame(
+            [
+                {
+                    "region_code": f["properties"]["region_code"],
+                    "lon": f["properties"]["label_lon"],
+                    "lat": f["properties"]["label_lat"],
+                }
+                for f in _outline_features()
+            ]
+        ).merge(values[["region_code", label]], on="region_code")
+        layers.append(
+            alt.Chart(points)
+            .mark_text(fontSize=11, fontWeight="bold", color="#111111")
+            .encode(longitude="lon:Q", latitude="lat:Q", text=f"{label}:N")
+        )
+    chart = (
+        alt.layer(*layers).project(
+            type="conicConformal", rotate=[-3, 0], parallels=[44, 49]
+        )  # Lambert-93-like.properties(width=MAP_WIDTH, height=MAP_HEIGHT)
+    )
+    return chart.properties(title=title) if title else chart
