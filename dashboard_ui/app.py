@@ -12,7 +12,7 @@ if _REPO_ROOT not in sys.path:
 
 import streamlit as st  # noqa: E402
 
-from dashboard_ui.navigation import PAGES  # noqa: E402
+from dashboard_ui.navigation import PAGE_SCRIPTS, PAGES  # noqa: E402
 from data_collection_kedro.redaction import install_log_redaction  # noqa: E402
 
 install_log_redaction()  # credentials of URIs masked in every log record
@@ -20,7 +20,7 @@ install_log_redaction()  # credentials of URIs masked in every log record
 st.set_page_config(page_title="EnergieWatch", page_icon=":material/bolt:", layout="wide")
 pages = [
     st.Page(
-        str(Path(__file__).parent / "pages" / page.file),
+        str(Path(__file__).parent / PAGE_SCRIPTS / page.file),
         title=page.title,
         icon=page.icon,
         url_path=page.url_path,

@@ -7,6 +7,7 @@ package (:func:`data_collection_kedro.domain.regions.region_outlines`): no tile 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,7 +24,7 @@ FORECAST_COLOR = "#e07b00"
 BAND_COLOR = "#f6c48f"
 ANOMALY_COLOR = "#d62728"
 NEUTRAL_COLOR = "#c9ced6"
-MAP_WIDTH, MAP_HEIGHT = 460, 440
+MAP_WIDTH, MAP_HEIGHT = 420, 400
 # an Altair chart of any kind (altair's own annotations are too narrow for composed charts)
 AltairChart = Any
 
@@ -40,9 +41,20 @@ def french(chart: AltairChart) -> AltairChart:
     )
 
 
-def show(chart: AltairChart, *, key: str | None = None) -> None:
-    """Draw ``chart`` in French, as wide as the page."""
-    st.altair_chart(french(chart), width="stretch", key=key)
+def show(chart: AltairChart, *, key: str | None = None, stretch: bool = True) -> None:
+    """Draw ``chart`` in French, as wide as its container (``stretch``) or at its own width
+    (maps: a projection keeps its aspect ratio).
+
+    A stretched chart fits its width only (``fit-x``): its ``height`` is the plot's, the
+    legend and axes come on top. Streamlit's default (``fit``) squeezes the plot into the
+    height, leaving a few pixels once a bottom legend and the axes are drawn.
+    """
+    autosize = alt.AutoSizeParams(type="fit-x" if stretch else "pad", contains="padding")
+    st.altair_chart(
+        french(chart.properties(autosize=autosize)),
+        width="stretch" if stretch else "content",
+        key=key,
+    )
 
 
 def series_color(
@@ -162,7 +174,7 @@ def choropleth(
     if highlight is not None:
         layers.append(
             alt.Chart(outlines)
-            .transform_filter(alt.datum.properties.region_code == highlight)
+            .transform_filter(f"datum.properties.region_code === {json.dumps(highlight)}")
             .mark_geoshape(fill=None, stroke="black", strokeWidth=2.2)
         )
     if label is not None:
@@ -176,14 +188,175 @@ def choropleth(
                 for f in _outline_features()
             ]
         ).merge(values[["region_code", label]], on="region_code")
+        text = alt.Chart(points).encode(longitude="lon:Q", latitude="lat:Q", text=f"{label}:N")
+        # a white halo under each label keeps it readable on dark colours
         layers.append(
-            alt.Chart(points)
-            .mark_text(fontSize=11, fontWeight="bold", color="#111111")
-            .encode(longitude="lon:Q", latitude="lat:Q", text=f"{label}:N")
+            text.mark_text(
+                fontSize=11, fontWeight="bold", stroke="white", strokeWidth=3, opacity=0.85
+            )
         )
+        layers.append(text.mark_text(fontSize=11, fontWeight="bold", color="#111111"))
+    # a Lambert-93-like conic projection of mainland France and Corsica
     chart = (
-        alt.layer(*layers).project(
-            type="conicConformal", rotate=[-3, 0], parallels=[44, 49]
-        )  # Lambert-93-like.properties(width=MAP_WIDTH, height=MAP_HEIGHT)
+        alt.layer(*layers)
+        .project(type="conicConformal", rotate=[-3, 0], parallels=[44, 49])
+        .properties(width=MAP_WIDTH, height=MAP_HEIGHT)
     )
     return chart.properties(title=title) if title else chart
+
+
+def anomaly_curve_chart(
+    curve: pd.DataFrame,
+    flagged: pd.DataFrame,
+    unit: str,
+    labelled: pd.DataFrame | None = None,
+    height: int = 340,
+) -> AltairChart:
+    """A region's daily consumption (``curve``: ``day, actual, expected``) with its anomalous
+    days drawn on top as large red dots (``flagged``: ``day, actual, expected, gap_pct,
+    explanation, anomaly_score``); ``labelled`` (``day, actual``) rings the days the sample's
+    ground truth marks as anomalies."""
+    y_title = f"Consommation ({unit})"
+    names = ["Consommation", "Attendu (médiane des jours voisins)", "Anomalie détectée"]
+    colors = [ACTUAL_COLOR, "#8a8f98", ANOMALY_COLOR]
+    if labelled is not None and len(labelled):
+        names.append("Anomalie injectée (échantillon étiqueté)")
+        colors.append("#111111")
+    color = series_color(names, colors)
+    x = alt.X("day:T", axis=AXIS_MONTH)
+    day_tip = alt.Tooltip("day:T", title="Jour", format="%d/%m/%Y")
+    long = pd.concat(
+        [
+            curve[["day", "actual"]].rename(columns={"actual": "value"}).assign(series=names[0]),
+            curve[["day", "expected"]]
+            .rename(columns={"expected": "value"})
+            .assign(series=names[1]),
+        ],
+        ignore_index=True,
+    )
+    lines = (
+        alt.Chart(long)
+        .mark_line(strokeWidth=1.4)
+        .encode(
+            x=x,
+            y=alt.Y("value:Q", title=y_title, scale=alt.Scale(zero=False)),
+            color=color,
+            strokeDash=alt.StrokeDash(
+                "series:N",
+                scale=alt.Scale(domain=names[:2], range=[[1, 0], [5, 3]]),
+                legend=None,
+            ),
+            tooltip=[day_tip, alt.Tooltip("value:Q", title=unit, format=",.0f")],
+        )
+    )
+    layers: list[Any] = [lines]
+    if labelled is not None and len(labelled):
+        layers.append(
+            alt.Chart(labelled.assign(series=names[3]))
+            .mark_point(shape="diamond", size=260, strokeWidth=2, filled=False)
+            .encode(
+                x=x,
+                y="actual:Q",
+                color=color,
+                tooltip=[day_tip, alt.Tooltip("kind:N", title="Anomalie injectée")],
+            )
+        )
+    layers.append(
+        alt.Chart(flagged.assign(series=names[2]))
+        .mark_circle(size=140, opacity=1, stroke="white", strokeWidth=1.5)
+        .encode(
+            x=x,
+            y="actual:Q",
+            color=color,
+            tooltip=[
+                day_tip,
+                alt.Tooltip("actual:Q", title=f"Réel ({unit})", format=",.0f"),
+                alt.Tooltip("expected:Q", title=f"Attendu ({unit})", format=",.0f"),
+                alt.Tooltip("gap_pct:Q", title="Écart (%)", format="+.1f"),
+                alt.Tooltip("explanation:N", title="Indicateur qui l'explique"),
+                alt.Tooltip("anomaly_score:Q", title="Sévérité", format=".2f"),
+            ],
+        )
+    )
+    return alt.layer(*layers).properties(height=height)
+
+
+def count_map(
+    counts: pd.DataFrame, title: str, value_title: str, highlight: str | None = None
+) -> AltairChart:
+    """A choropleth of a count per region (``region_code``, ``count``)."""
+    data = counts.assign(label=counts["count"].astype(int).astype(str))
+    return choropleth(
+        data[["region_code", "count", "label"]],
+        alt.Color(
+            "count:Q",
+            title=value_title,
+            scale=alt.Scale(scheme="reds", zero=True),
+            legend=alt.Legend(format=",d", orient="bottom", gradientLength=300),
+        ),
+        [alt.Tooltip("count:Q", title=value_title, format=",d")],
+        label="label",
+        title=title,
+        highlight=highlight,
+    )
+
+
+NOISE_LABEL = "Hors groupe (bruit)"
+GROUP_COLORS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
+
+
+def group_label(cluster: int) -> str:
+    """``Groupe 1`` for cluster 0; DBSCAN's noise (``-1``) is "hors groupe"."""
+    return NOISE_LABEL if int(cluster) == -1 else f"Groupe {int(cluster) + 1}"
+
+
+def sorted_groups(groups: Any) -> list[str]:
+    return sorted(set(groups), key=lambda g: (g == NOISE_LABEL, len(g), g))
+
+
+def group_colors(groups: Sequence[str]) -> list[str]:
+    """One colour per group, grey for the regions out of every group."""
+    palette = iter(GROUP_COLORS * 3)
+    return [NEUTRAL_COLOR if g == NOISE_LABEL else next(palette) for g in groups]
+
+
+def cluster_map(clusters: pd.DataFrame, title: str, highlight: str | None = None) -> AltairChart:
+    """The group of each region (``region_code``, ``group``)."""
+    groups = sorted_groups(clusters["group"])
+    return choropleth(
+        clusters[["region_code", "group"]],
+        alt.Color(
+            "group:N",
+            title="Groupe",
+            scale=alt.Scale(domain=groups, range=group_colors(groups)),
+            legend=alt.Legend(orient="bottom", columns=2),
+        ),
+        [alt.Tooltip("group:N", title="Groupe")],
+        title=title,
+        highlight=highlight,
+    )
+
+
+def value_map(
+    values: pd.DataFrame,
+    title: str,
+    value_title: str,
+    value_format: str,
+    scheme: Any = "blues",
+    highlight: str | None = None,
+) -> AltairChart:
+    """A choropleth of a value per region (``region_code``, ``value``, ``label``: the text
+    written on the map)."""
+    return choropleth(
+        values[["region_code", "value", "label"]],
+        alt.Color(
+            "value:Q",
+            title=value_title,
+            scale=alt.Scale(scheme=scheme),
+            legend=alt.Legend(format=value_format, orient="bottom", gradientLength=300),
+        ),
+        [alt.Tooltip("value:Q", title=value_title, format=value_format)],
+        label="label",
+        title=title,
+        highlight=highlight,
+    )

@@ -49,7 +49,8 @@ def anomaly_details(
         anomaly_score=pd.to_numeric(anomalies["anomaly_score"], errors="coerce").astype(float),
     )
     columns = [c for c in ENERGY_COLUMNS.values() if c in meteo.columns]
-    actual = meteo[[*key, *columns]].assign(
+    weather = [c for c in ("temp_mean_c",) if c in meteo.columns]
+    actual = meteo[[*key, *columns, *weather]].assign(
         region_code=meteo["region_code"].astype(str),
         day=pd.to_datetime(meteo["day"]).dt.normalize(),
     )
@@ -105,6 +106,7 @@ def ranked_anomalies(details: pd.DataFrame, energy: str | None = None) -> pd.Dat
                 "expected_mwh": row.get(f"expected_{shown}"),
                 "gap_mwh": row.get(f"gap_{shown}"),
                 "gap_pct": row.get(f"gap_pct_{shown}"),
+                "temp_mean_c": row.get("temp_mean_c"),
             }
         )
     columns = [
@@ -118,6 +120,7 @@ def ranked_anomalies(details: pd.DataFrame, energy: str | None = None) -> pd.Dat
         "expected_mwh",
         "gap_mwh",
         "gap_pct",
+        "temp_mean_c",
     ]
     return pd.DataFrame(rows, columns=columns)
 

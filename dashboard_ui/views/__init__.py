@@ -1,1 +1,1 @@
-"""One module per page: ``render()`` draws the page (called by ``dashboard_ui/pages/*.py``)."""
+"""One module per page: ``render()`` draws the page (called by ``dashboard_ui/page_scripts/*.py``)."""

@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import altair as alt
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard_ui.components import load_filled_table, show_table, show_unavailable
+from dashboard_ui import charts
+from dashboard_ui import formatting as fr
+from dashboard_ui.components import (
+    chosen_region,
+    load_filled_table,
+    show_table,
+    show_unavailable,
+)
 from dashboard_ui.services import (
     UnavailableError,
+    load_table,
+    optional_table,
+    run_hint,
     settings,
     tracked_prediction,
 )
+from dashboard_ui.tables import anomaly_details, anomaly_metrics, ranked_anomalies
 from dashboard_ui.upload import (
     UploadError,
     UploadLimits,
@@ -35,27 +47,6 @@ def anomaly_scores(model: object, data: pd.DataFrame) -> np.ndarray:
     if raw is None or not hasattr(raw, "score_samples"):
         return np.full(len(data), np.nan)
     return -np.asarray(raw.score_samples(data), dtype=float)
-
-
-def consumption_column(frame: pd.DataFrame) -> str | None:
-    for column in ("gas_consumption_mwh", "electricity_consumption_mwh", "consumption_mwh"):
-        if column in frame.columns:
-            return column
-    return None
-
-
-def anomaly_chart(frame: pd.DataFrame, value_column: str, title: str) -> alt.LayerChart:
-    base = alt.Chart(frame).encode(x=alt.X("day:T", title="Jour"))
-    line = base.mark_line(opacity=0.6).encode(
-        y=alt.Y(f"{value_column}:Q", title=value_column),
-        color=alt.Color("region:N", title="Région"),
-    )
-    points = (
-        base.transform_filter(alt.datum.is_anomaly)
-        .mark_point(color="red", size=80, filled=True)
-        .encode(y=f"{value_column}:Q", tooltip=["region:N", "day:T", f"{value_column}:Q"])
-    )
-    return (line + points).properties(title=title, height=320)
 
 
 def _score_upload() -> None:
@@ -124,63 +115,289 @@ def _score_upload() -> None:
     )
     anomalies = scored.loc[scored["is_anomaly"]]
     st.success(f"{len(anomalies)} anomalie(s) détectée(s) sur {len(scored)} jour(s).")
-    show_table(anomalies)
-    value_column = consumption_column(scored)
-    if value_column is not None:
-        st.altair_chart(anomaly_chart(scored, value_column, "Consommation et anomalies"))
+    _show_scored_file(scored.drop(columns=list(ENERGY_COLUMNS.values())), features, frame)
+
+
+def _show_scored_file(scored: pd.DataFrame, features: pd.DataFrame, frame: pd.DataFrame) -> None:
+    """The uploaded file's flagged days, most severe first, and each region's curve."""
+    details = anomaly_details(scored, features, frame)
+    ranked = ranked_anomalies(details)
+    if not ranked.empty:
+        show_table(
+            fr.display_table(
+                ranked[
+                    [
+                        "region",
+                        "day",
+                        "anomaly_score",
+                        "top_feature",
+                        "energy",
+                        "actual_mwh",
+                        "expected_mwh",
+                        "gap_pct",
+                    ]
+                ],
+                formats={
+                    "day": fr.day,
+                    "anomaly_score": lambda v: fr.number(v, 2),
+                    "top_feature": lambda f: fr.FEATURE_LABELS.get(str(f), str(f)),
+                    "energy": lambda e: fr.ENERGY_LABELS.get(str(e), str(e)),
+                    "actual_mwh": fr.number,
+                    "expected_mwh": fr.number,
+                    "gap_pct": lambda v: fr.percent(v, 1, signed=True),
+                },
+            )
+        )
+    regions = sorted(details["region_code"].unique())
+    region_code = (
+        st.selectbox(
+            "Région du fichier",
+            regions,
+            format_func=lambda c: REGION_BY_CODE[c].name if c in REGION_BY_CODE else c,
+            key="upload_region",
+        )
+        if len(regions) > 1
+        else regions[0]
+    )
+    rows = details[details["region_code"] == region_code]
+    for energy in ENERGY_COLUMNS:
+        if not rows[f"actual_{energy}"].notna().any():
+            continue
+        flagged = rows[rows["is_anomaly"]]
+        curve = rows[["day", f"actual_{energy}", f"expected_{energy}"]].set_axis(
+            ["day", "actual", "expected"], axis=1
+        )
+        st.subheader(f"Consommation {fr.OF_ENERGY[energy]} du fichier")
+        charts.show(
+            charts.anomaly_curve_chart(
+                curve.dropna(subset=["actual"]),
+                flagged.assign(
+                    actual=flagged[f"actual_{energy}"],
+                    expected=flagged[f"expected_{energy}"],
+                    gap_pct=flagged[f"gap_pct_{energy}"],
+                    explanation=flagged["top_feature"].map(lambda f: fr.FEATURE_LABELS.get(f, f)),
+                ),
+                fr.ENERGY_UNITS[energy],
+            ),
+            key=f"upload_curve_{energy}",
+        )
+
+
+def _model_quality() -> None:
+    """The anomaly model's precision and recall on the labelled sample, said plainly."""
+    config = settings()
+    metrics_table = optional_table("model_metrics")
+    measured = (
+        anomaly_metrics(metrics_table, str(config.params["anomaly_model_key"]))
+        if metrics_table is not None
+        else {}
+    )
+    if "precision" not in measured:
+        st.info(
+            "La précision du modèle n'a pas encore été mesurée : lancez "
+            f"{run_hint('anomaly_detection')}."
+        )
+        return
+    precision, recall = measured["precision"], measured["recall"]
+    flagged, labelled = measured.get("flagged"), measured.get("labelled")
+    hits = measured.get("true_positives")
+    one_in = round(1 / precision) if precision > 0 else None
+    first, second, third = st.columns(3)
+    first.metric(
+        "Précision mesurée",
+        fr.share(precision),
+        delta=f"{fr.number(hits)} vraies anomalies sur {fr.number(flagged)} jours signalés",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    second.metric(
+        "Rappel mesuré",
+        fr.share(recall),
+        delta=f"{fr.number(hits)} des {fr.number(labelled)} anomalies étiquetées retrouvées",
+        delta_color="off",
+        delta_arrow="off",
+        border=True,
+    )
+    third.metric("F1", fr.number(measured.get("f1"), 2), border=True)
+    st.caption(
+        "Mesuré sur l'échantillon étiqueté (anomalies injectées dans les données de "
+        f"démonstration). En clair : le modèle retrouve {fr.share(recall)} des anomalies, mais "
+        + (
+            f"seule environ 1 alerte sur {one_in} en est une vraie"
+            if one_in
+            else "aucune alerte n'est une vraie anomalie"
+        )
+        + " : chaque alerte est à vérifier avant d'agir."
+    )
+
+
+def _labelled_days(region_code: str) -> pd.DataFrame | None:
+    """The sample's injected anomalies of a region (``day, kind``), when the labels exist."""
+    try:
+        labels = load_table("anomalies_ground_truth")
+    except UnavailableError:
+        return None
+    rows = labels[labels["region_code"].astype(str) == region_code]
+    return pd.DataFrame(
+        {"day": pd.to_datetime(rows["date"]).dt.normalize(), "kind": rows["kind"].astype(str)}
+    ).drop_duplicates("day")
 
 
 def _browse_stored() -> None:
     stored = load_filled_table("consumption_anomalies")
     if stored is None:
         return
+    _model_quality()
+    try:
+        meteo = load_table("meteo_consommation")
+    except UnavailableError as exc:
+        show_unavailable(exc)
+        return
     stored = stored.assign(
-        day=pd.to_datetime(stored["day"]), is_anomaly=stored["is_anomaly"].astype(bool)
-    )
-    codes = sorted(stored["region_code"].astype(str).unique())
-    regions = st.multiselect(
-        "Régions",
-        codes,
-        default=codes,
-        format_func=lambda code: REGION_BY_CODE[code].name if code in REGION_BY_CODE else code,
-        key="stored_regions",
+        day=pd.to_datetime(stored["day"]).dt.normalize(),
+        is_anomaly=stored["is_anomaly"].astype(bool),
+        region_code=stored["region_code"].astype(str),
     )
     first, last = stored["day"].min().date(), stored["day"].max().date()
-    period = st.date_input(
-        "Période",
-        value=(first, last),
-        min_value=first,
-        max_value=last,
-        format="DD/MM/YYYY",
-        key="stored_period",
-    )
-    start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (first, last)
-    only_anomalies = st.checkbox("Anomalies seulement", value=True, key="stored_only")
-    mask = stored["region_code"].astype(str).isin(regions) & stored["day"].between(
-        pd.Timestamp(start), pd.Timestamp(end) + pd.Timedelta(hours=23)
-    )
-    selection = stored.loc[mask]
-    st.metric("Anomalies sur la période", int(selection["is_anomaly"].sum()))
-    show_table(selection.loc[selection["is_anomaly"]] if only_anomalies else selection)
-    if not selection.empty:
-        chart = (
-            alt.Chart(selection)
-            .mark_circle()
-            .encode(
-                x=alt.X("day:T", title="Jour"),
-                y=alt.Y("anomaly_score:Q", title="Score d'anomalie"),
-                color=alt.Color("is_anomaly:N", title="Anomalie"),
-                tooltip=["region:N", "day:T", "anomaly_score:Q", "top_feature:N"],
-            )
-            .properties(height=300)
+    flagged_scores = stored.loc[stored["is_anomaly"], "anomaly_score"].astype(float)
+    region_col, energy_col, period_col, severity_col = st.columns([1.2, 0.8, 1.3, 1.2])
+    with region_col:
+        codes = sorted(stored["region_code"].unique())
+        region_code = chosen_region("Région", codes)
+    with energy_col:
+        energy = st.selectbox(
+            "Énergie",
+            list(ENERGY_COLUMNS),
+            format_func=lambda e: fr.ENERGY_LABELS[e],
+            key="anomaly_energy",
         )
-        st.altair_chart(chart)
+    with period_col:
+        period = st.date_input(
+            "Période",
+            value=(max(first, last - dt.timedelta(days=364)), last),
+            min_value=first,
+            max_value=last,
+            format="DD/MM/YYYY",
+            key="stored_period",
+        )
+    start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (first, last)
+    with severity_col:
+        low = float(flagged_scores.min()) if len(flagged_scores) else 0.0
+        high = float(flagged_scores.max()) if len(flagged_scores) else 1.0
+        min_score = st.slider(
+            "Sévérité minimale (score)",
+            min_value=round(low, 2),
+            max_value=round(max(high, low + 0.01), 2),
+            value=round(low, 2),
+            step=0.01,
+            key="anomaly_min_score",
+            help="Le score du modèle : plus il est haut, plus le jour est isolé des autres.",
+        )
+    in_period = stored[stored["day"].between(pd.Timestamp(start), pd.Timestamp(end))]
+    details = anomaly_details(in_period, optional_table("anomaly_features"), meteo)
+    # a day counts as an anomaly of the energy its explaining indicator is about
+    selected = details[
+        details["is_anomaly"]
+        & (details["anomaly_score"] >= min_score - 1e-9)
+        & (details["explained_energy"] == energy)
+    ]
+    of_region = selected[selected["region_code"] == region_code]
+    region_name = REGION_BY_CODE[region_code].name if region_code in REGION_BY_CODE else region_code
+    left, right = st.columns(2)
+    left.metric(f"Anomalies sur la période — {region_name}", len(of_region), border=True)
+    right.metric("Anomalies sur la période — toutes régions", len(selected), border=True)
+
+    unit = fr.ENERGY_UNITS[energy]
+    curve_rows = details[details["region_code"] == region_code]
+    curve = curve_rows[["day", f"actual_{energy}", f"expected_{energy}"]].set_axis(
+        ["day", "actual", "expected"], axis=1
+    )
+    if curve["actual"].notna().any():
+        marks = of_region.assign(
+            actual=of_region[f"actual_{energy}"],
+            expected=of_region[f"expected_{energy}"],
+            gap_pct=of_region[f"gap_pct_{energy}"],
+            explanation=of_region["top_feature"].map(lambda f: fr.FEATURE_LABELS.get(f, f)),
+        )
+        labelled = _labelled_days(region_code)
+        if labelled is not None:
+            labelled = labelled.merge(curve[["day", "actual"]], on="day").dropna()
+        st.subheader(f"Consommation {fr.OF_ENERGY[energy]} — {region_name}")
+        charts.show(
+            charts.anomaly_curve_chart(curve.dropna(subset=["actual"]), marks, unit, labelled),
+            key="anomaly_curve",
+        )
+    else:
+        st.info(f"{region_name} : aucune consommation {fr.OF_ENERGY[energy]} sur la période.")
+
+    st.subheader("Anomalies de la région, de la plus à la moins sévère")
+    ranked = ranked_anomalies(of_region, energy)
+    if ranked.empty:
+        st.success("Aucune anomalie pour ces filtres.")
+    else:
+        show_table(
+            fr.display_table(
+                ranked.assign(severity_rank=range(1, len(ranked) + 1))[
+                    [
+                        "severity_rank",
+                        "day",
+                        "anomaly_score",
+                        "top_feature",
+                        "actual_mwh",
+                        "expected_mwh",
+                        "gap_pct",
+                        "temp_mean_c",
+                    ]
+                ],
+                formats={
+                    "day": fr.day,
+                    "anomaly_score": lambda v: fr.number(v, 2),
+                    "top_feature": lambda f: fr.FEATURE_LABELS.get(str(f), str(f)),
+                    "actual_mwh": fr.number,
+                    "expected_mwh": fr.number,
+                    "gap_pct": lambda v: fr.percent(v, 1, signed=True),
+                    "temp_mean_c": lambda v: fr.number(v, 1),
+                },
+            )
+        )
+    with st.expander("Que mesurent les indicateurs ?"):
+        st.markdown(
+            "\n".join(
+                f"- **{fr.FEATURE_LABELS[name]}** : {meaning}."
+                for name, meaning in fr.FEATURE_MEANINGS.items()
+            )
+            + "\n\nL'attendu est la médiane des 29 jours autour du jour, dans la même région : "
+            "un jour signalé pour son écart à l'effet météo peut être proche de cette médiane "
+            "(un jour froid consommant comme un jour doux, par exemple) ; la température du "
+            "jour est donnée pour en juger."
+        )
+    st.subheader("Anomalies par région sur la période")
+    counts = (
+        selected.groupby(["region_code", "region"]).size().rename("count").reset_index()
+        if len(selected)
+        else pd.DataFrame(columns=["region_code", "region", "count"])
+    )
+    everywhere = pd.DataFrame({"region_code": sorted(details["region_code"].unique())}).merge(
+        counts, on="region_code", how="left"
+    )
+    everywhere["count"] = everywhere["count"].fillna(0)
+    charts.show(
+        charts.count_map(
+            everywhere[["region_code", "count"]],
+            f"Anomalies {fr.OF_ENERGY[energy]} du {fr.day(start)} au {fr.day(end)}",
+            "Anomalies",
+            highlight=region_code,
+        ),
+        key="anomaly_map",
+        stretch=False,
+    )
 
 
 def render() -> None:
     st.title("Détection d'anomalies")
-    upload_tab, stored_tab = st.tabs(["Analyser un fichier", "Anomalies enregistrées"])
-    with upload_tab:
-        _score_upload()
+    stored_tab, upload_tab = st.tabs(["Anomalies enregistrées", "Analyser un fichier"])
     with stored_tab:
         _browse_stored()
+    with upload_tab:
+        _score_upload()

@@ -1,0 +1,5 @@
+"""Page script (see dashboard_ui/views/data_quality.py)."""
+
+from dashboard_ui.views.data_quality import render
+
+render()

@@ -1,0 +1,5 @@
+"""Page script (see dashboard_ui/views/fuel.py)."""
+
+from dashboard_ui.views.fuel import render
+
+render()

@@ -1,0 +1,5 @@
+"""Page script (see dashboard_ui/views/map.py)."""
+
+from dashboard_ui.views.map import render
+
+render()
