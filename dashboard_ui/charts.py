@@ -29,7 +29,9 @@ MAP_WIDTH, MAP_HEIGHT = 420, 400
 AltairChart = Any
 
 AXIS_DAY = alt.Axis(format="%d/%m", labelAngle=0, title=None, tickCount=8)
-AXIS_MONTH = alt.Axis(format="%b %Y", labelAngle=0, title=None)
+AXIS_MONTH = alt.Axis(
+    format="%b %Y", labelAngle=0, title=None, tickCount={"interval": "month", "step": 1}
+)
 
 
 def french(chart: AltairChart) -> AltairChart:

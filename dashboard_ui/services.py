@@ -170,7 +170,10 @@ def _load_table(
         return _catalog(_key).load(name)
     from kedro.io import DataCatalog
 
-    entry = dict(settings().catalog[name])
+    declared = settings().catalog.get(name)
+    entry = dict(
+        declared if declared is not None else _catalog(_key).config_resolver.resolve_pattern(name)
+    )
     kind = str(entry.get("store") or entry.get("type") or "")
     if not kind.endswith(_COLUMN_LOADERS):
         return _catalog(_key).load(name)[list(columns)]
@@ -280,3 +283,30 @@ def _latest_runs(_key: tuple[str | None, ...], limit: int) -> pd.DataFrame:
 def recent_runs(limit: int = 8) -> pd.DataFrame:
     """The most recent pipeline runs (see :mod:`dashboard_ui.runs`)."""
     return _latest_runs(environment_key(), limit)
+
+
+# ------------------------------------------------------------------------------ fuel prices
+FUEL_COLUMNS = (
+    "day",
+    "region_code",
+    "region",
+    "fuel",
+    "price_min_eur_l",
+    "price_median_eur_l",
+    "price_max_eur_l",
+    "station_count",
+    "shortage_count",
+)
+
+
+@st.cache_data(show_spinner="Agrégation des prix des carburants par région…", ttl=600)
+def _fuel_prices(_key: tuple[str | None, ...]) -> pd.DataFrame:
+    from dashboard_ui.tables import regional_fuel_prices
+
+    return regional_fuel_prices(load_table("prix_carburants_journalier", FUEL_COLUMNS))
+
+
+def fuel_prices_by_region() -> pd.DataFrame:
+    """Daily price per region and fuel (``tables.regional_fuel_prices``; cached 10 minutes:
+    the department table holds about a million rows)."""
+    return _fuel_prices(environment_key())

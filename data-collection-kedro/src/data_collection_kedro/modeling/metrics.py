@@ -71,3 +71,35 @@ def per_region_metrics(backtest: pd.DataFrame) -> pd.DataFrame:
         m = regression_metrics(group["actual_mwh"], group["predicted_mwh"])
         rows.append({"model": model, "region_code": region_code, **m})
     return pd.DataFrame(rows)
+
+
+BASELINE_PREFIX = "baseline_"
+
+
+def versus_best_baseline(
+    model_metrics: pd.DataFrame, metric: str = "mape", split: str = "test"
+) -> pd.DataFrame:
+    """Each model's ``metric`` on ``split`` beside the best baseline's (lowest value).
+
+    ``model_metrics`` rows (``model, split, metric, value``); baselines are the models named
+    ``baseline_*``. One row per other model that has the metric: ``model``, ``value``,
+    ``best_baseline``, ``baseline_value`` and ``gain_pct`` (how much lower than the baseline,
+    in % of it). Empty when no model or no baseline has the metric on that split.
+    """
+    columns = ["model", "value", "best_baseline", "baseline_value", "gain_pct"]
+    rows = model_metrics[
+        (model_metrics["split"].astype(str) == split)
+        & (model_metrics["metric"].astype(str) == metric)
+    ]
+    values = pd.to_numeric(rows["value"], errors="coerce")
+    scored = pd.DataFrame({"model": rows["model"].astype(str), "value": values}).dropna()
+    is_baseline = scored["model"].str.startswith(BASELINE_PREFIX)
+    baselines, models = scored[is_baseline], scored[~is_baseline]
+    if baselines.empty or models.empty:
+        return pd.DataFrame(columns=columns)
+    best = baselines.sort_values("value").iloc[0]
+    out = models.sort_values("value").assign(
+        best_baseline=str(best["model"]), baseline_value=float(best["value"])
+    )
+    out["gain_pct"] = 100 * (out["baseline_value"] - out["value"]) / out["baseline_value"]
+    return out[columns].reset_index(drop=True)
