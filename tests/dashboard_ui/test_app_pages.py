@@ -25,7 +25,7 @@ def store() -> MonitoringStore:
 def open_page(at, file: str):
     at.run()
     assert not at.exception, at.exception
-    at.switch_page(f"pages/{file}").run()
+    at.switch_page(f"page_scripts/{file}").run()
     assert not at.exception, at.exception
     return at
 
@@ -232,7 +232,7 @@ def test_feedback_is_stored_and_read_back(app_test, with_champions) -> None:
     at = open_page(app_test, "weather.py")
     at.button[0].click().run()
     predicted = at.session_state["last_prediction"]["prediction_value"]
-    at.switch_page("pages/feedback.py").run()
+    at.switch_page("page_scripts/feedback.py").run()
     assert not at.exception, at.exception
     at.slider(key="feedback_rating").set_value(2)
     at.text_area(key="feedback_comment").set_value("  Trop haut pour un jour doux.  ")
@@ -267,7 +267,7 @@ def test_monitoring_page_counts_successes_and_failures(app_test, with_champions)
     at.button[0].click().run()  # success
     at.selectbox(key="weather_region").set_value("94")
     at.button[0].click().run()  # failure: no history for Corse
-    at.switch_page("pages/monitoring.py").run()
+    at.switch_page("page_scripts/monitoring.py").run()
     assert not at.exception, at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Prédictions réussies"] == "1"

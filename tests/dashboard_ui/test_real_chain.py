@@ -21,7 +21,7 @@ APP_FILE = REPO_ROOT / "dashboard_ui" / "app.py"
 def _open(file: str) -> AppTest:
     at = AppTest.from_file(str(APP_FILE), default_timeout=300)
     at.run()
-    at.switch_page(f"pages/{file}").run()
+    at.switch_page(f"page_scripts/{file}").run()
     assert not at.exception, at.exception
     return at
 
