@@ -17,7 +17,7 @@ export MLFLOW_ALLOW_PICKLE_DESERIALIZATION := false
 export ENERGIEWATCH_DATA_DIR := $(DATA_DIR)
 
 .PHONY: help install run sample-data lint format typecheck test check browser bench \
-        carbon-report eval dashboard airflow usage-api integration clean
+        carbon-report eval dashboard airflow viz usage-api integration clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -35,6 +35,7 @@ sample-data: install ## generate the offline sample data (skipped when present)
 
 run: install sample-data ## THE MAIN JOB: the whole default pipeline, offline, on the embedded store
 	cd $(KEDRO_DIR) && $(BIN)/kedro run
+	@cd $(KEDRO_DIR) && $(BIN)/python -m data_collection_kedro.reporting.run_report
 
 lint: install ## ruff lint + format check
 	$(BIN)/ruff check .
@@ -70,8 +71,14 @@ carbon-report: install ## carbon footprint summary of the pipeline runs
 eval: install ## forecasting evaluation on the real data in ../shared/data/real
 	$(BIN)/python scripts/evaluate_forecasting.py
 
-dashboard: install ## the Streamlit dashboard
+dashboard: install ## the Streamlit dashboard on http://localhost:8501
 	$(BIN)/streamlit run dashboard_ui/app.py
+
+VIZ_PORT ?= 4141
+viz: install ## the pipelines in kedro-viz on http://127.0.0.1:4141 (static build, offline)
+	cd $(KEDRO_DIR) && PYTHONWARNINGS="ignore:ORJSONResponse is deprecated" $(BIN)/kedro viz build
+	@echo "Kedro-Viz on http://127.0.0.1:$(VIZ_PORT)/ (Ctrl-C to stop)"
+	$(BIN)/python -m http.server $(VIZ_PORT) --bind 127.0.0.1 --directory $(abspath $(KEDRO_DIR))/build
 
 airflow: install ## Airflow standalone with dags/ (AIRFLOW_HOME=./airflow_home)
 	AIRFLOW_HOME=$(abspath airflow_home) AIRFLOW__CORE__DAGS_FOLDER=$(abspath dags) \
@@ -82,4 +89,4 @@ usage-api: install ## the usage-footprint REST service on 127.0.0.1:8000
 	  --limit-concurrency 32 --timeout-keep-alive 5
 
 clean: ## remove generated data, stores and reports (keeps .venv)
-	rm -rf $(DATA_DIR) reports airflow_home
+	rm -rf $(DATA_DIR) reports airflow_home $(KEDRO_DIR)/build $(KEDRO_DIR)/.viz
