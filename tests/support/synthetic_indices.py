@@ -23,11 +23,11 @@ def index_frames(
     days = pd.date_range(start, end, freq="D")
     meteo, movements, truth = [], [], []
     for code, (name, base) in REGIONS.items():
-        doy = days.dayofyear.to_numpy()
+        doy = days.day_of_year.to_numpy()
         temp = 12 - 8 * np.cos(2 * np.pi * (doy - 15) / 365.25) + rng.normal(0, 2.5, len(days))
         hdd = np.clip(17 - temp, 0, None)
         level = np.where(days.year >= 2023, 0.85, 1.0)
-        weekly = np.where(days.weekday >= 5, 0.9, 1.0)
+        weekly = np.where(days.day_of_week >= 5, 0.9, 1.0)
         gas = level * weekly * (base + base * 0.12 * hdd) * rng.normal(1, 0.02, len(days))
         shares = rng.dirichlet(np.ones(24) * 50, len(days))
         anomaly_idx = rng.choice(np.arange(30, len(days)), size=6, replace=False)
@@ -80,10 +80,10 @@ def index_frames(
                     "is_public_holiday": (days.month == 1) & (days.day == 1),
                     "public_holiday_name": None,
                     "is_school_holiday": days.month.isin([7, 8]),
-                    "weekday": days.weekday,
-                    "is_weekend": days.weekday >= 5,
+                    "weekday": days.day_of_week,
+                    "is_weekend": days.day_of_week >= 5,
                     "month": days.month,
-                    "day_of_year": days.dayofyear,
+                    "day_of_year": days.day_of_year,
                     "year": days.year,
                 }
             )

@@ -24,7 +24,7 @@ def region_profiles(meteo_consommation: pd.DataFrame, target: str) -> pd.DataFra
     frame["region_code"] = frame["region_code"].astype(str)
     rows = []
     for region_code, group in frame.groupby("region_code", sort=True):
-        weekly = group.groupby(group["day"].dt.weekday)["value"].mean().reindex(range(7))
+        weekly = group.groupby(group["day"].dt.day_of_week)["value"].mean().reindex(range(7))
         monthly = group.groupby(group["day"].dt.month)["value"].mean().reindex(range(1, 13))
         if weekly.isna().any() or monthly.isna().any():
             continue  # less than a full year: no yearly shape
