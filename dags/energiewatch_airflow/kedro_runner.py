@@ -10,9 +10,11 @@ runner reads so the DAG can tell whether ingestion brought new data. Public Kedr
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import os
-from collections.abc import Iterable
+import sys
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +101,93 @@ def summarise_runs(runs: Iterable[dict[str, Any] | None]) -> dict[str, Any]:
     return {"new_rows": None if unknown else sum(inserted.values()), "inserted": inserted}
 
 
+class _LogLines(io.TextIOBase):
+    """A text stream that logs each complete line it receives (at ``level``)."""
+
+    def __init__(self, logger: logging.Logger, level: int) -> None:
+        self._logger, self._level, self._pending = logger, level, ""
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        lines = (self._pending + text).split("\n")
+        self._pending = lines.pop()
+        for line in lines:
+            if line.strip():
+                self._logger.log(self._level, line.rstrip())
+        return len(text)
+
+    def flush(self) -> None:
+        if self._pending.strip():
+            self._logger.log(self._level, self._pending.rstrip())
+        self._pending = ""
+
+
+@contextlib.contextmanager
+def task_logging() -> Iterator[Callable[[], None]]:
+    """A Kedro run inside an Airflow task, logged at each message's own level.
+
+    Airflow logs every line a task writes to stderr as an ERROR. A plain Kedro run writes
+    normal messages there: Kedro's logging configuration replaces the task's handlers,
+    CodeCarbon and MLflow log through their own stderr handlers, warnings and MLflow's model
+    registration notices are printed to stderr. Inside this block:
+
+    - the task's (Airflow's) root handlers stay in place: call the yielded function after
+      ``bootstrap_project`` (which applies ``conf/logging.yml``) and before the run;
+    - loggers with their own stderr handler (CodeCarbon, MLflow) propagate to those handlers
+      instead (MLflow is also told not to configure its loggers when first imported);
+    - warnings become ``py.warnings`` log records (WARNING);
+    - what is still printed to stderr is logged line by line at INFO
+      (``energiewatch.task.stderr``); a failure raises and Airflow logs it as an error.
+
+    Everything is restored when the block ends.
+    """
+    root = logging.getLogger()
+    task_handlers, task_level = list(root.handlers), root.level
+    stderr_streams = {id(sys.stderr), id(sys.__stderr__)}
+    set_aside: list[tuple[logging.Logger, list[logging.Handler], bool]] = []
+
+    def keep_task_handlers() -> None:
+        root.handlers[:] = task_handlers
+        root.setLevel(task_level)
+        for logger in list(logging.Logger.manager.loggerDict.values()):
+            if not isinstance(logger, logging.Logger):
+                continue
+            to_stderr: list[logging.Handler] = [
+                h
+                for h in logger.handlers
+                if isinstance(h, logging.StreamHandler)
+                and id(getattr(h, "stream", None)) in stderr_streams
+            ]
+            if not to_stderr:
+                continue
+            set_aside.append((logger, to_stderr, logger.propagate))
+            for handler in to_stderr:
+                logger.removeHandler(handler)
+            logger.propagate = True
+
+    stderr_lines = _LogLines(logging.getLogger("energiewatch.task.stderr"), logging.INFO)
+    configure_mlflow = os.environ.get("MLFLOW_CONFIGURE_LOGGING")
+    os.environ["MLFLOW_CONFIGURE_LOGGING"] = "false"
+    logging.captureWarnings(True)
+    try:
+        with contextlib.redirect_stderr(stderr_lines):
+            keep_task_handlers()
+            yield keep_task_handlers
+    finally:
+        stderr_lines.flush()
+        logging.captureWarnings(False)
+        if configure_mlflow is None:
+            os.environ.pop("MLFLOW_CONFIGURE_LOGGING", None)
+        else:
+            os.environ["MLFLOW_CONFIGURE_LOGGING"] = configure_mlflow
+        for logger, handlers, propagate in reversed(set_aside):
+            for handler in handlers:
+                logger.addHandler(handler)
+            logger.propagate = propagate
+
+
 def run_kedro(
     pipeline_name: str,
     *,
@@ -111,28 +200,31 @@ def run_kedro(
     Returns a JSON-serialisable dict: pipeline, nodes, env, rows inserted per raw dataset,
     and ``new_rows`` (their total, or ``None`` when a raw dataset could not report counts).
     """
-    from kedro.framework.session import KedroSession
-    from kedro.framework.startup import bootstrap_project
-
-    from data_collection_kedro.run_summary import read_run_summary
-
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     path = project_path()
     resolved_env = env if env is not None else kedro_env()
     nodes = list(node_names) if node_names else None
-    with contextlib.chdir(path):
-        bootstrap_project(path)
+    # entered before Kedro's framework is imported: importing it configures logging
+    with task_logging() as keep_task_handlers, contextlib.chdir(path):
+        from kedro.framework.session import KedroSession
+        from kedro.framework.startup import bootstrap_project
+
+        from data_collection_kedro.run_summary import read_run_summary
+
+        bootstrap_project(path)  # applies the project's logging configuration...
+        keep_task_handlers()  # ...but the task's handlers stay
         session: Any
         with KedroSession.create(project_path=path, env=resolved_env) as session:
             run_id = str(session.store["session_id"])
             log.info(
-                "kedro run --pipeline %s%s%s (env %s)",
+                "kedro run --pipelines %s%s%s (env %s)",
                 pipeline_name,
                 f" --nodes {','.join(nodes)}" if nodes else "",
                 f" --tags {','.join(tags)}" if tags else "",
                 resolved_env or BASE_ENV,
             )
+            keep_task_handlers()  # and loggers of the libraries imported meanwhile
             session.run(
                 pipeline_names=[pipeline_name],
                 node_names=nodes,
