@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from dashboard_ui import formatting as fr
 from dashboard_ui.features import MissingFeatureError, first_value
 from dashboard_ui.services import (
     UnavailableError,
@@ -127,7 +128,7 @@ def predict_one(
 def show_predicted_consumption(value: float | None) -> None:
     """A predicted daily consumption (nothing when the prediction failed: already explained)."""
     if value is not None:
-        st.metric("Consommation prédite (MWh/jour)", f"{value:,.1f}".replace(",", " "))
+        st.metric("Consommation prédite", fr.quantity(value, "MWh/jour", 1))
 
 
 def show_table(frame: pd.DataFrame, **kwargs: Any) -> None:

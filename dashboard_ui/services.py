@@ -1,7 +1,7 @@
 """Cached resources of the dashboard: settings, MLflow champions, store tables, the monitor.
 
 Failures become :class:`UnavailableError` with a French message telling the user which
-``kedro run --pipeline=...`` produces the missing model or table: pages show the message,
+``kedro run --pipelines=...`` produces the missing model or table: pages show the message,
 never a traceback.
 """
 
@@ -46,7 +46,7 @@ def settings() -> DashboardSettings:
 
 
 def run_hint(pipeline: str) -> str:
-    return f"`kedro run --pipeline={pipeline}` (dans `data-collection-kedro/`)"
+    return f"`kedro run --pipelines={pipeline}` (dans `data-collection-kedro/`)"
 
 
 # ------------------------------------------------------------------------------- monitoring

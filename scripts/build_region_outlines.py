@@ -104,9 +104,7 @@ def simplify_ring(
     return [[x, y] for x, y in rounded]
 
 
-def simplify_geometry(
-    geometry: dict[str, Any], tolerance: float, decimals: int
-) -> dict[str, Any]:
+def simplify_geometry(geometry: dict[str, Any], tolerance: float, decimals: int) -> dict[str, Any]:
     """A Polygon / MultiPolygon simplified (a MultiPolygon when several polygons remain)."""
     kind = geometry["type"]
     coordinates = geometry["coordinates"]

@@ -228,3 +228,9 @@ def app_test(dashboard_data: Path) -> Iterator[object]:
 
     at = AppTest.from_file(str(APP_FILE), default_timeout=180)
     yield at
+
+
+def french_number(text: str) -> float:
+    """The number of a French-formatted value (``1 234,5 MWh/jour`` -> 1234.5)."""
+    number = text.split("\u00a0")[0] if "\u00a0" in text else text.split(" ")[0]
+    return float(number.replace("\u202f", "").replace("\u2212", "-").replace(",", "."))

@@ -8,10 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dashboard_ui.navigation import PAGES
+from dashboard_ui.navigation import PAGE_SCRIPTS, PAGES
 from dashboard_ui.settings import load_settings
 from data_collection_kedro.monitoring import MONITORING_COLUMNS, MonitoringStore
 from data_collection_kedro.tracking.models import load_registered_model
+from tests.dashboard_ui.conftest import french_number
 from tests.support.paths import REPO_ROOT
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -40,20 +41,22 @@ def test_every_page_renders_without_models_or_tables(app_test, file: str, title:
     assert at.title, f"{file} shows no title"
     # nothing trained and nothing stored yet: pages explain what to run, never a traceback
     shown = texts(at.warning) + texts(at.info) + texts(at.caption)
-    if file in {"anomalies.py", "clustering.py"}:
-        assert "kedro run --pipeline=" in shown
+    if file in {"anomalies.py", "clustering.py", "home.py", "map.py", "data_quality.py"}:
+        assert "kedro run --pipelines=" in shown, shown
 
 
 def test_sidebar_lists_every_page(app_test) -> None:
     at = app_test
     at.run()
     assert not at.exception
-    assert at.title[0].value == "EnergieWatch"
-    assert len(PAGES) == 9
+    assert at.title[0].value == "Point du matin"
+    assert len(PAGES) == 12
 
 
 def test_page_files_are_named_after_their_views() -> None:
-    pages = REPO_ROOT / "dashboard_ui" / "pages"
+    # no pages/ folder beside app.py: Streamlit would run its scripts alone (navigation.py)
+    assert not (REPO_ROOT / "dashboard_ui" / "pages").exists()
+    pages = REPO_ROOT / "dashboard_ui" / PAGE_SCRIPTS
     assert sorted(p.name for p in pages.glob("*.py")) == sorted(page.file for page in PAGES)
     for page in PAGES:
         assert (REPO_ROOT / "dashboard_ui" / "views" / page.file).exists(), page
@@ -73,7 +76,7 @@ def test_weather_prediction_matches_the_champion_and_is_logged(app_test, with_ch
     assert not at.exception, at.exception
     assert not at.error, texts(at.error)
     assert len(at.metric) == 1, texts(at.warning) + texts(at.caption)
-    shown = float(at.metric[0].value.replace(" ", "").replace(",", ""))
+    shown = french_number(at.metric[0].value)
 
     # the same inputs through the registered champion give the displayed value
     inputs = at.dataframe[0].value
@@ -127,7 +130,7 @@ def test_prediction_form_without_registry_explains_what_to_run(app_test, file: s
     and the page says which pipeline trains it."""
     at = open_page(app_test, file)
     assert not at.exception, at.exception
-    assert "kedro run --pipeline=forecasting" in texts(at.warning)
+    assert "kedro run --pipelines=forecasting" in texts(at.warning)
     assert not at.button and not at.metric
     assert store().predictions().empty
 
@@ -183,9 +186,13 @@ def test_anomaly_upload_scores_the_file(app_test, with_champions) -> None:
     assert not at.error, texts(at.error)
     success = texts(at.success)
     assert "anomalie(s) détectée(s) sur 90 jour(s)" in success, success
-    table = at.dataframe[0].value
-    assert "2023-02-15" in {str(d)[:10] for d in table["day"]}  # the spike is flagged
-    assert table["anomaly_score"].notna().all()
+    table = at.dataframe[0].value  # flagged days, most severe first, French headers
+    assert list(table.columns)[:3] == ["Région", "Jour", "Sévérité (score)"]
+    assert table["Jour"].iloc[0] == "15/02/2023"  # the spike is flagged, and first
+    assert (table["Sévérité (score)"] != "—").all()
+    gap = table.loc[table["Jour"] == "15/02/2023", "Écart (%)"].iloc[0]
+    assert french_number(gap) > 150  # three times the expected consumption
+    assert not any(column in table.columns for column in ("day", "anomaly_score", "region_code"))
     rows = store().predictions()
     assert rows["status"].tolist() == ["success"]
     assert rows["n_predictions"].tolist() == [90]
@@ -272,10 +279,10 @@ def test_monitoring_page_counts_successes_and_failures(app_test, with_champions)
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Prédictions réussies"] == "1"
     assert metrics["Prédictions en échec"] == "1"
-    summary = at.dataframe[0].value
-    row = summary.loc[summary["model_name"] == with_champions.names["weather"]].iloc[0]
-    assert (row["success_count"], row["error_count"]) == (1, 1)
-    assert row["median_response_time_ms"] > 0
+    summary = at.dataframe[0].value  # the first table of "Prédictions servies"
+    row = summary.loc[summary["Modèle"] == with_champions.names["weather"]].iloc[0]
+    assert (row["Réussies"], row["En échec"]) == (1, 1)
+    assert french_number(row["Temps de réponse médian (ms)"]) > 0
 
 
 def test_carbon_page_shows_the_carbon_summary(app_test, dashboard_data: Path) -> None:

@@ -1,17 +1,20 @@
-"""The dashboard on the real chain: ETL → fusion → forecasting + anomaly detection + clustering
-on the small sample, then the pages use the champions and tables those pipelines produced."""
+"""The dashboard on the real chain: the default pipeline (ETL → fusion → forecasting + anomaly
+detection + clustering) on the small sample, as ``make run`` runs it; the run's summary lists
+every output, then the pages use the champions and tables the run produced."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from kedro.io import DataCatalog
 from streamlit.testing.v1 import AppTest
 
 from dashboard_ui.settings import load_settings
 from data_collection_kedro.monitoring import MonitoringStore
+from tests.dashboard_ui.conftest import french_number
 from tests.support.paths import REPO_ROOT
 from tests.support.sample import SMALL_MODELS
 
@@ -28,23 +31,30 @@ def _open(file: str) -> AppTest:
 
 @pytest.mark.slow
 def test_pages_on_the_pipelines_outputs(
-    sample_data_dir: Path, run_pipeline: Any, dashboard_data: Path
+    sample_data_dir: Path,
+    run_pipeline: Any,
+    dashboard_data: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    for pipeline in (
-        "etl_pipeline",
-        "data_fusion_pipeline",
-        "forecasting",
-        "anomaly_detection",
-        "clustering",
-    ):
-        run_pipeline(pipeline, params=SMALL_MODELS)
+    from data_collection_kedro.reporting import run_report
+    from tests.reporting.test_run_report import persisted_outputs
+
+    run_pipeline(params=SMALL_MODELS)  # __default__, as `make run` (small models)
+    capsys.readouterr()
+    assert run_report.main([]) == 0
+    report = capsys.readouterr().out
+    outputs = persisted_outputs("__default__")
+    assert {"meteo_consommation", "consumption_forecasts", "region_clusters"} <= outputs
+    listed = {line.split()[0] for line in report.splitlines() if line.startswith("  ")}
+    assert outputs <= listed, sorted(outputs - listed)
+    assert "pipeline __default__: OK" in report
 
     at = _open("weather.py")
     at.selectbox(key="weather_region").set_value("84")
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert not at.error and not at.warning, [e.value for e in [*at.error, *at.warning]]
-    predicted = float(at.metric[0].value.replace(" ", "").replace(",", ""))
+    predicted = french_number(at.metric[0].value)
     assert predicted > 0
 
     at = _open("movements.py")
@@ -61,15 +71,27 @@ def test_pages_on_the_pipelines_outputs(
 
     at = _open("clustering.py")
     assert not at.warning, [w.value for w in at.warning]
-    clusters = at.dataframe[0].value
-    assert set(clusters["region_code"]) == {"11", "53", "75", "84"}
+    groups = at.table[0].value
+    regions = ", ".join(groups["Régions"])
+    for name in ("Île-de-France", "Bretagne", "Nouvelle-Aquitaine", "Auvergne-Rhône-Alpes"):
+        assert name in regions
 
     catalog = DataCatalog.from_config(load_settings().catalog)
     stored = catalog.load("consumption_anomalies")
     at = _open("anomalies.py")
-    stored_count = [m for m in at.metric if m.label == "Anomalies sur la période"]
-    assert stored_count, [w.value for w in at.warning]
-    assert int(stored_count[0].value) == int(stored["is_anomaly"].sum())
+    assert not at.warning, [w.value for w in at.warning]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Précision mesurée"].endswith("%")
+    # every flagged day of the default period (the last year), whichever energy explains it
+    last = pd.to_datetime(stored["day"]).max()
+    recent = stored[pd.to_datetime(stored["day"]) > last - pd.Timedelta(days=365)]
+    shown = 0
+    for energy in ("gas", "electricity"):
+        at.selectbox(key="anomaly_energy").set_value(energy).run()
+        assert not at.exception, at.exception
+        counts = {m.label: m.value for m in at.metric}
+        shown += int(counts["Anomalies sur la période — toutes régions"])
+    assert shown == int(recent["is_anomaly"].sum())
 
     # a region's year of the fused index, uploaded as a CSV, is scored by the real champion
     meteo = catalog.load("meteo_consommation")

@@ -6,7 +6,7 @@ Each node ``ingest_<source>`` reads ``source_<source>`` and writes its raw table
 ``ingestion_status_<source>`` (its row of the ``ingestion_status`` table) and
 ``ingested_files_<source>`` (what it read of each file; the node also reads that manifest,
 ``ingested_files``, to skip unchanged files), and is tagged with its source family (``consumption``, ``weather``, ``fuel``, ``strikes``,
-``holidays``), so a scheduler can run ``kedro run --pipeline etl_pipeline --tags fuel`` or a
+``holidays``), so a scheduler can run ``kedro run --pipelines etl_pipeline --tags fuel`` or a
 single node by name (``--nodes ingest_fuel_flux``).
 """
 
