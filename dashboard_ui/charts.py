@@ -293,8 +293,9 @@ def count_map(
         alt.Color(
             "count:Q",
             title=value_title,
-            scale=alt.Scale(scheme="reds", zero=True),
-            legend=alt.Legend(format=",d", orient="bottom", gradientLength=300),
+            # a domain of at least [0, 1]: when every count is 0 the map stays pale
+            scale=alt.Scale(scheme="reds", domain=[0, max(1, float(counts["count"].max() or 0))]),
+            legend=alt.Legend(format=",d", orient="bottom", gradientLength=300, tickCount=4),
         ),
         [alt.Tooltip("count:Q", title=value_title, format=",d")],
         label="label",
@@ -355,7 +356,9 @@ def value_map(
             "value:Q",
             title=value_title,
             scale=alt.Scale(scheme=scheme),
-            legend=alt.Legend(format=value_format, orient="bottom", gradientLength=300),
+            legend=alt.Legend(
+                format=value_format, orient="bottom", gradientLength=300, tickCount=4
+            ),
         ),
         [alt.Tooltip("value:Q", title=value_title, format=value_format)],
         label="label",

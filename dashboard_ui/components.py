@@ -21,7 +21,8 @@ from dashboard_ui.services import (
 from data_collection_kedro.domain.regions import REGION_BY_CODE, REGIONS
 
 LAST_PREDICTION_KEY = "last_prediction"
-CHOSEN_REGION_KEY = "chosen_region"  # the user's region, kept across pages
+# the user's region, kept across pages and in the URL (?region=Bretagne: the shown name)
+CHOSEN_REGION_KEY = "region"
 
 
 def region_select(label: str = "Région", key: str | None = None, default_code: str = "11") -> str:
@@ -38,7 +39,8 @@ def region_select(label: str = "Région", key: str | None = None, default_code: 
 
 def chosen_region(label: str = "Votre région", codes: list[str] | None = None) -> str:
     """The user's region (INSEE code), one choice for the whole session: every page that asks
-    for "your region" shows the same one."""
+    for "your region" shows the same one, and the URL carries its name
+    (``?region=Bretagne``), so a link opens the page on that region."""
     options = codes or [r.code for r in REGIONS]
     return st.selectbox(
         label,
@@ -47,6 +49,7 @@ def chosen_region(label: str = "Votre région", codes: list[str] | None = None) 
         format_func=lambda code: REGION_BY_CODE[code].name if code in REGION_BY_CODE else code,
         key=CHOSEN_REGION_KEY,
         persist_state="session",
+        bind="query-params",
     )
 
 

@@ -2,13 +2,16 @@
 
 Two records describe a run: the run summary the hooks write (``<run_summary.output_dir>/<run
 id>.json``: pipeline, status, start and end, rows written, quarantined rows, the run's energy)
-and the carbon hook's files (``emissions_<pipeline>.csv``: one row per run; ``emissions_nodes.csv``:
-one row per node with its status). A run appears once, from its summary when there is one,
-completed with the carbon files' figures.
+and the carbon hook's files (``emissions_<pipeline>.csv``: one row per run, or per registered
+pipeline of a composed run, under CodeCarbon's own run id; ``emissions_nodes.csv``: one row per
+node with its status). A run appears once: from its summary when there is one (the carbon rows
+measured during it are the same run), else from the carbon files (runs older than the summary
+hook, or with it disabled).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -75,7 +78,9 @@ def carbon_runs(carbon_dir: Path) -> pd.DataFrame:
     failed: set[str] = set()
     if not nodes.empty and "status" in nodes.columns:
         failed = set(nodes.loc[nodes["status"].astype(str) == "failed", "run_id"].astype(str))
-    ended = pd.to_datetime(runs["timestamp"], errors="coerce", utc=True)
+    # CodeCarbon writes the machine's local time, without a zone
+    local_zone = dt.datetime.now().astimezone().tzinfo
+    ended = pd.to_datetime(runs["ended"]).dt.tz_localize(local_zone).dt.tz_convert("UTC")
     duration = pd.to_numeric(runs["duration"], errors="coerce")
     return pd.DataFrame(
         {
@@ -83,6 +88,7 @@ def carbon_runs(carbon_dir: Path) -> pd.DataFrame:
             "pipeline": runs["pipeline"].astype(str),
             "status": ["failed" if r in failed else "ok" for r in runs["run_id"].astype(str)],
             "started_at": ended - pd.to_timedelta(duration, unit="s"),
+            "ended_at": ended,
             "duration_s": duration,
             "energy_kwh": pd.to_numeric(runs["energy_consumed"], errors="coerce"),
             "emissions_kg": pd.to_numeric(runs["emissions"], errors="coerce"),
@@ -91,18 +97,25 @@ def carbon_runs(carbon_dir: Path) -> pd.DataFrame:
     )
 
 
+MATCH_TOLERANCE = pd.Timedelta(seconds=30)
+
+
 def latest_runs(summary_dir: Path, carbon_dir: Path, limit: int = 10) -> pd.DataFrame:
     """The ``limit`` most recent runs, newest first (see the module docstring)."""
     summaries = summary_runs(summary_dir)
     carbon = carbon_runs(carbon_dir)
     if not summaries.empty and not carbon.empty:
-        # a composed run may have one carbon row per pipeline: its total completes the summary
-        totals = carbon.groupby("run_id")[["energy_kwh", "emissions_kg"]].sum(min_count=1)
-        summaries = summaries.set_index("run_id")
-        for column in ("energy_kwh", "emissions_kg"):
-            summaries[column] = summaries[column].fillna(totals[column])
-        summaries = summaries.reset_index()
-        carbon = carbon[~carbon["run_id"].isin(summaries["run_id"])]
+        # a carbon row measured inside a summarised run's time span is that run
+        same_run = pd.Series(False, index=carbon.index)
+        for started, duration in zip(summaries["started_at"], summaries["duration_s"], strict=True):
+            if pd.isna(started):
+                continue
+            ended = started + pd.to_timedelta(float(duration or 0), unit="s")
+            same_run |= (carbon["started_at"] >= started - MATCH_TOLERANCE) & (
+                carbon["ended_at"] <= ended + MATCH_TOLERANCE
+            )
+        carbon = carbon[~same_run]
+    carbon = carbon.drop(columns="ended_at", errors="ignore")
     frames = [f for f in (summaries, carbon) if not f.empty]
     if not frames:
         return pd.DataFrame(columns=RUN_COLUMNS)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard_ui import formatting as fr
 from dashboard_ui.components import LAST_PREDICTION_KEY, show_table
 from dashboard_ui.services import monitoring_store, settings
 from data_collection_kedro.monitoring import (
@@ -26,7 +27,7 @@ def render() -> None:
     names = list(models.values())
     if last:
         st.info(
-            f"Dernière prédiction : {last['prediction_value']:.1f} MWh/jour "
+            f"Dernière prédiction : {fr.quantity(last['prediction_value'], 'MWh/jour', 1)} "
             f"({last['page']}, {last['model_name']} v{last['model_version']})."
         )
     with st.form("feedback_form", clear_on_submit=True):
@@ -68,11 +69,35 @@ def render() -> None:
         st.caption("Aucun avis enregistré pour l'instant.")
         return
     st.subheader("Avis enregistrés")
-    summary = stored.groupby("model_name")["rating"].agg(["count", "mean"]).round(2).reset_index()
-    show_table(summary.rename(columns={"count": "avis", "mean": "note moyenne"}))
+    summary = stored.groupby("model_name")["rating"].agg(["count", "mean"]).reset_index()
+    show_table(
+        fr.display_table(
+            summary,
+            formats={"mean": lambda v: fr.number(v, 1)},
+            labels={"model_name": "Modèle", "count": "Avis", "mean": "Note moyenne (sur 5)"},
+        )
+    )
     # spreadsheet-safe, also for rows stored before comments were neutralized on storage
     latest = spreadsheet_safe_frame(stored.sort_values("submitted_at", ascending=False))
-    show_table(latest.head(50))
+    show_table(
+        fr.display_table(
+            latest[["submitted_at", "page", "model_name", "model_version", "rating", "comment"]].head(
+                50
+            ),
+            formats={
+                "submitted_at": fr.timestamp,
+                "comment": lambda c: "" if c is None or c != c else str(c),
+            },
+            labels={
+                "submitted_at": "Quand",
+                "page": "Page",
+                "model_name": "Modèle",
+                "model_version": "Version",
+                "rating": "Note",
+                "comment": "Commentaire",
+            },
+        )
+    )
     st.download_button(
         "Exporter les avis (CSV)",
         feedback_csv(latest),

@@ -1,150 +1,210 @@
-"""End to end: ``streamlit run dashboard_ui/app.py`` loaded in headless Chromium (Debian package).
+"""Every page of ``streamlit run dashboard_ui/app.py`` in headless Chromium after a ``make run``.
 
-Chromium is driven through its DevTools protocol (``--remote-debugging-port``) with the
-``websockets`` client Streamlit already depends on: the test waits until the app's own content
-is in the page (the first script run imports the whole stack, so fixed delays would be flaky),
-then saves ``dashboard.png`` and ``dashboard.html`` under the test's output folder.
+The data is what ``make run`` produces: the default pipeline run through a Kedro session on the
+small sample (or, with ``ENERGIEWATCH_BROWSER_DATA_DIR``, an existing data folder such as the
+one ``make run`` fills: the screenshots then show the full sample). The test makes one
+prediction through the browser (so the monitoring page has something to show), then opens
+each page, waits until the app has finished running (status widget idle, the page's own
+content shown, every visible chart drawn) and saves a full-page screenshot per page in
+``reports/screenshots/`` (``ENERGIEWATCH_SCREENSHOT_DIR``; CI keeps them as an artifact).
+
+Each page must show no exception (in the page or the server log) and its key elements:
+metrics on Accueil with the forecast chart (P50, and its P10–P90 band when the forecasts
+carry quantiles, else the note saying the band is unavailable), the maps, the anomaly curve
+with its marked days, the clusters on the map, the data-quality and fuel tables.
 """
 
 from __future__ import annotations
 
-import base64
-import itertools
-import json
+import os
 import shutil
-import subprocess
-import sys
-import urllib.request
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from dashboard_ui.navigation import PAGES
+from tests.support.browser import CHROMIUM, Browser, streamlit_server
 from tests.support.paths import REPO_ROOT
-from tests.support.servers import free_port, http_ok, stop, wait_until
 
-APP_FILE = REPO_ROOT / "dashboard_ui" / "app.py"
-CHROMIUM = (
-    shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+SCREENSHOTS = Path(
+    os.environ.get("ENERGIEWATCH_SCREENSHOT_DIR", REPO_ROOT / "reports" / "screenshots")
 )
-APP_TEXT = "Tableau de bord des données énergétiques françaises"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1280,900",
+EXISTING_DATA = os.environ.get("ENERGIEWATCH_BROWSER_DATA_DIR")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="chromium is not installed (`make browser` installs Debian's package)",
+    ),
 ]
 
-
-class DevTools:
-    """The few DevTools protocol calls the test needs, on one page target."""
-
-    def __init__(self, ws_url: str) -> None:
-        from websockets.sync.client import connect
-
-        self._ws = connect(ws_url, max_size=None, open_timeout=30)
-        self._ids = itertools.count(1)
-
-    def call(self, method: str, **params: Any) -> dict[str, Any]:
-        message_id = next(self._ids)
-        self._ws.send(json.dumps({"id": message_id, "method": method, "params": params}))
-        while True:
-            reply = json.loads(self._ws.recv(timeout=60))
-            if reply.get("id") == message_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return dict(reply["result"])
-
-    def evaluate(self, expression: str) -> Any:
-        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
-        return result["result"].get("value")
-
-    def close(self) -> None:
-        self._ws.close()
+# what each page must show before its screenshot is taken (its own, last-drawn section)
+MARKERS = {
+    "home": "Dernières exécutions des pipelines",
+    "map": "Groupes de régions (clustering)",
+    "anomalies": "Anomalies par région sur la période",
+    "clustering": "Ce qui caractérise chaque groupe",
+    "weather": "Prédiction météo",
+    "movements": "Prédiction consommation",
+    "data_quality": "Contrôles de la fusion",
+    "fuel": "Dernier prix de chaque région",
+    "monitoring": "Dernières prédictions",
+    "carbon": "Suivi carbone",
+    "feedback": "Votre avis",
+}
 
 
-@pytest.mark.browser
-@pytest.mark.skipif(
-    CHROMIUM is None, reason="chromium is not installed (`make browser` installs Debian's package)"
-)
-def test_dashboard_renders_in_headless_chromium(dashboard_data: Path, tmp_path: Path) -> None:
-    output_dir = tmp_path / "output"
-    output_dir.mkdir()
-    app_port, devtools_port = free_port(), free_port()
-    app_url = f"http://127.0.0.1:{app_port}"
-    server_log = output_dir / "streamlit.log"
-    with server_log.open("wb") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(APP_FILE),
-                "--server.headless=true",
-                "--server.address=127.0.0.1",
-                f"--server.port={app_port}",
-                "--server.fileWatcherType=none",
-                "--browser.gatherUsageStats=false",
-            ],
-            cwd=REPO_ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    browser: subprocess.Popen[bytes] | None = None
+@pytest.fixture(scope="module")
+def made_run(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path) -> Iterator[Path]:
+    """A data folder after ``make run``: the default pipeline on the small sample."""
+    if EXISTING_DATA:
+        yield Path(EXISTING_DATA)
+        return
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from tests.support.paths import KEDRO_PROJECT
+
+    data = tmp_path_factory.mktemp("made_run") / "data"
+    shutil.copytree(small_sample_dir, data / "01_raw" / "sample")
+    saved = {
+        name: os.environ.get(name) for name in ("ENERGIEWATCH_DATA_DIR", "MLFLOW_TRACKING_URI")
+    }
+    os.environ["ENERGIEWATCH_DATA_DIR"] = str(data)
+    os.environ.pop("MLFLOW_TRACKING_URI", None)
+    cwd = Path.cwd()
     try:
-        wait_until(lambda: http_ok(f"{app_url}/_stcore/health"), "streamlit", 120, server)
-        browser = subprocess.Popen(
-            [
-                str(CHROMIUM),
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={tmp_path / 'chromium-profile'}",
-                "--remote-debugging-address=127.0.0.1",
-                f"--remote-debugging-port={devtools_port}",
-                app_url,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=(output_dir / "chromium.log").open("wb"),
-            start_new_session=True,
-        )
-
-        def page_target() -> str | None:
-            with urllib.request.urlopen(
-                f"http://127.0.0.1:{devtools_port}/json/list", timeout=2
-            ) as r:
-                pages = [t for t in json.load(r) if t.get("type") == "page"]
-            return pages[0]["webSocketDebuggerUrl"] if pages else None
-
-        devtools = DevTools(wait_until(page_target, "chromium devtools", 60, browser))
-        try:
-
-            def rendered() -> bool:
-                text = devtools.evaluate("document.body ? document.body.innerText : ''") or ""
-                return APP_TEXT in text and "table meteo_consommation" in text
-
-            wait_until(rendered, "dashboard content", 180, browser)
-            title = devtools.evaluate("document.title")
-            dom = devtools.evaluate("document.documentElement.outerHTML")
-            png = devtools.call("Page.captureScreenshot", format="png")["data"]
-        finally:
-            devtools.close()
+        os.chdir(KEDRO_PROJECT)
+        bootstrap_project(KEDRO_PROJECT)
+        with KedroSession.create(project_path=KEDRO_PROJECT) as session:
+            session.run()
     finally:
-        if browser is not None:
-            stop(browser)
-        stop(server)
-    screenshot = output_dir / "dashboard.png"
-    screenshot.write_bytes(base64.b64decode(png))
-    (output_dir / "dashboard.html").write_text(dom, encoding="utf-8")
+        os.chdir(cwd)
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    yield data
 
+
+def _region_with_most_anomalies(data: Path) -> str:
+    import duckdb
+
+    with duckdb.connect(str(data / "energiewatch.duckdb"), read_only=True) as con:
+        row = con.execute(
+            "select region_code, count(*) n from consumption_anomalies where is_anomaly "
+            "and day > (select max(day) - interval 365 day from consumption_anomalies) "
+            "group by 1 order by n desc, region_code limit 1"
+        ).fetchone()
+    assert row is not None, "no anomaly in the last year of the run's data"
+    return str(row[0])
+
+
+def _forecasts_have_quantiles(data: Path) -> bool:
+    import duckdb
+
+    from dashboard_ui.forecasts import QUANTILE_COLUMNS
+
+    with duckdb.connect(str(data / "energiewatch.duckdb"), read_only=True) as con:
+        columns = {r[0] for r in con.execute("describe consumption_forecasts").fetchall()}
+    return bool(columns & set(QUANTILE_COLUMNS["p10"])) and bool(
+        columns & set(QUANTILE_COLUMNS["p90"])
+    )
+
+
+def _predict_once(browser: Browser, url: str) -> None:
+    """Click the weather page's prediction button (a real prediction, logged)."""
+    page = next(p for p in PAGES if p.view == "weather")
+    browser.open_page(f"{url}/{page.url_path}", MARKERS["weather"])
+    clicked = browser.devtools.evaluate(
+        "(() => { const b = [...document.querySelectorAll('button')]"
+        ".find(b => b.innerText.includes('Prédire')); if (b) { b.click(); return true; }"
+        " return false; })()"
+    )
+    assert clicked, "no prediction button on the weather page"
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        state = browser.state()
+        if not state["running"] and ("MWh/jour" in state["text"] or state["exceptions"]):
+            break
+        time.sleep(0.5)
+
+
+def _check(view: str, state: dict[str, Any], quantiles: bool) -> None:
+    text, aria = state["text"], "\n".join(state["chart_aria"])
+    if view == "home":
+        assert len(state["metrics"]) >= 5, state["metrics"]
+        assert any("Sources en retard" in m for m in state["metrics"])
+        assert "Prévision P50" in aria and "Réel" in aria  # the forecast chart, drawn
+        if quantiles:
+            assert "Intervalle P10–P90" in aria, "forecast band missing"
+        else:
+            assert "bande P10–P90 indisponible" in text
+        assert "Fraîcheur des sources" in text and state["tables"] >= 2
+    elif view == "map":
+        maps = [a for a in state["chart_aria"] if "geoshape" in a]
+        assert len(maps) == 4, len(maps)
+    elif view == "anomalies":
+        curve = next(a for a in state["chart_aria"] if "Anomalie détectée" in a)
+        marks = [part for part in curve.split("|") if "series: Anomalie détectée" in part]
+        assert marks, "the anomaly curve has no marked day"
+        assert "Précision mesurée" in text and "Rappel mesuré" in text
+        assert any("geoshape" in a for a in state["chart_aria"])  # the map of counts
+    elif view == "clustering":
+        assert any("geoshape" in a for a in state["chart_aria"])
+        assert "KMeans" in text and "Groupe 1" in text
+    elif view == "data_quality":
+        assert state["tables"] >= 2 and "Jours incomplets" in text
+    elif view == "fuel":
+        assert any("€/L" in m for m in state["metrics"])
+        assert any("geoshape" in a for a in state["chart_aria"])
+    elif view == "monitoring":
+        assert "Qualité mesurée des modèles" in text and "Prédictions réussies" in text
+        assert state["drawn"] >= 2  # counts and response times per model
+
+
+def test_every_page_after_make_run(made_run: Path, tmp_path: Path) -> None:
+    from urllib.parse import quote
+
+    from data_collection_kedro.domain.regions import REGION_BY_CODE
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    # the region with the most anomalies, chosen through the URL as a user's link would
+    region = quote(REGION_BY_CODE[_region_with_most_anomalies(made_run)].name)
+    quantiles = _forecasts_have_quantiles(made_run)
+    env = {
+        "ENERGIEWATCH_DATA_DIR": str(made_run),
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",
+        "KEDRO_DISABLE_TELEMETRY": "true",
+        "DO_NOT_TRACK": "1",
+    }
+    env_without = [n for n in ("MLFLOW_TRACKING_URI", "ENERGIEWATCH_DUCKDB") if n in os.environ]
+    for name in env_without:
+        env[name] = ""
+    log = tmp_path / "streamlit.log"
+    shots: dict[str, Path] = {}
+    with streamlit_server(env, log) as (url, _server):
+        browser = Browser(tmp_path / "chromium-profile", tmp_path / "chromium.log")
+        try:
+            _predict_once(browser, url)
+            for index, page in enumerate(PAGES):
+                path = "" if index == 0 else page.url_path
+                state = browser.open_page(f"{url}/{path}?region={region}", MARKERS[page.view])
+                shots[page.view] = browser.screenshot(SCREENSHOTS / f"{index:02d}_{page.view}.png")
+                assert not state["exceptions"], (page.view, state["exceptions"])
+                assert "Traceback" not in state["text"], page.view
+                _check(page.view, state, quantiles)
+            title = browser.devtools.evaluate("document.title")
+        finally:
+            browser.close()
     assert title == "EnergieWatch"
-    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert 'data-testid="stSidebarNav"' in dom
-    assert "Prédiction météo" in dom  # the navigation lists the pages
-    assert "kedro run --pipeline=" in dom  # nothing trained yet: the home page says what to run
-    log_text = server_log.read_text(encoding="utf-8", errors="replace")
-    assert "Traceback" not in log_text, log_text[-3000:]
+    for view, shot in shots.items():
+        assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", view
+    server_log = log.read_text(encoding="utf-8", errors="replace")
+    assert "Traceback" not in server_log, server_log[-3000:]
