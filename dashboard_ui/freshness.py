@@ -32,6 +32,7 @@ INGESTED_AT = "_ingested_at"
 # French names of the declared sources (a new source shows its declaration's description)
 SOURCE_LABELS = {
     "consumption_regional": "Consommation régionale gaz et électricité (ODRÉ)",
+    "consumption_national": "Consommation nationale gaz et électricité (ODRÉ)",
     "gas_load_curve": "Courbe de charge gaz GRTgaz / Teréga (ODRÉ)",
     "weather_regional": "Températures régionales (ODRÉ)",
     "weather_historique": "Météo historique (historique-meteo)",
@@ -74,10 +75,9 @@ def date_column(source: Source) -> tuple[str, str]:
 
 
 def publication_lag_days(source: Source, default: int) -> int:
-    """The declared publication lag of ``source`` (days), else ``default``."""
-    declared = getattr(source, "publication_lag_days", None)
-    if declared is None:
-        declared = getattr(source.family, "publication_lag_days", None)
+    """The declared publication lag of ``source`` (days after day D until D is complete;
+    negative for a calendar published ahead), else ``default``."""
+    declared = source.publication_lag_days
     return int(declared) if declared is not None else int(default)
 
 
