@@ -53,6 +53,23 @@ def chosen_region(label: str = "Votre région", codes: list[str] | None = None) 
     )
 
 
+def period_input(
+    first: dt.date, last: dt.date, default_days: int, key: str, label: str = "Période"
+) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """A date range within ``[first, last]``, by default the last ``default_days`` days; while
+    the user has picked one end only, the whole range."""
+    period = st.date_input(
+        label,
+        value=(max(first, last - dt.timedelta(days=default_days - 1)), last),
+        min_value=first,
+        max_value=last,
+        format="DD/MM/YYYY",
+        key=key,
+    )
+    start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (first, last)
+    return pd.Timestamp(start), pd.Timestamp(end)
+
+
 def date_input(label: str, default: dt.date, key: str | None = None) -> dt.date:
     value = st.date_input(label, value=default, format="DD/MM/YYYY", key=key)
     return value if isinstance(value, dt.date) else default

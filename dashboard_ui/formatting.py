@@ -231,6 +231,19 @@ def days_count(days: int) -> str:
     return f"{days}{NBSP}jour{'s' if abs(days) > 1 else ''}"
 
 
+# how a list of anomalous days (tables.ranked_anomalies) is shown, on every page
+ANOMALY_FORMATS: dict[str, Any] = {
+    "day": lambda v: day(v),
+    "anomaly_score": lambda v: number(v, 2),
+    "top_feature": lambda f: FEATURE_LABELS.get(str(f), str(f)),
+    "energy": lambda e: ENERGY_LABELS.get(str(e), str(e)),
+    "actual_mwh": lambda v: number(v),
+    "expected_mwh": lambda v: number(v),
+    "gap_mwh": lambda v: number(v, 0, signed=True),
+    "gap_pct": lambda v: percent(v, 1, signed=True),
+    "temp_mean_c": lambda v: number(v, 1),
+}
+
 GOOD_STATES = ("À jour", "Réussie", "Oui")
 BAD_STATES = ("En retard", "En échec", "Jamais", "Illisible")
 
@@ -243,6 +256,13 @@ def status_style(value: Any) -> str:
     if text.startswith(BAD_STATES):
         return "color: #b3261e; font-weight: 600"
     return ""
+
+
+def anomaly_table(ranked: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``columns`` of a list of anomalous days, most severe first, as users read it (a
+    ``severity_rank`` column is numbered 1, 2, ...)."""
+    rows = ranked.assign(severity_rank=range(1, len(ranked) + 1))
+    return display_table(rows[columns], formats=ANOMALY_FORMATS)
 
 
 def display_table(

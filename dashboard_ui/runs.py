@@ -12,11 +12,12 @@ hook, or with it disabled).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from data_collection_kedro.reporting.run_report import read_run_summaries
 
 RUN_COLUMNS = [
     "run_id",
@@ -39,13 +40,7 @@ def _timestamp(value: Any) -> Any:
 def summary_runs(folder: Path) -> pd.DataFrame:
     """One row per run summary file of ``folder`` (unreadable files are skipped)."""
     rows = []
-    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
-        try:
-            summary = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        if not isinstance(summary, dict) or "run_id" not in summary:
-            continue
+    for summary in read_run_summaries(folder):
         energy = summary.get("energy") or {}
         started, ended = _timestamp(summary.get("started_at")), _timestamp(summary.get("ended_at"))
         duration = energy.get("duration_s")

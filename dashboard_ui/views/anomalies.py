@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -13,6 +11,7 @@ from dashboard_ui import formatting as fr
 from dashboard_ui.components import (
     chosen_region,
     load_filled_table,
+    period_input,
     show_table,
     show_unavailable,
 )
@@ -124,28 +123,18 @@ def _show_scored_file(scored: pd.DataFrame, features: pd.DataFrame, frame: pd.Da
     ranked = ranked_anomalies(details)
     if not ranked.empty:
         show_table(
-            fr.display_table(
-                ranked[
-                    [
-                        "region",
-                        "day",
-                        "anomaly_score",
-                        "top_feature",
-                        "energy",
-                        "actual_mwh",
-                        "expected_mwh",
-                        "gap_pct",
-                    ]
+            fr.anomaly_table(
+                ranked,
+                [
+                    "region",
+                    "day",
+                    "anomaly_score",
+                    "top_feature",
+                    "energy",
+                    "actual_mwh",
+                    "expected_mwh",
+                    "gap_pct",
                 ],
-                formats={
-                    "day": fr.day,
-                    "anomaly_score": lambda v: fr.number(v, 2),
-                    "top_feature": lambda f: fr.FEATURE_LABELS.get(str(f), str(f)),
-                    "energy": lambda e: fr.ENERGY_LABELS.get(str(e), str(e)),
-                    "actual_mwh": fr.number,
-                    "expected_mwh": fr.number,
-                    "gap_pct": lambda v: fr.percent(v, 1, signed=True),
-                },
             )
         )
     regions = sorted(details["region_code"].unique())
@@ -273,15 +262,7 @@ def _browse_stored() -> None:
             key="anomaly_energy",
         )
     with period_col:
-        period = st.date_input(
-            "Période",
-            value=(max(first, last - dt.timedelta(days=364)), last),
-            min_value=first,
-            max_value=last,
-            format="DD/MM/YYYY",
-            key="stored_period",
-        )
-    start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (first, last)
+        start, end = period_input(first, last, 365, "stored_period")
     with severity_col:
         low = float(flagged_scores.min()) if len(flagged_scores) else 0.0
         high = float(flagged_scores.max()) if len(flagged_scores) else 1.0
@@ -294,7 +275,7 @@ def _browse_stored() -> None:
             key="anomaly_min_score",
             help="Le score du modèle : plus il est haut, plus le jour est isolé des autres.",
         )
-    in_period = stored[stored["day"].between(pd.Timestamp(start), pd.Timestamp(end))]
+    in_period = stored[stored["day"].between(start, end)]
     details = anomaly_details(in_period, optional_table("anomaly_features"), meteo)
     # a day counts as an anomaly of the energy its explaining indicator is about
     selected = details[
@@ -337,28 +318,18 @@ def _browse_stored() -> None:
         st.success("Aucune anomalie pour ces filtres.")
     else:
         show_table(
-            fr.display_table(
-                ranked.assign(severity_rank=range(1, len(ranked) + 1))[
-                    [
-                        "severity_rank",
-                        "day",
-                        "anomaly_score",
-                        "top_feature",
-                        "actual_mwh",
-                        "expected_mwh",
-                        "gap_pct",
-                        "temp_mean_c",
-                    ]
+            fr.anomaly_table(
+                ranked,
+                [
+                    "severity_rank",
+                    "day",
+                    "anomaly_score",
+                    "top_feature",
+                    "actual_mwh",
+                    "expected_mwh",
+                    "gap_pct",
+                    "temp_mean_c",
                 ],
-                formats={
-                    "day": fr.day,
-                    "anomaly_score": lambda v: fr.number(v, 2),
-                    "top_feature": lambda f: fr.FEATURE_LABELS.get(str(f), str(f)),
-                    "actual_mwh": fr.number,
-                    "expected_mwh": fr.number,
-                    "gap_pct": lambda v: fr.percent(v, 1, signed=True),
-                    "temp_mean_c": lambda v: fr.number(v, 1),
-                },
             )
         )
     with st.expander("Que mesurent les indicateurs ?"):

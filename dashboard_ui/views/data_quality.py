@@ -13,7 +13,7 @@ import streamlit as st
 
 from dashboard_ui import charts
 from dashboard_ui import formatting as fr
-from dashboard_ui.components import show_table, show_unavailable
+from dashboard_ui.components import load_filled_table, show_table, show_unavailable
 from dashboard_ui.freshness import SOURCE_LABELS
 from dashboard_ui.services import UnavailableError, load_table
 from dashboard_ui.tables import fusion_checks, quality_by_region, quarantine_by_source
@@ -30,10 +30,8 @@ REGION_COUNTS = {
 
 def _by_region() -> None:
     st.subheader("Par région : jours indexés et jours à vérifier")
-    try:
-        meteo = load_table("meteo_consommation")
-    except UnavailableError as exc:
-        show_unavailable(exc)
+    meteo = load_filled_table("meteo_consommation")
+    if meteo is None:
         return
     quality = quality_by_region(meteo)
     totals = quality[list(REGION_COUNTS)].sum()
@@ -123,10 +121,8 @@ def _quarantine() -> None:
 
 def _fusion_checks() -> None:
     st.subheader("Contrôles de la fusion")
-    try:
-        quality = load_table("fusion_data_quality")
-    except UnavailableError as exc:
-        show_unavailable(exc)
+    quality = load_filled_table("fusion_data_quality")
+    if quality is None:
         return
     checks = fusion_checks(quality)
     flagged = checks[(checks["unmatched_keys"].fillna(0) > 0) | (checks["affected"].fillna(0) > 0)]

@@ -6,15 +6,13 @@ station counts; the map compares the regions on the last day of the period.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboard_ui import charts
 from dashboard_ui import formatting as fr
-from dashboard_ui.components import chosen_region, show_table, show_unavailable
+from dashboard_ui.components import chosen_region, period_input, show_table, show_unavailable
 from dashboard_ui.services import UnavailableError, fuel_prices_by_region
 from dashboard_ui.tables import latest_per_group
 from data_collection_kedro.domain.regions import REGION_BY_CODE
@@ -51,15 +49,7 @@ def render() -> None:
             key="fuel_choice",
         )
     with period_col:
-        period = st.date_input(
-            "Période",
-            value=(max(first, last - dt.timedelta(days=89)), last),
-            min_value=first,
-            max_value=last,
-            format="DD/MM/YYYY",
-            key="fuel_period",
-        )
-    start, end = (period[0], period[-1]) if isinstance(period, tuple) and period else (first, last)
+        start, end = period_input(first, last, 90, "fuel_period")
     with region_col:
         regions = sorted(prices["region_code"].astype(str).unique())
         region_code = chosen_region(codes=regions)

@@ -184,31 +184,19 @@ def _anomaly_section(meteo: pd.DataFrame, last_day: pd.Timestamp) -> int | None:
             f"au {fr.day(last_day)}."
         )
         return 0
-    shown = ranked.head(int(params["anomaly_rows"])).assign(
-        severity_rank=range(1, min(len(ranked), int(params["anomaly_rows"])) + 1)
-    )
     st.dataframe(
-        fr.display_table(
-            shown[
-                [
-                    "severity_rank",
-                    "region",
-                    "day",
-                    "anomaly_score",
-                    "top_feature",
-                    "actual_mwh",
-                    "expected_mwh",
-                    "gap_pct",
-                ]
+        fr.anomaly_table(
+            ranked.head(int(params["anomaly_rows"])),
+            [
+                "severity_rank",
+                "region",
+                "day",
+                "anomaly_score",
+                "top_feature",
+                "actual_mwh",
+                "expected_mwh",
+                "gap_pct",
             ],
-            formats={
-                "day": fr.day,
-                "anomaly_score": lambda v: fr.number(v, 2),
-                "top_feature": lambda f: fr.FEATURE_LABELS.get(str(f), str(f)),
-                "actual_mwh": fr.number,
-                "expected_mwh": fr.number,
-                "gap_pct": lambda v: fr.percent(v, 1, signed=True),
-            },
         ),
         hide_index=True,
     )

@@ -6,14 +6,12 @@ and the energy apply to every layer that depends on them.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
 from dashboard_ui import charts, forecasts
 from dashboard_ui import formatting as fr
-from dashboard_ui.components import chosen_region, show_unavailable
+from dashboard_ui.components import chosen_region, period_input, show_unavailable
 from dashboard_ui.services import UnavailableError, load_table, optional_table, run_hint, settings
 from dashboard_ui.tables import anomaly_details
 from data_collection_kedro.modeling.anomaly import ENERGY_COLUMNS
@@ -25,21 +23,6 @@ LAYERS = {
     "forecast_error": "Erreur de prévision",
     "clusters": "Groupes de régions (clustering)",
 }
-
-
-def _period(meteo: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
-    days = pd.to_datetime(meteo["day"])
-    first, last = days.min().date(), days.max().date()
-    chosen = st.date_input(
-        "Période",
-        value=(max(first, last - dt.timedelta(days=29)), last),
-        min_value=first,
-        max_value=last,
-        format="DD/MM/YYYY",
-        key="map_period",
-    )
-    start, end = (chosen[0], chosen[-1]) if isinstance(chosen, tuple) and chosen else (first, last)
-    return pd.Timestamp(start), pd.Timestamp(end)
 
 
 def _consumption(
@@ -162,7 +145,8 @@ def render() -> None:
             )
         )
     with period_col:
-        start, end = _period(meteo)
+        days = pd.to_datetime(meteo["day"])
+        start, end = period_input(days.min().date(), days.max().date(), 30, "map_period")
     with region_col:
         region_code = chosen_region()
     layers = [

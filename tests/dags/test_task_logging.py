@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.synthetic_indices import index_frames
+from tests.support.synthetic_indices import store_meteo_consommation
 
 
 class Records(logging.Handler):
@@ -35,15 +35,7 @@ def test_a_run_in_a_task_keeps_levels_and_leaves_stderr_empty(
 ) -> None:
     from energiewatch_airflow.kedro_runner import run_kedro, task_logging
 
-    from data_collection_kedro.datasets import DuckDBTableDataset
-
-    meteo, _, _ = index_frames()
-    DuckDBTableDataset(
-        database=str(data_dir / "energiewatch.duckdb"),
-        table="meteo_consommation",
-        key=["region_code", "day"],
-        mode="replace",
-    ).save(meteo)
+    store_meteo_consommation(data_dir)
     root = logging.getLogger()
     task_handler = Records()
     root.addHandler(task_handler)

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from data_collection_kedro.reporting import run_report
-from tests.support.synthetic_indices import index_frames
+from tests.support.synthetic_indices import store_meteo_consommation
 
 
 def persisted_outputs(pipeline_name: str) -> set[str]:
@@ -33,15 +33,7 @@ def persisted_outputs(pipeline_name: str) -> set[str]:
 def test_the_report_lists_every_output_of_the_run_with_its_rows(
     data_dir: Path, run_pipeline: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from data_collection_kedro.datasets import DuckDBTableDataset
-
-    meteo, _, _ = index_frames()
-    DuckDBTableDataset(
-        database=str(data_dir / "energiewatch.duckdb"),
-        table="meteo_consommation",
-        key=["region_code", "day"],
-        mode="replace",
-    ).save(meteo)
+    store_meteo_consommation(data_dir)
     run_pipeline("clustering")
     capsys.readouterr()
 

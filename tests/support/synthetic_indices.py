@@ -6,6 +6,8 @@ a handful of days carry an injected spike or drop (returned as ground truth).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -93,3 +95,18 @@ def index_frames(
         pd.concat(movements, ignore_index=True),
         pd.concat(truth, ignore_index=True),
     )
+
+
+def store_meteo_consommation(data_dir: Path) -> pd.DataFrame:
+    """:func:`index_frames`' ``meteo_consommation`` written to the embedded store of
+    ``data_dir`` (as the fusion writes it), for the pipelines that read it."""
+    from data_collection_kedro.datasets import DuckDBTableDataset
+
+    meteo, _, _ = index_frames()
+    DuckDBTableDataset(
+        database=str(data_dir / "energiewatch.duckdb"),
+        table="meteo_consommation",
+        key=["region_code", "day"],
+        mode="replace",
+    ).save(meteo)
+    return meteo

@@ -54,20 +54,25 @@ class Output:
     unchanged: int | None
 
 
-def newest_summary(folder: Path) -> dict[str, Any] | None:
-    """The run summary of ``folder`` that ended last (None when there is none)."""
-    newest: tuple[str, float, dict[str, Any]] | None = None
+def read_run_summaries(folder: Path) -> list[dict[str, Any]]:
+    """Every readable run summary of ``folder``, the one that ended last first (files that
+    are not a run summary are skipped)."""
+    found = []
     for path in folder.glob("*.json") if folder.is_dir() else []:
         try:
             summary = json.loads(path.read_text(encoding="utf-8"))
+            modified = path.stat().st_mtime
         except (OSError, ValueError):
             continue
-        if not isinstance(summary, dict) or "run_id" not in summary:
-            continue
-        key = (str(summary.get("ended_at") or ""), path.stat().st_mtime)
-        if newest is None or key > newest[:2]:
-            newest = (*key, summary)
-    return newest[2] if newest else None
+        if isinstance(summary, dict) and "run_id" in summary:
+            found.append(((str(summary.get("ended_at") or ""), modified), summary))
+    return [summary for _, summary in sorted(found, key=lambda item: item[0], reverse=True)]
+
+
+def newest_summary(folder: Path) -> dict[str, Any] | None:
+    """The run summary of ``folder`` that ended last (None when there is none)."""
+    summaries = read_run_summaries(folder)
+    return summaries[0] if summaries else None
 
 
 def describe_dataset(config: Mapping[str, Any] | None) -> tuple[str, str]:
