@@ -86,7 +86,7 @@ def normalise(
 
 
 def served_model(forecasts: pd.DataFrame, energy: str) -> str | None:
-    """The model whose forecasts the pages show for ``energy`` (first by name), or None."""
+    """The first model (by name) that forecasts ``energy``, or None."""
     models = sorted(forecasts.loc[forecasts["energy"] == energy, "model"].unique())
     return str(models[0]) if models else None
 
@@ -95,26 +95,38 @@ def has_band(forecasts: pd.DataFrame) -> bool:
     return bool(forecasts[["p10", "p90"]].notna().all(axis=1).any()) if len(forecasts) else False
 
 
+BAND_COLUMNS = ["day", "p10", "p50", "p90", "weather_basis"]
+
+
+def _one_model(rows: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the first model (by name) among ``rows``."""
+    if rows.empty:
+        return rows
+    return rows[rows["model"] == sorted(rows["model"].unique())[0]]
+
+
 def scope_forecast(
     forecasts: pd.DataFrame, energy: str, region_code: str | None, regions: Sequence[str]
 ) -> tuple[pd.DataFrame, str | None]:
-    """Daily ``day, p10, p50, p90`` of one energy for a region, or for France (``None``).
+    """Daily ``day, p10, p50, p90, weather_basis`` of one energy for a region, or for France
+    (``None``), and a note on how France was obtained.
 
-    France: the national rows when the table has some; otherwise the sum of the regional
-    forecasts of ``regions`` on the days every one of them is forecast (the band is then the sum
-    of the regional bounds: errors taken as fully correlated, a wide band). The note says which.
+    A region: the model forecasting that region. France: the national series when a model
+    forecasts one (``region_code`` ``FR``); otherwise the sum of one model's regional forecasts
+    of ``regions`` on the days every one of them is forecast (the band is then the sum of the
+    regional bounds: errors taken as fully correlated, a wide band).
     """
-    model = served_model(forecasts, energy)
-    if model is None:
-        return pd.DataFrame(columns=["day", "p10", "p50", "p90"]), None
-    rows = forecasts[(forecasts["energy"] == energy) & (forecasts["model"] == model)]
+    rows = forecasts[forecasts["energy"] == energy]
+    empty = pd.DataFrame(columns=BAND_COLUMNS)
+    if rows.empty:
+        return empty, None
     if region_code is not None:
-        one = rows[rows["region_code"] == region_code]
-        return one[["day", "p10", "p50", "p90"]].sort_values("day"), None
-    national = rows[rows["region_code"].isin(NATIONAL_CODES)]
+        one = _one_model(rows[rows["region_code"] == region_code])
+        return one.reindex(columns=BAND_COLUMNS).sort_values("day"), None
+    national = _one_model(rows[rows["region_code"].isin(NATIONAL_CODES)])
     if not national.empty:
-        return national[["day", "p10", "p50", "p90"]].sort_values("day"), None
-    regional = rows[rows["region_code"].isin(regions)]
+        return national.reindex(columns=BAND_COLUMNS).sort_values("day"), None
+    regional = _one_model(rows[rows["region_code"].isin(regions)])
     counts = regional.groupby("day")["region_code"].nunique()
     complete_days = counts.index[counts == len(set(regions))]
     summed = (
@@ -122,13 +134,51 @@ def scope_forecast(
         .groupby("day")[["p10", "p50", "p90"]]
         .sum(min_count=len(set(regions)))
         .reset_index()
+        .assign(weather_basis=None)
     )
+    if summed.empty:
+        return empty, None
     note = f"France = somme des prévisions des {len(set(regions))} régions" + (
         " ; bande = somme des bornes régionales (erreurs supposées corrélées, bande large)"
         if has_band(regional)
         else ""
     )
     return summed, note
+
+
+WEATHER_BASES = {
+    "forecast": "avec la météo prévue",
+    "no_weather": "sans prévision météo pour ce jour (modèle sans la météo du jour)",
+}
+
+
+def basis_note(forecast: pd.DataFrame) -> str | None:
+    """Which weather the forecast days used, in words (None when the table does not say)."""
+    if "weather_basis" not in forecast.columns:
+        return None
+    bases = [str(b) for b in forecast["weather_basis"].dropna().unique() if str(b) != "None"]
+    if not bases:
+        return None
+    return "prévisions " + " ; ".join(WEATHER_BASES.get(b, b) for b in sorted(bases))
+
+
+def forecasts_nationally(tables: Sequence[pd.DataFrame | None], energy: str) -> bool:
+    """Whether a model forecasts the national series of ``energy`` (rows ``FR``)."""
+    return any(
+        table is not None
+        and bool(((table["energy"] == energy) & table["region_code"].isin(NATIONAL_CODES)).any())
+        for table in tables
+    )
+
+
+def series_actuals(series: pd.DataFrame, column: str) -> pd.DataFrame:
+    """``day, value`` of a national series (``consommation_nationale``), days with a value."""
+    if column not in series.columns:
+        return pd.DataFrame(columns=["day", "value"])
+    rows = series[["day", column]].dropna()
+    return pd.DataFrame(
+        {"day": pd.to_datetime(rows["day"]).dt.normalize(), "value": rows[column].astype(float)}
+    ).sort_values("day")
 
 
 def national_actuals(meteo: pd.DataFrame, column: str, window_days: int = 28) -> pd.DataFrame:

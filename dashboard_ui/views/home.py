@@ -55,6 +55,7 @@ def _energy_block(
     energy: str,
     scope: str | None,
     meteo: pd.DataFrame,
+    national: pd.DataFrame | None,
     future: pd.DataFrame | None,
     backtest: pd.DataFrame | None,
     regions: list[str],
@@ -65,11 +66,13 @@ def _energy_block(
     column = ENERGY_COLUMNS[energy]
     unit = fr.ENERGY_UNITS[energy]
     name = "France" if scope is None else REGION_BY_CODE[scope].name
-    actual = (
-        forecasts.national_actuals(meteo, column)
-        if scope is None
-        else forecasts.regional_actuals(meteo, column, scope)
-    )
+    if scope is not None:
+        actual = forecasts.regional_actuals(meteo, column, scope)
+    elif national is not None and forecasts.forecasts_nationally([future, backtest], energy):
+        # the national series a national model forecasts (not the sum of the regions)
+        actual = forecasts.series_actuals(national, column)
+    else:
+        actual = forecasts.national_actuals(meteo, column)
     if actual.empty:
         st.info(f"{name} : aucune consommation {fr.OF_ENERGY[energy]} publiée.")
         return
@@ -80,12 +83,12 @@ def _energy_block(
     past = (
         forecasts.scope_forecast(backtest, energy, scope, regions)[0]
         if backtest is not None
-        else pd.DataFrame(columns=["day", "p10", "p50", "p90"])
+        else pd.DataFrame(columns=forecasts.BAND_COLUMNS)
     )
     ahead, note = (
         forecasts.scope_forecast(future, energy, scope, regions)
         if future is not None
-        else (pd.DataFrame(columns=["day", "p10", "p50", "p90"]), None)
+        else (pd.DataFrame(columns=forecasts.BAND_COLUMNS), None)
     )
     # what was forecast for the last day: the served table when it holds that day, else the
     # replay of the test period (backtest)
@@ -109,8 +112,9 @@ def _energy_block(
         + (fr.quantity(predicted, unit) if predicted else "aucune (pas de rejeu pour ce jour)")
     )
     upcoming = ahead[ahead["day"] > last_day]
-    drawn_past = past[past["day"].isin(shown_actual["day"])][["day", "p10", "p50", "p90"]]
+    drawn_past = past[past["day"].isin(shown_actual["day"])]
     drawn = pd.concat([drawn_past, upcoming], ignore_index=True).sort_values("day")
+    drawn = drawn[["day", "p10", "p50", "p90"]]
     charts.show(
         charts.forecast_band_chart(shown_actual[["day", "value"]], drawn, unit),
         key=f"home_band_{energy}_{scope or 'fr'}",
@@ -124,6 +128,9 @@ def _energy_block(
         notes.append(
             f"prévision du {fr.day(upcoming['day'].min())} au {fr.day(upcoming['day'].max())}"
         )
+    basis = forecasts.basis_note(upcoming)
+    if basis:
+        notes.append(basis)
     if not drawn.empty and not forecasts.has_band(drawn):
         notes.append(
             "bande P10–P90 indisponible : la table des prévisions ne publie pas encore de quantiles"
@@ -142,6 +149,7 @@ def _forecast_section(meteo: pd.DataFrame, region_code: str, today: dt.date) -> 
     if future is None and backtest is None:
         st.warning(f"Aucune prévision enregistrée : lancez {run_hint('forecasting')}.", icon="⚠️")
     regions = sorted(meteo["region_code"].astype(str).unique())
+    national = optional_table("consommation_nationale")
     energies = [e for e, column in ENERGY_COLUMNS.items() if column in meteo.columns]
     tabs = st.tabs([fr.ENERGY_LABELS[e] for e in energies])
     for tab, energy in zip(tabs, energies, strict=True):
@@ -160,9 +168,13 @@ def _forecast_section(meteo: pd.DataFrame, region_code: str, today: dt.date) -> 
                 meteo.loc[meteo[ENERGY_COLUMNS[energy]].notna(), "region_code"].astype(str).unique()
             )
             with france:
-                _energy_block(energy, None, meteo, future, backtest, energy_regions, today)
+                _energy_block(
+                    energy, None, meteo, national, future, backtest, energy_regions, today
+                )
             with region:
-                _energy_block(energy, region_code, meteo, future, backtest, regions, today)
+                _energy_block(
+                    energy, region_code, meteo, national, future, backtest, regions, today
+                )
 
 
 def _anomaly_section(meteo: pd.DataFrame, last_day: pd.Timestamp) -> int | None:

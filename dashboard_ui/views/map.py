@@ -85,10 +85,13 @@ def _forecast_error(
     backtest = forecasts.normalise(
         table, forecasts.target_energy(config.section("forecasting")), excluded
     )
-    model = forecasts.served_model(backtest, energy)
+    regional = backtest[~backtest["region_code"].isin(forecasts.NATIONAL_CODES)]
+    model = forecasts.served_model(regional, energy)
     if model is None:
-        raise UnavailableError(f"Aucune prévision {fr.OF_ENERGY[energy]} n'a été rejouée.")
-    rows = backtest[(backtest["energy"] == energy) & (backtest["model"] == model)]
+        raise UnavailableError(
+            f"Aucune prévision régionale {fr.OF_ENERGY[energy]} n'a été rejouée."
+        )
+    rows = regional[(regional["energy"] == energy) & (regional["model"] == model)]
     in_period = rows[rows["day"].between(start, end)]
     if in_period.empty:
         in_period = rows

@@ -225,3 +225,41 @@ def test_a_run_is_listed_once(tmp_path: Path) -> None:
     runs = latest_runs(summaries, carbon)
     assert runs["run_id"].tolist() == ["r1", "cc-0"]
     assert runs["status"].tolist() == ["ok", "ok"]
+
+
+def test_each_scope_reads_its_own_model_of_the_forecasting_contract() -> None:
+    """The operational forecasts: one model per energy and scope, national rows ``FR``,
+    quantile columns and the weather basis (docs/data-contracts.md, consumption_forecasts)."""
+    rows = []
+    for model, energy, code in (
+        ("day_ahead_electricity_national", "electricity", "FR"),
+        ("day_ahead_electricity_regional", "electricity", "11"),
+        ("day_ahead_gas_regional", "gas", "11"),
+        ("day_ahead_gas_regional", "gas", "53"),
+    ):
+        rows.append(
+            {
+                "region_code": code,
+                "region": code,
+                "day": "2025-01-01",
+                "model": model,
+                "energy": energy,
+                "consumption_mwh_p10": 90.0,
+                "consumption_mwh_predicted": 100.0 if code != "FR" else 1000.0,
+                "consumption_mwh_p90": 120.0,
+                "weather_basis": "forecast" if energy == "gas" else "no_weather",
+            }
+        )
+    served = forecasts.normalise(pd.DataFrame(rows), "gas")
+    france, note = forecasts.scope_forecast(served, "electricity", None, ["11", "53"])
+    assert france["p50"].tolist() == [1000.0] and note is None  # the national model
+    region, _ = forecasts.scope_forecast(served, "electricity", "11", ["11", "53"])
+    assert region["p50"].tolist() == [100.0]  # the regional model, not the national one
+    gas, note = forecasts.scope_forecast(served, "gas", None, ["11", "53"])
+    assert gas[["p10", "p50", "p90"]].iloc[0].tolist() == [180.0, 200.0, 240.0]
+    assert "somme des bornes" in (note or "")
+    assert forecasts.forecasts_nationally([served], "electricity")
+    assert not forecasts.forecasts_nationally([served], "gas")
+    assert forecasts.basis_note(region) == (
+        "prévisions sans prévision météo pour ce jour (modèle sans la météo du jour)"
+    )
