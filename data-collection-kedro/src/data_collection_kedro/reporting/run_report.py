@@ -83,7 +83,11 @@ def describe_dataset(config: Mapping[str, Any] | None) -> tuple[str, str]:
     kind = str(config.get("store") or config.get("type") or "")
     if kind.endswith(STORE_TYPES):
         where = config.get("table") or config.get("collection") or config.get("index")
-        return "table", str(where or config.get("name") or "")
+        if where is None and config.get("name"):  # a declared raw table (source registry)
+            from data_collection_kedro.sources import registry
+
+            where = registry.load().table(str(config["name"])).name
+        return "table", str(where or "")
     if "filepath" in config:
         return "file", str(config["filepath"])
     if kind.endswith("MemoryDataset") or not kind:
