@@ -115,7 +115,7 @@ def render() -> None:
             {
                 "region_code": one["region_code"],
                 "value": one["price_median_eur_l"],
-                "label": [fr.number(v, 2) for v in one["price_median_eur_l"]],
+                "label": [fr.number(v, 3) for v in one["price_median_eur_l"]],
             }
         )
         charts.show(
