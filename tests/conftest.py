@@ -64,7 +64,7 @@ def sample_data_dir(data_dir: Path, small_sample_dir: Path) -> Path:
 def run_pipeline(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Callable[..., dict[str, Any]]]:
-    """Run a registered pipeline through a KedroSession, like ``kedro run --pipeline=NAME``."""
+    """Run a registered pipeline through a KedroSession, like ``kedro run --pipelines=NAME``."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 

@@ -296,13 +296,13 @@ def test_dashboard_serves_from_the_production_stores(prod_dashboard: Chain) -> N
     at = AppTest.from_file(str(REPO_ROOT / "dashboard_ui" / "app.py"), default_timeout=300)
     at.run()
     assert not at.exception, at.exception
-    at.switch_page("pages/weather.py").run()
+    at.switch_page("page_scripts/weather.py").run()
     at.selectbox(key="weather_region").set_value("84")
     at.button[0].click().run()
     assert not at.exception, at.exception
     assert not at.error and not at.warning, [e.value for e in [*at.error, *at.warning]]
     predicted = at.session_state["last_prediction"]
-    at.switch_page("pages/feedback.py").run()
+    at.switch_page("page_scripts/feedback.py").run()
     at.slider(key="feedback_rating").set_value(5)
     at.text_area(key="feedback_comment").set_value("Prévision conforme.")
     at.button[0].click().run()
