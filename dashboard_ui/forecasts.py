@@ -3,38 +3,30 @@
 ``consumption_forecasts`` (future days) and ``forecast_backtest`` (the test period replayed:
 what the model forecast for days now observed) are normalised to
 ``region_code, region, day, energy, model, p10, p50, p90, weather_basis`` (``actual`` too for
-the backtest). Column names follow the forecasting contract; while a table has no quantile
-columns ``p10`` / ``p90`` stay empty and the pages say the band is not available, and a table
-without an ``energy`` column is the energy of ``forecasting.target``.
+the backtest), from the columns of their data contracts (docs/data-contracts.md). National rows
+carry ``region_code`` ``FR``.
 
-The what-if models (``whatif_*``) are tools, not "the forecast": they are left out.
+The what-if models (``whatif_*``, in the backtest) are tools, not "the forecast": they are left
+out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-# the columns each normalised field may come from, in order of preference
+from data_collection_kedro.domain.regions import NATIONAL_CODE
+
+#: the contract columns each normalised field comes from: the served table, then the backtest
 QUANTILE_COLUMNS: dict[str, tuple[str, ...]] = {
-    "p10": ("p10_mwh", "consumption_mwh_p10", "p10"),
-    "p50": ("p50_mwh", "consumption_mwh_p50", "p50", "consumption_mwh_predicted", "predicted_mwh"),
-    "p90": ("p90_mwh", "consumption_mwh_p90", "p90"),
+    "p10": ("consumption_mwh_p10", "p10_mwh"),
+    "p50": ("consumption_mwh_predicted", "predicted_mwh"),
+    "p90": ("consumption_mwh_p90", "p90_mwh"),
+    "actual": ("actual_mwh",),
 }
-ACTUAL_COLUMNS = ("actual_mwh", "consumption_mwh_actual")
 NORMALISED = ["region_code", "region", "day", "energy", "model", "p10", "p50", "p90"]
-ENERGY_TARGETS = {"gas_consumption_mwh": "gas", "electricity_consumption_mwh": "electricity"}
-# rows of a whole-country forecast, when the forecasting pipeline writes one
-NATIONAL_CODES = ("FR", "FRA", "00", "france")
-
-
-def target_energy(forecasting_params: Mapping[str, Any]) -> str:
-    """The energy of ``forecasting.target`` (``gas`` for ``gas_consumption_mwh``)."""
-    target = str(forecasting_params.get("target", "gas_consumption_mwh"))
-    return ENERGY_TARGETS.get(target, target.removesuffix("_consumption_mwh"))
 
 
 def _first(frame: pd.DataFrame, candidates: Sequence[str]) -> pd.Series:
@@ -44,40 +36,19 @@ def _first(frame: pd.DataFrame, candidates: Sequence[str]) -> pd.Series:
     return pd.Series(np.nan, index=frame.index, dtype=float)
 
 
-def normalise(
-    table: pd.DataFrame,
-    default_energy: str,
-    excluded_prefixes: Sequence[str] = ("whatif_",),
-) -> pd.DataFrame:
+def normalise(table: pd.DataFrame, excluded_prefixes: Sequence[str] = ("whatif_",)) -> pd.DataFrame:
     """``table`` (``consumption_forecasts`` or ``forecast_backtest``) in the pages' columns."""
     if table.empty:
         return pd.DataFrame(columns=[*NORMALISED, "weather_basis", "actual"])
-    model = table["model"].astype(str) if "model" in table.columns else pd.Series("", table.index)
-    energy: pd.Series
-    if "energy" in table.columns:
-        energy = table["energy"].astype(str)
-    else:
-        lowered = model.str.lower()
-        energy = pd.Series(
-            np.where(
-                lowered.str.contains("elec"),
-                "electricity",
-                np.where(lowered.str.contains("gas"), "gas", default_energy),
-            ),
-            index=table.index,
-        )
     out = pd.DataFrame(
         {
             "region_code": table["region_code"].astype(str),
-            "region": table["region"].astype(str) if "region" in table.columns else "",
+            "region": table["region"].astype(str),
             "day": pd.to_datetime(table["day"]).dt.normalize(),
-            "energy": energy,
-            "model": model,
+            "energy": table["energy"].astype(str),
+            "model": table["model"].astype(str),
             **{name: _first(table, columns) for name, columns in QUANTILE_COLUMNS.items()},
-            "weather_basis": (
-                table["weather_basis"].astype(str) if "weather_basis" in table.columns else None
-            ),
-            "actual": _first(table, ACTUAL_COLUMNS),
+            "weather_basis": table["weather_basis"].astype(str),
         }
     )
     if excluded_prefixes:
@@ -123,7 +94,7 @@ def scope_forecast(
     if region_code is not None:
         one = _one_model(rows[rows["region_code"] == region_code])
         return one.reindex(columns=BAND_COLUMNS).sort_values("day"), None
-    national = _one_model(rows[rows["region_code"].isin(NATIONAL_CODES)])
+    national = _one_model(rows[rows["region_code"] == NATIONAL_CODE])
     if not national.empty:
         return national.reindex(columns=BAND_COLUMNS).sort_values("day"), None
     regional = _one_model(rows[rows["region_code"].isin(regions)])
@@ -166,7 +137,7 @@ def forecasts_nationally(tables: Sequence[pd.DataFrame | None], energy: str) -> 
     """Whether a model forecasts the national series of ``energy`` (rows ``FR``)."""
     return any(
         table is not None
-        and bool(((table["energy"] == energy) & table["region_code"].isin(NATIONAL_CODES)).any())
+        and bool(((table["energy"] == energy) & (table["region_code"] == NATIONAL_CODE)).any())
         for table in tables
     )
 

@@ -144,7 +144,7 @@ def _show_tradeoff(summary: CarbonSummary) -> None:
     if summary.tradeoff is None or summary.tradeoff.empty:
         st.info(
             "Aucun modèle entraîné dans le registre MLflow : lancez "
-            "`kedro run --pipeline=forecasting` (dans `data-collection-kedro/`)."
+            "`kedro run --pipelines=forecasting` (dans `data-collection-kedro/`)."
         )
         return
     buffer = io.BytesIO()

@@ -164,7 +164,7 @@ def _next_days(rows: pd.DataFrame, unit: str) -> None:
 def _backtest(energy: str, code: str, model: str, unit: str) -> pd.DataFrame | None:
     backtest = _optional("forecast_backtest")
     if backtest is None or backtest.empty:
-        st.info("Aucun backtest : lancez `kedro run --pipeline=forecasting`.")
+        st.info("Aucun backtest : lancez `kedro run --pipelines=forecasting`.")
         return None
     series = backtest[backtest["region_code"].astype(str) == code]
     rows = series[series["model"] == model]
@@ -200,7 +200,7 @@ def _accuracy(model: str, scope: str, backtest: pd.DataFrame | None, code: str) 
     region from its backtest rows ``backtest``)."""
     metrics = _optional("model_metrics")
     if metrics is None or metrics.empty:
-        st.info("Aucune métrique : lancez `kedro run --pipeline=forecasting`.")
+        st.info("Aucune métrique : lancez `kedro run --pipelines=forecasting`.")
         return
     test = metrics[metrics["split"] == "test"].pivot_table(
         index="model", columns="metric", values="value"
@@ -278,7 +278,7 @@ def render() -> None:
     if "energy" not in forecasts.columns:
         st.warning(
             "La table consumption_forecasts a l'ancien format : relancez "
-            "`kedro run --pipeline=forecasting`."
+            "`kedro run --pipelines=forecasting`."
         )
         return
     choice = _choose(forecasts)

@@ -46,9 +46,9 @@ def _day_label(day: pd.Timestamp | None, today: dt.date) -> str:
     return f"Dernier jour publié ({fr.day(day)})"
 
 
-def _served(name: str, default_energy: str, excluded: list[str]) -> pd.DataFrame | None:
+def _served(name: str, excluded: list[str]) -> pd.DataFrame | None:
     table = optional_table(name)
-    return None if table is None else forecasts.normalise(table, default_energy, excluded)
+    return None if table is None else forecasts.normalise(table, excluded)
 
 
 def _energy_block(
@@ -133,7 +133,7 @@ def _energy_block(
         notes.append(basis)
     if not drawn.empty and not forecasts.has_band(drawn):
         notes.append(
-            "bande P10–P90 indisponible : la table des prévisions ne publie pas encore de quantiles"
+            "bande P10–P90 indisponible : la table des prévisions ne donne pas de quantiles pour ces jours"
         )
     if note:
         notes.append(note)
@@ -143,9 +143,8 @@ def _energy_block(
 def _forecast_section(meteo: pd.DataFrame, region_code: str, today: dt.date) -> None:
     config = settings()
     excluded = list(config.params["forecast"]["excluded_model_prefixes"])
-    default_energy = forecasts.target_energy(config.section("forecasting"))
-    future = _served("consumption_forecasts", default_energy, excluded)
-    backtest = _served("forecast_backtest", default_energy, excluded)
+    future = _served("consumption_forecasts", excluded)
+    backtest = _served("forecast_backtest", excluded)
     if future is None and backtest is None:
         st.warning(f"Aucune prévision enregistrée : lancez {run_hint('forecasting')}.", icon="⚠️")
     regions = sorted(meteo["region_code"].astype(str).unique())

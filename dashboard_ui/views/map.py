@@ -14,6 +14,7 @@ from dashboard_ui import formatting as fr
 from dashboard_ui.components import chosen_region, period_input, show_unavailable
 from dashboard_ui.services import UnavailableError, load_table, optional_table, run_hint, settings
 from dashboard_ui.tables import anomaly_details
+from data_collection_kedro.domain.regions import NATIONAL_CODE
 from data_collection_kedro.modeling.anomaly import ENERGY_COLUMNS
 from data_collection_kedro.modeling.metrics import per_region_metrics
 
@@ -82,10 +83,8 @@ def _forecast_error(
         raise UnavailableError(
             f"Aucun rejeu des prévisions (forecast_backtest) : lancez {run_hint('forecasting')}."
         )
-    backtest = forecasts.normalise(
-        table, forecasts.target_energy(config.section("forecasting")), excluded
-    )
-    regional = backtest[~backtest["region_code"].isin(forecasts.NATIONAL_CODES)]
+    backtest = forecasts.normalise(table, excluded)
+    regional = backtest[backtest["region_code"] != NATIONAL_CODE]
     model = forecasts.served_model(regional, energy)
     if model is None:
         raise UnavailableError(

@@ -340,7 +340,7 @@ def test_carbon_page_shows_the_carbon_summary(app_test, dashboard_data: Path) ->
     subheaders = texts(at.subheader)
     assert "Par phase" in subheaders and "Projection annuelle par DAG Airflow" in subheaders
     assert "Aucune mesure" not in texts(at.warning)
-    assert "kedro run --pipeline=forecasting" in texts(at.info)  # no model trained yet
+    assert "kedro run --pipelines=forecasting" in texts(at.info)  # no model trained yet
 
 
 def test_carbon_page_without_measurements_says_what_to_run(app_test) -> None:

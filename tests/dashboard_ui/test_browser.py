@@ -9,8 +9,8 @@ content shown, every visible chart drawn) and saves a full-page screenshot per p
 ``reports/screenshots/`` (``ENERGIEWATCH_SCREENSHOT_DIR``; CI keeps them as an artifact).
 
 Each page must show no exception (in the page or the server log) and its key elements:
-metrics on Accueil with the forecast chart (P50, and its P10–P90 band when the forecasts
-carry quantiles, else the note saying the band is unavailable), the maps, the anomaly curve
+metrics on Accueil with the forecast chart (P50 and its P10–P90 band), the served forecasts
+with their band on Prévisions, the maps, the anomaly curve
 with its marked days, the clusters on the map, the data-quality and fuel tables.
 """
 
@@ -46,6 +46,7 @@ pytestmark = [
 # what each page must show before its screenshot is taken (its own, last-drawn section)
 MARKERS = {
     "home": "Dernières exécutions des pipelines",
+    "forecasts": "Précision sur la période de test",
     "map": "Groupes de régions (clustering)",
     "anomalies": "Anomalies par région sur la période",
     "clustering": "Ce qui caractérise chaque groupe",
@@ -106,18 +107,6 @@ def _region_with_most_anomalies(data: Path) -> str:
     return str(row[0])
 
 
-def _forecasts_have_quantiles(data: Path) -> bool:
-    import duckdb
-
-    from dashboard_ui.forecasts import QUANTILE_COLUMNS
-
-    with duckdb.connect(str(data / "energiewatch.duckdb"), read_only=True) as con:
-        columns = {r[0] for r in con.execute("describe consumption_forecasts").fetchall()}
-    return bool(columns & set(QUANTILE_COLUMNS["p10"])) and bool(
-        columns & set(QUANTILE_COLUMNS["p90"])
-    )
-
-
 def _predict_once(browser: Browser, url: str) -> None:
     """Click the weather page's prediction button (a real prediction, logged)."""
     page = next(p for p in PAGES if p.view == "weather")
@@ -136,17 +125,17 @@ def _predict_once(browser: Browser, url: str) -> None:
         time.sleep(0.5)
 
 
-def _check(view: str, state: dict[str, Any], quantiles: bool) -> None:
+def _check(view: str, state: dict[str, Any]) -> None:
     text, aria = state["text"], "\n".join(state["chart_aria"])
     if view == "home":
         assert len(state["metrics"]) >= 5, state["metrics"]
         assert any("Sources en retard" in m for m in state["metrics"])
         assert "Prévision P50" in aria and "Réel" in aria  # the forecast chart, drawn
-        if quantiles:
-            assert "Intervalle P10–P90" in aria, "forecast band missing"
-        else:
-            assert "bande P10–P90 indisponible" in text
+        assert "Intervalle P10–P90" in aria, "forecast band missing"
         assert "Fraîcheur des sources" in text and state["tables"] >= 2
+    elif view == "forecasts":
+        assert any("Bande P10 – P90" in m for m in state["metrics"]), state["metrics"]
+        assert state["drawn"] >= 2  # the next days, the last days against what was forecast
     elif view == "map":
         maps = [a for a in state["chart_aria"] if "geoshape" in a]
         assert len(maps) == 4, len(maps)
@@ -177,7 +166,6 @@ def test_every_page_after_make_run(made_run: Path, tmp_path: Path) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     # the region with the most anomalies, chosen through the URL as a user's link would
     region = quote(REGION_BY_CODE[_region_with_most_anomalies(made_run)].name)
-    quantiles = _forecasts_have_quantiles(made_run)
     env = {
         "ENERGIEWATCH_DATA_DIR": str(made_run),
         "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",
@@ -199,7 +187,7 @@ def test_every_page_after_make_run(made_run: Path, tmp_path: Path) -> None:
                 shots[page.view] = browser.screenshot(SCREENSHOTS / f"{index:02d}_{page.view}.png")
                 assert not state["exceptions"], (page.view, state["exceptions"])
                 assert "Traceback" not in state["text"], page.view
-                _check(page.view, state, quantiles)
+                _check(page.view, state)
             title = browser.devtools.evaluate("document.title")
         finally:
             browser.close()

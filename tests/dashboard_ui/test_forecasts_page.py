@@ -108,7 +108,7 @@ def forecast_tables(dashboard_data: Path) -> None:
 def _open(at):
     at.run()
     assert not at.exception, at.exception
-    at.switch_page("pages/forecasts.py").run()
+    at.switch_page("page_scripts/forecasts.py").run()
     assert not at.exception, at.exception
     return at
 
@@ -156,4 +156,4 @@ def test_national_electricity_against_rte(app_test, forecast_tables) -> None:
 def test_without_forecasts_the_page_says_what_to_run(app_test, dashboard_data) -> None:
     at = _open(app_test)
     shown = _texts(at.warning) + _texts(at.info)
-    assert "consumption_forecasts" in shown and "kedro run --pipeline=forecasting" in shown
+    assert "consumption_forecasts" in shown and "kedro run --pipelines=forecasting" in shown

@@ -77,16 +77,20 @@ def test_served_forecasts_leave_what_if_models_out_and_sum_france() -> None:
             "region": ["a", "b", "a", "b", "a"],
             "day": ["2025-01-01"] * 4 + ["2025-01-02"],
             "model": ["day_ahead", "day_ahead", "whatif_x", "whatif_x", "day_ahead"],
-            "consumption_mwh_predicted": [100.0, 50.0, 1.0, 1.0, 110.0],
+            "energy": "gas",
+            "predicted_mwh": [100.0, 50.0, 1.0, 1.0, 110.0],
+            "actual_mwh": [90.0, 55.0, 90.0, 55.0, 100.0],
+            "weather_basis": "forecast",
         }
     )
-    served = forecasts.normalise(table, "gas")
+    served = forecasts.normalise(table)  # a backtest without its band
     assert set(served["model"]) == {"day_ahead"} and set(served["energy"]) == {"gas"}
+    assert served["actual"].tolist() == [90.0, 55.0, 100.0]
     france, note = forecasts.scope_forecast(served, "gas", None, ["11", "53"])
     # only the day every region is forecast is summed
     assert france["p50"].tolist() == [150.0] and "somme" in (note or "")
     assert not forecasts.has_band(served)
-    with_band = forecasts.normalise(table.assign(p10_mwh=90.0, p90_mwh=120.0), "gas")
+    with_band = forecasts.normalise(table.assign(p10_mwh=90.0, p90_mwh=120.0))
     assert forecasts.has_band(with_band)
 
 
@@ -250,7 +254,7 @@ def test_each_scope_reads_its_own_model_of_the_forecasting_contract() -> None:
                 "weather_basis": "forecast" if energy == "gas" else "no_weather",
             }
         )
-    served = forecasts.normalise(pd.DataFrame(rows), "gas")
+    served = forecasts.normalise(pd.DataFrame(rows))
     france, note = forecasts.scope_forecast(served, "electricity", None, ["11", "53"])
     assert france["p50"].tolist() == [1000.0] and note is None  # the national model
     region, _ = forecasts.scope_forecast(served, "electricity", "11", ["11", "53"])

@@ -67,7 +67,7 @@ def load_champion(registered_name: str, tracking_uri: str, alias: str = "champio
     except MlflowException as exc:
         raise LookupError(
             f"no '{alias}' version of {registered_name} in the MLflow registry "
-            f"{redact(tracking_uri)}: run `kedro run --pipeline=forecasting` first"
+            f"{redact(tracking_uri)}: run `kedro run --pipelines=forecasting` first"
         ) from exc
     return model.get_raw_model(), version
 
