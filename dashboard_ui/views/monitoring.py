@@ -21,18 +21,42 @@ from data_collection_kedro.modeling.metrics import versus_best_baseline
 from data_collection_kedro.monitoring import StoreUnavailableError, summarize_predictions
 
 MODEL_LABELS = {
-    "day_ahead_catboost": "Prévision J-1 (CatBoost)",
+    "day_ahead": "Prévision J-1",
     "whatif_weather_catboost": "Scénario météo (CatBoost)",
     "whatif_movements_rf": "Scénario mouvements sociaux (forêt aléatoire)",
-    "baseline_persistence": "Référence : persistance (veille)",
+    "baseline_persistence": "Référence : persistance (dernier jour publié)",
     "baseline_hdd_linear": "Référence : régression sur les DJU",
     "baseline_seasonal_naive_weekly": "Référence : même jour la semaine passée",
     "baseline_seasonal_naive_yearly": "Référence : même jour l'an passé",
 }
+# the series and variants of the forecasting models' keys (docs/forecasting.md)
+SERIES_LABELS = {
+    "gas_regional": "gaz, par région",
+    "electricity_regional": "électricité, par région",
+    "electricity_national": "électricité, France",
+}
+VARIANT_LABELS = {
+    "no_weather": "sans météo",
+    "oracle_weather": "avec la météo observée, borne haute",
+}
 
 
-def model_label(key: str) -> str:
-    return MODEL_LABELS.get(key, key.replace("_", " "))
+def model_label(key: str | None) -> str:
+    """``day_ahead_gas_regional_no_weather`` → ``Prévision J-1 (gaz, par région ; sans météo)``."""
+    if not isinstance(key, str):
+        return fr.MISSING
+    details = []
+    name = key
+    for series, label in SERIES_LABELS.items():
+        head, found, tail = key.partition(f"_{series}")
+        if found:
+            name = head
+            details.append(label)
+            if tail.strip("_"):
+                details.append(VARIANT_LABELS.get(tail.strip("_"), tail.strip("_")))
+            break
+    base = MODEL_LABELS.get(name, name.replace("_", " "))
+    return f"{base} ({' ; '.join(details)})" if details else base
 
 
 def _quality() -> None:

@@ -194,6 +194,32 @@ def test_versus_best_baseline() -> None:
     assert versus_best_baseline(metrics[metrics["model"] == "m"]).empty
 
 
+def test_each_model_is_compared_with_the_baselines_of_its_series() -> None:
+    values = {
+        "day_ahead_gas_regional": 7.6,
+        "day_ahead_gas_regional_no_weather": 19.5,
+        "day_ahead_electricity_national": 1.2,
+        "whatif_weather_catboost": 6.8,
+        "baseline_persistence_gas_regional": 9.0,
+        "baseline_seasonal_naive_weekly_gas_regional": 12.0,
+        "baseline_seasonal_naive_yearly_electricity_national": 4.2,
+    }
+    metrics = pd.DataFrame(
+        {"model": list(values), "split": "test", "metric": "mape", "value": list(values.values())}
+    )
+    compared = versus_best_baseline(metrics).set_index("model")
+    assert compared.loc["day_ahead_gas_regional", "best_baseline"] == (
+        "baseline_persistence_gas_regional"
+    )
+    assert compared.loc["day_ahead_gas_regional_no_weather", "baseline_value"] == 9.0
+    assert compared.loc["day_ahead_electricity_national", "gain_pct"] == pytest.approx(
+        100 * (4.2 - 1.2) / 4.2
+    )
+    # a what-if model forecasts no series of its own: no baseline to beat, said so
+    assert pd.isna(compared.loc["whatif_weather_catboost", "best_baseline"])
+    assert pd.isna(compared.loc["whatif_weather_catboost", "gain_pct"])
+
+
 def test_a_run_is_listed_once(tmp_path: Path) -> None:
     summaries, carbon = tmp_path / "runs", tmp_path / "carbon"
     summaries.mkdir()

@@ -76,15 +76,28 @@ def per_region_metrics(backtest: pd.DataFrame) -> pd.DataFrame:
 BASELINE_PREFIX = "baseline_"
 
 
+#: the scopes a baseline's name may end with (``baseline_<name>_<energy>_<scope>``)
+SCOPES = ("regional", "national")
+
+
+def _series(baseline: str) -> str | None:
+    """``<energy>_<scope>`` of a per-series baseline name, None for a baseline of every model."""
+    parts = baseline.split("_")
+    return "_".join(parts[-2:]) if len(parts) > 3 and parts[-1] in SCOPES else None
+
+
 def versus_best_baseline(
     model_metrics: pd.DataFrame, metric: str = "mape", split: str = "test"
 ) -> pd.DataFrame:
-    """Each model's ``metric`` on ``split`` beside the best baseline's (lowest value).
+    """Each model's ``metric`` on ``split`` beside the best (lowest) of its baselines.
 
     ``model_metrics`` rows (``model, split, metric, value``); baselines are the models named
-    ``baseline_*``. One row per other model that has the metric: ``model``, ``value``,
-    ``best_baseline``, ``baseline_value`` and ``gain_pct`` (how much lower than the baseline,
-    in % of it). Empty when no model or no baseline has the metric on that split.
+    ``baseline_*``. A baseline named ``baseline_<name>_<energy>_<scope>`` is a baseline of the
+    models whose name holds ``_<energy>_<scope>`` (``day_ahead_gas_regional_no_weather``); one
+    without a series suffix is a baseline of every model. One row per other model that has the
+    metric: ``model``, ``value``, ``best_baseline``, ``baseline_value`` and ``gain_pct`` (how
+    much lower than the baseline, in % of it; empty for a model without a baseline). Empty when
+    no model or no baseline has the metric on that split.
     """
     columns = ["model", "value", "best_baseline", "baseline_value", "gain_pct"]
     rows = model_metrics[
@@ -97,9 +110,17 @@ def versus_best_baseline(
     baselines, models = scored[is_baseline], scored[~is_baseline]
     if baselines.empty or models.empty:
         return pd.DataFrame(columns=columns)
-    best = baselines.sort_values("value").iloc[0]
-    out = models.sort_values("value").assign(
-        best_baseline=str(best["model"]), baseline_value=float(best["value"])
+    series = baselines["model"].map(_series)
+    best: list[tuple[str | None, float]] = []
+    for model in models["model"]:
+        own = baselines[[s is None or f"_{s}_" in f"_{model}_" for s in series]]
+        if own.empty:
+            best.append((None, float("nan")))
+        else:
+            top = own.sort_values("value").iloc[0]
+            best.append((str(top["model"]), float(top["value"])))
+    out = models.assign(
+        best_baseline=[name for name, _ in best], baseline_value=[value for _, value in best]
     )
     out["gain_pct"] = 100 * (out["baseline_value"] - out["value"]) / out["baseline_value"]
-    return out[columns].reset_index(drop=True)
+    return out.sort_values("value")[columns].reset_index(drop=True)

@@ -158,9 +158,11 @@ def model_lines(model_metrics: pd.DataFrame | None) -> list[str]:
                 [
                     str(r.model),
                     f"{r.value:.2f} %",
-                    str(r.best_baseline),
-                    f"{r.baseline_value:.2f} %",
-                    f"{r.gain_pct:+.0f} %",
+                    str(r.best_baseline)
+                    if isinstance(r.best_baseline, str)
+                    else "– (none for its series)",
+                    f"{r.baseline_value:.2f} %" if isinstance(r.best_baseline, str) else "–",
+                    f"{r.gain_pct:+.0f} %" if isinstance(r.best_baseline, str) else "–",
                 ]
                 for r in comparison.itertuples()
             ),
