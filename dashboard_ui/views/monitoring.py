@@ -41,8 +41,9 @@ VARIANT_LABELS = {
 }
 
 
-def model_label(key: str | None) -> str:
-    """``day_ahead_gas_regional_no_weather`` → ``Prévision J-1 (gaz, par région ; sans météo)``."""
+def model_label(key: str | None, with_series: bool = True) -> str:
+    """``day_ahead_gas_regional_no_weather`` → ``Prévision J-1 (gaz, par région ; sans météo)``
+    (without the series, ``Prévision J-1 (sans météo)``)."""
     if not isinstance(key, str):
         return fr.MISSING
     details = []
@@ -51,7 +52,8 @@ def model_label(key: str | None) -> str:
         head, found, tail = key.partition(f"_{series}")
         if found:
             name = head
-            details.append(label)
+            if with_series:
+                details.append(label)
             if tail.strip("_"):
                 details.append(VARIANT_LABELS.get(tail.strip("_"), tail.strip("_")))
             break
@@ -73,7 +75,10 @@ def _quality() -> None:
     else:
         shown = comparison.assign(
             model=comparison["model"].map(model_label),
-            best_baseline=comparison["best_baseline"].map(model_label),
+            # a model's baselines forecast its own series: the kind of baseline is enough
+            best_baseline=comparison["best_baseline"].map(
+                lambda key: model_label(key, with_series=False)
+            ),
         )
         show_table(
             fr.display_table(

@@ -293,3 +293,16 @@ def test_each_scope_reads_its_own_model_of_the_forecasting_contract() -> None:
     assert forecasts.basis_note(region) == (
         "prévisions sans prévision météo pour ce jour (modèle sans la météo du jour)"
     )
+
+
+def test_model_labels_name_the_kind_the_series_and_the_variant() -> None:
+    from dashboard_ui.views.monitoring import model_label
+
+    assert model_label("day_ahead_electricity_national_oracle_weather") == (
+        "Prévision J-1 (électricité, France ; avec la météo observée, borne haute)"
+    )
+    assert model_label("baseline_hdd_linear_gas_regional", with_series=False) == (
+        "Référence : régression sur les DJU"
+    )
+    assert model_label("whatif_movements_rf").startswith("Scénario mouvements sociaux")
+    assert model_label(None) == "—"
