@@ -341,6 +341,16 @@ CHECK_LABELS: dict[str, str] = {
     "prices_out_of_range": "Prix hors plage",
     "prices_without_station": "Prix sans station",
     "stations_without_department": "Stations sans département",
+    "national_duplicated_instants": "France : instants en double",
+    "national_rows_flagged_ignore": "France : lignes marquées à ignorer par la source",
+    "national_electricity_incomplete_days": "France : jours d'électricité incomplets",
+    "national_gas_incomplete_days": "France : jours de gaz incomplets",
+    "national_days_without_temperature": "France : jours sans température",
+    "forecast_unknown_region": "Prévisions météo : région inconnue",
+    "forecast_duplicated_keys": "Prévisions météo : lignes en double",
+    "national_forecast_below_min_weight_share": (
+        "Prévisions météo France : trop peu de régions couvertes"
+    ),
 }
 
 
