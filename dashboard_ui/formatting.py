@@ -15,6 +15,9 @@ from typing import Any
 
 import pandas as pd
 
+#: the time zone the pages show times in
+FRENCH_TIME = "Europe/Paris"
+
 THOUSANDS = "\u202f"  # narrow no-break space, the French thousands separator
 NBSP = "\u00a0"  # before units and %
 MISSING = "—"
@@ -206,10 +209,13 @@ def long_day(value: Any) -> str:
 
 
 def timestamp(value: Any) -> str:
-    """``31/12/2024 06:12`` (local time of the value)."""
+    """``31/12/2024 06:12``: a time-zone aware value in French time (stored times are UTC), a
+    naive one as it is."""
     if _is_missing(value):
         return MISSING
     stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(FRENCH_TIME)
     return f"{stamp:%d/%m/%Y %H:%M}"
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import pandas as pd
 
+from dashboard_ui.formatting import FRENCH_TIME
 from data_collection_kedro.sources.registry import Source
 
 DATE_TYPES = ("date", "paris_day", "timestamp_utc", "timestamp_local")
@@ -98,10 +99,15 @@ def _day(value: Any) -> dt.date | None:
 
 
 def _moment(value: Any) -> dt.datetime | None:
+    """A stored time (UTC when time-zone aware) as a naive French time, like ``now``."""
     if value is None or value is pd.NaT:
         return None
     stamp = pd.Timestamp(value)
-    return None if pd.isna(stamp) else stamp.to_pydatetime()
+    if pd.isna(stamp):
+        return None
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert(FRENCH_TIME).tz_localize(None)
+    return stamp.to_pydatetime()
 
 
 def assess(

@@ -21,6 +21,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard_ui.features import InputColumn, frame_for_signature, signature_columns
+from dashboard_ui.formatting import FRENCH_TIME
 from dashboard_ui.freshness import Freshness, assess, watermark_reader
 from dashboard_ui.runs import latest_runs
 from dashboard_ui.settings import DashboardSettings, environment_key, load_settings
@@ -28,7 +29,7 @@ from data_collection_kedro.monitoring import MonitoringStore, PredictionHandle, 
 from data_collection_kedro.redaction import redact
 
 CHAMPION_ALIAS = "champion"
-PARIS = ZoneInfo("Europe/Paris")
+PARIS = ZoneInfo(FRENCH_TIME)
 
 
 class UnavailableError(RuntimeError):

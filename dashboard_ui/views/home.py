@@ -273,9 +273,7 @@ def _runs_section() -> dict[str, Any] | None:
         return None
     table = pd.DataFrame(
         {
-            "started_at": [
-                fr.timestamp(pd.Timestamp(t).tz_convert(PARIS)) for t in runs["started_at"]
-            ],
+            "started_at": [fr.timestamp(t) for t in runs["started_at"]],
             "pipeline": runs["pipeline"].replace({"__default__": "tous (défaut)"}),
             "status": [STATUS_LABELS.get(str(s), str(s)) for s in runs["status"]],
             "duration": [fr.duration(v) for v in runs["duration_s"]],
@@ -372,7 +370,7 @@ def _headline(
             delta=(
                 f"{fr.duration(last_run['duration_s'])} · "
                 f"{fr.number(1000 * float(last_run['emissions_kg'] or 0), 2)} g CO₂e · "
-                f"{fr.timestamp(pd.Timestamp(last_run['started_at']).tz_convert(PARIS))}"
+                f"{fr.timestamp(last_run['started_at'])}"
             ),
             delta_color="off",
             delta_arrow="off",

@@ -1,8 +1,9 @@
 """Every page of ``streamlit run dashboard_ui/app.py`` in headless Chromium after a ``make run``.
 
 The data is what ``make run`` produces: the default pipeline run through a Kedro session on the
-small sample (or, with ``ENERGIEWATCH_BROWSER_DATA_DIR``, an existing data folder such as the
-one ``make run`` fills: the screenshots then show the full sample). The test makes one
+small sample with its parameters (``SMALL_MODELS``), or, with ``ENERGIEWATCH_BROWSER_DATA_DIR``,
+an existing data folder such as the one ``make run`` fills (the screenshots then show the full
+sample). The test makes one
 prediction through the browser (so the monitoring page has something to show), then opens
 each page, waits until the app has finished running (status widget idle, the page's own
 content shown, every visible chart drawn) and saves a full-page screenshot per page in
@@ -28,6 +29,7 @@ import pytest
 from dashboard_ui.navigation import PAGES
 from tests.support.browser import CHROMIUM, Browser, streamlit_server
 from tests.support.paths import REPO_ROOT
+from tests.support.sample import SMALL_MODELS
 
 SCREENSHOTS = Path(
     os.environ.get("ENERGIEWATCH_SCREENSHOT_DIR", REPO_ROOT / "reports" / "screenshots")
@@ -62,7 +64,8 @@ MARKERS = {
 
 @pytest.fixture(scope="module")
 def made_run(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path) -> Iterator[Path]:
-    """A data folder after ``make run``: the default pipeline on the small sample."""
+    """A data folder after ``make run``: the default pipeline on the small sample, with the
+    runtime parameters of that sample (``SMALL_MODELS``)."""
     if EXISTING_DATA:
         yield Path(EXISTING_DATA)
         return
@@ -82,7 +85,10 @@ def made_run(tmp_path_factory: pytest.TempPathFactory, small_sample_dir: Path) -
     try:
         os.chdir(KEDRO_PROJECT)
         bootstrap_project(KEDRO_PROJECT)
-        with KedroSession.create(project_path=KEDRO_PROJECT) as session:
+        # the parameters the small sample needs (its 4 regions, small models)
+        with KedroSession.create(
+            project_path=KEDRO_PROJECT, runtime_params=SMALL_MODELS
+        ) as session:
             session.run()
     finally:
         os.chdir(cwd)

@@ -36,6 +36,9 @@ def test_french_formats() -> None:
     assert fr.duration(216) == "3\u00a0min\u00a036\u00a0s"
     assert fr.long_day("2024-12-31") == "mardi 31 décembre 2024"
     assert fr.day(pd.Timestamp("2024-02-05 13:00")) == "05/02/2024"
+    # stored times are UTC: shown in French time (winter +1 h, summer +2 h)
+    assert fr.timestamp(pd.Timestamp("2024-02-05 08:36", tz="UTC")) == "05/02/2024 09:36"
+    assert fr.timestamp(pd.Timestamp("2024-07-05 08:36", tz="UTC")) == "05/07/2024 10:36"
     with pytest.raises(KeyError, match="no French label for column"):
         fr.display_table(pd.DataFrame({"raw_column": [1]}))
     shown = fr.display_table(pd.DataFrame({"day": ["2024-01-02"]}), formats={"day": fr.day})

@@ -120,7 +120,8 @@ def versus_best_baseline(
             top = own.sort_values("value").iloc[0]
             best.append((str(top["model"]), float(top["value"])))
     out = models.assign(
-        best_baseline=[name for name, _ in best], baseline_value=[value for _, value in best]
+        best_baseline=pd.Series([name for name, _ in best], index=models.index, dtype=object),
+        baseline_value=[value for _, value in best],
     )
     out["gain_pct"] = 100 * (out["baseline_value"] - out["value"]) / out["baseline_value"]
     return out.sort_values("value")[columns].reset_index(drop=True)
