@@ -73,7 +73,7 @@ VEGA_LOCALE: dict[str, Any] = {
 }
 
 ENERGY_LABELS = {"gas": "Gaz", "electricity": "Électricité"}
-ENERGY_UNITS = {"gas": "MWh PCS/jour", "electricity": "MWh/jour"}
+ENERGY_UNITS = {"gas": "MWh PCS 0°C/jour", "electricity": "MWh/jour"}
 OF_ENERGY = {"gas": "de gaz", "electricity": "d'électricité"}
 
 # French header (with unit) of every column a page shows; one place for all pages
