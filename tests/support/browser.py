@@ -13,18 +13,17 @@ import itertools
 import json
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tests.support.paths import REPO_ROOT
+from tests.support.servers import free_port, http_ok, start, stop, wait_until
 
 APP_FILE = REPO_ROOT / "dashboard_ui" / "app.py"
 CHROMIUM = (
@@ -71,44 +70,6 @@ PAGE_STATE_JS = """
 """
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until(
-    check: Callable[[], Any], what: str, timeout_s: float, process: subprocess.Popen[bytes]
-) -> Any:
-    deadline = time.monotonic() + timeout_s
-    last: Any = None
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{what}: process exited with code {process.returncode}")
-        try:
-            last = check()
-        except OSError:
-            last = None
-        if last:
-            return last
-        time.sleep(0.5)
-    raise TimeoutError(f"{what}: not ready within {timeout_s}s")
-
-
-def http_ok(url: str) -> bool:
-    with urllib.request.urlopen(url, timeout=2) as response:
-        return response.status == 200
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    os.killpg(process.pid, signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=20)
-
-
 class DevTools:
     """The few DevTools protocol calls the tests need, on one page target."""
 
@@ -140,25 +101,22 @@ class DevTools:
 def streamlit_server(env: Mapping[str, str], log_file: Path) -> Iterator[tuple[str, Any]]:
     """``streamlit run dashboard_ui/app.py`` on a free loopback port: ``(url, process)``."""
     port = free_port()
-    with log_file.open("wb") as log:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(APP_FILE),
-                "--server.headless=true",
-                "--server.address=127.0.0.1",
-                f"--server.port={port}",
-                "--server.fileWatcherType=none",
-            ],
-            cwd=REPO_ROOT,
-            env={**os.environ, **env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    server = start(
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            str(APP_FILE),
+            "--server.headless=true",
+            "--server.address=127.0.0.1",
+            f"--server.port={port}",
+            "--server.fileWatcherType=none",
+        ],
+        log_file,
+        cwd=REPO_ROOT,
+        env={**os.environ, **env},
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         wait_until(lambda: http_ok(f"{url}/_stcore/health"), "streamlit", 120, server)
