@@ -81,9 +81,9 @@ def render() -> None:
     latest = spreadsheet_safe_frame(stored.sort_values("submitted_at", ascending=False))
     show_table(
         fr.display_table(
-            latest[["submitted_at", "page", "model_name", "model_version", "rating", "comment"]].head(
-                50
-            ),
+            latest[
+                ["submitted_at", "page", "model_name", "model_version", "rating", "comment"]
+            ].head(50),
             formats={
                 "submitted_at": fr.timestamp,
                 "comment": lambda c: "" if c is None or c != c else str(c),
