@@ -22,7 +22,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-from dashboard_ui.navigation import PAGES
+from dashboard_ui.navigation import PAGE_SCRIPTS, PAGES
 from data_collection_kedro.reporting.carbon_report import main as carbon_report
 from tests.support.fake_elasticsearch import FakeElasticsearch
 from tests.support.mongo_server import MongoServer
@@ -103,7 +103,7 @@ def test_no_password_in_the_report_pages_or_logs(
     for page in PAGES:
         at = AppTest.from_file(str(APP_FILE), default_timeout=180)
         at.run()
-        at.switch_page(f"pages/{page.file}").run()
+        at.switch_page(f"{PAGE_SCRIPTS}/{page.file}").run()
         assert not at.exception, (page.file, at.exception)
         shown += [
             str(e.value)

@@ -86,4 +86,4 @@ def test_feedback_page_stores_and_exports_neutralized(app_test) -> None:
     assert not at.exception, at.exception
     assert store().feedback().iloc[0]["comment"] == "'=1+2"
     shown = at.dataframe[-1].value
-    assert list(shown["comment"]) == ["'=1+2"]
+    assert list(shown["Commentaire"]) == ["'=1+2"]
