@@ -266,9 +266,18 @@ def status_style(value: Any) -> str:
 
 def anomaly_table(ranked: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """``columns`` of a list of anomalous days, most severe first, as users read it (a
-    ``severity_rank`` column is numbered 1, 2, ...)."""
+    ``severity_rank`` column is numbered 1, 2, ...). Rows of one energy show its unit in the
+    consumption headers (gas: MWh PCS 0°C/jour)."""
     rows = ranked.assign(severity_rank=range(1, len(ranked) + 1))
-    return display_table(rows[columns], formats=ANOMALY_FORMATS)
+    energies = set(ranked["energy"].dropna()) if "energy" in ranked.columns else set()
+    labels = {}
+    if len(energies) == 1:
+        unit = ENERGY_UNITS.get(str(energies.pop()), ENERGY_UNITS["electricity"])
+        labels = {
+            column: f"{COLUMN_LABELS[column].split(' (')[0]} ({unit})"
+            for column in ("actual_mwh", "expected_mwh", "gap_mwh")
+        }
+    return display_table(rows[columns], formats=ANOMALY_FORMATS, labels=labels)
 
 
 def display_table(

@@ -14,11 +14,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard_ui.charts import AXIS_DAY, show
 from dashboard_ui.components import load_filled_table, show_table
+from dashboard_ui.formatting import ENERGY_LABELS, number, percent
 from dashboard_ui.services import UnavailableError, load_table
 from data_collection_kedro.domain.regions import NATIONAL_CODE, REGION_BY_CODE
 
-ENERGIES = {"gas": "Gaz", "electricity": "Électricité"}
 BASIS = {"forecast": "prévision météo", "no_weather": "sans météo"}
 BACKTEST_DAYS = 60
 # model_metrics rows of the evaluation, in the order of the accuracy table
@@ -36,17 +37,6 @@ RTE_MODEL = "rte_day_ahead_j1"
 RTE_SPLIT = "test_rte_days"
 
 
-def _mwh(value: Any) -> str:
-    """A French-formatted figure in MWh (narrow no-break space for thousands)."""
-    if pd.isna(value):
-        return "—"
-    return f"{value:,.0f}".replace(",", "\u202f")
-
-
-def _pct(value: Any) -> str:
-    return "—" if pd.isna(value) else f"{value:.1f} %".replace(".", ",")
-
-
 def _scope_label(code: str) -> str:
     if code == NATIONAL_CODE:
         return "France métropolitaine"
@@ -62,7 +52,7 @@ def _optional(name: str) -> pd.DataFrame | None:
 
 
 def _choose(forecasts: pd.DataFrame) -> tuple[str, str, pd.DataFrame] | None:
-    energies = [e for e in ENERGIES if (forecasts["energy"] == e).any()]
+    energies = [e for e in ENERGY_LABELS if (forecasts["energy"] == e).any()]
     if not energies:
         st.info("La table consumption_forecasts ne contient aucune prévision.")
         return None
@@ -70,7 +60,7 @@ def _choose(forecasts: pd.DataFrame) -> tuple[str, str, pd.DataFrame] | None:
     energy = left.radio(
         "Énergie",
         energies,
-        format_func=lambda e: ENERGIES[e],
+        format_func=lambda e: ENERGY_LABELS[e],
         horizontal=True,
         key="forecasts_energy",
     )
@@ -84,7 +74,7 @@ def _choose(forecasts: pd.DataFrame) -> tuple[str, str, pd.DataFrame] | None:
 
 def _band_chart(frame: pd.DataFrame, unit: str, actual: bool) -> Any:
     """P10-P90 band and P50 line (plus the actuals when ``actual``), days on the x axis."""
-    base = alt.Chart(frame).encode(x=alt.X("day:T", title="Jour", axis=alt.Axis(format="%d/%m")))
+    base = alt.Chart(frame).encode(x=alt.X("day:T", title="Jour", axis=AXIS_DAY))
     band = base.mark_area(opacity=0.25, color="#4c78a8").encode(
         y=alt.Y("p10:Q", title=unit, scale=alt.Scale(zero=False)),
         y2="p90:Q",
@@ -124,11 +114,11 @@ def _next_days(rows: pd.DataFrame, unit: str) -> None:
     left, middle, right = st.columns(3)
     left.metric(
         f"Prévision du {pd.Timestamp(first['day']):%d/%m/%Y} (P50, {unit})",
-        _mwh(first["consumption_mwh_predicted"]),
+        number(first["consumption_mwh_predicted"]),
     )
     middle.metric(
         "Bande P10 – P90",
-        f"{_mwh(first['consumption_mwh_p10'])} – {_mwh(first['consumption_mwh_p90'])}",
+        f"{number(first['consumption_mwh_p10'])} – {number(first['consumption_mwh_p90'])}",
     )
     right.metric("Émise le", f"{issue:%d/%m/%Y}")
     frame = pd.DataFrame(
@@ -140,7 +130,7 @@ def _next_days(rows: pd.DataFrame, unit: str) -> None:
             "base": rows["weather_basis"].map(BASIS).fillna(rows["weather_basis"]),
         }
     )
-    st.altair_chart(_band_chart(frame, unit, actual=False), width="stretch")
+    show(_band_chart(frame, unit, actual=False))
     without = frame[frame["base"] == BASIS["no_weather"]]
     if len(without):
         st.caption(
@@ -152,9 +142,9 @@ def _next_days(rows: pd.DataFrame, unit: str) -> None:
         {
             "Jour": frame["day"].dt.strftime("%d/%m/%Y"),
             "Échéance (jours)": rows["lead_days"].astype(int).to_numpy(),
-            f"P10 ({unit})": frame["p10"].map(_mwh),
-            f"P50 ({unit})": frame["p50"].map(_mwh),
-            f"P90 ({unit})": frame["p90"].map(_mwh),
+            f"P10 ({unit})": frame["p10"].map(number),
+            f"P50 ({unit})": frame["p50"].map(number),
+            f"P90 ({unit})": frame["p90"].map(number),
             "Base": frame["base"],
         }
     )
@@ -185,9 +175,9 @@ def _backtest(energy: str, code: str, model: str, unit: str) -> pd.DataFrame | N
     error = (frame["p50"] - frame["actual"]).abs() / frame["actual"] * 100
     inside = (frame["actual"] >= frame["p10"]) & (frame["actual"] <= frame["p90"])
     left, right = st.columns(2)
-    left.metric("Erreur moyenne (MAPE) sur ces jours", _pct(error.mean()))
-    right.metric("Jours dans la bande P10 – P90", _pct(inside.mean() * 100))
-    st.altair_chart(_band_chart(frame, unit, actual=True), width="stretch")
+    left.metric("Erreur moyenne (MAPE) sur ces jours", percent(error.mean()))
+    right.metric("Jours dans la bande P10 – P90", percent(inside.mean() * 100))
+    show(_band_chart(frame, unit, actual=True))
     st.caption(
         "Trait plein : prévision P50 émise la veille (avec les seules données publiées alors) ; "
         "pointillés : consommation réalisée ; zone : bande P10 – P90."
@@ -217,12 +207,12 @@ def _accuracy(model: str, scope: str, backtest: pd.DataFrame | None, code: str) 
         row = test.loc[name]
         line = {
             "Prévision": label,
-            "MAPE toutes séries": _pct(row.get("mape")),
-            "Biais": _pct(row.get("bias_pct")),
-            "Couverture P10 – P90": _pct(row.get("coverage_pct")),
+            "MAPE toutes séries": percent(row.get("mape")),
+            "Biais": percent(row.get("bias_pct")),
+            "Couverture P10 – P90": percent(row.get("coverage_pct")),
         }
         if per_region is not None:
-            line[f"MAPE {_scope_label(code)}"] = _pct(per_region.get(name))
+            line[f"MAPE {_scope_label(code)}"] = percent(per_region.get(name))
         lines.append(line)
     if not lines:
         st.info("Pas encore de métriques de test pour ce modèle.")
@@ -244,13 +234,13 @@ def _accuracy(model: str, scope: str, backtest: pd.DataFrame | None, code: str) 
                 [
                     {
                         "Prévision": "Notre prévision",
-                        "MAPE (réalisé consolidé)": _pct(our_values.get("mape_vs_consolidated")),
-                        "MAPE (réalisé temps réel)": _pct(our_values.get("mape_vs_realtime")),
+                        "MAPE (réalisé consolidé)": percent(our_values.get("mape_vs_consolidated")),
+                        "MAPE (réalisé temps réel)": percent(our_values.get("mape_vs_realtime")),
                     },
                     {
                         "Prévision": "RTE J-1",
-                        "MAPE (réalisé consolidé)": _pct(rte_values.get("mape_vs_consolidated")),
-                        "MAPE (réalisé temps réel)": _pct(rte_values.get("mape_vs_realtime")),
+                        "MAPE (réalisé consolidé)": percent(rte_values.get("mape_vs_consolidated")),
+                        "MAPE (réalisé temps réel)": percent(rte_values.get("mape_vs_realtime")),
                     },
                 ]
             ),
@@ -287,7 +277,7 @@ def render() -> None:
     energy, code, rows = choice
     model, unit = str(rows["model"].iloc[0]), str(rows["unit"].iloc[0])
     scope = f"{energy}_{rows['scope'].iloc[0]}"
-    st.subheader(f"Prochains jours — {ENERGIES[energy]}, {_scope_label(code)}")
+    st.subheader(f"Prochains jours — {ENERGY_LABELS[energy]}, {_scope_label(code)}")
     _next_days(rows, unit)
     st.subheader(f"{BACKTEST_DAYS} derniers jours : réalisé et prévu la veille")
     backtest = _backtest(energy, code, model, unit)

@@ -134,11 +134,14 @@ def test_next_days_band_basis_backtest_and_baselines(app_test, forecast_tables) 
     inside = (served["actual_mwh"] >= served["p10_mwh"]) & (
         served["actual_mwh"] <= served["p90_mwh"]
     )
-    expected = f"{inside.mean() * 100:.1f} %".replace(".", ",")
+    expected = f"{inside.mean() * 100:.1f}\u00a0%".replace(".", ",")
     assert metrics["Jours dans la bande P10 – P90"] == expected
     accuracy = at.dataframe[-1].value.set_index("Prévision")
-    assert accuracy.loc["Notre prévision (météo prévue)", "MAPE toutes séries"] == "5,8 %"
-    assert accuracy.loc["Persistance (dernier jour publié, J-2)", "MAPE toutes séries"] == "21,3 %"
+    assert accuracy.loc["Notre prévision (météo prévue)", "MAPE toutes séries"] == "5,8\u00a0%"
+    assert (
+        accuracy.loc["Persistance (dernier jour publié, J-2)", "MAPE toutes séries"]
+        == "21,3\u00a0%"
+    )
     assert "Borne haute : météo observée (inconnue la veille)" in accuracy.index
     assert not at.error
 
@@ -148,8 +151,8 @@ def test_national_electricity_against_rte(app_test, forecast_tables) -> None:
     at.radio(key="forecasts_energy").set_value("electricity").run()
     assert at.selectbox(key="forecasts_region").value == "FR"
     rte = at.dataframe[-1].value.set_index("Prévision")
-    assert rte.loc["RTE J-1", "MAPE (réalisé temps réel)"] == "1,4 %"
-    assert rte.loc["Notre prévision", "MAPE (réalisé consolidé)"] == "1,7 %"
+    assert rte.loc["RTE J-1", "MAPE (réalisé temps réel)"] == "1,4\u00a0%"
+    assert rte.loc["Notre prévision", "MAPE (réalisé consolidé)"] == "1,7\u00a0%"
     assert "236 jours" in _texts(at.caption)
 
 

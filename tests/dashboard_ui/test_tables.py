@@ -45,6 +45,28 @@ def test_french_formats() -> None:
     assert list(shown.columns) == ["Jour"] and shown.iloc[0, 0] == "02/01/2024"
 
 
+def test_anomaly_tables_name_the_unit_of_their_energy() -> None:
+    rows = pd.DataFrame(
+        {
+            "region": ["Bretagne", "Bretagne"],
+            "day": pd.to_datetime(["2024-01-02", "2024-01-03"]),
+            "energy": ["gas", "gas"],
+            "actual_mwh": [1234.0, 900.0],
+            "expected_mwh": [1000.0, 950.0],
+        }
+    )
+    columns = ["region", "actual_mwh", "expected_mwh"]
+    gas = fr.anomaly_table(rows, columns)
+    assert list(gas.columns) == [
+        "Région",
+        "Réel (MWh PCS 0°C/jour)",
+        "Attendu (MWh PCS 0°C/jour)",
+    ]
+    assert gas.iloc[0, 1] == "1\u202f234"
+    mixed = fr.anomaly_table(rows.assign(energy=["gas", "electricity"]), columns)
+    assert list(mixed.columns) == ["Région", "Réel (MWh/jour)", "Attendu (MWh/jour)"]
+
+
 def test_freshness_from_the_declarations() -> None:
     sources = {s.name: s for s in registry.sources()}
     now = dt.datetime(2025, 1, 20, 9, 0)
