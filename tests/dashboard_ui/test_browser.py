@@ -164,7 +164,9 @@ def _check(view: str, state: dict[str, Any]) -> None:
         assert state["drawn"] >= 2  # counts and response times per model
 
 
-def test_every_page_after_make_run(made_run: Path, tmp_path: Path) -> None:
+def test_every_page_after_make_run(
+    made_run: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from urllib.parse import quote
 
     from data_collection_kedro.domain.regions import REGION_BY_CODE
@@ -174,13 +176,18 @@ def test_every_page_after_make_run(made_run: Path, tmp_path: Path) -> None:
     region = quote(REGION_BY_CODE[_region_with_most_anomalies(made_run)].name)
     env = {
         "ENERGIEWATCH_DATA_DIR": str(made_run),
-        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true",
         "KEDRO_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "1",
     }
-    env_without = [n for n in ("MLFLOW_TRACKING_URI", "ENERGIEWATCH_DUCKDB") if n in os.environ]
-    for name in env_without:
-        env[name] = ""
+    # the server reads the run's stores as `make dashboard` would: no override left by the
+    # environment (an empty MLFLOW_TRACKING_URI would point MLflow at ./mlflow.db), and no
+    # permission to load pickles (the models are stored without them)
+    for name in (
+        "MLFLOW_TRACKING_URI",
+        "ENERGIEWATCH_DUCKDB",
+        "MLFLOW_ALLOW_PICKLE_DESERIALIZATION",
+    ):
+        monkeypatch.delenv(name, raising=False)
     log = tmp_path / "streamlit.log"
     shots: dict[str, Path] = {}
     with streamlit_server(env, log) as (url, _server):
