@@ -29,7 +29,7 @@ from data_collection_kedro.carbon.summary.charts import PHASE_COLOURS, tradeoff_
 from data_collection_kedro.carbon.summary.compute import CarbonSummary
 from data_collection_kedro.carbon.summary.config import SummaryConfig
 from data_collection_kedro.carbon.summary.i18n import label
-from data_collection_kedro.carbon.summary.render import Table, sections
+from data_collection_kedro.carbon.summary.render import Table, sections, usage_table
 from data_collection_kedro.monitoring import StoreUnavailableError
 from data_collection_kedro.redaction import redact
 from data_collection_kedro.reporting.carbon_report import (
@@ -164,7 +164,8 @@ def _show_usage(node_emissions: pd.DataFrame) -> None:
     if predictions.empty:
         return
     st.subheader("Usage des modèles : inférence et entraînement")
-    show_table(build_usage_section(predictions, node_emissions, settings().section("usage")))
+    usage = build_usage_section(predictions, node_emissions, settings().section("usage"))
+    show_table(_frame(usage_table(usage, LANG)))
 
 
 def _show_reports() -> None:

@@ -326,7 +326,17 @@ def test_carbon_page_shows_the_carbon_summary(app_test, dashboard_data: Path) ->
             "status": ["ok"] * 3,
         }
     ).to_csv(carbon_dir / "emissions_nodes.csv", index=False)
+    from dashboard_ui.settings import load_settings
+    from data_collection_kedro.monitoring import MonitoringStore, PredictionMonitor
+
+    monitor = PredictionMonitor(MonitoringStore.from_config(load_settings().store), "dashboard")
+    with monitor.track(page="p", model_name="energiewatch-day-ahead-gas-regional") as handle:
+        handle.model_version = "1"
+        handle.n_predictions = 1234
     at = open_page(app_test, "carbon.py")
+    usage = next(d.value for d in at.dataframe if "prédictions servies" in d.value.columns)
+    served = usage.set_index("modèle").loc["energiewatch-day-ahead-gas-regional"]
+    assert served["prédictions servies"] == "1\u202f234"  # French headers and formats
     metrics = {m.label: m.value for m in at.metric}
     # each node run once: 33 Wh, 3.3 g, in readable units with the French decimal comma
     assert metrics["Énergie"] == "33,0 Wh"

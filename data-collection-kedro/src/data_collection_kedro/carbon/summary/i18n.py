@@ -120,6 +120,14 @@ LABELS: dict[str, Text] = {
         "upper bound, not available to users", "borne haute, inaccessible aux utilisateurs"
     ),
     "model": text("model", "modèle"),
+    "predictions": text("predictions served", "prédictions servies"),
+    "energy_per_prediction": text("energy per prediction", "énergie par prédiction"),
+    "inference_energy": text("inference energy", "énergie d'inférence"),
+    "inference_co2e": text("inference CO₂e", "CO₂e d'inférence"),
+    "break_even": text(
+        "predictions to equal the training", "prédictions pour égaler l'entraînement"
+    ),
+    "usage_basis": text("basis of the measurement", "base de la mesure"),
     "kind": text("kind", "type"),
     "metric": text("metric", "métrique"),
     "training_time": text("training time", "temps d'entraînement"),

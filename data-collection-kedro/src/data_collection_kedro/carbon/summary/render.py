@@ -513,7 +513,7 @@ def sections(summary: CarbonSummary, lang: str = "en") -> list[Section]:
         ),
     ]
     if summary.usage is not None and not summary.usage.empty:
-        out.append(Section("usage", _t("usage", lang), _plain_table(summary.usage, lang)))
+        out.append(Section("usage", _t("usage", lang), usage_table(summary.usage, lang)))
     if summary.usage_note:
         out.append(Section("usage_note", _t("usage_note", lang), [summary.usage_note]))
     out.append(
@@ -553,6 +553,30 @@ def sections(summary: CarbonSummary, lang: str = "en") -> list[Section]:
         )
     )
     return out
+
+
+def usage_table(usage: pd.DataFrame, lang: str) -> Table:
+    """The usage section (``usage.report.build_usage_section``) as people read it: energy and
+    CO₂e in readable units, the break-even as a count (the report and the dashboard)."""
+    return _table(
+        usage,
+        [
+            ("model", "model", str),
+            ("predictions", "predictions", lambda v: units.count(v, lang)),
+            ("energy_per_prediction", "energy_per_prediction_kwh", lambda v: units.energy(v, lang)),
+            ("inference_energy", "inference_kwh", lambda v: units.energy(v, lang)),
+            ("inference_co2e", "inference_gco2e", lambda v: units.mass(_kg(v), lang)),
+            ("training_energy", "training_kwh", lambda v: units.energy(v, lang)),
+            ("training_co2e", "training_gco2e", lambda v: units.mass(_kg(v), lang)),
+            ("break_even", "break_even_predictions", lambda v: units.count(v, lang)),
+            ("usage_basis", "basis", lambda v: "–" if v is None or v != v else str(v)),
+        ],
+        lang,
+    )
+
+
+def _kg(grams: Any) -> Any:
+    return None if grams is None or grams != grams else float(grams) / 1000
 
 
 def _plain_table(frame: pd.DataFrame, lang: str) -> Table:
