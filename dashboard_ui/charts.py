@@ -288,14 +288,17 @@ def count_map(
 ) -> AltairChart:
     """A choropleth of a count per region (``region_code``, ``count``)."""
     data = counts.assign(label=counts["count"].astype(int).astype(str))
+    # a domain of at least [0, 1]: when every count is 0 the map stays pale
+    top = max(1, int(counts["count"].max() or 0))
+    # whole numbers on the legend: at most 5 distinct ticks (no "0 0 0 1 1" for a small count)
+    ticks = sorted({round(top * k / 4) for k in range(5)})
     return choropleth(
         data[["region_code", "count", "label"]],
         alt.Color(
             "count:Q",
             title=value_title,
-            # a domain of at least [0, 1]: when every count is 0 the map stays pale
-            scale=alt.Scale(scheme="reds", domain=[0, max(1, float(counts["count"].max() or 0))]),
-            legend=alt.Legend(format=",d", orient="bottom", gradientLength=300, tickCount=4),
+            scale=alt.Scale(scheme="reds", domain=[0, top]),
+            legend=alt.Legend(format=",d", orient="bottom", gradientLength=300, values=ticks),
         ),
         [alt.Tooltip("count:Q", title=value_title, format=",d")],
         label="label",

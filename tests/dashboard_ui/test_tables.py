@@ -331,3 +331,19 @@ def test_model_labels_name_the_kind_the_series_and_the_variant() -> None:
     )
     assert model_label("whatif_movements_rf").startswith("Scénario mouvements sociaux")
     assert model_label(None) == "—"
+
+
+@pytest.mark.parametrize("most", [0, 1, 3, 17])
+def test_count_maps_label_their_legend_with_distinct_whole_numbers(most: int) -> None:
+    from dashboard_ui.charts import count_map
+
+    chart = count_map(pd.DataFrame({"region_code": ["84", "11"], "count": [0, most]}), "t", "n")
+    legends = [
+        layer["encoding"]["color"]["legend"]
+        for layer in chart.to_dict()["layer"]
+        if "legend" in layer.get("encoding", {}).get("color", {})
+    ]
+    assert len(legends) == 1
+    ticks = legends[0]["values"]
+    assert ticks == sorted(set(ticks)) and all(isinstance(t, int) for t in ticks)
+    assert ticks[0] == 0 and ticks[-1] == max(1, most)
