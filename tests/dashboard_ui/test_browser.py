@@ -188,6 +188,12 @@ def test_every_page_after_make_run(
         "MLFLOW_ALLOW_PICKLE_DESERIALIZATION",
     ):
         monkeypatch.delenv(name, raising=False)
+    # Accueil's freshness table (drawn on a canvas, out of the page text): every source readable
+    monkeypatch.setenv("ENERGIEWATCH_DATA_DIR", str(made_run))
+    from dashboard_ui.services import source_freshness
+
+    unreadable = {row.label: row.error for row in source_freshness() if row.error}
+    assert not unreadable, unreadable
     log = tmp_path / "streamlit.log"
     shots: dict[str, Path] = {}
     with streamlit_server(env, log) as (url, _server):
