@@ -30,20 +30,6 @@ from data_collection_kedro.sources.registry import Source
 DATE_TYPES = ("date", "paris_day", "timestamp_utc", "timestamp_local")
 INGESTED_AT = "_ingested_at"
 
-# French names of the declared sources (a new source shows its declaration's description)
-SOURCE_LABELS = {
-    "consumption_regional": "Consommation régionale gaz et électricité (ODRÉ)",
-    "consumption_national": "Consommation nationale gaz et électricité (ODRÉ)",
-    "gas_load_curve": "Courbe de charge gaz GRTgaz / Teréga (ODRÉ)",
-    "weather_regional": "Températures régionales (ODRÉ)",
-    "weather_historique": "Météo historique (historique-meteo)",
-    "fuel_prices": "Prix des carburants, historique",
-    "fuel_flux": "Prix des carburants, flux instantané",
-    "strikes": "Mouvements sociaux SNCF",
-    "holidays": "Jours fériés et vacances scolaires",
-    "weather_forecast": "Prévisions météo régionales",
-}
-
 
 @dataclass(frozen=True)
 class Freshness:
@@ -150,7 +136,7 @@ def assess(
         rows.append(
             Freshness(
                 source=source.name,
-                label=SOURCE_LABELS.get(source.name, source.description),
+                label=source.display_name,
                 table=table,
                 column=column,
                 judged_on=judged_on,

@@ -164,7 +164,7 @@ def _show_usage(node_emissions: pd.DataFrame) -> None:
     if predictions.empty:
         return
     st.subheader("Usage des modèles : inférence et entraînement")
-    usage = build_usage_section(predictions, node_emissions, settings().section("usage"))
+    usage = build_usage_section(predictions, node_emissions, settings().section("usage"), LANG)
     show_table(_frame(usage_table(usage, LANG)))
 
 

@@ -14,7 +14,6 @@ import streamlit as st
 from dashboard_ui import charts
 from dashboard_ui import formatting as fr
 from dashboard_ui.components import load_filled_table, show_table, show_unavailable
-from dashboard_ui.freshness import SOURCE_LABELS
 from dashboard_ui.services import UnavailableError, load_table
 from dashboard_ui.tables import fusion_checks, quality_by_region, quarantine_by_source
 from data_collection_kedro.sources import registry
@@ -101,7 +100,7 @@ def _quarantine() -> None:
     if summary.empty:
         st.success("Aucune ligne en quarantaine : chaque ligne reçue a passé les contrôles.")
         return
-    labels = {s.label: SOURCE_LABELS.get(s.name, s.description) for s in sources}
+    labels = {s.label: s.display_name for s in sources}
     show_table(
         fr.display_table(
             summary,

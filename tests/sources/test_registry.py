@@ -65,6 +65,14 @@ def test_the_declared_sources_and_their_catalog_names() -> None:
 
 
 @pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.name)
+def test_every_source_has_a_french_title_for_the_dashboard(source: Source) -> None:
+    # the dashboard shows ``display_name``; the English description is the fallback of a
+    # declaration without a title
+    assert source.title and source.display_name == source.title
+    assert source.title != source.description
+
+
+@pytest.mark.parametrize("source", SOURCES, ids=lambda s: s.name)
 def test_every_reference_of_a_declaration_resolves(source: Source) -> None:
     references = [source.parser] + [h for t in source.tables for h in (t.prepare, t.derive)]
     for reference in filter(None, references):

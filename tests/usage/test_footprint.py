@@ -185,6 +185,16 @@ def test_usage_section_per_model(config, node_emissions) -> None:
     assert other["basis"] == "not in usage.measured_models"
 
 
+def test_usage_section_in_french_for_the_dashboard(config, node_emissions) -> None:
+    monitoring = pd.DataFrame({"model_name": ["m1", "other"], "n_predictions": [5, 1]})
+    english = build_usage_section(monitoring, node_emissions, config).set_index("model")
+    french = build_usage_section(monitoring, node_emissions, config, "fr").set_index("model")
+    assert french["basis"]["m1"].startswith("mesuré : nœud predict_m1, exécution r2")
+    assert french["basis"]["other"] == "absent de usage.measured_models"
+    # the figures do not depend on the language
+    pd.testing.assert_frame_equal(english.drop(columns="basis"), french.drop(columns="basis"))
+
+
 def test_usage_section_without_measurements_accepts_kedro_params(node_emissions) -> None:
     monitoring = pd.DataFrame({"model_name": ["m1"], "n_predictions": [5], "status": ["success"]})
     section = build_usage_section(monitoring, None, CONFIG["usage"])

@@ -254,6 +254,7 @@ class Source:
             (``{table: dataset}``, e.g. a second writer of the same table).
         order: position in its family's DAG (then by name).
         publication: when a day's data is published (:class:`Publication`).
+        title: its name in the dashboard, in French (default ``description``).
     """
 
     name: str
@@ -268,6 +269,12 @@ class Source:
     outputs: Mapping[str, str] = field(default_factory=dict)
     order: int = 0
     publication: Publication | None = None
+    title: str | None = None
+
+    @property
+    def display_name(self) -> str:
+        """The name users read (the dashboard's pages): ``title``, else ``description``."""
+        return self.title or self.description
 
     @property
     def publication_lag_days(self) -> int | None:

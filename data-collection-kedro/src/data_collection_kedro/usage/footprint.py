@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from data_collection_kedro.carbon.files import MEASURED
+from data_collection_kedro.carbon.summary.i18n import Text, text, tr
 from data_collection_kedro.usage.config import (
     ExternalProfile,
     MeasuredModel,
@@ -81,8 +82,12 @@ class MeasuredRate:
 
     it_kwh_per_prediction: float
     seconds_per_prediction: float | None
-    basis: str
+    basis_text: Text  # where the figures come from, in each language of the reports
     intensity_gco2e_per_kwh: float | None = None  # the grid intensity the hook used
+
+    @property
+    def basis(self) -> str:
+        return tr(self.basis_text, "en")
 
 
 def latest_node_measurement(
@@ -122,10 +127,13 @@ def measured_rate(
             seconds_per_prediction=(
                 float(duration) / model.predictions_per_run if pd.notna(duration) else None
             ),
-            basis=(
+            basis_text=text(
                 f"measured: node {model.inference_node} run {row.get('run_id', '?')} "
                 f"({row.get('measurement', '?')}), {energy:.6g} kWh / "
-                f"{model.predictions_per_run} predictions"
+                f"{model.predictions_per_run} predictions",
+                f"mesuré : nœud {model.inference_node}, exécution {row.get('run_id', '?')} "
+                f"({row.get('measurement', '?')}), {energy:.6g} kWh / "
+                f"{model.predictions_per_run} prédictions",
             ),
             intensity_gco2e_per_kwh=intensity,
         )
@@ -133,9 +141,12 @@ def measured_rate(
         return MeasuredRate(
             it_kwh_per_prediction=profile.fallback_energy_per_prediction_kwh,
             seconds_per_prediction=profile.fallback_seconds_per_prediction,
-            basis=(
+            basis_text=text(
                 f"fallback (no carbon-hook measurement of node {model.inference_node} yet): "
-                f"{profile.fallback_energy_per_prediction_kwh:.6g} kWh per prediction"
+                f"{profile.fallback_energy_per_prediction_kwh:.6g} kWh per prediction",
+                f"valeur par défaut (pas encore de mesure du nœud {model.inference_node} par le "
+                f"hook carbone) : {profile.fallback_energy_per_prediction_kwh:.6g} kWh par "
+                "prédiction",
             ),
         )
     return None

@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from data_collection_kedro.carbon.summary.i18n import text, tr
 from data_collection_kedro.usage.config import UsageConfig, parse_usage_config
 from data_collection_kedro.usage.footprint import latest_node_measurement, measured_rate
 
@@ -72,11 +73,13 @@ def build_usage_section(
     monitoring: pd.DataFrame | None,
     node_emissions: pd.DataFrame | None,
     config: UsageConfig | Mapping[str, Any],
+    lang: str = "en",
 ) -> pd.DataFrame:
     """One row per model (configured measured models and any model seen in the monitoring).
 
     Columns: ``model, predictions, energy_per_prediction_kwh, inference_kwh, inference_gco2e,
-    training_kwh, training_gco2e, break_even_predictions, basis`` (NaN where not measured).
+    training_kwh, training_gco2e, break_even_predictions, basis`` (NaN where not measured;
+    ``basis`` in ``lang``, ``en`` or ``fr``).
     """
     cfg = _as_config(config)
     _, default_region = cfg.region(None)
@@ -90,10 +93,14 @@ def build_usage_section(
         rate = measured_rate(spec, node_emissions) if spec else None
         if rate is None:
             per_prediction = inference_kwh = inference_gco2e = math.nan
-            basis = (
-                "not in usage.measured_models"
+            basis = tr(
+                text("not in usage.measured_models", "absent de usage.measured_models")
                 if spec is None
-                else f"no carbon-hook measurement of node {spec.inference_node}"
+                else text(
+                    f"no carbon-hook measurement of node {spec.inference_node}",
+                    f"aucune mesure du nœud {spec.inference_node} par le hook carbone",
+                ),
+                lang,
             )
         else:
             per_prediction = rate.it_kwh_per_prediction
@@ -102,7 +109,7 @@ def build_usage_section(
             inference_gco2e = inference_kwh * (
                 intensity if intensity is not None else fallback_intensity
             )
-            basis = rate.basis
+            basis = tr(rate.basis_text, lang)
         training_kwh, training_gco2e = (
             _training(node_emissions, spec.training_nodes, fallback_intensity)
             if spec

@@ -24,6 +24,7 @@ SOURCE = Source(
     name="consumption_national",
     family=CONSUMPTION,
     description="Half-hourly national consumption",
+    title="Consommation nationale gaz et électricité (ODRÉ)",
     order=1,  # after the regional consumption in the consumption DAG
     publication=Publication(
         publisher="RTE (electricity), GRTgaz/NaTran and Teréga (gas), via ODRÉ",

@@ -15,6 +15,7 @@ SOURCE = Source(
     name="consumption_regional",
     family=CONSUMPTION,
     description="Half-hourly regional consumption",
+    title="Consommation régionale gaz et électricité (ODRÉ)",
     publication=ODRE_DAILY_CONSUMPTION,
     tables=(
         Table(

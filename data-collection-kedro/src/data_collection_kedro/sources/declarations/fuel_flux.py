@@ -53,6 +53,7 @@ SOURCE = Source(
     name="fuel_flux",
     family=FUEL,
     description="Fuel flux snapshot: stations, current prices and shortages",
+    title="Prix des carburants, flux instantané",
     quarantine_label="fuel_prices",
     publication=FUEL_FLUX,
     tables=(FUEL_STATIONS, FUEL_PRICES, FUEL_SHORTAGES),

@@ -32,6 +32,7 @@ SOURCE = Source(
     dataset="fuel_prices_history",
     family=FUEL,
     description="Flat fuel-price history (station details come from the flux)",
+    title="Prix des carburants, historique",
     order=1,  # after the flux in the fuel DAG
     publication=FUEL_FLUX,
     tables=(FUEL_PRICES,),

@@ -20,6 +20,7 @@ SOURCE = Source(
     name="gas_load_curve",
     family=CONSUMPTION,
     description="Daily gas load curves per operator and region",
+    title="Courbe de charge gaz GRTgaz / Teréga (ODRÉ)",
     publication=Publication(
         publisher="GRTgaz/NaTran and Teréga, via ODRÉ",
         frequency="monthly: the days of month M - 1 during month M",

@@ -35,6 +35,7 @@ SOURCE = Source(
     name="grid_carbon_intensity",
     family=GRID,
     description="eco2mix national carbon intensity (g CO2/kWh) per quarter-hour",
+    title="Intensité carbone du réseau électrique (RTE eco2mix)",
     publication=Publication(
         publisher="RTE (eco2mix), via ODRÉ",
         frequency="every 15 minutes (real time); consolidated and definitive history in "

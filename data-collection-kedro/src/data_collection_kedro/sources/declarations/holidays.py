@@ -53,6 +53,7 @@ SOURCE = Source(
     name="holidays",
     family=HOLIDAYS,
     description="Public and school holidays",
+    title="Jours fériés et vacances scolaires",
     publication=Publication(
         publisher="etalab (public holidays), Éducation nationale (school calendar)",
         frequency="yearly",

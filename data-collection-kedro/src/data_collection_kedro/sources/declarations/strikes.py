@@ -16,6 +16,7 @@ SOURCE = Source(
     name="strikes",
     family=STRIKES,
     description="SNCF strikes",
+    title="Mouvements sociaux SNCF",
     publication=Publication(
         publisher="SNCF",
         frequency="irregular (a few updates a month)",

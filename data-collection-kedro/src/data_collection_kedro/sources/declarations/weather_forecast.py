@@ -116,6 +116,7 @@ SOURCE = Source(
     name="weather_forecast",
     family=WEATHER_FORECAST,
     description="Daily regional temperature forecasts",
+    title="Prévisions météo régionales",
     publication=Publication(
         publisher="Open-Meteo (Météo-France ARPEGE and AROME models)",
         frequency="ARPEGE every 6 h, AROME every 3 h; pulled at 04:30 and 10:30 UTC",

@@ -12,6 +12,7 @@ SOURCE = Source(
     name="weather_historique",
     family=WEATHER,
     description="historique-meteo daily weather",
+    title="Météo historique (historique-meteo)",
     order=1,  # after weather_regional in the weather DAG
     publication=Publication(
         publisher="historique-meteo.net (scraped, no API)",

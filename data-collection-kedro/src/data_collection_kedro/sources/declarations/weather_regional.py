@@ -18,6 +18,7 @@ SOURCE = Source(
     name="weather_regional",
     family=WEATHER,
     description="Daily temperatures",
+    title="Températures régionales (ODRÉ)",
     publication=Publication(
         publisher="Météo-France, via ODRÉ",
         frequency="not documented where we looked",
