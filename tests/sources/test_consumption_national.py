@@ -197,7 +197,7 @@ def test_the_real_environment_reads_the_shared_national_export(
     bootstrap_project(KEDRO_PROJECT)
     catalog = KedroSession.create(project_path=KEDRO_PROJECT, env="real").load_context().catalog
     dataset = catalog.get("source_consumption_national")
-    assert isinstance(dataset, CsvSourceDataset)
+    assert isinstance(dataset.dataset, CsvSourceDataset)  # wrapped like the base factory's
     pattern = dataset._describe()["filepath"]
     assert pattern.endswith("A/national/consommation-quotidienne-brute_national_*.csv")
-    assert len(dataset.load()) == 242_544
+    assert len(dataset.load().frame()) == 242_544

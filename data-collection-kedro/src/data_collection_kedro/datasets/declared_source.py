@@ -102,9 +102,13 @@ class LazySourceDataset(AbstractDataset[None, SourceReader]):
     """A declared source reader whose ``load`` defers the reading (see the module docstring).
 
     Attributes of the declared dataset (``url``, ``watermark``...) are reachable through it.
+    ``dataset`` may be a catalog configuration (``{type: ..., filepath: ...}``): an environment
+    pointing a source at other files (``conf/real``) wraps its reader the same way.
     """
 
-    def __init__(self, dataset: AbstractDataset) -> None:
+    def __init__(self, dataset: AbstractDataset | Mapping[str, Any]) -> None:
+        if isinstance(dataset, Mapping):
+            dataset = AbstractDataset.from_config("source", dict(dataset))
         self.dataset = dataset
 
     def __getattr__(self, name: str) -> Any:
