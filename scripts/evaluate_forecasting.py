@@ -132,15 +132,44 @@ def _table(frame: Any) -> str:
         return str(frame.round(2).to_string())
 
 
-def _model_metrics(data_dir: Path) -> Any:
+def _model_metrics(data_dir: Path, split: str = "test") -> Any:
     from data_collection_kedro.datasets import DuckDBTableDataset
 
     metrics = DuckDBTableDataset(
         database=str(data_dir / "energiewatch.duckdb"), table="model_metrics"
     ).load()
-    return metrics[metrics["split"] == "test"].pivot_table(
+    return metrics[metrics["split"] == split].pivot_table(
         index="model", columns="metric", values="value"
     )
+
+
+BAND_FIGURES = ("mape", "coverage_pct", "coverage_month_gap_pct", "band_width_pct")
+
+
+def band_table(test: Any, validation: Any, keys: dict[str, str]) -> Any:
+    """P50 MAPE and P10-P90 figures of the served forecast (adaptive band, level correction
+    when set) and of the static one, on the validation year (the static band is calibrated
+    there) and on the test period."""
+    import pandas as pd
+
+    rows = {}
+    for label, key in keys.items():
+        for split, metrics in (("validation", validation), ("test", test)):
+            if key not in metrics.index:
+                continue
+            rows[(label, split)] = {
+                f"{figure}{suffix}": metrics.loc[key].get(f"{figure}{suffix}", float("nan"))
+                for figure in BAND_FIGURES
+                for suffix in ("", "_static")
+            }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    names = {"mape": "MAPE", "coverage_pct": "coverage", "coverage_month_gap_pct": "monthly gap"}
+    names["band_width_pct"] = "width"
+    table.columns = [
+        names[c.removesuffix("_static")] + (" (static)" if c.endswith("_static") else "")
+        for c in table.columns
+    ]
+    return table
 
 
 def _related(key: str, scope: str) -> list[str]:
@@ -263,7 +292,7 @@ def rte_section(backtest: Any, real_dir: Path, data_dir: Path) -> list[tuple[str
     ]
 
 
-def hauts_de_france(real_dir: Path, data_dir: Path, params: dict[str, Any]) -> tuple[Any, Any]:
+def hauts_de_france(real_dir: Path, data_dir: Path, params: dict[str, Any]) -> tuple[Any, Any, Any]:
     """The regional electricity model configuration trained and evaluated on Hauts-de-France
     (daily file 2013-2023, daily mean MW of UTC days × 24 h; weather of the fusion rules)."""
     import pandas as pd
@@ -309,6 +338,7 @@ def hauts_de_france(real_dir: Path, data_dir: Path, params: dict[str, Any]) -> t
     trained = train_operational(
         series, forecasts, spec, model, forecasting["split"], forecasting.get("bands", {})
     )
+    validation = pd.DataFrame(trained.validation_metrics, index=[ELECTRICITY_REGIONAL])
     artifact = ModelArtifact(
         model_key=ELECTRICITY_REGIONAL,
         registered_name="",
@@ -320,7 +350,7 @@ def hauts_de_france(real_dir: Path, data_dir: Path, params: dict[str, Any]) -> t
         artifact, series, forecasts, spec, model, forecasting["split"]
     )
     table = metrics.pivot_table(index="model", columns="metric", values="value")
-    return table, backtest
+    return table, validation, backtest
 
 
 def report(data_dir: Path, real_dir: Path, params: dict[str, Any], with_hdf: bool) -> int:
@@ -328,6 +358,12 @@ def report(data_dir: Path, real_dir: Path, params: dict[str, Any], with_hdf: boo
 
     backtest = pd.read_parquet(data_dir / "07_model_output" / "forecast_backtest.parquet")
     metrics = _model_metrics(data_dir)
+    validation = _model_metrics(data_dir, "validation")
+    band_keys = {
+        "regional gas": GAS,
+        "national electricity": ELECTRICITY_NATIONAL,
+        "regional electricity (Île-de-France)": ELECTRICITY_REGIONAL,
+    }
     checks: list[tuple[str, bool]] = []
 
     def period(key: str) -> str:
@@ -380,7 +416,7 @@ def report(data_dir: Path, real_dir: Path, params: dict[str, Any], with_hdf: boo
         "regional electricity (Île-de-France)": metrics.loc[ELECTRICITY_REGIONAL, "coverage_pct"],
     }
     if with_hdf and real_dir.joinpath(*HAUTS_DE_FRANCE).exists():
-        hdf, hdf_backtest = hauts_de_france(real_dir, data_dir, params)
+        hdf, hdf_validation, hdf_backtest = hauts_de_france(real_dir, data_dir, params)
         days = pd.to_datetime(hdf_backtest["day"])
         print(
             f"\n== Regional electricity, Hauts-de-France ({days.min():%Y-%m-%d} .. "
@@ -391,6 +427,19 @@ def report(data_dir: Path, real_dir: Path, params: dict[str, Any], with_hdf: boo
         coverage["regional electricity (Hauts-de-France)"] = hdf.loc[
             ELECTRICITY_REGIONAL, "coverage_pct"
         ]
+        hdf_band = band_table(hdf, hdf_validation, {"Hauts-de-France": ELECTRICITY_REGIONAL})
+    else:
+        hdf_band = None
+    bands = params["forecasting"].get("bands", {})
+    step, level = bands.get("adaptive_step", 0), bands.get("level_correction_days", 0)
+    print(
+        f"\n== P10-P90 band, served (adaptive, step {step}, level correction {level} days) and "
+        "static, validation year and test period: MAPE %, coverage %, mean |monthly coverage - "
+        "80| (points), mean width (% of P50)"
+    )
+    print(_table(band_table(metrics, validation, band_keys)))
+    if hdf_band is not None:
+        print(_table(hdf_band))
     print("\n== P10-P90 coverage on the test period (share of actuals inside the band)")
     for energy, value in coverage.items():
         low, high = TARGET_COVERAGE

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import yaml
 
 from data_collection_kedro.domain.features import ISSUE_WEATHER_COLUMNS
 from data_collection_kedro.domain.regions import NATIONAL_CODE
@@ -33,27 +32,16 @@ from data_collection_kedro.modeling.operational import (
     fit_forecaster,
     served_forecasts,
 )
-from tests.support.paths import KEDRO_PROJECT
-from tests.support.synthetic_series import synthetic_series
+from tests.support.synthetic_series import small_operational_params, synthetic_series
 
 MODEL_KEY = "day_ahead_electricity_regional"
 DAY = pd.Timestamp("2023-03-15")
 ISSUE = DAY - pd.Timedelta(days=1)
 
 
-def _params() -> tuple[dict, dict]:
-    params = yaml.safe_load((KEDRO_PROJECT / "conf/base/parameters_forecasting.yml").read_text())
-    forecasting = params["forecasting"]
-    model = forecasting["operational"][MODEL_KEY]
-    for part in ("weather_model", "no_weather_model"):
-        model[part]["catboost"] = {**model[part]["catboost"], "iterations": 40}
-    forecasting["horizon_days"] = 6
-    return forecasting, model
-
-
 @pytest.fixture(scope="module")
 def setup():
-    forecasting, model = _params()
+    forecasting, model = small_operational_params(MODEL_KEY, horizon_days=6)
     spec = OperationalSpec.from_params(forecasting, model)
     series = synthetic_series()
     forecasts = simulated_forecasts(series, ForecastError(max_lead_days=8), {"11": 1, "84": 1})

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import yaml
 
 from data_collection_kedro.domain.regions import NATIONAL_CODE, NATIONAL_NAME
 
@@ -47,3 +48,19 @@ def synthetic_series(
             )
         )
     return pd.concat(frames, ignore_index=True)
+
+
+def small_operational_params(
+    model_key: str, horizon_days: int, iterations: int = 40
+) -> tuple[dict, dict]:
+    """The project's ``forecasting`` parameters and those of ``model_key``, with small CatBoost
+    models and a short horizon."""
+    from tests.support.paths import KEDRO_PROJECT
+
+    params = yaml.safe_load((KEDRO_PROJECT / "conf/base/parameters_forecasting.yml").read_text())
+    forecasting = params["forecasting"]
+    model = forecasting["operational"][model_key]
+    for part in ("weather_model", "no_weather_model"):
+        model[part]["catboost"] = {**model[part]["catboost"], "iterations": iterations}
+    forecasting["horizon_days"] = horizon_days
+    return forecasting, model

@@ -91,6 +91,7 @@ def predict(
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
+    from data_collection_kedro.modeling.adaptive_bands import adaptive_paths
     from data_collection_kedro.modeling.forecast_weather import indexed_forecasts
     from data_collection_kedro.modeling.inference import forecast_paths, forecasts_known_at
     from data_collection_kedro.modeling.operational import (
@@ -148,6 +149,7 @@ def predict(
         horizon_days=lead,
         first_lead=lead,
     )
+    path_rows = adaptive_paths(forecaster, series, forecasts, spec, path_rows)
     row = path_rows.iloc[-1]
     weather_issue = known.loc[known["day"] == target, "weather_issue_day"]
     actual = series.loc[series["day"] == target, "target_mwh"]

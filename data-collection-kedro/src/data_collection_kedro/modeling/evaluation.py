@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from data_collection_kedro.domain.contracts import CONSUMPTION_FORECASTS
+from data_collection_kedro.modeling.adaptive_bands import AdaptiveBands, adaptive_paths
 from data_collection_kedro.modeling.artifacts import ModelArtifact
 from data_collection_kedro.modeling.baselines import baseline_predictions
 from data_collection_kedro.modeling.features import model_input
@@ -102,6 +103,20 @@ def band_metrics(
     }
 
 
+def monthly_coverage_gap(served: pd.DataFrame, nominal_pct: float = 80.0) -> float:
+    """Mean over series and calendar months of |coverage of the month - ``nominal_pct``|
+    (``served``: ``region_code, day, actual_mwh, p10, p90``): how far the band is from its
+    nominal coverage locally in time, where a yearly figure can hide a bad winter behind a
+    good summer."""
+    frame = served.dropna(subset=["actual_mwh", "p10", "p90"])
+    if frame.empty:
+        return float("nan")
+    inside = (frame["actual_mwh"] >= frame["p10"]) & (frame["actual_mwh"] <= frame["p90"])
+    month = pd.to_datetime(frame["day"]).dt.to_period("M")
+    coverage = inside.groupby([frame["region_code"], month]).mean() * 100
+    return float((coverage - nominal_pct).abs().mean())
+
+
 def operational_evaluation(
     artifact: ModelArtifact,
     series: pd.DataFrame,
@@ -117,7 +132,8 @@ def operational_evaluation(
     bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], dict(split_params))
     honest = day_ahead_rows(series, spec, forecasts)
     honest = honest[assign_split(honest["day"], bounds).to_numpy() == "test"]
-    served = served_forecasts(forecaster, honest)
+    static = served_forecasts(forecaster, honest)
+    served = adaptive_paths(forecaster, series, forecasts, spec, static)
     rows = honest.loc[served.index]
 
     oracle = day_ahead_rows(series, spec, None)
@@ -145,6 +161,14 @@ def operational_evaluation(
             metrics.update(
                 band_metrics(rows["target_mwh"], served["p10"], served["p90"], predicted)
             )
+            nominal = AdaptiveBands.of(forecaster).nominal_pct
+            metrics["coverage_month_gap_pct"] = monthly_coverage_gap(served, nominal)
+            static_figures = band_metrics(
+                rows["target_mwh"], static["p10"], static["p90"], static["p50"]
+            )
+            static_figures["mape"] = regression_metrics(rows["target_mwh"], static["p50"])["mape"]
+            static_figures["coverage_month_gap_pct"] = monthly_coverage_gap(static, nominal)
+            metrics.update({f"{k}_static": v for k, v in static_figures.items()})
             metrics["forecast_basis_pct"] = float(
                 (served["weather_basis"] == BASIS_FORECAST).mean() * 100
             )

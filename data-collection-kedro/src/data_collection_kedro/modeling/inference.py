@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from data_collection_kedro.domain.features import as_day, consumption_history
+from data_collection_kedro.modeling.adaptive_bands import adaptive_paths
 from data_collection_kedro.modeling.operational import (
     OperationalForecaster,
     OperationalSpec,
@@ -156,7 +157,9 @@ def next_days(
     """The served forecasts of every series: issued the day after its last published day
     (the last day with a value in ``series``), for the issue day itself (lead 0) and the
     ``spec.horizon_days`` days after it, with the weather forecast known then (:func:`forecasts_known_at`: the latest
-    issued on or before the issue day) and ``weather_issue_day`` (NaT without one)."""
+    issued on or before the issue day) and ``weather_issue_day`` (NaT without one); the band
+    adapted to the misses of the forecaster's own forecasts published by the issue
+    (``modeling.adaptive_bands``)."""
     observed = series[series["target_mwh"].notna()]
     last = observed.groupby("region_code")["day"].max()
     for code in sorted(set(series["region_code"]) - set(last.index)):
@@ -179,6 +182,7 @@ def next_days(
         spec.horizon_days,
         first_lead=0,
     )
+    paths = adaptive_paths(forecaster, series, forecasts, spec, paths)
     weather_issue = known.set_index(["region_code", "day"])["weather_issue_day"]
     paths["weather_issue_day"] = weather_issue.reindex(
         pd.MultiIndex.from_frame(paths[["region_code", "day"]])

@@ -183,9 +183,12 @@ class OperationalForecaster(RegressorMixin, BaseEstimator):
     """The served model of one energy and scope: a weather-forecast model, a model without
     target-day weather, and calibrated P10/P90 bands.
 
-    ``predict`` returns the P50; :meth:`predict_quantiles` the P10/P50/P90 and the basis of each
-    row (:data:`BASIS_FORECAST` when every weather input of the weather model is known,
-    :data:`BASIS_NO_WEATHER` otherwise).
+    ``predict`` returns the P50; :meth:`predict_quantiles` the P10/P50/P90 (static band) and
+    the basis of each row (:data:`BASIS_FORECAST` when every weather input of the weather model
+    is known, :data:`BASIS_NO_WEATHER` otherwise). ``adaptive`` (the settings of
+    ``modeling.adaptive_bands.AdaptiveBands``) and ``fitted_until`` (last training day, ISO)
+    let the served forecasts shift the band by the misses of the forecaster's own forecasts
+    after its training period (``modeling.adaptive_bands.adaptive_paths``).
     """
 
     def __init__(
@@ -195,12 +198,16 @@ class OperationalForecaster(RegressorMixin, BaseEstimator):
         no_weather_model: Any,
         no_weather_columns: Sequence[str],
         bands: pd.DataFrame | None = None,
+        adaptive: Mapping[str, Any] | None = None,
+        fitted_until: str | None = None,
     ) -> None:
         self.weather_model = weather_model
         self.weather_columns = weather_columns
         self.no_weather_model = no_weather_model
         self.no_weather_columns = no_weather_columns
         self.bands = bands
+        self.adaptive = adaptive
+        self.fitted_until = fitted_until
 
     @property
     def input_columns(self) -> list[str]:
@@ -319,9 +326,10 @@ def fit_forecaster(
     model_params: Mapping[str, Any],
     complete_only: bool = True,
     bands: pd.DataFrame | None = None,
+    adaptive: Mapping[str, Any] | None = None,
 ) -> OperationalForecaster:
     """The weather and no-weather models of ``model_params`` fitted on ``rows`` (day-ahead
-    rows with the observed weather)."""
+    rows with the observed weather); ``fitted_until`` is their last day."""
     fitted = {}
     for part in ("weather_model", "no_weather_model"):
         part_params = model_params[part]
@@ -338,6 +346,8 @@ def fit_forecaster(
         fitted["no_weather_model"],
         list(model_params["no_weather_model"]["features"]),
         bands,
+        adaptive,
+        fitted_until=as_day(rows["day"]).max().date().isoformat(),
     )
 
 

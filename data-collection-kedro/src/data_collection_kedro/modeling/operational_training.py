@@ -17,6 +17,8 @@ import numpy as np
 import pandas as pd
 
 from data_collection_kedro.domain.features import as_day
+from data_collection_kedro.modeling.adaptive_bands import AdaptiveBands, adaptive_paths
+from data_collection_kedro.modeling.evaluation import band_metrics, monthly_coverage_gap
 from data_collection_kedro.modeling.features import model_input
 from data_collection_kedro.modeling.inference import forecast_paths
 from data_collection_kedro.modeling.metrics import regression_metrics
@@ -77,6 +79,30 @@ def calibration_paths(
     return paths
 
 
+def validation_metrics(
+    forecaster: OperationalForecaster,
+    series: pd.DataFrame,
+    forecasts: pd.DataFrame,
+    spec: OperationalSpec,
+    rows: pd.DataFrame,
+) -> dict[str, float]:
+    """Metrics of the day-ahead validation forecasts (``rows``) as served: the P50 (with its
+    level correction when set), the band as served (adaptive) and static (``*_static``):
+    coverage, width and the mean gap between each month's coverage and the nominal one. The
+    static band is calibrated on these errors (its yearly coverage there is nominal by
+    construction): the monthly gap and the width are what tell the two apart."""
+    static = served_forecasts(forecaster, rows)
+    served = adaptive_paths(forecaster, series, forecasts, spec, static)
+    nominal = AdaptiveBands.of(forecaster).nominal_pct
+    out = regression_metrics(served["actual_mwh"], served["p50"])
+    out["mape_static"] = regression_metrics(static["actual_mwh"], static["p50"])["mape"]
+    for suffix, frame in (("", served), ("_static", static)):
+        figures = band_metrics(frame["actual_mwh"], frame["p10"], frame["p90"], frame["p50"])
+        figures["coverage_month_gap_pct"] = monthly_coverage_gap(frame, nominal)
+        out.update({f"{name}{suffix}": value for name, value in figures.items()})
+    return out
+
+
 def train_operational(
     series: pd.DataFrame,
     forecasts: pd.DataFrame,
@@ -97,8 +123,6 @@ def train_operational(
     validation_days = oracle.loc[oracle["split"] == "validation", "day"]
     honest = day_ahead_rows(series[series["day"] <= validation_days.max()], spec, forecasts)
     honest = honest[honest["day"].isin(validation_days)]
-    validation = served_forecasts(first, honest)
-    metrics = regression_metrics(validation["actual_mwh"], validation["p50"])
     paths = calibration_paths(
         first,
         series[series["day"] <= validation_days.max()],
@@ -113,8 +137,13 @@ def train_operational(
         (quantiles[0], quantiles[1]),
         int(band_params.get("min_rows", 60)),
     )
+    adaptive = AdaptiveBands.from_params(band_params).as_params()
+    first.bands, first.adaptive = bands, adaptive
+    metrics = validation_metrics(
+        first, series[series["day"] <= validation_days.max()], forecasts, spec, honest
+    )
     final_rows = oracle[oracle["split"].isin(["train", "validation"])]
-    final = fit_forecaster(final_rows, model_params, complete_only, bands)
+    final = fit_forecaster(final_rows, model_params, complete_only, bands, adaptive)
     used = usable_rows(final_rows, model_params["weather_model"], complete_only)
     logger.info(
         "%s: %d training rows, validation MAPE %.2f%% (honest weather), bias %.2f%%",
