@@ -148,3 +148,21 @@ def test_the_forecasting_evaluation_ingests_the_sources_its_fusion_nodes_read() 
         "ingest_weather_historique",
         "ingest_weather_regional",
     ]  # no fuel, no weather forecasts: the forecasting fusion nodes do not read them
+
+
+@pytest.mark.parametrize("env", [None, "real"])
+def test_every_environment_gives_the_etl_nodes_source_readers(
+    env: str | None, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An environment pointing a source at other files (conf/real) still hands the ETL node a
+    reader of files (the node lists them before reading), not a loaded frame."""
+    from data_collection_kedro.datasets.declared_source import LazySourceDataset
+    from data_collection_kedro.datasets.source_files import CsvSourceDataset
+
+    monkeypatch.chdir(KEDRO_PROJECT)
+    catalog = _catalog(env)
+    for name in sorted(SOURCES):
+        dataset = catalog.get(name)
+        assert isinstance(dataset, LazySourceDataset), (env, name, type(dataset))
+    national = catalog.get("source_consumption_national")
+    assert isinstance(national.dataset, CsvSourceDataset)
