@@ -143,7 +143,13 @@ def _model_metrics(data_dir: Path, split: str = "test") -> Any:
     )
 
 
-BAND_FIGURES = ("mape", "coverage_pct", "coverage_month_gap_pct", "band_width_pct")
+BAND_FIGURES = (
+    "mape",
+    "coverage_pct",
+    "coverage_month_gap_pct",
+    "band_width_pct",
+    "interval_score_pct",
+)
 
 
 def band_table(test: Any, validation: Any, keys: dict[str, str]) -> Any:
@@ -164,7 +170,7 @@ def band_table(test: Any, validation: Any, keys: dict[str, str]) -> Any:
             }
     table = pd.DataFrame.from_dict(rows, orient="index")
     names = {"mape": "MAPE", "coverage_pct": "coverage", "coverage_month_gap_pct": "monthly gap"}
-    names["band_width_pct"] = "width"
+    names.update(band_width_pct="width", interval_score_pct="interval score")
     table.columns = [
         names[c.removesuffix("_static")] + (" (static)" if c.endswith("_static") else "")
         for c in table.columns
@@ -435,7 +441,7 @@ def report(data_dir: Path, real_dir: Path, params: dict[str, Any], with_hdf: boo
     print(
         f"\n== P10-P90 band, served (adaptive, step {step}, level correction {level} days) and "
         "static, validation year and test period: MAPE %, coverage %, mean |monthly coverage - "
-        "80| (points), mean width (% of P50)"
+        "80| (points), mean width and interval score (% of P50; lower is better)"
     )
     print(_table(band_table(metrics, validation, band_keys)))
     if hdf_band is not None:

@@ -201,6 +201,8 @@ def test_quantiles_are_ordered_and_coverage_is_counted_on_the_data(setup) -> Non
         "below_p10_pct": 20.0,
         "above_p90_pct": 20.0,
         "band_width_pct": pytest.approx(200 / 3),
+        # width 2 everywhere, plus 2 / 0.2 x 1 for the two actuals 1 below / 1 above the band
+        "interval_score_pct": pytest.approx((5 * 2 + 2 * 10) / 5 / 3 * 100),
     }
 
 

@@ -84,22 +84,30 @@ def backtest_rows(
 
 
 def band_metrics(
-    actual: pd.Series, p10: pd.Series, p90: pd.Series, p50: pd.Series
+    actual: pd.Series, p10: pd.Series, p90: pd.Series, p50: pd.Series, nominal_pct: float = 80.0
 ) -> dict[str, float]:
     """``coverage_pct`` (share of actuals within [P10, P90], counted on the data),
-    ``below_p10_pct``, ``above_p90_pct`` and ``band_width_pct`` (mean (P90 - P10) / P50)."""
+    ``below_p10_pct``, ``above_p90_pct``, ``band_width_pct`` (mean (P90 - P10) / P50) and
+    ``interval_score_pct``: the mean interval score of the band, (P90 - P10) + 2 / alpha x
+    the distance of an actual outside it (alpha = 1 - ``nominal_pct`` / 100), over the P50: a
+    proper score of the band (lower is better) that rewards both a narrow band and its
+    nominal coverage."""
+    names = ("coverage_pct", "below_p10_pct", "above_p90_pct", "band_width_pct")
     frame = pd.DataFrame({"a": actual, "lo": p10, "hi": p90, "mid": p50}).astype(float).dropna()
     if frame.empty:
-        return dict.fromkeys(
-            ("coverage_pct", "below_p10_pct", "above_p90_pct", "band_width_pct"), np.nan
-        )
+        return dict.fromkeys((*names, "interval_score_pct"), np.nan)
     below = frame["a"] < frame["lo"]
     above = frame["a"] > frame["hi"]
+    penalty = 2 / (1 - nominal_pct / 100)
+    score = (frame["hi"] - frame["lo"]) + penalty * (
+        (frame["lo"] - frame["a"]).clip(lower=0) + (frame["a"] - frame["hi"]).clip(lower=0)
+    )
     return {
         "coverage_pct": float((~below & ~above).mean() * 100),
         "below_p10_pct": float(below.mean() * 100),
         "above_p90_pct": float(above.mean() * 100),
         "band_width_pct": float(((frame["hi"] - frame["lo"]) / frame["mid"]).mean() * 100),
+        "interval_score_pct": float((score / frame["mid"]).mean() * 100),
     }
 
 
@@ -154,17 +162,17 @@ def operational_evaluation(
             for name, values in baseline_predictions(rows, history, spec.history.gap_days).items()
         },
     }
+    nominal = AdaptiveBands.of(forecaster).nominal_pct
     metric_frames, backtests = [], []
     for model_key, predicted in predictions.items():
         metrics = regression_metrics(rows["target_mwh"], predicted)
         if model_key == key:
             metrics.update(
-                band_metrics(rows["target_mwh"], served["p10"], served["p90"], predicted)
+                band_metrics(rows["target_mwh"], served["p10"], served["p90"], predicted, nominal)
             )
-            nominal = AdaptiveBands.of(forecaster).nominal_pct
             metrics["coverage_month_gap_pct"] = monthly_coverage_gap(served, nominal)
             static_figures = band_metrics(
-                rows["target_mwh"], static["p10"], static["p90"], static["p50"]
+                rows["target_mwh"], static["p10"], static["p90"], static["p50"], nominal
             )
             static_figures["mape"] = regression_metrics(rows["target_mwh"], static["p50"])["mape"]
             static_figures["coverage_month_gap_pct"] = monthly_coverage_gap(static, nominal)

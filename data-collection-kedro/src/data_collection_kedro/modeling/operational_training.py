@@ -97,7 +97,9 @@ def validation_metrics(
     out = regression_metrics(served["actual_mwh"], served["p50"])
     out["mape_static"] = regression_metrics(static["actual_mwh"], static["p50"])["mape"]
     for suffix, frame in (("", served), ("_static", static)):
-        figures = band_metrics(frame["actual_mwh"], frame["p10"], frame["p90"], frame["p50"])
+        figures = band_metrics(
+            frame["actual_mwh"], frame["p10"], frame["p90"], frame["p50"], nominal
+        )
         figures["coverage_month_gap_pct"] = monthly_coverage_gap(frame, nominal)
         out.update({f"{name}{suffix}": value for name, value in figures.items()})
     return out
