@@ -197,3 +197,46 @@ def test_an_unknown_model_class_is_refused_at_save_with_the_fix(tmp_path: Path) 
 
     with pytest.raises(ModelFormatError, match="add the class to model_files.PROJECT_CLASSES"):
         save_model(Custom(), tmp_path / "m")
+
+
+def test_the_stored_model_dataset_reads_the_previous_model_or_none(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``StoredModelDataset`` (the retraining policy's input): None when no model is stored or
+    when the stored one is unreadable (it is retrained), the model otherwise; never saves."""
+    from data_collection_kedro.datasets import StoredModelDataset
+
+    model, inputs, _ = MODELS["kmeans"]
+    folder = tmp_path / "06_models" / "kmeans"
+    stored = StoredModelDataset(filepath=str(folder))
+    assert not stored.exists() and stored.load() is None
+    artifact = ModelArtifact("k", "", model, list(inputs.columns), inputs.head(3))
+    artifact.training = {"id": "t1", "data_end": "2023-12-31"}
+    ModelArtifactDataset(filepath=str(folder)).save(artifact)
+    loaded = stored.load()
+    assert loaded is not None and loaded.training == artifact.training and not loaded.reused
+    with pytest.raises(DatasetError, match="read only"):
+        stored.save(artifact)
+    (folder / "model" / "model.json").write_text("{not json", encoding="utf-8")
+    assert stored.load() is None
+    assert "not readable, it will be retrained" in caplog.text
+
+
+def test_a_reused_model_is_not_written_again(tmp_path: Path) -> None:
+    import dataclasses
+
+    model, inputs, _ = MODELS["kmeans"]
+    folder = tmp_path / "kmeans"
+    dataset = ModelArtifactDataset(filepath=str(folder))
+    artifact = ModelArtifact("k", "", model, list(inputs.columns), inputs.head(3))
+    artifact.training = {"id": "t1"}
+    dataset.save(artifact)
+    written = (folder / "artifact.json").stat().st_mtime_ns
+    dataset.save(dataclasses.replace(dataset.load(), reused=True, decision="reused: ..."))
+    assert (folder / "artifact.json").stat().st_mtime_ns == written
+    metadata = json.loads((folder / "artifact.json").read_text(encoding="utf-8"))
+    assert "reused" not in metadata and "decision" not in metadata  # what one run decided
+    # a reused model of another training (the folder changed since) is written
+    other = dataclasses.replace(artifact, training={"id": "t2"}, reused=True)
+    dataset.save(other)
+    assert dataset.load().training == {"id": "t2"}

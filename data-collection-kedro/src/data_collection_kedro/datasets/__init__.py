@@ -6,6 +6,8 @@
 - ``DeclaredSourceDataset`` / ``DeclaredTableDataset``: the catalog factories of the ETL's
   source, raw-table and quarantine entries, filled in from the source registry.
 - ``ModelArtifactDataset``: a trained model as files that run no code when loaded (no pickle).
+- ``StoredModelDataset``: the model a previous run stored (load only, None when absent): the
+  input of the retraining policy.
 """
 
 from data_collection_kedro.datasets._store_common import SaveResult
@@ -15,6 +17,7 @@ from data_collection_kedro.datasets.duckdb_table import DuckDBQueryDataset, Duck
 from data_collection_kedro.datasets.elasticsearch import ElasticsearchIndexDataset
 from data_collection_kedro.datasets.model_artifact import ModelArtifactDataset
 from data_collection_kedro.datasets.mongo import MongoCollectionDataset
+from data_collection_kedro.datasets.stored_model import StoredModelDataset
 
 __all__ = [
     "DeclaredSourceDataset",
@@ -25,4 +28,5 @@ __all__ = [
     "ModelArtifactDataset",
     "MongoCollectionDataset",
     "SaveResult",
+    "StoredModelDataset",
 ]

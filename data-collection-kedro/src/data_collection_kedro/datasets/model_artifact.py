@@ -8,7 +8,9 @@ Example catalog entry::
       filepath: ${globals:data_dir}/06_models/anomaly_isolationforest
 
 A save writes a sibling temporary folder, then swaps it in: a reader never sees a half-written
-model, and a failed save leaves the previous one.
+model, and a failed save leaves the previous one. A model the run reused (``reused``, see
+:mod:`data_collection_kedro.modeling.retraining`) whose training is the one stored already is not
+written again.
 """
 
 from __future__ import annotations
@@ -21,7 +23,12 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from data_collection_kedro.modeling.artifacts import ModelArtifact, load_artifact, save_artifact
+from data_collection_kedro.modeling.artifacts import (
+    ModelArtifact,
+    load_artifact,
+    save_artifact,
+    stored_training_id,
+)
 from data_collection_kedro.modeling.model_files import ModelFormatError
 
 
@@ -47,6 +54,8 @@ class ModelArtifactDataset(AbstractDataset[ModelArtifact, ModelArtifact]):
     def save(self, data: ModelArtifact) -> None:
         if not isinstance(data, ModelArtifact):
             raise DatasetError(f"{self._path}: expected a ModelArtifact, got {type(data).__name__}")
+        if data.reused and data.training.get("id") == stored_training_id(self._path):
+            return  # the stored model is this one
         self._path.parent.mkdir(parents=True, exist_ok=True)
         staging = self._path.with_name(f".{self._path.name}.{uuid.uuid4().hex}.tmp")
         try:

@@ -23,6 +23,9 @@ from data_collection_kedro.modeling.model_files import ModelFormatError, load_mo
 ARTIFACT_FILE = "artifact.json"
 EXAMPLE_FILE = "input_example.parquet"
 MODEL_FOLDER = "model"
+#: fields kept in files apart from the metadata (the model, the example) or never saved (what
+#: one run decided about the model)
+NOT_IN_METADATA = ("model", "input_example", "reused", "decision")
 
 
 @dataclass
@@ -45,6 +48,11 @@ class ModelArtifact:
             validation metrics, for the registered model and its version (people using the
             model without the code read it in the MLflow UI).
         tags: registered-model tags (``energy``, ``unit``, ...).
+        training: the record of the training that fitted ``model`` (id, parameter/code digest,
+            data fingerprint, training period end, data end, time, reason), see
+            :mod:`.retraining`; saved with the model.
+        reused: this run reuses the stored model instead of fitting one (not saved).
+        decision: why this run retrained or reused the model (not saved).
     """
 
     model_key: str
@@ -59,6 +67,9 @@ class ModelArtifact:
     pip_requirements: list[str] = field(default_factory=list)
     description: str = ""
     tags: dict[str, str] = field(default_factory=dict)
+    training: dict[str, Any] = field(default_factory=dict)
+    reused: bool = False
+    decision: str = ""
 
     def predict(self, frame: pd.DataFrame) -> pd.Series:
         """Predictions on ``frame`` (only ``input_columns`` are passed to the model)."""
@@ -95,11 +106,22 @@ def save_artifact(artifact: ModelArtifact, folder: Path | str) -> None:
     metadata = {
         f.name: _plain(getattr(artifact, f.name))
         for f in dataclasses.fields(artifact)
-        if f.name not in ("model", "input_example")
+        if f.name not in NOT_IN_METADATA
     }
     (target / ARTIFACT_FILE).write_text(
         json.dumps(metadata, indent=1, allow_nan=False), encoding="utf-8"
     )
+
+
+def stored_training_id(folder: Path | str) -> str | None:
+    """The training id recorded in the artifact saved in ``folder`` (None: no artifact, no
+    record, or an unreadable one), read without loading the model."""
+    try:
+        metadata = json.loads((Path(folder) / ARTIFACT_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    training = metadata.get("training") if isinstance(metadata, dict) else None
+    return str(training["id"]) if isinstance(training, dict) and training.get("id") else None
 
 
 def load_artifact(folder: Path | str) -> ModelArtifact:
@@ -109,7 +131,7 @@ def load_artifact(folder: Path | str) -> ModelArtifact:
         metadata = json.loads((target / ARTIFACT_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelFormatError(f"{target}: unreadable {ARTIFACT_FILE} ({exc})") from None
-    known = {f.name for f in dataclasses.fields(ModelArtifact)} - {"model", "input_example"}
+    known = {f.name for f in dataclasses.fields(ModelArtifact)} - set(NOT_IN_METADATA)
     values = {k: v for k, v in metadata.items() if k in known}
     if "validation_metrics" in values:
         values["validation_metrics"] = {
