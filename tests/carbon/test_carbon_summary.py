@@ -677,6 +677,9 @@ def test_the_tradeoff_takes_the_latest_run_of_each_model_and_the_baselines(
             {"run_id": "c1", "start_time": "2026-01-10", "tags.model_key": "catboost",
              "metrics.test_mape": 5.0, "metrics.training_emissions_kg": 0.0002,
              "metrics.training_energy_kwh": 0.004, "metrics.training_duration_s": 20.0},
+            # a later run reused c1's model (trained nothing): c1 keeps the cost and the metric
+            {"run_id": "c2", "start_time": "2026-01-11", "tags.model_key": "catboost",
+             "tags.reused": "true", "metrics.test_mape": 5.5},
             {"run_id": "r1", "start_time": "2026-01-10", "tags.model_key": "random_forest",
              "metrics.test_mape": 6.0, "metrics.training_emissions_kg": 0.00005,
              "metrics.training_duration_s": 5.0},

@@ -13,6 +13,11 @@ Nodes never call MLflow: a training node returns a
   moves the ``champion`` alias only when the new version beats the current champion on the
   model's selection metric by more than ``champion_min_improvement`` (validation; from the
   artifact or from the model's ``model_metrics`` rows), once the pipeline run succeeded;
+- for a model the retraining policy reused (:mod:`data_collection_kedro.modeling.retraining`),
+  opens its child run all the same (parameters, validation metrics, this run's test metrics)
+  tagged ``reused=true`` with the training it reuses (``training_id``), and neither logs the
+  model again nor registers a version nor moves the alias: the version registered when it was
+  trained (tag ``training_id``) stays the one that serves;
 - logs ``model_metrics`` rows into the model's child run (``test_mape``, …) and the baselines'
   rows into the parent run (``baseline_persistence.test_mape``, …);
 - once the run's energy is settled in the shared run state
@@ -269,15 +274,20 @@ class MlflowTrackingHook:
             "mlflow.parentRunId": parent,
             "kedro.node": node_name,
             "model_key": artifact.model_key,
+            **_retraining_tags(artifact),
         }
         run = client.create_run(self._experiment_id, run_name=artifact.model_key, tags=tags)
         run_id = run.info.run_id
         self._child_runs[artifact.model_key] = run_id
-        self._model_nodes[artifact.model_key] = node_name
+        if not artifact.reused:  # a reused model's node trained nothing: no training_* energy
+            self._model_nodes[artifact.model_key] = node_name
         for key, value in artifact.params.items():
             client.log_param(run_id, key, redact(value)[:6000])
         for key, value in _finite(artifact.validation_metrics).items():
             client.log_metric(run_id, f"validation_{key}", value)
+        if artifact.reused:  # logged and registered by the run that trained it
+            client.set_terminated(run_id, "FINISHED")
+            return
 
         model_uri = log_model(artifact, run_id, self._tracking_uri())
         client.set_terminated(run_id, "FINISHED")
@@ -359,6 +369,8 @@ class MlflowTrackingHook:
         for key in ("train_first_day", "train_last_day", "train_rows"):
             if key in artifact.params:
                 tags[key] = str(artifact.params[key])
+        if artifact.training.get("id"):
+            tags["training_id"] = str(artifact.training["id"])
         for key, value in tags.items():
             client.set_registered_model_tag(name, key, redact(value)[:5000])
             client.set_model_version_tag(name, version, key, redact(value)[:5000])
@@ -387,6 +399,17 @@ class MlflowTrackingHook:
                 self._client.log_metric(run_id, f"{split}_{metric}", value)
             else:
                 self._client.log_metric(parent, f"{model}.{split}_{metric}", value)
+
+
+def _retraining_tags(artifact: ModelArtifact) -> dict[str, str]:
+    """What the retraining policy decided about the model in this run."""
+    tags = {"reused": str(artifact.reused).lower()}
+    if artifact.decision:
+        tags["retraining_decision"] = artifact.decision[:500]
+    for key in ("id", "trained_at", "data_end", "train_end"):
+        if artifact.training.get(key):
+            tags[f"training_{key}"] = str(artifact.training[key])
+    return tags
 
 
 def _log_carbon(

@@ -74,7 +74,9 @@ def tradeoff_table(
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     runs = _latest(runs)
     model_keys = runs.get("tags.model_key", pd.Series(index=runs.index, dtype=object))
-    for _, run in runs[model_keys.notna()].iterrows():  # oldest first: the latest one wins
+    # a run that reused a stored model trained nothing: the run that trained it keeps its cost
+    reused = runs.get("tags.reused", pd.Series(index=runs.index, dtype=object)) == "true"
+    for _, run in runs[model_keys.notna() & ~reused].iterrows():  # oldest first: latest wins
         task = _task_of(run, tasks)
         if task is None:
             continue

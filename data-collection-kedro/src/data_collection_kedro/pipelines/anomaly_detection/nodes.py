@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -14,10 +15,14 @@ from data_collection_kedro.modeling.anomaly import anomaly_features, available_f
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
 from data_collection_kedro.modeling.features import model_input, require_columns
 from data_collection_kedro.modeling.metrics import classification_metrics, metrics_rows
+from data_collection_kedro.modeling.retraining import TrainingData, config_digest, train_or_reuse
 
 logger = logging.getLogger(__name__)
 
 MODEL_KEY = "anomaly_isolationforest"
+REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "skops")
+#: the code the retraining digest covers: what builds the features and fits the model
+CODE = ("data_collection_kedro.modeling.anomaly", __name__)
 GROUND_TRUTH_COLUMNS = ["region_code", "date", "energy", "kind"]
 
 
@@ -43,8 +48,31 @@ def _columns(params: dict[str, Any]) -> list[str]:
     return columns
 
 
-def train_anomaly_model(features: pd.DataFrame, params: dict[str, Any]) -> ModelArtifact:
-    """Fit the IsolationForest (after standardization) on every region-day."""
+def train_anomaly_model(
+    features: pd.DataFrame,
+    params: dict[str, Any],
+    meteo_consommation: pd.DataFrame,
+    consommation_mouvements: pd.DataFrame,
+    previous: ModelArtifact | None = None,
+    retraining: Mapping[str, Any] | None = None,
+) -> ModelArtifact:
+    """Fit the IsolationForest (after standardization) on every region-day; ``previous`` (the
+    stored model) instead when the retraining policy allows it.
+
+    The features of a day look at the days around it and at a per-region model of every day, so
+    the policy fingerprints the index rows they are computed from (``meteo_consommation``,
+    ``consommation_mouvements``), not the features."""
+    data_end = pd.Timestamp(pd.to_datetime(features["day"]).max())
+    data = TrainingData(
+        frames=[(meteo_consommation, "day"), (consommation_mouvements, "day")],
+        train_end=data_end,
+        data_end=data_end,
+    )
+    digest = config_digest(params, CODE, REQUIREMENTS)
+    return train_or_reuse(previous, retraining, digest, data, lambda: _fit(features, params))
+
+
+def _fit(features: pd.DataFrame, params: dict[str, Any]) -> ModelArtifact:
     columns = _columns(params)
     forest = params.get("isolation_forest", {})
     model = Pipeline(
@@ -80,7 +108,7 @@ def train_anomaly_model(features: pd.DataFrame, params: dict[str, Any]) -> Model
         },
         selection_metric="f1",
         higher_is_better=True,
-        pip_requirements=pinned_requirements("scikit-learn", "pandas", "numpy", "skops"),
+        pip_requirements=pinned_requirements(*REQUIREMENTS),
     )
 
 

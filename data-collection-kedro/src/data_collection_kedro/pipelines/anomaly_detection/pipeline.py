@@ -30,7 +30,14 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 train_anomaly_model,
-                inputs=["anomaly_features", "params:anomaly_detection"],
+                inputs=[
+                    "anomaly_features",
+                    "params:anomaly_detection",
+                    "meteo_consommation",
+                    "consommation_mouvements",
+                    "anomaly_isolationforest_model_previous",
+                    "params:model_retraining",
+                ],
                 outputs="anomaly_isolationforest_model",
                 name="train_anomaly_isolationforest",
                 tags=[phases.tag(phases.TRAINING)],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
@@ -19,8 +20,13 @@ from data_collection_kedro.modeling.clustering import (
 )
 from data_collection_kedro.modeling.features import model_input
 from data_collection_kedro.modeling.metrics import metrics_rows
+from data_collection_kedro.modeling.retraining import TrainingData, config_digest, train_or_reuse
 
 logger = logging.getLogger(__name__)
+
+REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "skops")
+#: the code the retraining digest covers: what builds the profiles and fits the model
+CODE = ("data_collection_kedro.modeling.clustering", __name__)
 
 
 def build_region_profiles(meteo_consommation: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
@@ -40,8 +46,28 @@ def _silhouette(data: np.ndarray, labels: np.ndarray) -> float:
     return float(silhouette_score(data, labels))
 
 
-def fit_kmeans(profiles: pd.DataFrame, params: dict[str, Any]) -> ModelArtifact:
-    """KMeans with the k of best silhouette in ``k_min..k_max`` (bounded by the region count)."""
+def fit_kmeans(
+    profiles: pd.DataFrame,
+    params: dict[str, Any],
+    meteo_consommation: pd.DataFrame,
+    previous: ModelArtifact | None = None,
+    retraining: Mapping[str, Any] | None = None,
+) -> ModelArtifact:
+    """KMeans with the k of best silhouette in ``k_min..k_max`` (bounded by the region count);
+    ``previous`` (the stored model) instead when the retraining policy allows it.
+
+    A profile averages every day of its region, so the policy fingerprints the index rows of
+    ``target`` the profiles are computed from (``meteo_consommation``)."""
+    target = params["target"]
+    rows = meteo_consommation[["region_code", "region", "day", target]]
+    rows = rows[rows[target].notna()]
+    data_end = pd.Timestamp(pd.to_datetime(rows["day"]).max())
+    data = TrainingData(frames=[(rows, "day")], train_end=data_end, data_end=data_end)
+    digest = config_digest(params, CODE, REQUIREMENTS)
+    return train_or_reuse(previous, retraining, digest, data, lambda: _fit(profiles, params))
+
+
+def _fit(profiles: pd.DataFrame, params: dict[str, Any]) -> ModelArtifact:
     data = model_input(profiles, PROFILE_COLUMNS)
     values = data.to_numpy()
     kmeans_params = params.get("kmeans", {})
@@ -77,7 +103,7 @@ def fit_kmeans(profiles: pd.DataFrame, params: dict[str, Any]) -> ModelArtifact:
         },
         selection_metric="silhouette",
         higher_is_better=True,
-        pip_requirements=pinned_requirements("scikit-learn", "pandas", "numpy", "skops"),
+        pip_requirements=pinned_requirements(*REQUIREMENTS),
     )
 
 

@@ -25,7 +25,13 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 fit_kmeans,
-                inputs=["region_profiles", "params:clustering"],
+                inputs=[
+                    "region_profiles",
+                    "params:clustering",
+                    "meteo_consommation",
+                    "clustering_kmeans_model_previous",
+                    "params:model_retraining",
+                ],
                 outputs="clustering_kmeans_model",
                 name="fit_clustering_kmeans",
                 tags=[phases.tag(phases.TRAINING)],

@@ -8,6 +8,10 @@ issue; P10/P50/P90 bands; the model without target-day weather for the rows with
 What-if models (``forecasting.models``): ``whatif_weather_catboost`` (consumption for a given
 weather) and ``whatif_movements_rf`` (for given social movements) learn the ratio of gas
 consumption to its trailing level; they serve the dashboard's forms, not the forecast.
+
+Every training node reuses the model stored by the previous run when the retraining policy
+allows it (:mod:`data_collection_kedro.modeling.retraining`): its inputs end with that model
+(``<key>_model_previous``) and ``params:model_retraining``.
 """
 
 from __future__ import annotations
@@ -43,11 +47,35 @@ from data_collection_kedro.modeling.operational_training import (
     describe_operational,
     train_operational,
 )
+from data_collection_kedro.modeling.retraining import (
+    TrainingData,
+    config_digest,
+    split_days,
+    train_or_reuse,
+)
 from data_collection_kedro.modeling.splits import assign_split, time_split_bounds
 
 logger = logging.getLogger(__name__)
 
 REQUIREMENTS = ("catboost", "scikit-learn", "pandas", "numpy", "skops")
+#: the code a model's retraining digest covers: what builds its features and fits it
+WHATIF_CODE = (
+    "data_collection_kedro.domain.features",
+    "data_collection_kedro.modeling.estimators",
+    "data_collection_kedro.modeling.features",
+    __name__,
+)
+OPERATIONAL_CODE = (
+    *WHATIF_CODE,
+    "data_collection_kedro.modeling.inference",
+    "data_collection_kedro.modeling.operational",
+    "data_collection_kedro.modeling.operational_training",
+)
+
+
+def _shared(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The forecasting parameters every model depends on (not the other models' blocks)."""
+    return {k: v for k, v in params.items() if k not in ("operational", "models")}
 
 
 # ------------------------------------------------------------------------ what-if models
@@ -90,9 +118,34 @@ def _evaluable_rows(features: pd.DataFrame, split: str, columns: list[str]) -> p
     return rows[rows[numeric].notna().all(axis=1)]
 
 
-def train_model(features: pd.DataFrame, params: dict[str, Any], model_key: str) -> ModelArtifact:
+def train_model(
+    features: pd.DataFrame,
+    params: dict[str, Any],
+    model_key: str,
+    previous: ModelArtifact | None = None,
+    retraining: Mapping[str, Any] | None = None,
+) -> ModelArtifact:
     """A what-if model: fit on train, score on validation (selection metric), refit on train +
-    validation (the model returned, evaluated on the test period and registered)."""
+    validation (the model returned, evaluated on the test period and registered); ``previous``
+    (the stored model) instead when the retraining policy allows it."""
+    train_end, test_start = split_days(features["day"], features["split"])
+    data = TrainingData(
+        frames=((features.drop(columns="split"), "day"),),
+        train_end=train_end,
+        data_end=pd.Timestamp(features.loc[features["target_mwh"].notna(), "day"].max()),
+        test_start=test_start,
+    )
+    digest = config_digest(
+        {"shared": _shared(params), "model": params["models"][model_key]},
+        WHATIF_CODE,
+        REQUIREMENTS,
+    )
+    return train_or_reuse(
+        previous, retraining, digest, data, lambda: _train_whatif(features, params, model_key)
+    )
+
+
+def _train_whatif(features: pd.DataFrame, params: dict[str, Any], model_key: str) -> ModelArtifact:
     model_params = params["models"][model_key]
     columns = list(model_params["features"])
     kind = model_params["kind"]
@@ -231,14 +284,51 @@ def train_operational_model(
     params: dict[str, Any],
     evaluation: dict[str, Any],
     model_key: str,
+    previous: ModelArtifact | None = None,
+    retraining: Mapping[str, Any] | None = None,
 ) -> ModelArtifact:
     """An operational model: trained with the observed weather, validated and its bands
-    calibrated on honest forecasts, refitted on train + validation."""
-    model, spec = _operational(params, model_key)
+    calibrated on honest forecasts, refitted on train + validation; ``previous`` (the stored
+    model) instead when the retraining policy allows it."""
+    model = params["operational"][model_key]
     own = _model_series(series, model_key)
+    own_forecasts = _model_forecasts(forecasts, own)
+    split = _split(params, evaluation, model_key)
+    bounds = time_split_bounds(own.loc[own["target_mwh"].notna(), "day"], dict(split))
+    train_end = pd.Timestamp(bounds["validation_end"])
+    data = TrainingData(
+        frames=((own, "day"), (own_forecasts, "issue_day")),
+        train_end=train_end,
+        data_end=pd.Timestamp(bounds["test_end"]),
+        test_start=train_end + pd.Timedelta(days=1),
+    )
+    config = {
+        "shared": _shared(params),
+        "model": model,
+        "split": split,
+        "evaluation_weather": evaluation.get("weather", "forecast_index"),
+    }
+    digest = config_digest(config, OPERATIONAL_CODE, REQUIREMENTS)
+    return train_or_reuse(
+        previous,
+        retraining,
+        digest,
+        data,
+        lambda: _train_operational(own, own_forecasts, params, evaluation, model_key),
+    )
+
+
+def _train_operational(
+    own: pd.DataFrame,
+    own_forecasts: pd.DataFrame,
+    params: dict[str, Any],
+    evaluation: dict[str, Any],
+    model_key: str,
+) -> ModelArtifact:
+    model, spec = _operational(params, model_key)
     trained = train_operational(
         own,
-        _model_forecasts(forecasts, own),
+        own_forecasts,
         spec,
         model,
         _split(params, evaluation, model_key),
