@@ -15,39 +15,26 @@ there is none; a folder that cannot be read as a model (an older format, a damag
 from __future__ import annotations
 
 import logging
-from pathlib import Path
-from typing import Any
 
-from kedro.io import AbstractDataset, DatasetError
+from kedro.io import DatasetError
 
-from data_collection_kedro.modeling.artifacts import ARTIFACT_FILE, ModelArtifact, load_artifact
-from data_collection_kedro.modeling.model_files import ModelFormatError
+from data_collection_kedro.datasets.model_artifact import ModelArtifactDataset
+from data_collection_kedro.modeling.artifacts import ModelArtifact
 
 logger = logging.getLogger(__name__)
 
 
-class StoredModelDataset(AbstractDataset[ModelArtifact, ModelArtifact | None]):
-    """Loads the :class:`ModelArtifact` stored in the folder ``filepath`` (None when absent)."""
+class StoredModelDataset(ModelArtifactDataset):
+    """Loads the :class:`ModelArtifact` stored in the folder ``filepath`` (None when absent or
+    unreadable); never saves."""
 
-    def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
-        self._path = Path(filepath)
-        self.metadata = metadata
-
-    def _describe(self) -> dict[str, Any]:
-        return {"filepath": str(self._path)}
-
-    def _exists(self) -> bool:
-        return (self._path / ARTIFACT_FILE).is_file()
-
-    def load(self) -> ModelArtifact | None:
+    def load(self) -> ModelArtifact | None:  # type: ignore[override]
         if not self._exists():
             return None
         try:
-            return load_artifact(self._path)
-        except (ModelFormatError, OSError, TypeError) as exc:
-            logger.warning(
-                "%s: the stored model is not readable, it will be retrained (%s)", self._path, exc
-            )
+            return super().load()
+        except DatasetError as exc:
+            logger.warning("the stored model is not readable, it will be retrained (%s)", exc)
             return None
 
     def save(self, data: ModelArtifact) -> None:
