@@ -67,6 +67,7 @@ WHATIF_CODE = (
 )
 OPERATIONAL_CODE = (
     *WHATIF_CODE,
+    "data_collection_kedro.modeling.adaptive_bands",
     "data_collection_kedro.modeling.inference",
     "data_collection_kedro.modeling.operational",
     "data_collection_kedro.modeling.operational_training",
