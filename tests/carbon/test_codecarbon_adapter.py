@@ -157,3 +157,25 @@ def test_stop_returns_the_total_and_rows_are_written_as_codecarbon_does(tmp_path
     assert len(rows) == 2 and set(rows[0]) == fields
     assert float(rows[0]["energy_consumed"]) == pytest.approx(total["energy_consumed"])
     assert float(rows[1]["duration"]) == 1.0
+
+
+def test_hardware_detection_ahead_of_a_run_measures_and_writes_nothing(tmp_path: Path) -> None:
+    """What the hook runs while Kedro builds the run: CodeCarbon's public hardware detection,
+    for the settings of the run's tracker (its output folder need not exist yet)."""
+    out = tmp_path / "not-yet"
+    detected = TrackerAdapter.detect_hardware(
+        project_name="adapter-test",
+        experiment_name="adapter-test",
+        country_iso_code="FRA",
+        pue=1.0,
+        measure_power_secs=15,
+        output_dir=str(out),
+        output_file="unused.csv",
+        log_level="error",
+        tracking_mode="machine",
+        force_cpu_power=None,
+        force_ram_power=None,
+    )
+    assert detected["cpu_count"] >= 1
+    assert detected["ram_total_size"] > 0
+    assert not out.exists()

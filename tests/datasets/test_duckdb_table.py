@@ -6,6 +6,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import duckdb
@@ -14,6 +15,7 @@ import pytest
 from kedro.io import DatasetError
 
 from data_collection_kedro.datasets import DuckDBQueryDataset, DuckDBTableDataset
+from data_collection_kedro.datasets.duckdb_table import keep_open
 from tests.support.store_frames import make_prices
 
 KEY = ["station_id", "fuel", "updated_at"]
@@ -266,3 +268,71 @@ def test_a_table_stored_under_another_key_is_refused_with_the_fix(tmp_path: Path
         DatasetError, match=r"stored with the natural key \['day', 'region'\].*DROP TABLE raw_gas"
     ):
         DuckDBTableDataset(database, "raw_gas", key=["day", "region_code"]).save(new)
+
+
+def test_an_empty_frame_creates_the_table_and_adds_columns_but_writes_nothing(
+    database: Path,
+) -> None:
+    """A source skipped by an incremental run saves empty tables: they still exist with their
+    columns, and the stored rows (and their write times) are untouched."""
+    ds = DuckDBTableDataset(
+        database=str(database), table="raw_fuel_prices", key=KEY, updated_at_column="_updated_at"
+    )
+    no_rows = make_prices(1).iloc[:0]  # typed columns, as the ETL's empty tables
+    ds.save(no_rows)
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM raw_fuel_prices").fetchall() == [(0,)]
+    ds.save(make_prices(3))
+    with duckdb.connect(str(database), read_only=True) as con:
+        written = con.execute("SELECT max(_updated_at) FROM raw_fuel_prices").fetchall()
+    ds.save(no_rows)
+    assert ds.last_result is not None
+    assert (ds.last_result.inserted, ds.last_result.updated, ds.last_result.rows) == (0, 0, 0)
+    ds.save(no_rows.assign(note=pd.Series(dtype="float64")))  # a column declared later
+    with duckdb.connect(str(database), read_only=True) as con:
+        assert con.execute("SELECT max(_updated_at) FROM raw_fuel_prices").fetchall() == written
+        columns = [r[0] for r in con.execute("DESCRIBE raw_fuel_prices").fetchall()]
+        assert con.execute("SELECT count(*) FROM raw_fuel_prices").fetchall() == [(3,)]
+    assert "note" in columns
+
+
+def _other_process_can_write(database: Path) -> bool:
+    code = (
+        "import duckdb, sys\n"
+        "try:\n"
+        f"    duckdb.connect({str(database)!r}).execute('SELECT 1').fetchall()\n"
+        "except duckdb.IOException:\n"
+        "    sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], timeout=60, check=False)
+    assert done.returncode in (0, 3)
+    return done.returncode == 0
+
+
+def test_a_run_keeps_the_file_open_between_saves_then_releases_it(database: Path) -> None:
+    """``keep_open`` (a Kedro run, StoreConnectionHook): the file stays open after a save, the
+    loads of this process still work, and another process gets the file once released."""
+    ds = DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY)
+    try:
+        keep_open(600)
+        ds.save(make_prices(5))
+        assert not _other_process_can_write(database)  # held by this process
+        ds.save(make_prices(8))
+        assert len(ds.load()) == 8  # a read-only load shares the open file
+        assert len(DuckDBQueryDataset(str(database), "SELECT * FROM raw_fuel_prices").load()) == 8
+    finally:
+        keep_open(0)
+    assert _other_process_can_write(database)
+
+
+def test_a_kept_file_is_released_after_the_idle_time(database: Path) -> None:
+    ds = DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY)
+    try:
+        keep_open(0.2)
+        ds.save(make_prices(5))
+        deadline = time.monotonic() + 30
+        while not _other_process_can_write(database):
+            assert time.monotonic() < deadline, "the file was never released"
+            time.sleep(0.2)
+    finally:
+        keep_open(0)

@@ -403,7 +403,8 @@ def run_probe(
 
 @pytest.fixture
 def tracker_count(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """Every OfflineEmissionsTracker the hook creates (real trackers, counted)."""
+    """The arguments of every OfflineEmissionsTracker the hook starts (real trackers, counted;
+    the hardware detection ahead of a run constructs one that never starts)."""
     from codecarbon import OfflineEmissionsTracker
 
     from data_collection_kedro.carbon import codecarbon_adapter
@@ -412,8 +413,12 @@ def tracker_count(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
     class CountingTracker(OfflineEmissionsTracker):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
-            created.append(kwargs)
+            self.counted_arguments = kwargs
             super().__init__(*args, **kwargs)
+
+        def start(self) -> None:
+            created.append(self.counted_arguments)
+            super().start()
 
     monkeypatch.setattr(codecarbon_adapter, "OfflineEmissionsTracker", CountingTracker)
     return created

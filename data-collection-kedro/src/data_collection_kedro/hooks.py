@@ -16,7 +16,10 @@ each other's module globals and never by relying on the order Kedro calls them i
   (:mod:`data_collection_kedro.redaction`), once Kedro has configured logging;
 - :class:`IngestionReportHook` (``data_collection_kedro.ingestion_status``): a run
   in which a source could not be ingested ends with an error naming each failed source (after
-  the healthy sources and the rest of the run).
+  the healthy sources and the rest of the run);
+- :class:`StoreConnectionHook`: during a run, the embedded store's file stays open between
+  saves that follow each other within ``duckdb_store.keep_open_s`` (parameters.yml), instead of
+  being opened and checkpointed by every save; released at the end of the run.
 """
 
 from typing import Any
@@ -24,6 +27,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from data_collection_kedro.carbon.hook import CarbonTrackingHook
+from data_collection_kedro.datasets.duckdb_table import keep_open
 from data_collection_kedro.ingestion_status import IngestionReportHook
 from data_collection_kedro.redaction import install_log_redaction
 from data_collection_kedro.run_context import RunRegistry
@@ -37,6 +41,7 @@ __all__ = [
     "MlflowTrackingHook",
     "RunRegistry",
     "RunSummaryHook",
+    "StoreConnectionHook",
 ]
 
 
@@ -46,3 +51,42 @@ class LogRedactionHook:
     @hook_impl
     def after_context_created(self, context: Any) -> None:
         install_log_redaction()
+
+
+class StoreConnectionHook:
+    """Keeps the embedded store's file open between the saves of a run
+    (:func:`~data_collection_kedro.datasets.duckdb_table.keep_open`): opening it and
+    checkpointing it at close cost more than a small save (a source skipped by an incremental
+    run writes four). Other processes (the dashboard) get the file after ``keep_open_s``
+    seconds without a save, and at the end of the run."""
+
+    def __init__(self) -> None:
+        self._seconds = 0.0
+        self._runs = 0
+
+    @hook_impl
+    def after_context_created(self, context: Any) -> None:
+        try:
+            store = context.params.get("duckdb_store") or {}
+            self._seconds = max(0.0, float(store.get("keep_open_s", 0.0)))
+        except (TypeError, ValueError, AttributeError):
+            self._seconds = 0.0
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        self._runs += 1
+        if self._runs == 1:
+            keep_open(self._seconds)
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        self._end_run()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self._end_run()
+
+    def _end_run(self) -> None:
+        self._runs = max(0, self._runs - 1)
+        if not self._runs:
+            keep_open(0.0)

@@ -16,6 +16,7 @@ from data_collection_kedro.hooks import (
     MlflowTrackingHook,
     RunRegistry,
     RunSummaryHook,
+    StoreConnectionHook,
 )
 
 # kedro-viz (installed for `make viz`) registers run hooks through its entry points: dataset
@@ -31,6 +32,7 @@ HOOKS = (
     MlflowTrackingHook(RUNS),
     RunSummaryHook(RUNS),
     IngestionReportHook(RUNS),
+    StoreConnectionHook(),
 )
 
 # Kedro 1.7's OmegaConfigLoader registers its resolvers with OmegaConf.register_new_resolver,

@@ -99,19 +99,26 @@ class TrackerAdapter:
         ``output_methods=[]`` (the hook writes the files), ``allow_multiple_runs=True`` (the
         hook guards itself, see :mod:`.guard`) and no Electricity Maps or API endpoint.
         """
-        tracker = OfflineEmissionsTracker(
-            **settings,
-            output_methods=[],
-            allow_multiple_runs=True,
-            electricitymaps_api_token=None,
-            emissions_endpoint=None,
-        )
+        tracker = _offline_tracker(settings)
         tracker.start()  # CodeCarbon logs and swallows its own errors
         if getattr(tracker, "_start_time", None) is None:
             raise RuntimeError("CodeCarbon tracker did not start (see its log)")
         adapter = cls(tracker)
         adapter._keep_monitor_running()
         return adapter
+
+    @staticmethod
+    def detect_hardware(**settings: Any) -> dict[str, Any]:
+        """CodeCarbon's hardware detection for trackers of these ``settings`` (the arguments of
+        :meth:`start_offline`), without starting one: its public
+        ``get_detected_hardware()``. CodeCarbon keeps the detection per process, keyed by the
+        settings that change it (tracking mode, forced powers, GPUs), so a tracker started
+        later in this process with the same settings reuses it: the hook runs this in a thread
+        while Kedro builds the run (the CPU probe takes about a second)."""
+        # the output folder may not exist yet (the run creates it) and plays no part here
+        probe = {k: v for k, v in settings.items() if k not in ("output_dir", "output_file")}
+        detected: dict[str, Any] = _offline_tracker(probe).get_detected_hardware()
+        return detected
 
     @property
     def run_id(self) -> str:
@@ -217,6 +224,19 @@ class TrackerAdapter:
             return
         scheduler.stop()
         self.tracker._scheduler_monitor_power = _PinnedScheduler(monitor)
+
+
+def _offline_tracker(settings: Mapping[str, Any]) -> OfflineEmissionsTracker:
+    """An offline tracker of ``settings`` with what the hook fixes: ``output_methods=[]`` (the
+    hook writes the files), ``allow_multiple_runs=True`` (the hook guards itself, see
+    :mod:`.guard`) and no Electricity Maps or API endpoint."""
+    return OfflineEmissionsTracker(
+        **settings,
+        output_methods=[],
+        allow_multiple_runs=True,
+        electricitymaps_api_token=None,
+        emissions_endpoint=None,
+    )
 
 
 class _PinnedScheduler:

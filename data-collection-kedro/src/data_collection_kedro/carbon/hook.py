@@ -104,6 +104,7 @@ class CarbonTrackingHook:
         self._pending_params: dict[str, Any] | None = None
         self._lock = threading.Lock()
         self._measurements: dict[str, RunMeasurement] = {}
+        self._hardware_detection: threading.Thread | None = None
 
     # -- configuration ------------------------------------------------------------------
     @hook_impl
@@ -114,6 +115,31 @@ class CarbonTrackingHook:
             logger.warning("carbon: parameters unreadable (%s); using defaults", exc)
             params = {}
         self._pending_params = dict(params)
+        self._detect_hardware_ahead(self._pending_params)
+
+    def _detect_hardware_ahead(self, params: dict[str, Any]) -> None:
+        """Start CodeCarbon's hardware detection in a thread while Kedro builds the catalog
+        and the pipeline; the tracker of the run reuses it (:meth:`TrackerAdapter.
+        detect_hardware`). Nothing is measured or written here."""
+        try:
+            merged = _merged(params)
+            if not merged["enabled"]:
+                return
+            settings = _tracker_settings(merged, "", Path(str(merged["output_dir"])))
+        except Exception as exc:  # invalid parameters are reported by before_pipeline_run
+            logger.debug("carbon: no hardware detection ahead (%s)", exc)
+            return
+
+        def detect() -> None:
+            try:
+                TrackerAdapter.detect_hardware(**settings)
+            except Exception as exc:  # the tracker's start detects it again
+                logger.debug("carbon: hardware detection ahead failed (%s)", exc)
+
+        self._hardware_detection = threading.Thread(
+            target=detect, name="carbon-hardware-detection", daemon=True
+        )
+        self._hardware_detection.start()
 
     def _take_params(self, catalog: Any) -> dict[str, Any]:
         params = self._pending_params
@@ -123,14 +149,7 @@ class CarbonTrackingHook:
                 params = dict(catalog.load("params:carbon"))
             except Exception:
                 params = {}
-        merged = {**DEFAULT_PARAMS, **{k: v for k, v in params.items() if v is not None}}
-        merged["enabled"] = as_bool(merged["enabled"], "carbon.enabled")
-        if merged["on_concurrent_tracker"] not in CONCURRENT_POLICIES:
-            raise ValueError(
-                "parameters carbon.on_concurrent_tracker: expected one of "
-                f"{CONCURRENT_POLICIES}, got {merged['on_concurrent_tracker']!r}"
-            )
-        return merged
+        return _merged(params)
 
     # -- pipeline -----------------------------------------------------------------------
     @hook_impl
@@ -261,19 +280,12 @@ class CarbonTrackingHook:
                 run_pipeline,
             )
             return None, None, files.MEASUREMENT_SKIPPED_CONCURRENT
+        detection, self._hardware_detection = self._hardware_detection, None
+        if detection is not None:  # started by after_context_created: its result is reused
+            detection.join()
         try:
             tracker = TrackerAdapter.start_offline(
-                project_name=str(params["project_name"]),
-                experiment_name=run_pipeline,
-                country_iso_code=str(params["country_iso_code"]),
-                pue=float(params["pue"]),
-                measure_power_secs=float(params["measure_power_secs"]),
-                output_dir=str(output_dir),
-                output_file=files.pipeline_file_name(run_pipeline),
-                log_level=str(params["log_level"]),
-                tracking_mode=str(params["tracking_mode"]),
-                force_cpu_power=params["force_cpu_power"],
-                force_ram_power=params["force_ram_power"],
+                **_tracker_settings(params, run_pipeline, output_dir)
             )
         except Exception as exc:
             logger.warning("carbon: tracker unavailable (%s); %s not measured", exc, run_pipeline)
@@ -311,3 +323,34 @@ def _node_pipelines(
         logger.debug("carbon: no pipeline registry (%s)", exc)
         registry = []
     return rows.pipelines_of_nodes(nodes, registry, run_pipeline)
+
+
+def _merged(params: dict[str, Any]) -> dict[str, Any]:
+    """The ``carbon`` parameters over :data:`DEFAULT_PARAMS`, checked."""
+    merged = {**DEFAULT_PARAMS, **{k: v for k, v in params.items() if v is not None}}
+    merged["enabled"] = as_bool(merged["enabled"], "carbon.enabled")
+    if merged["on_concurrent_tracker"] not in CONCURRENT_POLICIES:
+        raise ValueError(
+            "parameters carbon.on_concurrent_tracker: expected one of "
+            f"{CONCURRENT_POLICIES}, got {merged['on_concurrent_tracker']!r}"
+        )
+    return merged
+
+
+def _tracker_settings(
+    params: dict[str, Any], run_pipeline: str, output_dir: Path
+) -> dict[str, Any]:
+    """The CodeCarbon tracker's arguments for a run of ``run_pipeline``."""
+    return {
+        "project_name": str(params["project_name"]),
+        "experiment_name": run_pipeline,
+        "country_iso_code": str(params["country_iso_code"]),
+        "pue": float(params["pue"]),
+        "measure_power_secs": float(params["measure_power_secs"]),
+        "output_dir": str(output_dir),
+        "output_file": files.pipeline_file_name(run_pipeline),
+        "log_level": str(params["log_level"]),
+        "tracking_mode": str(params["tracking_mode"]),
+        "force_cpu_power": params["force_cpu_power"],
+        "force_ram_power": params["force_ram_power"],
+    }

@@ -2,7 +2,11 @@
 
 A connection is opened only for the duration of one load or save, so another process (the
 dashboard) can read the file between writes; a save waits with backoff while another process
-holds the file lock.
+holds the file lock. Opening the file (its catalog) and closing it (a checkpoint) cost tens of
+milliseconds, more than a small save: during a Kedro run (:class:`~data_collection_kedro.
+hooks.StoreConnectionHook`) the file a save wrote is kept open up to ``keep_open_s`` after the
+last save (:func:`keep_open`), so the loads and saves that follow each other closely share it;
+the file is released after that much idle time and at the end of the run.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -88,6 +92,72 @@ def _is_lock_error(exc: BaseException) -> bool:
     )
 
 
+class _Held:
+    """A connection that keeps one database file open in this process until ``deadline``."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, deadline: float) -> None:
+        self.con = con
+        self.deadline = deadline
+        self.released = threading.Event()  # wakes its watcher thread
+
+
+_HELD: dict[str, _Held] = {}
+_HELD_GUARD = threading.Lock()
+_keep_open_s = 0.0
+
+
+def keep_open(seconds: float) -> None:
+    """Keep each database file a save of this process opened open up to ``seconds`` after its
+    last save (``0``, the default: closed with the save's connection, and every held file
+    released now). Connections of this process to a held file open it at no cost (DuckDB
+    shares the open database)."""
+    global _keep_open_s
+    with _HELD_GUARD:
+        _keep_open_s = max(0.0, float(seconds))
+    if not _keep_open_s:
+        release_held()
+
+
+def release_held() -> None:
+    """Close the files this process keeps open (:func:`keep_open`)."""
+    with _HELD_GUARD:
+        held = list(_HELD.values())
+        _HELD.clear()
+    for entry in held:
+        entry.con.close()
+        entry.released.set()
+
+
+def _hold(path: str) -> None:
+    """Keep ``path`` (open read-write by this process right now) open ``keep_open_s`` more."""
+    with _HELD_GUARD:
+        if _keep_open_s <= 0:
+            return
+        deadline = time.monotonic() + _keep_open_s
+        entry = _HELD.get(path)
+        if entry is not None:
+            entry.deadline = deadline
+            return
+        entry = _HELD[path] = _Held(duckdb.connect(path), deadline)
+    threading.Thread(
+        target=_release_when_idle, args=(path, entry), name="duckdb-keep-open", daemon=True
+    ).start()
+
+
+def _release_when_idle(path: str, entry: _Held) -> None:
+    while True:
+        with _HELD_GUARD:
+            if _HELD.get(path) is not entry:
+                return  # released already
+            left = entry.deadline - time.monotonic()
+            if left <= 0:
+                del _HELD[path]
+                break
+        if entry.released.wait(left):
+            return
+    entry.con.close()
+
+
 def connect(
     database: str | Path, read_only: bool = False, lock_timeout_s: float = 60.0
 ) -> duckdb.DuckDBPyConnection:
@@ -129,21 +199,25 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     run(con, "COMMIT")
 
 
+# DuckDB's own catalog functions: ``information_schema`` is a view over several of them
+# (10-20 ms a query on a store of a few dozen tables; these take about 1 ms)
 def table_exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether ``table`` is a table or a view of the connection's current schema."""
     rows = run(
         con,
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ? "
-        "AND table_schema = current_schema()",
+        "SELECT (SELECT count(*) FROM duckdb_tables() WHERE table_name = $1 AND schema_name = "
+        "current_schema()) + (SELECT count(*) FROM duckdb_views() WHERE view_name = $1 AND "
+        "schema_name = current_schema() AND NOT internal)",
         [table],
     )
     return bool(rows[0][0])
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> dict[str, str]:
-    """Column name -> DuckDB type, in table order."""
+    """Column name -> DuckDB type, in table order (empty: no such table)."""
     rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_name = ? AND table_schema = current_schema() ORDER BY ordinal_position",
+        "SELECT column_name, data_type FROM duckdb_columns() WHERE table_name = ? "
+        "AND schema_name = current_schema() ORDER BY column_index",
         [table],
     ).fetchall()
     return {name: dtype for name, dtype in rows}
@@ -281,6 +355,10 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                         run(con, f"SET memory_limit = {literal(self._memory_limit)}")
                     self._save_plan(con, data, result)
                 finally:
+                    if self._memory_limit:  # a setting of the database, which may stay open
+                        with suppress(duckdb.Error):
+                            run(con, "RESET memory_limit")
+                    _hold(str(self._database))
                     con.close()
         else:
             arrow, result = prepare_save(resolved(data), self._key, where, self._mode)
@@ -292,6 +370,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     else:
                         self._save_merge(con, arrow, result)
                 finally:
+                    _hold(str(self._database))
                     con.close()
         result.seconds = time.perf_counter() - started
         result.log(self._logger)
@@ -483,23 +562,49 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             f"{left}.{quote(c)} IS NOT DISTINCT FROM {right}.{quote(c)}" for c in compared
         )
 
-    def _prepare_table(self, con: duckdb.DuckDBPyConnection, source: pa.Table | str) -> bool:
-        """Create the table or add the incoming columns (of an Arrow table or of a relation of
-        this connection). True when the table was (made) empty."""
+    def _holds(
+        self, con: duckdb.DuckDBPyConnection, existing: dict[str, str], arrow: pa.Table
+    ) -> bool:
+        """Whether the stored columns ``existing`` include ``arrow``'s, with its types."""
+        if not set(arrow.column_names) <= set(existing):
+            return False
+        incoming = self._describe_types(con, arrow)
+        return all(existing[c] == dtype for c, dtype in incoming.items())
+
+    @staticmethod
+    def _describe_types(con: duckdb.DuckDBPyConnection, source: pa.Table | str) -> dict[str, str]:
         name = _BATCH_VIEW if isinstance(source, pa.Table) else source
         if isinstance(source, pa.Table):
             con.register(_BATCH_VIEW, source.slice(0, 0))
         try:
-            incoming = {
-                column: dtype for column, dtype, *_ in run(con, f"DESCRIBE SELECT * FROM {name}")
-            }
-            if not table_exists(con, self._table):
-                run(con, f"CREATE TABLE {quote(self._table)} AS SELECT * FROM {name} LIMIT 0")
-                return True
+            described = run(con, f"DESCRIBE SELECT * FROM {name}")
+            return {column: dtype for column, dtype, *_ in described}
         finally:
             if isinstance(source, pa.Table):
                 con.unregister(_BATCH_VIEW)
-        existing = table_columns(con, self._table)
+
+    def _prepare_table(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        source: pa.Table | str,
+        existing: dict[str, str] | None = None,
+    ) -> bool:
+        """Create the table or add the incoming columns (of an Arrow table or of a relation of
+        this connection; ``existing``: the table's columns, when the caller has read them).
+        True when the table was (made) empty."""
+        incoming = self._describe_types(con, source)
+        if existing is None:
+            existing = table_columns(con, self._table)
+        if not existing:
+            name = _BATCH_VIEW if isinstance(source, pa.Table) else source
+            if isinstance(source, pa.Table):
+                con.register(_BATCH_VIEW, source.slice(0, 0))
+            try:
+                run(con, f"CREATE TABLE {quote(self._table)} AS SELECT * FROM {name} LIMIT 0")
+            finally:
+                if isinstance(source, pa.Table):
+                    con.unregister(_BATCH_VIEW)
+            return True
         for name, dtype in incoming.items():
             if name not in existing:
                 self._logger.info("%s: adding column %s %s", self._table, name, dtype)
@@ -563,9 +668,12 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         run(con, f"DELETE FROM {_KEYS_TABLE} WHERE table_name = ?", [self._table])
         run(con, f"INSERT INTO {_KEYS_TABLE} VALUES (?, ?)", [self._table, json.dumps(self._key)])
 
-    def _check_stored_key(self, con: duckdb.DuckDBPyConnection) -> None:
-        """A table stored under another natural key cannot be upserted on this one."""
-        if not table_exists(con, self._table):
+    def _check_stored_key(
+        self, con: duckdb.DuckDBPyConnection, existing: dict[str, str] | None = None
+    ) -> None:
+        """A table stored under another natural key cannot be upserted on this one
+        (``existing``: the table's columns, when the caller has read them)."""
+        if not (table_columns(con, self._table) if existing is None else existing):
             return
         stored = self._stored_key(con)
         if stored is not None and stored != self._key:
@@ -591,9 +699,12 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         missing_key = [k for k in self._key if k not in arrow.column_names]
         if missing_key:
             raise DatasetError(f"{result.target}: key column(s) {missing_key} missing")
-        self._check_stored_key(con)
+        existing = table_columns(con, self._table)
+        self._check_stored_key(con, existing)
         arrow = self._with_updated_at(arrow)
-        empty = self._prepare_table(con, arrow)
+        if arrow.num_rows == 0 and existing and self._holds(con, existing, arrow):
+            return  # nothing to write, nothing to create (a skipped source's empty tables)
+        empty = self._prepare_table(con, arrow, existing)
         cols = ", ".join(quote(c) for c in arrow.column_names)
         insert = f"INSERT INTO {quote(self._table)} ({cols}) SELECT {cols} FROM {_BATCH_VIEW}"
         if empty:
@@ -702,6 +813,8 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     def _write_diff(
         self, con: duckdb.DuckDBPyConnection, columns: list[str], rows: int, result: SaveResult
     ) -> None:
+        if not rows:
+            return  # every row unchanged: nothing to write
         cols = ", ".join(quote(c) for c in columns)
         key_match = " AND ".join(f"t.{quote(k)} = d.{quote(k)}" for k in self._key)
         updates = [c for c in columns if c not in self._key and c not in self._insert_only]

@@ -130,15 +130,16 @@ def read_watermark(config: Mapping[str, Any] | None) -> date | datetime | None:
 def _duckdb_watermark(path: Path, table: str, column: str) -> date | datetime | None:
     if not path.exists():
         return None
-    import duckdb
+    from data_collection_kedro.datasets.duckdb_table import connect, table_exists
 
-    with duckdb.connect(str(path), read_only=True) as con:
-        exists = con.execute(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]
-        ).fetchone()
-        if not exists or not exists[0]:
+    # the store's connect: the file may be held open read-write by this process's run
+    con = connect(path, read_only=True)
+    try:
+        if not table_exists(con, table):
             return None
         row = con.execute(f'SELECT max("{column}") FROM "{table}"').fetchone()
+    finally:
+        con.close()
     return _as_date(row[0] if row else None)
 
 
