@@ -8,16 +8,40 @@
 - ``ModelArtifactDataset``: a trained model as files that run no code when loaded (no pickle).
 - ``StoredModelDataset``: the model a previous run stored (load only, None when absent): the
   input of the retraining policy.
+
+Each class is imported when first named (``data_collection_kedro.datasets.X``, as the catalog
+does): a run on the embedded store does not import the Elasticsearch and MongoDB clients.
 """
 
-from data_collection_kedro.datasets._store_common import SaveResult
-from data_collection_kedro.datasets.declared_source import DeclaredSourceDataset
-from data_collection_kedro.datasets.declared_table import DeclaredTableDataset
-from data_collection_kedro.datasets.duckdb_table import DuckDBQueryDataset, DuckDBTableDataset
-from data_collection_kedro.datasets.elasticsearch import ElasticsearchIndexDataset
-from data_collection_kedro.datasets.model_artifact import ModelArtifactDataset
-from data_collection_kedro.datasets.mongo import MongoCollectionDataset
-from data_collection_kedro.datasets.stored_model import StoredModelDataset
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from data_collection_kedro.datasets._store_common import SaveResult
+    from data_collection_kedro.datasets.declared_source import DeclaredSourceDataset
+    from data_collection_kedro.datasets.declared_table import DeclaredTableDataset
+    from data_collection_kedro.datasets.duckdb_table import (
+        DuckDBQueryDataset,
+        DuckDBTableDataset,
+    )
+    from data_collection_kedro.datasets.elasticsearch import ElasticsearchIndexDataset
+    from data_collection_kedro.datasets.model_artifact import ModelArtifactDataset
+    from data_collection_kedro.datasets.mongo import MongoCollectionDataset
+    from data_collection_kedro.datasets.stored_model import StoredModelDataset
+
+_MODULE_OF = {
+    "SaveResult": "_store_common",
+    "DeclaredSourceDataset": "declared_source",
+    "DeclaredTableDataset": "declared_table",
+    "DuckDBQueryDataset": "duckdb_table",
+    "DuckDBTableDataset": "duckdb_table",
+    "ElasticsearchIndexDataset": "elasticsearch",
+    "ModelArtifactDataset": "model_artifact",
+    "MongoCollectionDataset": "mongo",
+    "StoredModelDataset": "stored_model",
+}
 
 __all__ = [
     "DeclaredSourceDataset",
@@ -30,3 +54,16 @@ __all__ = [
     "SaveResult",
     "StoredModelDataset",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
