@@ -8,6 +8,8 @@ raw tables after one run, a second identical run, and a run on a longer sample.
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -121,6 +123,10 @@ def test_etl_counts_idempotence_and_appended_days(
     expected = {table: len(k) for table, k in keys.items()} | expected_holiday_counts()
 
     run_pipeline("etl_pipeline")
+    # the run kept the file open between its saves (duckdb_store.keep_open_s) and released it
+    # at its end: another process opens it read-write at once
+    other = f"import duckdb; duckdb.connect({str(database)!r}).execute('SELECT 1').fetchall()"
+    subprocess.run([sys.executable, "-c", other], check=True, timeout=60)
     first = table_counts(database)
     assert {t: first[t] for t in expected} == expected
     assert first["raw_quarantine"] == 0  # the generator's files are clean
