@@ -38,20 +38,24 @@ def _work(seconds: float = 0.2) -> None:
         x /= x.max()
 
 
+def _settings(out: Path) -> dict[str, Any]:
+    return {
+        "project_name": "adapter-test",
+        "experiment_name": "adapter-test",
+        "country_iso_code": "FRA",
+        "pue": 1.0,
+        "measure_power_secs": 15,
+        "output_dir": str(out),
+        "output_file": "unused.csv",
+        "log_level": "error",
+        "tracking_mode": "machine",
+        "force_cpu_power": None,
+        "force_ram_power": None,
+    }
+
+
 def _start(out: Path) -> TrackerAdapter:
-    return TrackerAdapter.start_offline(
-        project_name="adapter-test",
-        experiment_name="adapter-test",
-        country_iso_code="FRA",
-        pue=1.0,
-        measure_power_secs=15,
-        output_dir=str(out),
-        output_file="unused.csv",
-        log_level="error",
-        tracking_mode="machine",
-        force_cpu_power=None,
-        force_ram_power=None,
-    )
+    return TrackerAdapter.start_offline(**_settings(out))
 
 
 @pytest.fixture(scope="module")
@@ -163,19 +167,7 @@ def test_hardware_detection_ahead_of_a_run_measures_and_writes_nothing(tmp_path:
     """What the hook runs while Kedro builds the run: CodeCarbon's public hardware detection,
     for the settings of the run's tracker (its output folder need not exist yet)."""
     out = tmp_path / "not-yet"
-    detected = TrackerAdapter.detect_hardware(
-        project_name="adapter-test",
-        experiment_name="adapter-test",
-        country_iso_code="FRA",
-        pue=1.0,
-        measure_power_secs=15,
-        output_dir=str(out),
-        output_file="unused.csv",
-        log_level="error",
-        tracking_mode="machine",
-        force_cpu_power=None,
-        force_ram_power=None,
-    )
+    detected = TrackerAdapter.detect_hardware(**_settings(out))
     assert detected["cpu_count"] >= 1
     assert detected["ram_total_size"] > 0
     assert not out.exists()

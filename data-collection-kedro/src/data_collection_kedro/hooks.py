@@ -18,8 +18,8 @@ each other's module globals and never by relying on the order Kedro calls them i
   in which a source could not be ingested ends with an error naming each failed source (after
   the healthy sources and the rest of the run);
 - :class:`StoreConnectionHook`: during a run, the embedded store's file stays open between
-  saves that follow each other within ``duckdb_store.keep_open_s`` (parameters.yml), instead of
-  being opened and checkpointed by every save; released at the end of the run.
+  the saves of a node (at most ``duckdb_store.keep_open_s`` without a save, parameters.yml)
+  instead of being opened and checkpointed by every save; released with the node's last output.
 """
 
 from typing import Any
@@ -27,7 +27,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from data_collection_kedro.carbon.hook import CarbonTrackingHook
-from data_collection_kedro.datasets.duckdb_table import keep_open
+from data_collection_kedro.datasets.duckdb_table import keep_open, release_held
 from data_collection_kedro.ingestion_status import IngestionReportHook
 from data_collection_kedro.redaction import install_log_redaction
 from data_collection_kedro.run_context import RunRegistry
@@ -54,11 +54,13 @@ class LogRedactionHook:
 
 
 class StoreConnectionHook:
-    """Keeps the embedded store's file open between the saves of a run
+    """Keeps the embedded store's file open between the saves of a node
     (:func:`~data_collection_kedro.datasets.duckdb_table.keep_open`): opening it and
     checkpointing it at close cost more than a small save (a source skipped by an incremental
-    run writes four). Other processes (the dashboard) get the file after ``keep_open_s``
-    seconds without a save, and at the end of the run."""
+    run writes four tables). The file is released once the node's last output is saved (its
+    checkpoint is the node's work, measured with it), after ``keep_open_s`` seconds without a
+    save (a node reading a large source between its saves), and at the end of the run: other
+    processes (the dashboard) get it between nodes."""
 
     def __init__(self) -> None:
         self._seconds = 0.0
@@ -77,6 +79,12 @@ class StoreConnectionHook:
         self._runs += 1
         if self._runs == 1:
             keep_open(self._seconds)
+
+    @hook_impl
+    def after_dataset_saved(self, dataset_name: str, node: Any) -> None:
+        outputs = list(getattr(node, "outputs", None) or [])
+        if outputs and dataset_name == outputs[-1]:
+            release_held()
 
     @hook_impl
     def after_pipeline_run(self) -> None:

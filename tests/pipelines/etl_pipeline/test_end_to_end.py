@@ -123,8 +123,8 @@ def test_etl_counts_idempotence_and_appended_days(
     expected = {table: len(k) for table, k in keys.items()} | expected_holiday_counts()
 
     run_pipeline("etl_pipeline")
-    # the run kept the file open between its saves (duckdb_store.keep_open_s) and released it
-    # at its end: another process opens it read-write at once
+    # the run kept the file open between the saves of each node (StoreConnectionHook) and
+    # released it: another process opens it read-write at once
     other = f"import duckdb; duckdb.connect({str(database)!r}).execute('SELECT 1').fetchall()"
     subprocess.run([sys.executable, "-c", other], check=True, timeout=60)
     first = table_counts(database)
