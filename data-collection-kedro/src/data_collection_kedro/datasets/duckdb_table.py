@@ -5,8 +5,8 @@ dashboard) can read the file between writes; a save waits with backoff while ano
 holds the file lock. Opening the file (its catalog) and closing it (a checkpoint) cost tens of
 milliseconds, more than a small save: during a Kedro run (:class:`~data_collection_kedro.
 hooks.StoreConnectionHook`) the file a save wrote is kept open up to ``keep_open_s`` after the
-last save (:func:`keep_open`), so the loads and saves that follow each other closely share it;
-the file is released after that much idle time and at the end of the run.
+last save (:func:`keep_open`), so the saves of one node share it; the hook releases it
+(:func:`release_held`) with the node's last output, and at the end of the run.
 """
 
 from __future__ import annotations
