@@ -26,9 +26,7 @@ from __future__ import annotations
 
 import argparse
 import csv
-import filecmp
 import json
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from timing import run_child, timed_session_run
+
+from data_collection_kedro.sample_data.append import append_day
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "data-collection-kedro"
@@ -97,40 +97,6 @@ def pipeline_seconds(data_dir: Path) -> tuple[list[dict[str, float]], dict[str, 
             per_pipeline[name] += float(row["duration_s"] or 0)
             nodes.setdefault(row["run_id"], {})[row["node"]] = float(row["duration_s"] or 0)
     return [dict(r) for r in runs.values()], list(nodes.values())[-1] if nodes else {}
-
-
-def day_formats(day: date) -> tuple[str, ...]:
-    """How the sample files write a day: ISO, dd/mm/yyyy, dd/mm/yy."""
-    return (day.isoformat(), day.strftime("%d/%m/%Y"), day.strftime("%d/%m/%y"))
-
-
-def append_day(sample: Path, longer: Path, day: date) -> dict[str, str]:
-    """Bring ``sample`` to ``longer`` by one day; what happened to each file."""
-    names = day_formats(day)
-    done = {}
-    for new in sorted(p for p in longer.rglob("*") if p.is_file()):
-        rel = new.relative_to(longer)
-        old = sample / rel
-        if not old.exists():
-            old.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(new, old)
-            done[str(rel)] = "new file"
-        elif new.suffix != ".csv":
-            if not filecmp.cmp(new, old, shallow=False):
-                shutil.copy2(new, old)
-                done[str(rel)] = "replaced"
-        else:
-            have = set(old.read_bytes().splitlines())
-            lines = [
-                line
-                for line in new.read_bytes().splitlines()
-                if line not in have and any(n.encode() in line for n in names)
-            ]
-            if lines:
-                with old.open("ab") as handle:
-                    handle.write(b"\n".join(lines) + b"\n")
-                done[str(rel)] = f"+{len(lines)} line(s)"
-    return done
 
 
 def main() -> None:

@@ -5,6 +5,8 @@
 - ``ElasticsearchIndexDataset``: the production index store (versioned indices behind an alias).
 - ``DeclaredSourceDataset`` / ``DeclaredTableDataset``: the catalog factories of the ETL's
   source, raw-table and quarantine entries, filled in from the source registry.
+- ``RawTablesDigestDataset``: rows and newest ``_updated_at`` per raw table and day (what the
+  incremental fusion compares with its state).
 - ``ModelArtifactDataset``: a trained model as files that run no code when loaded (no pickle).
 - ``StoredModelDataset``: the model a previous run stored (load only, None when absent): the
   input of the retraining policy.
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from data_collection_kedro.datasets.elasticsearch import ElasticsearchIndexDataset
     from data_collection_kedro.datasets.model_artifact import ModelArtifactDataset
     from data_collection_kedro.datasets.mongo import MongoCollectionDataset
+    from data_collection_kedro.datasets.raw_digest import RawTablesDigestDataset
     from data_collection_kedro.datasets.stored_model import StoredModelDataset
 
 _MODULE_OF = {
@@ -40,6 +43,7 @@ _MODULE_OF = {
     "ElasticsearchIndexDataset": "elasticsearch",
     "ModelArtifactDataset": "model_artifact",
     "MongoCollectionDataset": "mongo",
+    "RawTablesDigestDataset": "raw_digest",
     "StoredModelDataset": "stored_model",
 }
 
@@ -51,6 +55,7 @@ __all__ = [
     "ElasticsearchIndexDataset",
     "ModelArtifactDataset",
     "MongoCollectionDataset",
+    "RawTablesDigestDataset",
     "SaveResult",
     "StoredModelDataset",
 ]

@@ -170,6 +170,27 @@ class SqlBatch(Protocol):
     def record(self, rows_read: int, rows_stored: int, rows_quarantined: int, how: str) -> None: ...
 
 
+@runtime_checkable
+class WindowedFrame(Protocol):
+    """Rows of an index that replace part of it (``domain.fusion_window.IndexRows``).
+
+    ``since`` None and ``upsert_only`` false: ``frame`` is the whole index (the stored one is
+    replaced). ``since`` a day: ``frame`` holds the rows whose ``column`` is on or after it;
+    they are upserted on the key and the stored rows of those days the frame lacks are
+    deleted. ``upsert_only``: the rows are upserted, nothing is deleted.
+    """
+
+    frame: pd.DataFrame
+    since: dt.date | None
+    column: str
+    upsert_only: bool
+
+
+def replaces_all(data: WindowedFrame) -> bool:
+    """True when the rows are the whole index (the stored one is replaced)."""
+    return data.since is None and not data.upsert_only
+
+
 # ------------------------------------------------------------------------------------ results
 @dataclass
 class SaveResult:

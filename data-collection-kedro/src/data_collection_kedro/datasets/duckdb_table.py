@@ -32,12 +32,14 @@ from data_collection_kedro.datasets._store_common import (
     BatchProgress,
     SaveResult,
     SqlBatch,
+    WindowedFrame,
     arrow_to_frame,
     batch_bounds,
     checked_load_args,
     insert_only_set,
     normalize_key,
     prepare_save,
+    replaces_all,
     resolved,
     retry_call,
 )
@@ -342,7 +344,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         finally:
             con.close()
 
-    def save(self, data: pd.DataFrame | SqlBatch) -> None:
+    def save(self, data: pd.DataFrame | SqlBatch | WindowedFrame) -> None:
         started = time.perf_counter()
         where = f"{self._database.name}:{self._table}"
         self._database.parent.mkdir(parents=True, exist_ok=True)
@@ -360,6 +362,8 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                             run(con, "RESET memory_limit")
                     _hold(str(self._database))
                     con.close()
+        elif isinstance(data, WindowedFrame):
+            result = self._save_windowed(data, where)
         else:
             arrow, result = prepare_save(resolved(data), self._key, where, self._mode)
             with write_lock(self._database):
@@ -375,6 +379,58 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         result.seconds = time.perf_counter() - started
         result.log(self._logger)
         self.last_result = result
+
+    def _save_windowed(self, data: WindowedFrame, where: str) -> SaveResult:
+        """Rows replacing part of the table (:class:`WindowedFrame`): the whole table, or an
+        upsert on the key plus, from ``since`` on, the deletion of the stored rows the frame
+        lacks."""
+        if not replaces_all(data) and not self._key:
+            raise DatasetError(f"{where}: rows replacing part of a table need a key")
+        mode = "replace" if replaces_all(data) else "upsert"
+        if data.since is not None:
+            mode = f"upsert from {data.column} {data.since}"
+        if data.frame.empty and not replaces_all(data):
+            arrow, result = pa.table({}), SaveResult(target=where, mode=mode)
+        else:
+            arrow, result = prepare_save(data.frame, self._key, where, mode)
+        with write_lock(self._database):
+            con = connect(self._database, lock_timeout_s=self._lock_timeout_s)
+            try:
+                if replaces_all(data):
+                    self._save_replace(con, arrow, result)
+                    return result
+                if arrow.num_rows:
+                    self._save_merge(con, arrow, result)
+                if data.since is not None and table_exists(con, self._table):
+                    result.extra["deleted"] = self._delete_missing_rows(
+                        con, arrow, data.column, data.since
+                    )
+            finally:
+                con.close()
+        return result
+
+    def _delete_missing_rows(
+        self, con: duckdb.DuckDBPyConnection, arrow: pa.Table, column: str, since: Any
+    ) -> int:
+        """Delete the stored rows whose ``column`` is on or after ``since`` and whose key is
+        not among ``arrow``'s rows; their number."""
+        table = quote(self._table)
+        where = f"{table}.{quote(column)} >= ?"
+        if not arrow.num_rows:
+            return int(run(con, f"DELETE FROM {table} WHERE {where}", [since])[0][0])
+        keys = " AND ".join(f"b.{quote(k)} = {table}.{quote(k)}" for k in self._key)
+        con.register(_BATCH_VIEW, arrow.select(self._key))
+        try:
+            return int(
+                run(
+                    con,
+                    f"DELETE FROM {table} WHERE {where} AND NOT EXISTS "
+                    f"(SELECT 1 FROM {_BATCH_VIEW} b WHERE {keys})",
+                    [since],
+                )[0][0]
+            )
+        finally:
+            con.unregister(_BATCH_VIEW)
 
     # ------------------------------------------------------------------- SQL-validated batches
     def _sibling(

@@ -15,29 +15,37 @@ from .nodes import (
     build_previsions_meteo,
     build_prix_carburants_journalier,
     collect_data_quality,
+    plan_fusion_window,
 )
 
 PARAMS = "params:data_fusion"
+WINDOW = "fusion_window"  # the days this run recomputes, per family (plan_fusion_window)
 
 
 def create_pipeline(**kwargs: object) -> Pipeline:
     return Pipeline(
         [
             Node(
+                plan_fusion_window,
+                inputs=["fusion_raw_digest", "fusion_state_previous", PARAMS],
+                outputs=WINDOW,
+                name="plan_fusion_window",
+            ),
+            Node(
                 build_daily_consumption,
-                inputs=["raw_gas_load_curve", "raw_consumption_regional", PARAMS],
+                inputs=["raw_gas_load_curve", "raw_consumption_regional", PARAMS, WINDOW],
                 outputs=["fusion_daily_consumption", "fusion_quality_consumption"],
                 name="build_daily_consumption",
             ),
             Node(
                 build_daily_weather,
-                inputs=["raw_weather_regional", "raw_weather_historique", PARAMS],
+                inputs=["raw_weather_regional", "raw_weather_historique", PARAMS, WINDOW],
                 outputs=["fusion_daily_weather", "fusion_quality_weather"],
                 name="build_daily_weather",
             ),
             Node(
                 build_meteo_consommation,
-                inputs=["fusion_daily_consumption", "fusion_daily_weather", PARAMS],
+                inputs=["fusion_daily_consumption", "fusion_daily_weather", PARAMS, WINDOW],
                 outputs=["meteo_consommation", "fusion_quality_meteo_consommation"],
                 name="build_meteo_consommation",
             ),
@@ -49,19 +57,26 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "raw_public_holidays",
                     "raw_school_holidays",
                     PARAMS,
+                    WINDOW,
                 ],
                 outputs=["consommation_mouvements", "fusion_quality_consommation_mouvements"],
                 name="build_consommation_mouvements",
             ),
             Node(
                 build_prix_carburants_journalier,
-                inputs=["raw_fuel_stations", "raw_fuel_prices", "raw_fuel_shortages", PARAMS],
+                inputs=[
+                    "raw_fuel_stations",
+                    "raw_fuel_prices",
+                    "raw_fuel_shortages",
+                    PARAMS,
+                    WINDOW,
+                ],
                 outputs=["prix_carburants_journalier", "fusion_quality_prix_carburants"],
                 name="build_prix_carburants_journalier",
             ),
             Node(
                 build_previsions_meteo,
-                inputs=["raw_weather_forecast", PARAMS],
+                inputs=["raw_weather_forecast", PARAMS, WINDOW],
                 outputs=[
                     "previsions_meteo",
                     "previsions_meteo_nationales",
@@ -71,13 +86,14 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 build_consommation_nationale,
-                inputs=["raw_consumption_national", "fusion_daily_weather", PARAMS],
+                inputs=["raw_consumption_national", "fusion_daily_weather", PARAMS, WINDOW],
                 outputs=["consommation_nationale", "fusion_quality_consommation_nationale"],
                 name="build_consommation_nationale",
             ),
             Node(
                 collect_data_quality,
                 inputs=[
+                    WINDOW,
                     "fusion_quality_consumption",
                     "fusion_quality_weather",
                     "fusion_quality_meteo_consommation",
@@ -86,7 +102,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "fusion_quality_previsions_meteo",
                     "fusion_quality_consommation_nationale",
                 ],
-                outputs="fusion_data_quality",
+                # fusion_state last: the run is recorded once every index is stored
+                outputs=["fusion_data_quality", "fusion_state"],
                 name="collect_fusion_data_quality",
             ),
         ],
