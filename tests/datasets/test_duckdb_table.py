@@ -16,6 +16,7 @@ from kedro.io import DatasetError
 
 from data_collection_kedro.datasets import DuckDBQueryDataset, DuckDBTableDataset
 from data_collection_kedro.datasets.duckdb_table import keep_open
+from data_collection_kedro.domain.fusion_window import IndexRows
 from tests.support.store_frames import make_prices
 
 KEY = ["station_id", "fuel", "updated_at"]
@@ -53,6 +54,38 @@ def test_replace_swaps_the_whole_table(database: Path) -> None:
         indexes = con.execute("SELECT index_name FROM duckdb_indexes()").fetchall()
     assert tables == ["meteo_consommation"]  # no staging table left behind
     assert indexes == [("meteo_consommation__key",)]
+
+
+def _days(rows: list[tuple[str, str, float]]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=["region_code", "day", "value"]).assign(
+        day=lambda f: pd.to_datetime(f["day"]).dt.date
+    )
+
+
+def test_index_rows_replace_the_table_or_the_days_from_since(database: Path) -> None:
+    """The incremental fusion's rows: the whole index replaced, or the days from ``since``
+    upserted with the stored rows of those days they lack deleted (earlier days untouched)."""
+    ds = DuckDBTableDataset(
+        database=str(database), table="meteo_consommation", key=["region_code", "day"]
+    )
+    ds.save(IndexRows(_days([("11", "2024-01-01", 1.0), ("11", "2024-01-02", 2.0)])))
+    ds.save(IndexRows(_days([("11", "2024-01-01", 1.5), ("53", "2024-01-01", 3.0)])))
+    assert ds.load()["value"].tolist() == [1.5, 3.0]  # replaced: 2 January is gone
+
+    since = pd.Timestamp("2024-01-02").date()
+    ds.save(IndexRows(_days([("11", "2024-01-02", 4.0)]), since=since))
+    ds.save(IndexRows(_days([("53", "2024-01-02", 5.0), ("53", "2024-01-03", 6.0)]), since=since))
+    loaded = ds.load()
+    stored = zip(loaded["region_code"], loaded["day"].astype(str), loaded["value"], strict=True)
+    assert list(stored) == [
+        ("11", "2024-01-01", 1.5),
+        ("53", "2024-01-01", 3.0),
+        ("53", "2024-01-02", 5.0),
+        ("53", "2024-01-03", 6.0),
+    ]  # 11 on 2 January: a stored row of the days from since that the rows lack
+    assert ds.last_result is not None and ds.last_result.extra["deleted"] == 1
+    ds.save(IndexRows(pd.DataFrame(), upsert_only=True))  # an unchanged family: nothing
+    assert len(ds.load()) == 4
 
 
 def test_failed_replace_keeps_the_old_table(database: Path) -> None:

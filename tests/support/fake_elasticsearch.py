@@ -2,7 +2,7 @@
 
 No Elasticsearch server runs in this environment, so the REAL ``elasticsearch`` client talks to a
 ``pytest-httpserver`` that answers the handful of APIs the index dataset uses (index create/get/
-delete, mappings, aliases, bulk, refresh, scroll search) with ES 9 response bodies and headers
+delete, mappings, aliases, bulk, refresh, scroll search, delete by query) with ES 9 response bodies and headers
 (``X-Elastic-Product: Elasticsearch``, ``application/vnd.elasticsearch+json;compatible-with=9``).
 It keeps a small in-memory state so that a save followed by a load behaves like a real node, and
 records every request for assertions. The same tests run against a real server when
@@ -188,6 +188,8 @@ class FakeElasticsearch:
             if missing and not names:
                 return self._not_found("index_not_found_exception", parts[0])
             return self._response({n: {"mappings": self.indices[n]["mappings"]} for n in names})
+        if len(parts) == 2 and parts[1] == "_delete_by_query" and method == "POST":
+            return self._delete_by_query(parts[0], json.loads(body)["query"])
         if len(parts) == 2 and parts[1] == "_search":
             return self._search_start(parts[0], request)
         if len(parts) == 1:
@@ -273,6 +275,32 @@ class FakeElasticsearch:
                 }
             )
         return self._response({"errors": errors, "took": 3, "items": items})
+
+    def _delete_by_query(self, expr: str, query: dict[str, Any]) -> Response:
+        """The one query shape the index dataset sends: ``bool.filter`` of ``range`` ``gte``
+        conditions (ISO dates compare as text) and ``bool.must_not`` of ``ids``."""
+        names, missing = self._resolve(expr)
+        if missing:
+            return self._not_found("index_not_found_exception", expr)
+        ranges = [
+            (column, bound["gte"])
+            for condition in query["bool"].get("filter", [])
+            for column, bound in condition["range"].items()
+        ]
+        kept = {i for c in query["bool"].get("must_not", []) for i in c["ids"]["values"]}
+        deleted = 0
+        for name in names:
+            docs = self.indices[name]["docs"]
+            gone = [
+                doc_id
+                for doc_id, source in docs.items()
+                if doc_id not in kept
+                and all(str(source.get(col, "")) >= str(gte) for col, gte in ranges)
+            ]
+            for doc_id in gone:
+                del docs[doc_id]
+            deleted += len(gone)
+        return self._response({"took": 1, "timed_out": False, "deleted": deleted, "failures": []})
 
     def _rollover(self, alias: str) -> Response:
         old = self.write_index.get(alias)

@@ -18,6 +18,7 @@ from kedro.io import DataCatalog
 from pytest_httpserver import HTTPServer
 
 from data_collection_kedro.domain.fuel import daily_fuel_price_index
+from data_collection_kedro.domain.fusion_window import IndexRows
 from tests.support.fake_elasticsearch import FakeElasticsearch
 from tests.support.fusion_frames import catalog_config
 
@@ -88,6 +89,35 @@ def test_fuel_index_goes_to_elasticsearch_with_mappings_geo_point_and_stable_ids
     assert sorted(loaded["price_median_eur_l"].round(3)) == sorted(
         index["price_median_eur_l"].round(3)
     )
+
+
+def test_incremental_rows_upsert_their_days_and_delete_the_days_documents_they_lack(
+    httpserver: HTTPServer, fake_es: FakeElasticsearch, data_dir, fusion_params
+):
+    """An incremental fusion run writes the days from ``since`` into the version behind the
+    alias: same ids updated, new ones added, the days' documents it lacks deleted, the earlier
+    days untouched; no new version."""
+    index = _fuel_index(fusion_params)
+    dataset = _dataset(httpserver.url_for("/"))
+    dataset.save(IndexRows(index))  # a full run: the versioned save
+    (version,) = fake_es.aliases["prix_carburants_journalier"]
+    day = pd.Timestamp("2023-11-02").date()
+    window = index[index["day"] == day]
+    changed = window[window["department_code"] == "35"].assign(price_min_eur_l=1.6)
+    new_day = changed.assign(day=pd.Timestamp("2023-11-03").date())
+    dataset.save(IndexRows(pd.concat([changed, new_day]), since=day))
+
+    assert fake_es.aliases["prix_carburants_journalier"] == {version}
+    assert len(fake_es.calls("PUT", r"/prix_carburants_journalier-\d{8}t\d{12}")) == 1
+    loaded = dataset.load()
+    rows = {(str(r.day), r.department_code): r.price_min_eur_l for r in loaded.itertuples()}
+    assert rows == {
+        ("2023-11-01", "35"): 1.80,
+        ("2023-11-01", "13"): 1.85,
+        ("2023-11-02", "35"): 1.6,  # upserted
+        ("2023-11-03", "35"): 1.6,  # added
+    }  # 13/E10 on 2 November is gone: the incremental rows of that day lack it
+    assert dataset.last_result.extra["deleted"] == 1
 
 
 @pytest.mark.integration

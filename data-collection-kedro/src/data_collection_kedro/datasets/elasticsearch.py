@@ -28,6 +28,7 @@ from kedro.io import AbstractDataset, DatasetError
 from data_collection_kedro.datasets._store_common import (
     BatchProgress,
     SaveResult,
+    WindowedFrame,
     arrow_to_frame,
     arrow_to_records,
     arrow_type_from_string,
@@ -36,6 +37,7 @@ from data_collection_kedro.datasets._store_common import (
     key_hash,
     normalize_key,
     prepare_save,
+    replaces_all,
     schema_to_json,
 )
 from data_collection_kedro.domain.contracts import Contract, contract
@@ -95,6 +97,12 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     beyond ``keep_versions``. More than ``max_failures`` failed documents raise a
     ``DatasetError`` listing the first failures (id + reason); the new index is then deleted and
     the alias keeps pointing at the previous version.
+
+    Rows replacing part of the index (``WindowedFrame``, the incremental fusion's
+    ``IndexRows``): the whole index goes the versioned way above; the days from ``since`` are
+    bulk-indexed into the index behind the alias (same deterministic ``_id``: a keyed upsert)
+    and the documents of those days the rows lack are deleted (``delete_by_query``), then the
+    index is refreshed. Before the first save such rows make the first version.
 
     ``mode: append`` (for logs such as ``model_monitoring``): no new version per save; the
     first save creates ``<index>-<UTC timestamp>`` with the mappings and points the alias at
@@ -395,7 +403,53 @@ class ElasticsearchIndexDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         result.log(self._logger)
         self.last_result = result
 
-    def save(self, data: pd.DataFrame) -> None:
+    def _save_windowed(self, data: WindowedFrame) -> None:
+        """Upsert the rows of the days from ``since`` into the current version and delete the
+        documents of those days they lack (see the class docstring)."""
+        started = time.perf_counter()
+        mode = "upsert" if data.since is None else f"upsert from {data.column} {data.since}"
+        es = self._es()
+        targets = self._alias_targets()
+        if not targets:
+            if len(data.frame):
+                self.save(data.frame)
+            return
+        version = targets[-1]
+        result = SaveResult(target=self._alias, mode=mode)
+        ids: list[str] = []
+        if len(data.frame):
+            table, result = prepare_save(data.frame, self._id_fields, self._alias, mode)
+            failures = self._bulk(es, version, table, result)
+            result.failed = len(failures)
+            if len(failures) > self._max_failures:
+                listed = "; ".join(f"{f['_id']}: {f['reason']}" for f in failures[:10])
+                raise DatasetError(
+                    f"{self._alias}: {len(failures)} document(s) failed to index into "
+                    f"{version} (max_failures={self._max_failures}). First failures: {listed}"
+                )
+            ids = [key_hash([rec[k] for k in self._id_fields]) for rec in arrow_to_records(table)]
+        if data.since is not None:
+            query: dict[str, Any] = {
+                "bool": {"filter": [{"range": {data.column: {"gte": data.since.isoformat()}}}]}
+            }
+            if ids:
+                query["bool"]["must_not"] = [{"ids": {"values": ids}}]
+            deleted = es.delete_by_query(
+                index=version, query=query, refresh=True, conflicts="proceed"
+            )
+            result.extra["deleted"] = int(deleted.get("deleted", 0))
+        es.indices.refresh(index=version)
+        result.extra["index"] = version
+        result.seconds = time.perf_counter() - started
+        result.log(self._logger)
+        self.last_result = result
+
+    def save(self, data: pd.DataFrame | WindowedFrame) -> None:
+        if isinstance(data, WindowedFrame):
+            if not replaces_all(data):
+                self._save_windowed(data)
+                return
+            data = data.frame
         if self._mode == "append":
             self._append(data)
             return
