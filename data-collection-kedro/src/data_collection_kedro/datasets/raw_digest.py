@@ -2,9 +2,11 @@
 
 ``load()`` returns one row per raw table the fusion reads and day (``domain.fusion_window``
 :data:`~data_collection_kedro.domain.fusion_window.RAW_TABLES`): ``table``, ``day`` (null for a
-table without days), ``rows`` and ``updated_at`` (the newest ``_updated_at`` of those rows;
-null when the table has no such column). One aggregate query per table: the fusion compares
-it with the state it recorded to find the days new or changed raw rows touch.
+table without days), ``rows``, ``updated_at`` (the newest ``_updated_at`` of those rows; null
+when the table has no such column) and ``content`` (an order-free digest of the rows' values:
+the XOR of each row's hash over every column but the bookkeeping ones, ``_ingested_at``,
+``_updated_at``, ``_source_file``, ``_source_line``). One aggregate query per table: the fusion
+compares it with the state it recorded to find the days whose rows changed.
 """
 
 from __future__ import annotations
@@ -16,12 +18,21 @@ import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
 from data_collection_kedro.datasets._store_common import arrow_to_frame
-from data_collection_kedro.datasets.duckdb_table import connect, quote, table_columns
+from data_collection_kedro.datasets.duckdb_table import (
+    INGESTED_AT,
+    SOURCE_FILE_COLUMN,
+    SOURCE_LINE_COLUMN,
+    connect,
+    quote,
+    table_columns,
+)
 from data_collection_kedro.domain.fusion_window import DIGEST_COLUMNS, RAW_TABLES, UPDATED_AT
+
+BOOKKEEPING = {INGESTED_AT, UPDATED_AT, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN}
 
 
 class RawTablesDigestDataset(AbstractDataset[None, pd.DataFrame]):
-    """Rows and newest ``_updated_at`` per raw table and day of the DuckDB store.
+    """Rows, newest ``_updated_at`` and values digest per raw table and day of the DuckDB store.
 
     Example catalog entry::
 
@@ -69,9 +80,12 @@ class RawTablesDigestDataset(AbstractDataset[None, pd.DataFrame]):
                     if UPDATED_AT in columns
                     else "CAST(NULL AS TIMESTAMPTZ)"
                 )
+                values = ", ".join(quote(c) for c in columns if c not in BOOKKEEPING)
                 parts.append(
                     f"SELECT '{table}' AS \"table\", {day} AS day, count(*) AS rows, "
-                    f"CAST({stamp} AS TIMESTAMPTZ) AS updated_at FROM {quote(table)} GROUP BY 2"
+                    f"CAST({stamp} AS TIMESTAMPTZ) AS updated_at, "
+                    f"CAST(bit_xor(hash({values})) AS VARCHAR) AS content "
+                    f"FROM {quote(table)} GROUP BY 2"
                 )
             if not parts:
                 return pd.DataFrame(columns=DIGEST_COLUMNS)

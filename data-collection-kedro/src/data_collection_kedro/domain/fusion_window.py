@@ -1,23 +1,26 @@
-"""Which days a fusion run recomputes: the whole history, or the days new raw rows touch.
+"""Which days a fusion run recomputes: the whole history, or the days changed raw rows touch.
 
-The raw tables carry the time each row was last written (``_updated_at``, set by the store
-only when a row is inserted or its values change). The fusion records, per raw table, the
-newest ``_updated_at`` it has fused (the *watermark*), the table's row count and its last day
-(``fusion_state``). A run compares them with the raw store (:func:`plan_window`) and decides,
-per *family* of indices (the indices computed from the same raw tables, :data:`FAMILIES`):
+The fusion records, per raw table and day, the number of rows and a digest of their values
+(bookkeeping columns left out), with each table's newest ``_updated_at`` (its watermark), in
+``fusion_state``. A run compares them with the raw store's digest (:func:`plan_window`): the
+days whose rows or values differ are the changed days — new rows, corrected values, and not a
+row merely re-ingested from another file with the same values (the daily fuel snapshot repeats
+prices already stored from the history file: the store rewrites them, ``_updated_at`` moves, the
+values do not). Per *family* of indices (the indices computed from the same raw tables,
+:data:`FAMILIES`), a run is:
 
 - ``full``: the whole history is recomputed and the stored index REPLACED (rows that disappear
   go) — on the first run, when ``data_fusion.incremental`` is false, when the fusion
-  parameters or :data:`RULES_VERSION` changed, when a raw table of the family shrank, was
-  rewritten whole, has no ``_updated_at``, or is a table without days (``raw_fuel_stations``:
-  a station's department and location count on every day of the fuel index), and when the
-  window would reach back to the start of the family's history;
+  parameters or :data:`RULES_VERSION` changed, when a raw table of the family shrank, appeared
+  or disappeared, changed on every day, changed where a row has no day, or is a table without
+  days (``raw_fuel_stations``: a station's department and location count on every day of the
+  fuel index), and when the window would reach back to the start of the family's history;
 - ``window``: the days from ``since`` on are recomputed from the raw rows of the days from
   ``read_from`` on, and the stored rows of those days replaced (upserted on the index key; the
   rows of those days that disappear go); the earlier days stay as stored. ``since`` is the
-  first day a changed row touches (or the day after the table's previous last day, when new
-  days follow a gap), moved back by the days the rules look forward (:func:`family_reach`);
-  ``read_from`` is ``since`` moved back by the days the rules look back;
+  first changed day (or the day after the table's previous last day, when new days follow a
+  gap), moved back by the days the rules look forward (:func:`family_reach`); ``read_from``
+  is ``since`` moved back by the days the rules look back;
 - ``unchanged``: nothing of the family changed: its indices stay as stored.
 """
 
@@ -84,9 +87,11 @@ RAW_TABLES: dict[str, RawTable] = {
     "raw_weather_forecast": RawTable(FORECAST, "target_day"),
 }
 # the columns of the raw store's digest (datasets.RawTablesDigestDataset): one row per table
-# and day (day null for a table without days)
-DIGEST_COLUMNS = ["table", "day", "rows", "updated_at"]
-STATE_COLUMNS = ["name", "rows", "watermark", "last_day", "digest"]
+# and day (day null for a table without days): rows, newest _updated_at, and a digest of the
+# rows' values (bookkeeping columns left out: a row re-ingested from another file with the same
+# values does not count as changed)
+DIGEST_COLUMNS = ["table", "day", "rows", "updated_at", "content"]
+STATE_COLUMNS = ["name", "day", "rows", "content", "watermark", "digest"]
 
 
 def family_reach(family: str, params: Mapping[str, Any]) -> tuple[int, int]:
@@ -154,6 +159,13 @@ class FusionWindow:
 FULL_RUN = FusionWindow({f: FamilyWindow("full", "no plan given") for f in FAMILIES})
 
 
+def _day_key(value: Any) -> str:
+    """A digest or state row's day as text ("" for the rows of a table without days)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return pd.Timestamp(value).date().isoformat() if not isinstance(value, str) else value
+
+
 def _table_stats(digest: pd.DataFrame) -> dict[str, dict[str, Any]]:
     stats: dict[str, dict[str, Any]] = {}
     for table, rows in digest.groupby("table", sort=True):
@@ -161,9 +173,13 @@ def _table_stats(digest: pd.DataFrame) -> dict[str, dict[str, Any]]:
         stamps = pd.to_datetime(rows["updated_at"], utc=True, errors="coerce")
         stats[str(table)] = {
             "rows": int(rows["rows"].sum()),
-            "watermark": stamps.max() if stamps.notna().all() else None,
+            "watermark": stamps.max() if stamps.notna().any() else None,
             "first_day": days.min().date() if len(days) else None,
             "last_day": days.max().date() if len(days) else None,
+            "days": {
+                _day_key(day): (int(n), str(content))
+                for day, n, content in zip(rows["day"], rows["rows"], rows["content"], strict=True)
+            },
         }
     return stats
 
@@ -172,27 +188,39 @@ def _new_state(stats: Mapping[str, Mapping[str, Any]], digest: str) -> pd.DataFr
     rows = [
         {
             "name": table,
-            "rows": s["rows"],
+            "day": day,
+            "rows": n,
+            "content": content,
             "watermark": None if s["watermark"] is None else s["watermark"].isoformat(),
-            "last_day": None if s["last_day"] is None else s["last_day"].isoformat(),
             "digest": None,
         }
         for table, s in stats.items()
+        for day, (n, content) in s["days"].items()
     ]
-    rows.append({"name": RUN_STATE, "rows": 0, "watermark": None, "last_day": None})
-    rows[-1]["digest"] = digest
-    return (
-        pd.DataFrame(rows, columns=STATE_COLUMNS)
-        .astype({"name": "string", "rows": "int64", "watermark": "string", "last_day": "string"})
-        .astype({"digest": "string"})
+    rows.append({"name": RUN_STATE, "day": "", "rows": 0, "digest": digest})
+    return pd.DataFrame(rows, columns=STATE_COLUMNS).astype(
+        dict.fromkeys(STATE_COLUMNS, "string") | {"rows": "int64"}
     )
+
+
+def _previous_days(previous_state: pd.DataFrame | None) -> dict[str, dict[str, tuple[int, str]]]:
+    """Per raw table, the ``(rows, content)`` of each day the previous run recorded."""
+    days: dict[str, dict[str, tuple[int, str]]] = {}
+    if previous_state is None or previous_state.empty:
+        return days
+    if not {"name", "day", "rows", "content"} <= set(previous_state.columns):
+        return days  # a state of another layout: rebuild
+    for name, day, n, content in previous_state[["name", "day", "rows", "content"]].itertuples(
+        index=False
+    ):
+        days.setdefault(str(name), {})[_day_key(day)] = (int(n), str(content))
+    return days
 
 
 def _family_window(
     family: str,
     stats: Mapping[str, Mapping[str, Any]],
-    previous: Mapping[str, Mapping[str, Any]],
-    digest: pd.DataFrame,
+    previous: Mapping[str, Mapping[str, tuple[int, str]]],
     params: Mapping[str, Any],
 ) -> FamilyWindow:
     if not any(RAW_TABLES[t].family == family for t in stats):
@@ -209,26 +237,22 @@ def _family_window(
             return FamilyWindow("full", f"{table} appeared or disappeared since the last fusion")
         if now["first_day"] is not None:
             first_days.append(now["first_day"])
-        if now["watermark"] is None:
-            return FamilyWindow("full", f"{table} has rows without {UPDATED_AT}")
-        if now["rows"] < int(before["rows"]):
-            return FamilyWindow("full", f"{table} shrank ({before['rows']} -> {now['rows']} rows)")
-        watermark = pd.Timestamp(before["watermark"]) if before.get("watermark") else None
-        rows = digest[digest["table"] == table]
-        stamps = pd.to_datetime(rows["updated_at"], utc=True)
-        changed = rows[stamps > watermark] if watermark is not None else rows
-        if changed.empty:
+        rows_before = sum(n for n, _ in before.values())
+        if now["rows"] < rows_before:
+            return FamilyWindow("full", f"{table} shrank ({rows_before} -> {now['rows']} rows)")
+        changed = {d for d in {*now["days"], *before} if now["days"].get(d) != before.get(d)}
+        if not changed:
             continue
         if spec.day_column is None:
             return FamilyWindow("full", f"{table} changed (it counts on every day)")
-        if int(changed["rows"].sum()) >= now["rows"]:
-            return FamilyWindow("full", f"every row of {table} was rewritten")
-        days = pd.to_datetime(changed["day"], errors="coerce").dropna()
-        if days.empty:
-            return FamilyWindow("full", f"changed rows of {table} have no day")
-        first = days.min().date()
-        if before.get("last_day"):
-            first = min(first, date.fromisoformat(str(before["last_day"])) + timedelta(days=1))
+        if "" in changed:
+            return FamilyWindow("full", f"rows of {table} without a day changed")
+        if len(now["days"]) > 1 and changed >= set(now["days"]):
+            return FamilyWindow("full", f"every day of {table} changed")
+        first = date.fromisoformat(min(changed))
+        last_before = max((d for d in before if d), default="")
+        if last_before:
+            first = min(first, date.fromisoformat(last_before) + timedelta(days=1))
         starts.append(first)
     if not starts:
         return FamilyWindow("unchanged", "no raw row of the family changed")
@@ -242,33 +266,36 @@ def _family_window(
     )
 
 
+def _run_digest(previous_state: pd.DataFrame | None) -> str | None:
+    if previous_state is None or "digest" not in previous_state.columns:
+        return None
+    run = previous_state.loc[previous_state["name"] == RUN_STATE, "digest"]
+    return str(run.iloc[0]) if len(run) else None
+
+
 def plan_window(
     digest: pd.DataFrame, previous_state: pd.DataFrame | None, params: Mapping[str, Any]
 ) -> FusionWindow:
-    """The run's plan from the raw store's ``digest`` (``DIGEST_COLUMNS``: rows and newest
-    ``_updated_at`` per table and day) and the ``fusion_state`` the previous run recorded."""
+    """The run's plan from the raw store's ``digest`` (``DIGEST_COLUMNS``: rows, newest
+    ``_updated_at`` and values digest per table and day) and the ``fusion_state`` the previous
+    run recorded (``STATE_COLUMNS``)."""
     run_digest = params_digest(params)
     digest = digest.reindex(columns=DIGEST_COLUMNS)
     digest = digest[digest["table"].isin(list(RAW_TABLES))]
     stats = _table_stats(digest)
     state = _new_state(stats, run_digest)
-    previous: dict[str, dict[str, Any]] = {}
-    if previous_state is not None and len(previous_state):
-        previous = {
-            str(r["name"]): {str(k): v for k, v in r.items()}
-            for r in previous_state.to_dict("records")
-        }
+    previous = _previous_days(previous_state)
     reason = None
     if not params.get("incremental", True):
         reason = "data_fusion.incremental is false"
     elif RUN_STATE not in previous:
         reason = "no fusion recorded yet"
-    elif previous[RUN_STATE].get("digest") != run_digest:
+    elif _run_digest(previous_state) != run_digest:
         reason = "the fusion parameters or rules changed"
     families = {
         family: FamilyWindow("full", reason)
         if reason
-        else _family_window(family, stats, previous, digest, params)
+        else _family_window(family, stats, previous, params)
         for family in FAMILIES
     }
     return FusionWindow(families, state)
