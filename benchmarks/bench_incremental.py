@@ -18,6 +18,7 @@ Usage::
 
     python benchmarks/bench_incremental.py                       # the make run sample
     python benchmarks/bench_incremental.py --start 2023-01-01    # a shorter history
+    python benchmarks/bench_incremental.py --keep-fuel-snapshot  # see append_day's keep
 
 Target (issue #17): the incremental run ≤ 10 % of the full run's wall time.
 """
@@ -42,6 +43,7 @@ from data_collection_kedro.sample_data.append import append_day
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "data-collection-kedro"
+FUEL_SNAPSHOT = "PrixCarburants_instantane.zip"
 
 
 # --------------------------------------------------------------------------- child process
@@ -104,6 +106,12 @@ def main() -> None:
     parser.add_argument("--start", default="2018-01-01", help="first day of the sample")
     parser.add_argument("--end", default="2024-12-31", help="last day of the full run")
     parser.add_argument("--fuel-price-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--keep-fuel-snapshot",
+        action="store_true",
+        help="leave the flux snapshot as it is (the longer sample's snapshot holds last prices "
+        "of past days the shorter history lacks: replacing it adds rows on past days)",
+    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
@@ -123,7 +131,8 @@ def main() -> None:
         print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
         full = run("full", data_dir, workdir)
         print(f"full run: {full['seconds']:.1f} s", flush=True)
-        appended = append_day(sample, workdir / "longer", new_day)
+        keep = (FUEL_SNAPSHOT,) if args.keep_fuel_snapshot else ()
+        appended = append_day(sample, workdir / "longer", new_day, keep)
         print(f"appended {new_day}: " + "; ".join(f"{k} {v}" for k, v in appended.items()))
         incremental = run("incremental", data_dir, workdir)
         per_pipeline, last_nodes = pipeline_seconds(data_dir)

@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from data_collection_kedro.domain.consumption import daily_regional_consumption
+from data_collection_kedro.domain.consumption import (
+    daily_regional_consumption,
+    gas_operators_by_region,
+)
 from data_collection_kedro.domain.normalization import quality_frame
 from tests.support.fusion_frames import load_curve_row
 
@@ -200,3 +203,26 @@ def test_an_unknown_partial_day_policy_is_a_clear_error(empty_consumption, fusio
         build_daily_consumption(
             raw, empty_consumption, {**fusion_params, "partial_day_policy": "drop"}
         )
+
+
+def test_a_window_of_days_is_judged_against_the_operators_of_the_whole_history(
+    empty_consumption, fusion_params
+):
+    """An incremental run reads a window of days: an operator seen only before it is still
+    expected (as in a full run), from the whole table's operators."""
+    history = pd.DataFrame(
+        [
+            load_curve_row("2022-02-01", "occitanie", "GRTgaz", 30.0),
+            load_curve_row("2022-02-01", "Occitanie", "TIGF", 10.0),  # Teréga's former name
+            load_curve_row("2022-02-02", "occitanie", "GRTgaz", 30.0),
+        ]
+    )
+    operators = gas_operators_by_region(history, fusion_params)
+    assert operators == {"76": {"GRTgaz", "Teréga"}}
+    window = history.iloc[[2]]
+    alone, _ = daily_regional_consumption(window, empty_consumption, fusion_params)
+    assert bool(_day(alone, "76", "2022-02-02")["is_complete"])  # the window sees one operator
+    judged, _ = daily_regional_consumption(window, empty_consumption, fusion_params, operators)
+    full, _ = daily_regional_consumption(history, empty_consumption, fusion_params)
+    for daily in (judged, full):
+        assert not bool(_day(daily, "76", "2022-02-02")["is_complete"])

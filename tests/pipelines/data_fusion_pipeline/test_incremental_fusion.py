@@ -32,17 +32,18 @@ from data_collection_kedro.domain.fusion_window import FAMILIES
 from data_collection_kedro.sample_data import generate
 from data_collection_kedro.sample_data.append import append_day
 from tests.support.paths import KEDRO_PROJECT
+from tests.support.sample import SMALL_MODELS, SMALL_SAMPLE
 
+# the small sample's regions, four months of it
 SAMPLE = {
+    **SMALL_SAMPLE,
     "start": "2023-09-01",
     "end": "2023-12-31",
-    "regions": ["11", "53", "75", "84"],
     "fuel_stations": 60,
     "fuel_price_rows": 6_000,
-    "seed": 11,
 }
 NEW_DAY = date(2024, 1, 1)
-PARAMS = {"data_fusion": {"national_temperature": {"min_weight_share": 0.3}}}
+PARAMS = {"data_fusion": SMALL_MODELS["data_fusion"]}
 PIPELINES = ("etl_pipeline", "data_fusion_pipeline")
 INDICES = [index for indices in FAMILIES.values() for index in indices]
 CORRECTED_INSTANT = "2023-12-11T12:00:00+01:00;"  # a past half-hour of region 11

@@ -339,10 +339,31 @@ def _sum_with_completeness(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame
     return out.drop(columns="values")
 
 
+def gas_operators_by_region(raw: pd.DataFrame, params: dict[str, Any]) -> dict[str, set[str]]:
+    """Every operator the load curve shows for each region (canonical code and name, the
+    ``gas_sectors`` kept): the operators a region's day is expected to have."""
+    columns = [c for c in ("region", "operator", "sector") if c in raw.columns]
+    if raw.empty or not {"region", "operator"} <= set(columns):
+        return {}
+    pairs, _ = normalize_regions(raw[columns].drop_duplicates(), "region")
+    sectors = params.get("gas_sectors")
+    if sectors and "sector" in pairs.columns:
+        pairs = pairs[pairs["sector"].isin(list(sectors))]
+    pairs = pairs.assign(operator=map_operator(pairs["operator"])).dropna(subset=["operator"])
+    return {str(code): set(group) for code, group in pairs.groupby("region_code")["operator"]}
+
+
 def aggregate_gas_daily(
-    raw: pd.DataFrame, params: dict[str, Any]
+    raw: pd.DataFrame,
+    params: dict[str, Any],
+    expected_operators: dict[str, set[str]] | None = None,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-    """Courbe de charge -> daily regional gas MWh, operator count, status, hourly profile."""
+    """Courbe de charge -> daily regional gas MWh, operator count, status, hourly profile.
+
+    ``expected_operators`` (region code -> operators): the operators a region's day is
+    expected to have; by default every operator ``raw`` shows for the region (an incremental
+    run passes those of the whole table, :func:`gas_operators_by_region`, as it reads a
+    window of days)."""
     max_keys = int(params.get("max_detail_keys", 200))
     if raw.empty:
         return pd.DataFrame(columns=GAS_COLUMNS), []
@@ -359,6 +380,10 @@ def aggregate_gas_daily(
     expected: dict[str, set[str]] = {
         str(code): set(group) for code, group in per_operator.groupby("region_code")["operator"]
     }
+    if expected_operators is not None:
+        expected = {
+            code: set(expected_operators.get(code, ())) | ops for code, ops in expected.items()
+        }
     differs = sorted(
         f"{code}:{'+'.join(sorted(ops))}"
         for code, ops in expected.items()
@@ -538,9 +563,10 @@ def daily_regional_consumption(
     raw_gas_load_curve: pd.DataFrame,
     raw_consumption_regional: pd.DataFrame,
     params: dict[str, Any],
+    expected_gas_operators: dict[str, set[str]] | None = None,
 ) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Daily gas (courbe de charge) and electricity (half-hourly) consumption per region."""
-    gas, gas_quality = aggregate_gas_daily(raw_gas_load_curve, params)
+    gas, gas_quality = aggregate_gas_daily(raw_gas_load_curve, params, expected_gas_operators)
     electricity, electricity_quality = aggregate_electricity_daily(raw_consumption_regional, params)
     daily, daily_quality = combine_daily_consumption(gas, electricity, params)
     return daily, [*gas_quality, *electricity_quality, *daily_quality]

@@ -5,7 +5,10 @@ generated one day longer agrees with a shorter one on their common days: :func:`
 appends to each CSV file of ``sample`` the lines of ``longer`` that name the new day and are
 not in the file already, copies the files ``sample`` lacks (a new year of historique-meteo)
 and replaces the other files that differ (the fuel flux snapshot, the manifest) — what a
-scheduled download of one more day does to the source files. Used by the incremental-run
+scheduled download of one more day does to the source files. One exception: the fuel price
+history spreads a fixed number of rows over the sample's range, so the longer sample's flux
+snapshot (each station's last prices) holds prices of past days the shorter history lacks;
+``keep`` leaves such a file as it is. Used by the incremental-run
 benchmark and the incremental fusion test.
 """
 
@@ -22,14 +25,17 @@ def day_formats(day: date) -> tuple[str, ...]:
     return (day.isoformat(), day.strftime("%d/%m/%Y"), day.strftime("%d/%m/%y"))
 
 
-def append_day(sample: Path, longer: Path, day: date) -> dict[str, str]:
-    """Bring ``sample`` to ``longer`` by one ``day``; what happened to each file."""
+def append_day(sample: Path, longer: Path, day: date, keep: tuple[str, ...] = ()) -> dict[str, str]:
+    """Bring ``sample`` to ``longer`` by one ``day``; what happened to each file. The files
+    named in ``keep`` (paths relative to the folder) are left as they are."""
     names = day_formats(day)
     done = {}
     for new in sorted(p for p in longer.rglob("*") if p.is_file()):
         rel = new.relative_to(longer)
         old = sample / rel
-        if not old.exists():
+        if str(rel) in keep:
+            done[str(rel)] = "kept"
+        elif not old.exists():
             old.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(new, old)
             done[str(rel)] = "new file"

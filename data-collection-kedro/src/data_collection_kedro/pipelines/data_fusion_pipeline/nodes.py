@@ -25,6 +25,7 @@ import pandas as pd
 from data_collection_kedro.domain.calendar import consumption_movements_index
 from data_collection_kedro.domain.consumption import (
     daily_regional_consumption,
+    gas_operators_by_region,
     national_consumption_index,
 )
 from data_collection_kedro.domain.fuel import daily_fuel_price_index
@@ -99,7 +100,11 @@ def build_daily_consumption(
         raw_gas_load_curve=raw_gas_load_curve,
         raw_consumption_regional=raw_consumption_regional,
     )
-    daily, quality = daily_regional_consumption(gas, electricity, params)
+    # a window of days is judged against the gas operators of the whole history
+    operators = None
+    if (window or FULL_RUN).of(OBSERVED).mode == "window":
+        operators = gas_operators_by_region(raw_gas_load_curve, params)
+    daily, quality = daily_regional_consumption(gas, electricity, params, operators)
     return daily, quality_frame(quality)
 
 
