@@ -79,9 +79,12 @@ def run(label: str, data_dir: Path, workdir: Path) -> dict[str, Any]:
     return result
 
 
-def pipeline_seconds(data_dir: Path) -> tuple[list[dict[str, float]], dict[str, float]]:
+def pipeline_seconds(
+    data_dir: Path,
+) -> tuple[list[dict[str, float]], list[dict[str, float]], list[str]]:
     """Per run (in order), the seconds of each default pipeline's nodes (the carbon hook's
-    records), and the seconds of each node of the last run. Called after the runs: importing
+    records) and the seconds of each node, and the fusion's node names. Called after the runs:
+    importing
     the project here would count in the children's peak RSS (Linux keeps it across fork)."""
     from kedro.framework.project import pipelines
     from kedro.framework.startup import bootstrap_project
@@ -98,7 +101,8 @@ def pipeline_seconds(data_dir: Path) -> tuple[list[dict[str, float]], dict[str, 
             name = pipeline_of.get(row["node"], "other")
             per_pipeline[name] += float(row["duration_s"] or 0)
             nodes.setdefault(row["run_id"], {})[row["node"]] = float(row["duration_s"] or 0)
-    return [dict(r) for r in runs.values()], list(nodes.values())[-1] if nodes else {}
+    fusion = [n.name for n in pipelines["data_fusion_pipeline"].nodes]
+    return [dict(r) for r in runs.values()], list(nodes.values()), fusion
 
 
 def main() -> None:
@@ -135,7 +139,7 @@ def main() -> None:
         appended = append_day(sample, workdir / "longer", new_day, keep)
         print(f"appended {new_day}: " + "; ".join(f"{k} {v}" for k, v in appended.items()))
         incremental = run("incremental", data_dir, workdir)
-        per_pipeline, last_nodes = pipeline_seconds(data_dir)
+        per_pipeline, run_nodes, fusion_nodes = pipeline_seconds(data_dir)
 
     print()
     print(f"{'run':<30}{'wall s':>10}{'peak RSS MB':>13}")
@@ -149,6 +153,12 @@ def main() -> None:
         for name in per_pipeline[0]:
             before, after = per_pipeline[0][name], per_pipeline[1].get(name, 0.0)
             print(f"  {name:<55}{before:>8.1f} → {after:>6.1f}")
+    if len(run_nodes) == 2:
+        print("\ndata_fusion_pipeline nodes' seconds (full → incremental):")
+        for name in fusion_nodes:
+            before, after = run_nodes[0].get(name, 0.0), run_nodes[1].get(name, 0.0)
+            print(f"  {name:<55}{before:>8.1f} → {after:>6.1f}")
+    last_nodes = run_nodes[-1] if run_nodes else {}
     slowest = sorted(last_nodes.items(), key=lambda item: -item[1])[:8]
     print(
         "slowest nodes of the incremental run (s): " + ", ".join(f"{n} {s:.1f}" for n, s in slowest)
