@@ -20,11 +20,26 @@ from data_collection_kedro.domain.contracts import (
     PREVISIONS_METEO_NATIONALES,
 )
 from data_collection_kedro.domain.features import heating_degree_days
-from data_collection_kedro.pipelines.data_fusion_pipeline.nodes import (
-    build_consommation_nationale,
-    build_meteo_consommation,
-    build_previsions_meteo,
-)
+from data_collection_kedro.domain.fusion_window import IndexRows
+from data_collection_kedro.pipelines.data_fusion_pipeline import nodes
+
+
+def _frames(outputs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """A node's outputs with the index rows as frames (a run without a plan: the whole index)."""
+    return tuple(o.frame if isinstance(o, IndexRows) else o for o in outputs)
+
+
+def build_consommation_nationale(*args: Any) -> tuple[Any, ...]:
+    return _frames(nodes.build_consommation_nationale(*args))
+
+
+def build_meteo_consommation(*args: Any) -> tuple[Any, ...]:
+    return _frames(nodes.build_meteo_consommation(*args))
+
+
+def build_previsions_meteo(*args: Any) -> tuple[Any, ...]:
+    return _frames(nodes.build_previsions_meteo(*args))
+
 
 WEIGHTS = {"11": 3.0, "53": 1.0}
 
