@@ -42,6 +42,7 @@ REPO = Path(__file__).resolve().parents[1]
 KEDRO_PROJECT = REPO / "data-collection-kedro"
 
 FUSION_NODES = [
+    "plan_fusion_window",  # the days to compute (no fusion_state is written: a full run)
     "build_daily_consumption",
     "build_daily_weather",
     "build_consommation_mouvements",
