@@ -5,8 +5,8 @@
 - ``ElasticsearchIndexDataset``: the production index store (versioned indices behind an alias).
 - ``DeclaredSourceDataset`` / ``DeclaredTableDataset``: the catalog factories of the ETL's
   source, raw-table and quarantine entries, filled in from the source registry.
-- ``RawTablesDigestDataset``: rows and newest ``_updated_at`` per raw table and day (what the
-  incremental fusion compares with its state).
+- ``RawTablesDigestDataset``: rows, newest ``_updated_at`` and a digest of the values per raw
+  table and day (what the incremental fusion compares with its state).
 - ``ModelArtifactDataset``: a trained model as files that run no code when loaded (no pickle).
 - ``StoredModelDataset``: the model a previous run stored (load only, None when absent): the
   input of the retraining policy.
