@@ -186,10 +186,21 @@ def generate(rows: int, workdir: Path) -> Path:
 
 
 def sizes_of(args: argparse.Namespace) -> list[int]:
+    if args.file:  # one size: the file's data rows
+        return [data_rows(Path(args.file))]
     if args.sizes:
         return [int(s) for s in args.sizes.split(",")]
     large = os.environ.get("ENERGIEWATCH_BENCH_20M", "") not in ("", "0")
     return [*SIZES, LARGE] if large else list(SIZES)
+
+
+def data_rows(csv_file: Path) -> int:
+    """The lines of ``csv_file`` after its header (the file read in 16 MB blocks)."""
+    lines, last = 0, b"\n"
+    with csv_file.open("rb") as handle:
+        while block := handle.read(1 << 24):
+            lines, last = lines + block.count(b"\n"), block[-1:]
+    return lines + (last != b"\n") - 1
 
 
 def bench_size(rows: int, args: argparse.Namespace, workdir: Path, naive: bool) -> dict[str, Any]:
