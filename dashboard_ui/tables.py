@@ -381,8 +381,19 @@ def fusion_checks(quality: pd.DataFrame) -> pd.DataFrame:
             "affected": [
                 d.get("rows") if isinstance(d.get("rows"), int | float) else None for d in details
             ],
+            "covered": [_covered_days(d) for d in details],
         }
     )
+
+
+def _covered_days(detail: Mapping[str, Any]) -> str | None:
+    """The days a check counted: the whole history, or those from the first day an
+    incremental fusion run recomputed (``detail.since``); ``None`` for a check written before
+    the fusion recorded it."""
+    since = pd.to_datetime(str(detail.get("since") or ""), errors="coerce")
+    if pd.notna(since):
+        return f"depuis le {since:%d/%m/%Y} (exécution incrémentale)"
+    return "tout l'historique" if detail.get("scope") == "whole history" else None
 
 
 # ------------------------------------------------------------------------------------- fuel

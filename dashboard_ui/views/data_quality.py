@@ -127,7 +127,8 @@ def _fusion_checks() -> None:
     flagged = checks[(checks["unmatched_keys"].fillna(0) > 0) | (checks["affected"].fillna(0) > 0)]
     st.caption(
         f"{len(checks)} contrôles, dont {len(flagged)} signalant des lignes ou des clés. "
-        "Lignes en entrée et en sortie de chaque étape de la fusion."
+        "Lignes en entrée et en sortie de chaque étape de la fusion, sur les jours que sa "
+        "dernière exécution a recalculés."
     )
     show_table(
         fr.display_table(
@@ -145,6 +146,7 @@ def _fusion_checks() -> None:
                 "rows_out": "Lignes en sortie",
                 "unmatched_keys": "Clés signalées",
                 "affected": "Lignes concernées",
+                "covered": "Jours comptés",
             },
         )
     )

@@ -347,3 +347,26 @@ def test_count_maps_label_their_legend_with_distinct_whole_numbers(most: int) ->
     ticks = legends[0]["values"]
     assert ticks == sorted(set(ticks)) and all(isinstance(t, int) for t in ticks)
     assert ticks[0] == 0 and ticks[-1] == max(1, most)
+
+
+def test_fusion_checks_say_which_days_they_counted() -> None:
+    from dashboard_ui.tables import fusion_checks
+
+    quality = pd.DataFrame(
+        {
+            "index": ["meteo_consommation", "prix_carburants_journalier", "old"],
+            "check": ["index_rows", "index_rows", "index_rows"],
+            "rows_in": [10, 20, 30],
+            "rows_out": [10, 20, 30],
+            "unmatched_keys": [0, 0, 0],
+            "detail": [
+                '{"scope": "whole history", "since": null}',
+                '{"scope": "days from 2024-12-29 (incremental run; raw rows read from '
+                '2024-11-01)", "since": "2024-12-29"}',
+                '{"rows": 3}',
+            ],
+        }
+    )
+    covered = fusion_checks(quality)["covered"].tolist()
+    assert covered[:2] == ["tout l'historique", "depuis le 29/12/2024 (exécution incrémentale)"]
+    assert pd.isna(covered[2])  # written before the fusion recorded its days

@@ -219,10 +219,16 @@ def collect_data_quality(
     recomputed (those of an unchanged family stay as their last run wrote them)."""
     present = [r for r in reports if len(r)]
     quality = collect_quality(*present) if present else quality_frame([])
-    scopes = {family: window.of(family).scope() for family in FAMILIES}
+    covered = {
+        family: {
+            "scope": window.of(family).scope(),
+            "since": str(window.of(family).since) if window.of(family).since else None,
+        }
+        for family in FAMILIES
+    }
     quality["detail"] = [
         json.dumps(
-            {**json.loads(detail), "scope": scopes[_FAMILY_OF_INDEX.get(str(index), OBSERVED)]},
+            {**json.loads(detail), **covered[_FAMILY_OF_INDEX.get(str(index), OBSERVED)]},
             ensure_ascii=False,
             sort_keys=True,
         )
