@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 import codecarbon
 import numpy as np
 import pytest
+from codecarbon.core import hardware_cache
+from codecarbon.core.resource_tracker import ResourceTracker
 from codecarbon.output_methods.emissions_data import EmissionsData
 
 from data_collection_kedro.carbon import files
@@ -76,7 +79,7 @@ def test_installed_codecarbon_is_the_pinned_version() -> None:
 def test_every_private_attribute_exists(adapter: TrackerAdapter) -> None:
     tracker = adapter.tracker
     cpu = next(h for h in tracker._hardware if type(h).__name__ == "CPU")
-    owners = {"BaseEmissionsTracker": tracker, "CPU": cpu}
+    owners = {"BaseEmissionsTracker": tracker, "CPU": cpu, "hardware_cache": hardware_cache}
     missing = [
         f"{owner}.{name} ({why})"
         for owner, name, why in PRIVATE_ATTRIBUTES
@@ -171,3 +174,65 @@ def test_hardware_detection_ahead_of_a_run_measures_and_writes_nothing(tmp_path:
     assert detected["cpu_count"] >= 1
     assert detected["ram_total_size"] > 0
     assert not out.exists()
+
+
+def test_a_hardware_detection_kept_as_json_is_reused_by_a_tracker_of_another_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the hook keeps between processes (carbon/machine_cache.py): this process's
+    detection as plain data, written as JSON, given back to CodeCarbon after its per-process
+    cache is emptied (a new process): the tracker then starts without probing the hardware and
+    measures the same way."""
+    settings = _settings(tmp_path)
+    TrackerAdapter.detect_hardware(**settings)
+    plan = TrackerAdapter.hardware_plan(**settings)
+    assert plan is not None, "hardware_cache._plans holds the detection under make_key()"
+    before = _start(tmp_path)
+    method = before.measurement_method()
+    before.stop()
+
+    hardware_cache.clear_cache()  # a new process: CodeCarbon detects nothing yet
+    assert TrackerAdapter.hardware_plan(**settings) is None
+    probes: list[Any] = []
+    full_setup = ResourceTracker._run_full_hardware_setup
+
+    def counted(self: Any) -> None:
+        probes.append(self)
+        full_setup(self)
+
+    monkeypatch.setattr(ResourceTracker, "_run_full_hardware_setup", counted)
+    kept = json.loads(json.dumps(plan))
+    assert TrackerAdapter.adopt_hardware_plan(kept, **settings)
+    assert not TrackerAdapter.adopt_hardware_plan(kept, **settings), "already there"
+    after = _start(tmp_path)
+    try:
+        assert probes == [], "the adopted detection was not used: CodeCarbon probed again"
+        assert after.measurement_method() == method
+        assert TrackerAdapter.hardware_plan(**settings) == kept
+    finally:
+        after.stop()
+
+
+def test_a_plan_codecarbon_cannot_apply_is_refused(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    hardware_cache.clear_cache()
+    assert not TrackerAdapter.adopt_hardware_plan({"cpu_tracker": "x"}, **settings)
+    assert not TrackerAdapter.adopt_hardware_plan(
+        {
+            "ram_tracker": "r",
+            "cpu_tracker": "c",
+            "gpu_tracker": "g",
+            "conf": {},
+            "hardware_specs": [{"kind": "quantum"}],
+        },
+        **settings,
+    )
+    assert TrackerAdapter.hardware_plan(**settings) is None
+
+
+def test_the_hardware_key_names_the_version_and_the_detection_settings(tmp_path: Path) -> None:
+    key = TrackerAdapter.hardware_key(**_settings(tmp_path))
+    assert key["codecarbon"] == codecarbon.__version__
+    assert key["tracking_mode"] == "machine" and key["force_cpu_power"] is None
+    forced = TrackerAdapter.hardware_key(**{**_settings(tmp_path), "force_cpu_power": 65})
+    assert forced != key

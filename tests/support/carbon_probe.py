@@ -302,6 +302,8 @@ carbon:
   concurrent_wait_timeout_s: 60
   log_level: warning
   idle_probe_s: ${oc.env:CARBON_PROBE_IDLE_S,0.1}
+  hardware_cache_max_age_h: ${oc.env:CARBON_PROBE_HARDWARE_MAX_AGE_H,168}
+  idle_power_max_age_min: ${oc.env:CARBON_PROBE_IDLE_MAX_AGE_MIN,15}
 run_summary:
   output_dir: ${oc.env:CARBON_PROBE_OUT}/runs
 """

@@ -18,7 +18,9 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+import codecarbon
 from codecarbon import OfflineEmissionsTracker
+from codecarbon.core import hardware_cache
 from codecarbon.output_methods.emissions_data import EmissionsData
 from codecarbon.output_methods.file import FileOutput
 
@@ -40,6 +42,11 @@ PRIVATE_ATTRIBUTES: tuple[tuple[str, str, str], ...] = (
     ("BaseEmissionsTracker", "_scheduler_monitor_power", "1 s power monitor, kept running"),
     ("CPU", "_mode", "intel_rapl / cpu_load / constant ..."),
     ("CPU", "_is_generic_tdp", "constant power of an unknown CPU model"),
+    ("hardware_cache", "_plans", "CodeCarbon's per-process detection results, by key"),
+    ("hardware_cache", "_cache_lock", "guards _plans"),
+    ("hardware_cache", "_HardwarePlan", "one detection result (plain data)"),
+    ("hardware_cache", "make_key", "the settings a detection result depends on"),
+    ("hardware_cache", "HardwareKind", "the kinds of device a result may hold"),
 )
 
 #: EmissionsData fields the per-pipeline rows recompute (the others describe the whole run)
@@ -115,10 +122,49 @@ class TrackerAdapter:
         settings that change it (tracking mode, forced powers, GPUs), so a tracker started
         later in this process with the same settings reuses it: the hook runs this in a thread
         while Kedro builds the run (the CPU probe takes about a second)."""
-        # the output folder may not exist yet (the run creates it) and plays no part here
-        probe = {k: v for k, v in settings.items() if k not in ("output_dir", "output_file")}
-        detected: dict[str, Any] = _offline_tracker(probe).get_detected_hardware()
+        detected: dict[str, Any] = _offline_tracker(
+            _detection_settings(settings)
+        ).get_detected_hardware()
         return detected
+
+    @staticmethod
+    def hardware_key(**settings: Any) -> dict[str, Any]:
+        """What CodeCarbon's hardware detection depends on for trackers of these ``settings``
+        (its per-process cache key: tracking mode, forced powers, GPUs, RAPL options) and the
+        CodeCarbon version, as plain data (the key of the detection kept between processes,
+        :mod:`.machine_cache`)."""
+        key = hardware_cache.make_key(_offline_tracker(_detection_settings(settings)))
+        return {"codecarbon": codecarbon.__version__, **dataclasses.asdict(key)}
+
+    @staticmethod
+    def hardware_plan(**settings: Any) -> dict[str, Any] | None:
+        """The hardware detection of this process for trackers of these ``settings`` as plain
+        data (JSON-ready), ``None`` when it has not run here."""
+        key = hardware_cache.make_key(_offline_tracker(_detection_settings(settings)))
+        with hardware_cache._cache_lock:
+            plan = hardware_cache._plans.get(key)
+        return _json_ready(dataclasses.asdict(plan)) if plan is not None else None
+
+    @staticmethod
+    def adopt_hardware_plan(plan: Mapping[str, Any], **settings: Any) -> bool:
+        """Give CodeCarbon a detection of this machine (from :meth:`hardware_plan`, kept by an
+        earlier process) for trackers of these ``settings``: the next tracker started in this
+        process uses it instead of probing the hardware. ``False`` (nothing changed) when
+        ``plan`` is not one CodeCarbon can apply or a detection is already there."""
+        try:
+            adopted = hardware_cache._HardwarePlan(**plan)
+            for spec in adopted.hardware_specs:
+                hardware_cache.HardwareKind(spec["kind"])
+            if not isinstance(adopted.conf, dict) or not adopted.hardware_specs:
+                return False
+        except (TypeError, ValueError, KeyError):
+            return False
+        key = hardware_cache.make_key(_offline_tracker(_detection_settings(settings)))
+        with hardware_cache._cache_lock:
+            if key in hardware_cache._plans:
+                return False
+            hardware_cache._plans[key] = adopted
+        return True
 
     @property
     def run_id(self) -> str:
@@ -224,6 +270,21 @@ class TrackerAdapter:
             return
         scheduler.stop()
         self.tracker._scheduler_monitor_power = _PinnedScheduler(monitor)
+
+
+def _detection_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """``settings`` without the output file: the output folder may not exist yet (the run
+    creates it) and plays no part in the hardware detection."""
+    return {k: v for k, v in settings.items() if k not in ("output_dir", "output_file")}
+
+
+def _json_ready(value: Any) -> Any:
+    """``value`` with tuples as lists (what JSON gives back), for comparisons and files."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(v) for v in value]
+    return value
 
 
 def _offline_tracker(settings: Mapping[str, Any]) -> OfflineEmissionsTracker:

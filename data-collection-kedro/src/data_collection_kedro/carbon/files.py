@@ -30,13 +30,18 @@ NODE_COLUMNS: tuple[str, ...] = (
     "run_pipeline",
     "phase",
     "idle_power_w",
+    "idle_power_measured_at",
 )
 
 #: Columns older files may lack (``run_pipeline``: files written before per-pipeline rows,
 #: where every row's ``pipeline`` was the pipeline that was run; ``phase``: the node's phase
 #: tag, :mod:`data_collection_kedro.phases`; ``idle_power_w``: the machine's draw measured at
-#: the tracker's start, the base of the marginal energy).
-OPTIONAL_NODE_COLUMNS = frozenset({"run_pipeline", "phase", "idle_power_w"})
+#: the tracker's start, the base of the marginal energy; ``idle_power_measured_at``: when that
+#: draw was measured, UTC: at the run's start, or by an earlier run of the same machine whose
+#: measurement the hook reused, docs/carbon.md).
+OPTIONAL_NODE_COLUMNS = frozenset(
+    {"run_pipeline", "phase", "idle_power_w", "idle_power_measured_at"}
+)
 
 #: Pseudo-node of every measured run: the time outside node tasks (runner start-up creating the
 #: datasets, scheduling and dataset release, pipeline hooks; a node's own loads and saves are

@@ -51,7 +51,7 @@ from typing import Any
 from kedro.framework.hooks import hook_impl
 
 from data_collection_kedro import phases
-from data_collection_kedro.carbon import files, rows
+from data_collection_kedro.carbon import files, machine_cache, rows
 from data_collection_kedro.carbon.codecarbon_adapter import TrackerAdapter
 from data_collection_kedro.carbon.guard import (
     TrackerFileLock,
@@ -86,6 +86,9 @@ DEFAULT_PARAMS: dict[str, Any] = {
     "force_cpu_power": None,
     "force_ram_power": None,
     "idle_probe_s": 0.5,
+    "cache_dir": None,  # None: <output_dir>/cache
+    "hardware_cache_max_age_h": 168.0,
+    "idle_power_max_age_min": 15.0,
 }
 CONCURRENT_POLICIES = ("skip", "wait")
 MEASUREMENT_DISABLED = "disabled"
@@ -118,21 +121,38 @@ class CarbonTrackingHook:
         self._detect_hardware_ahead(self._pending_params)
 
     def _detect_hardware_ahead(self, params: dict[str, Any]) -> None:
-        """Start CodeCarbon's hardware detection in a thread while Kedro builds the catalog
-        and the pipeline; the tracker of the run reuses it (:meth:`TrackerAdapter.
-        detect_hardware`). Nothing is measured or written here."""
+        """Make CodeCarbon's hardware detection ready before the run's tracker starts: the
+        detection an earlier process kept (:mod:`.machine_cache`, ``carbon.cache_dir``) when
+        it is recent enough, else CodeCarbon's detection in a thread while Kedro builds the
+        catalog and the pipeline (kept for the next processes once done). The tracker of the
+        run reuses it (:meth:`TrackerAdapter.detect_hardware`). Nothing is measured here."""
         try:
             merged = _merged(params)
             if not merged["enabled"]:
                 return
             settings = _tracker_settings(merged, "", Path(str(merged["output_dir"])))
+            cache_dir = _cache_dir(merged)
+            max_age_s = float(merged["hardware_cache_max_age_h"]) * 3600.0
         except Exception as exc:  # invalid parameters are reported by before_pipeline_run
             logger.debug("carbon: no hardware detection ahead (%s)", exc)
             return
+        key: dict[str, Any] | None = None
+        try:
+            if TrackerAdapter.hardware_plan(**settings) is not None:
+                return  # detected by an earlier run of this process
+            key = _machine_key(settings)
+            kept = machine_cache.read(cache_dir, machine_cache.HARDWARE, key, max_age_s)
+            if kept is not None and TrackerAdapter.adopt_hardware_plan(kept.value, **settings):
+                return
+        except Exception as exc:  # the cache is an optimisation: detect as without it
+            logger.debug("carbon: hardware cache unusable (%s)", exc)
 
         def detect() -> None:
             try:
                 TrackerAdapter.detect_hardware(**settings)
+                plan = TrackerAdapter.hardware_plan(**settings)
+                if plan is not None and key is not None and max_age_s > 0:
+                    machine_cache.write(cache_dir, machine_cache.HARDWARE, key, plan)
             except Exception as exc:  # the tracker's start detects it again
                 logger.debug("carbon: hardware detection ahead failed (%s)", exc)
 
@@ -167,12 +187,9 @@ class CarbonTrackingHook:
         if reason == MEASUREMENT_DISABLED:
             record.settle_energy(RunEnergy(measurement=reason))
             return
-        idle_power_w = None
+        idle_power_w, idle_measured_at = None, None
         if tracker is not None:
-            try:
-                idle_power_w = tracker.probe_idle_power(float(params["idle_probe_s"]))
-            except Exception as exc:  # measuring must never fail the pipeline run
-                logger.warning("carbon: idle power probe failed (%s)", exc)
+            idle_power_w, idle_measured_at = _idle_power(tracker, params, run_pipeline, output_dir)
         measurement = RunMeasurement(
             record,
             run_pipeline=run_pipeline,
@@ -184,6 +201,7 @@ class CarbonTrackingHook:
             tracker=tracker,
             file_lock=file_lock,
             idle_power_w=idle_power_w,
+            idle_power_measured_at=idle_measured_at,
         )
         with self._lock:
             self._measurements[key] = measurement
@@ -323,6 +341,49 @@ def _node_pipelines(
         logger.debug("carbon: no pipeline registry (%s)", exc)
         registry = []
     return rows.pipelines_of_nodes(nodes, registry, run_pipeline)
+
+
+def _idle_power(
+    tracker: TrackerAdapter, params: dict[str, Any], run_pipeline: str, output_dir: Path
+) -> tuple[float | None, str | None]:
+    """The machine's idle draw (W) and when it was measured: the one an earlier run of this
+    machine measured less than ``carbon.idle_power_max_age_min`` ago (:mod:`.machine_cache`),
+    else a probe of ``carbon.idle_probe_s`` seconds now (kept for the next runs).
+    ``(None, None)`` when ``idle_probe_s`` is 0 or nothing was measured."""
+    try:
+        probe_s = float(params["idle_probe_s"])
+        if probe_s <= 0:
+            return None, None
+        max_age_s = float(params["idle_power_max_age_min"]) * 60.0
+        cache_dir = _cache_dir(params)
+        key = {
+            **_machine_key(_tracker_settings(params, run_pipeline, output_dir)),
+            "pue": float(params["pue"]),
+            "idle_probe_s": probe_s,
+        }
+        kept = machine_cache.read(cache_dir, machine_cache.IDLE_POWER, key, max_age_s)
+        if kept is not None and isinstance(kept.value, int | float) and kept.value > 0:
+            return float(kept.value), kept.measured_at
+        measured_at = now_iso()
+        watts = tracker.probe_idle_power(probe_s)
+        if watts is not None and max_age_s > 0:
+            machine_cache.write(cache_dir, machine_cache.IDLE_POWER, key, watts, measured_at)
+        return watts, (measured_at if watts is not None else None)
+    except Exception as exc:  # measuring must never fail the pipeline run
+        logger.warning("carbon: idle power probe failed (%s)", exc)
+        return None, None
+
+
+def _machine_key(settings: dict[str, Any]) -> dict[str, Any]:
+    """The key of this machine's measurements for trackers of ``settings``
+    (:mod:`.machine_cache`): the machine, the CodeCarbon version, the detection settings."""
+    return {"machine": machine_cache.machine_identity(), **TrackerAdapter.hardware_key(**settings)}
+
+
+def _cache_dir(params: dict[str, Any]) -> Path:
+    """``carbon.cache_dir``, by default the ``cache`` folder of ``carbon.output_dir``."""
+    folder = params.get("cache_dir")
+    return Path(str(folder)) if folder else Path(str(params["output_dir"])) / "cache"
 
 
 def _merged(params: dict[str, Any]) -> dict[str, Any]:

@@ -59,12 +59,14 @@ class RunMeasurement:
         tracker: TrackerAdapter | None = None,
         file_lock: TrackerFileLock | None = None,
         idle_power_w: float | None = None,
+        idle_power_measured_at: str | None = None,
     ) -> None:
         self.record = record
         self.run_pipeline = run_pipeline
         self.node_pipelines = node_pipelines
         self.node_phases = node_phases
         self.idle_power_w = idle_power_w
+        self.idle_power_measured_at = idle_power_measured_at
         self.output_dir = output_dir
         self.country_iso_code = country_iso_code
         self.tracker = tracker
@@ -174,6 +176,7 @@ class RunMeasurement:
             emissions_kg=emissions,
             phase=self.node_phases.get(name, phases.UNKNOWN),
             idle_power_w=self.idle_power_w,
+            idle_power_measured_at=self.idle_power_measured_at,
         )
         self.rows.append(row)
         self.record.add_node_measurement(row)
@@ -209,6 +212,7 @@ class RunMeasurement:
                 measurement=self.mode,
                 country_iso_code=self.country_iso_code,
                 idle_power_w=self.idle_power_w,
+                idle_power_measured_at=self.idle_power_measured_at,
             )
         )
         for pipeline, row in rows.pipeline_run_rows(total, self.rows, self.run_pipeline).items():

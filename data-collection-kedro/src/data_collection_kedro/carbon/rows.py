@@ -60,6 +60,7 @@ def node_row(
     emissions_kg: float | None = None,
     phase: str = "",
     idle_power_w: float | None = None,
+    idle_power_measured_at: str | None = None,
 ) -> dict[str, Any]:
     """One ``emissions_nodes.csv`` row (energy columns only when measured)."""
     row: dict[str, Any] = {
@@ -74,6 +75,7 @@ def node_row(
         "run_pipeline": run_pipeline,
         "phase": phase,
         "idle_power_w": idle_power_w,
+        "idle_power_measured_at": idle_power_measured_at,
     }
     if energy is not None:
         row.update(energy_columns(energy, float(emissions_kg or 0.0)))
@@ -91,6 +93,7 @@ def outside_row(
     measurement: str,
     country_iso_code: str,
     idle_power_w: float | None = None,
+    idle_power_measured_at: str | None = None,
 ) -> dict[str, Any]:
     """The run's ``__outside_nodes__`` row: it belongs to the pipeline the user ran; its phase
     is :data:`~data_collection_kedro.phases.ORCHESTRATION`."""
@@ -108,6 +111,7 @@ def outside_row(
         emissions_kg=emissions_kg,
         phase=phases.ORCHESTRATION,
         idle_power_w=idle_power_w,
+        idle_power_measured_at=idle_power_measured_at,
     )
 
 
