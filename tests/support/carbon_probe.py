@@ -100,6 +100,11 @@ def rejected(seed: int):
     return pd.DataFrame({"id": [9], "reason": ["value out of range"]})
 
 
+def count_records(records) -> float:
+    """Reads the store back (a load of the file the run holds)."""
+    return float(len(records))
+
+
 def wait_for_release(a: float) -> float:
     """Holds the run open until the release file appears (cross-process tests)."""
     release = Path(os.environ["CARBON_PROBE_RELEASE"])
@@ -203,6 +208,13 @@ def register_pipelines():
             node(n.rejected, "params:seed", "quarantine_records", name="set_aside"),
         ]
     )
+    store_then_fail = Pipeline(
+        [
+            node(n.records, "params:seed", "raw_records", name="store_records"),
+            node(n.count_records, "raw_records", "count", name="count_records"),
+            node(n.explode, "count", "c", name="explode"),
+        ]
+    )
     failing = Pipeline(
         [
             node(n.make, "params:seed", "a", name="make"),
@@ -263,6 +275,10 @@ def register_pipelines():
         "three_nodes": three,
         "tail": tail,
         "store": store,
+        "store_and_read": store + Pipeline(
+            [node(n.count_records, "raw_records", "count", name="count_records")]
+        ),
+        "store_then_fail": store_then_fail,
         "heavy_io": heavy_io,
         "failing_load": failing_load,
         "failing_save": failing_save,
@@ -280,11 +296,12 @@ from kedro.config import OmegaConfigLoader
 from omegaconf.resolvers import oc
 
 from data_collection_kedro.carbon.hook import CarbonTrackingHook
+from data_collection_kedro.hooks import StoreConnectionHook
 from data_collection_kedro.run_context import RunRegistry
 from data_collection_kedro.run_summary import RunSummaryHook
 
 RUNS = RunRegistry()
-HOOKS = (CarbonTrackingHook(RUNS), RunSummaryHook(RUNS))
+HOOKS = (CarbonTrackingHook(RUNS), RunSummaryHook(RUNS), StoreConnectionHook())
 CONFIG_LOADER_CLASS = OmegaConfigLoader
 CONFIG_LOADER_ARGS = {"base_env": "base", "default_run_env": "local",
                       "custom_resolvers": {"oc.env": oc.env}}
@@ -306,6 +323,9 @@ carbon:
   idle_power_max_age_min: ${oc.env:CARBON_PROBE_IDLE_MAX_AGE_MIN,15}
 run_summary:
   output_dir: ${oc.env:CARBON_PROBE_OUT}/runs
+duckdb_store:
+  keep_open: ${oc.env:CARBON_PROBE_KEEP_OPEN,run}
+  keep_open_s: 1.0
 """
 
 

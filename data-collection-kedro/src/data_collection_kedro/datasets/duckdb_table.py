@@ -1,17 +1,24 @@
 """DuckDB table datasets: the embedded store (raw tables, indices, model outputs).
 
-A connection is opened only for the duration of one load or save, so another process (the
-dashboard) can read the file between writes; a save waits with backoff while another process
-holds the file lock. Opening the file (its catalog) and closing it (a checkpoint) cost tens of
-milliseconds, more than a small save: during a Kedro run (:class:`~data_collection_kedro.
-hooks.StoreConnectionHook`) the file a save wrote is kept open up to ``keep_open_s`` after the
-last save (:func:`keep_open`), so the saves of one node share it; the hook releases it
-(:func:`release_held`) with the node's last output, and at the end of the run.
+Outside a Kedro run a connection is opened only for the duration of one load or save, so
+another process (the dashboard) can read the file between writes; a save waits with backoff
+while another process holds the file lock. Opening the file (its catalog) and closing it (a
+checkpoint) cost tens of milliseconds, more than a small load or save. During a Kedro run
+(:class:`~data_collection_kedro.hooks.StoreConnectionHook`, ``duckdb_store.keep_open``):
+
+- ``run`` (:func:`hold_for_run`): the run's process opens each store file once, at its first
+  load or save, and keeps it open until the run ends (or fails); every load and save of the
+  run shares it. Other processes get the file when the run ends, never later;
+- ``node`` (:func:`keep_open`): the file a save wrote stays open up to ``keep_open_s`` after
+  the last save, so the saves of one node share it; the hook releases it (:func:`release_held`)
+  with the node's last output, and at the end of the run.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
 import re
 import threading
 import time
@@ -106,6 +113,33 @@ class _Held:
 _HELD: dict[str, _Held] = {}
 _HELD_GUARD = threading.Lock()
 _keep_open_s = 0.0
+_run_holder_pid: int | None = None  # the process holding its files for a run
+
+
+def hold_for_run(active: bool) -> None:
+    """While ``active``, every store file this process opens stays open (read-write) from its
+    first load or save until :func:`hold_for_run` ``(False)``, which releases them all. Only
+    the process that called it holds (a ParallelRunner worker forked from it opens and closes
+    per load or save)."""
+    global _run_holder_pid
+    with _HELD_GUARD:
+        _run_holder_pid = os.getpid() if active else None
+    if not active:
+        release_held()
+
+
+def _held_connection(path: str) -> duckdb.DuckDBPyConnection | None:
+    """A new connection to ``path`` sharing the file this process holds for the run (opened
+    now if it is not yet); ``None`` when no run holds the files of this process."""
+    with _HELD_GUARD:
+        if _run_holder_pid != os.getpid():
+            return None
+        entry = _HELD.get(path)
+        if entry is None:  # a lock error propagates: connect() retries with backoff
+            entry = _HELD[path] = _Held(duckdb.connect(path), math.inf)
+        else:
+            entry.deadline = math.inf
+        return entry.con.cursor()
 
 
 def keep_open(seconds: float) -> None:
@@ -133,8 +167,8 @@ def release_held() -> None:
 def _hold(path: str) -> None:
     """Keep ``path`` (open read-write by this process right now) open ``keep_open_s`` more."""
     with _HELD_GUARD:
-        if _keep_open_s <= 0:
-            return
+        if _keep_open_s <= 0 or _run_holder_pid == os.getpid():
+            return  # not kept, or held until the run ends
         deadline = time.monotonic() + _keep_open_s
         entry = _HELD.get(path)
         if entry is not None:
@@ -170,6 +204,10 @@ def connect(
     path = str(database)
 
     def _open() -> duckdb.DuckDBPyConnection:
+        held = _held_connection(path)
+        if held is not None:
+            run(held, "SET TimeZone = 'UTC'")
+            return held
         try:
             con = duckdb.connect(path, read_only=read_only)
         except duckdb.ConnectionException as exc:
