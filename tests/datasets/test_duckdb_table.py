@@ -8,6 +8,7 @@ import textwrap
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -15,8 +16,9 @@ import pytest
 from kedro.io import DatasetError
 
 from data_collection_kedro.datasets import DuckDBQueryDataset, DuckDBTableDataset
-from data_collection_kedro.datasets.duckdb_table import keep_open
+from data_collection_kedro.datasets.duckdb_table import hold_for_run, keep_open
 from data_collection_kedro.domain.fusion_window import IndexRows
+from tests.support.store_file import other_process_can_write
 from tests.support.store_frames import make_prices
 
 KEY = ["station_id", "fuel", "updated_at"]
@@ -329,19 +331,6 @@ def test_an_empty_frame_creates_the_table_and_adds_columns_but_writes_nothing(
     assert "note" in columns
 
 
-def _other_process_can_write(database: Path) -> bool:
-    code = (
-        "import duckdb, sys\n"
-        "try:\n"
-        f"    duckdb.connect({str(database)!r}).execute('SELECT 1').fetchall()\n"
-        "except duckdb.IOException:\n"
-        "    sys.exit(3)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], timeout=60, check=False)
-    assert done.returncode in (0, 3)
-    return done.returncode == 0
-
-
 def test_a_run_keeps_the_file_open_between_saves_then_releases_it(database: Path) -> None:
     """``keep_open`` (a Kedro run, StoreConnectionHook): the file stays open after a save, the
     loads of this process still work, and another process gets the file once released."""
@@ -349,13 +338,45 @@ def test_a_run_keeps_the_file_open_between_saves_then_releases_it(database: Path
     try:
         keep_open(600)
         ds.save(make_prices(5))
-        assert not _other_process_can_write(database)  # held by this process
+        assert not other_process_can_write(database)  # held by this process
         ds.save(make_prices(8))
         assert len(ds.load()) == 8  # a read-only load shares the open file
         assert len(DuckDBQueryDataset(str(database), "SELECT * FROM raw_fuel_prices").load()) == 8
     finally:
         keep_open(0)
-    assert _other_process_can_write(database)
+    assert other_process_can_write(database)
+
+
+def test_a_file_held_for_the_run_is_opened_once_and_released_at_its_end(
+    database: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``hold_for_run`` (a Kedro run, StoreConnectionHook ``keep_open: run``): the first save
+    opens the file, the other saves and loads of the process share it however long they are
+    apart (no idle release), and it is released once the run is over."""
+    opened: list[str] = []
+    real_connect = duckdb.connect
+
+    def counted(path: Any = ":memory:", *args: Any, **kwargs: Any) -> Any:
+        opened.append(str(path))
+        return real_connect(path, *args, **kwargs)
+
+    monkeypatch.setattr(duckdb, "connect", counted)
+    ds = DuckDBTableDataset(database=str(database), table="raw_fuel_prices", key=KEY)
+    query = DuckDBQueryDataset(str(database), "SELECT count(*) AS n FROM raw_fuel_prices")
+    try:
+        hold_for_run(True)
+        ds.save(make_prices(5))
+        time.sleep(0.3)  # longer than a node's keep_open_s would keep it
+        ds.save(make_prices(8))
+        assert len(ds.load()) == 8 and ds.exists()
+        assert query.load()["n"].tolist() == [8]
+        assert opened.count(str(database)) == 1
+        assert not other_process_can_write(database)  # held by this process
+    finally:
+        hold_for_run(False)
+    assert other_process_can_write(database)
+    assert len(ds.load()) == 8  # outside a run: opened per load again
+    assert opened.count(str(database)) == 2
 
 
 def test_a_kept_file_is_released_after_the_idle_time(database: Path) -> None:
@@ -364,7 +385,7 @@ def test_a_kept_file_is_released_after_the_idle_time(database: Path) -> None:
         keep_open(0.2)
         ds.save(make_prices(5))
         deadline = time.monotonic() + 30
-        while not _other_process_can_write(database):
+        while not other_process_can_write(database):
             assert time.monotonic() < deadline, "the file was never released"
             time.sleep(0.2)
     finally:

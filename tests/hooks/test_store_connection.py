@@ -4,8 +4,6 @@ run ends or fails, so other processes get it back."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,19 +12,7 @@ import duckdb
 import pytest
 
 from tests.support.carbon_probe import ProbeRunner
-
-
-def _other_process_can_write(database: Path) -> bool:
-    code = (
-        "import duckdb, sys\n"
-        "try:\n"
-        f"    duckdb.connect({str(database)!r}).execute('SELECT 1').fetchall()\n"
-        "except duckdb.IOException:\n"
-        "    sys.exit(3)\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], timeout=60, check=False)
-    assert done.returncode in (0, 3)
-    return done.returncode == 0
+from tests.support.store_file import other_process_can_write
 
 
 @pytest.fixture
@@ -51,12 +37,12 @@ def test_a_run_opens_the_store_once_and_releases_it_at_the_end(
     database = carbon_out / "probe.duckdb"
     run_probe("store_and_read")
     assert file_opens.count(str(database)) == 1, file_opens
-    assert _other_process_can_write(database)
+    assert other_process_can_write(database)
 
     file_opens.clear()
     run_probe("store_and_read")  # a second run opens it again, once
     assert file_opens.count(str(database)) == 1
-    assert _other_process_can_write(database)
+    assert other_process_can_write(database)
 
 
 def test_per_node_keeping_opens_the_store_at_each_node(
@@ -69,7 +55,7 @@ def test_per_node_keeping_opens_the_store_at_each_node(
     database = carbon_out / "probe.duckdb"
     run_probe("store_and_read")
     assert file_opens.count(str(database)) >= 3  # released with each node's last output
-    assert _other_process_can_write(database)
+    assert other_process_can_write(database)
 
 
 def test_a_failed_run_releases_the_store(
@@ -79,6 +65,6 @@ def test_a_failed_run_releases_the_store(
     with pytest.raises(RuntimeError, match="node failure on purpose"):
         run_probe("store_then_fail")
     assert file_opens.count(str(database)) == 1
-    assert _other_process_can_write(database)
+    assert other_process_can_write(database)
     with duckdb.connect(str(database), read_only=True) as con:  # the saved rows are there
         assert con.execute("SELECT count(*) FROM raw_records").fetchall() == [(3,)]
