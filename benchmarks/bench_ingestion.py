@@ -296,9 +296,7 @@ def main() -> None:
     peaks: dict[int, float] = {}
     with tempfile.TemporaryDirectory(prefix="bench_ingestion_") as tmp:
         for rank, rows in enumerate(sizes):
-            results = bench_size(
-                rows, args, Path(tmp), naive=rank == 0, first_on_machine=rank == 0
-            )
+            results = bench_size(rows, args, Path(tmp), naive=rank == 0, first_on_machine=rank == 0)
             checks.update(report(rows, results))
             peaks[rows] = results["etl"]["peak_rss_mb"]
     print("\netl peak RSS by size (MB): " + ", ".join(f"{n:,}: {p:.0f}" for n, p in peaks.items()))
