@@ -128,22 +128,58 @@ def _smoothed_matrix(values: np.ndarray) -> np.ndarray:
 
 
 def _wide_days(
-    frame: pd.DataFrame, by: str, column: str, days: pd.DatetimeIndex, series: pd.Index
-) -> np.ndarray:
-    values = frame.drop_duplicates([by, "day"]).pivot(index="day", columns=by, values=column)
-    return values.reindex(index=days, columns=series).to_numpy(dtype=float)
+    frame: pd.DataFrame, by: str, days: pd.DatetimeIndex, series: pd.Index
+) -> dict[str, np.ndarray]:
+    """Each of :data:`_TEMPERATURES` as a (day position, series position) matrix (the first
+    row of a repeated series-day wins; NaN where a series has no row)."""
+    frame = frame.drop_duplicates([by, "day"])
+    x = days.get_indexer(pd.DatetimeIndex(frame["day"]))
+    s = series.get_indexer(pd.Index(frame[by]))
+    inside = (x >= 0) & (s >= 0)
+    out = {}
+    for column in _TEMPERATURES:
+        values = np.full((len(days), len(series)), np.nan)
+        values[x[inside], s[inside]] = frame[column].to_numpy(dtype=float)[inside]
+        out[column] = values
+    return out
 
 
-def _forecast_lookup(
-    forecasts: pd.DataFrame, by: str, series: pd.Index, days: pd.DatetimeIndex
-) -> pd.DataFrame:
-    """Forecast temperatures indexed by (series position, target day position, lead)."""
-    frame = forecasts[[by, "day", "issue_day", *_TEMPERATURES]].copy()
-    frame["s"] = series.get_indexer(pd.Index(frame[by].astype(str)))
-    frame["x"] = days.get_indexer(pd.DatetimeIndex(as_day(frame["day"])))
-    frame["lead"] = (as_day(frame["day"]) - as_day(frame["issue_day"])).dt.days
-    frame = frame[(frame["s"] >= 0) & (frame["x"] >= 0) & (frame["lead"] >= 0)]
-    return frame.drop_duplicates(["s", "x", "lead"], keep="last").set_index(["s", "x", "lead"])
+class _ForecastLookup:
+    """Forecast temperatures by (series position, target day position, lead): the last row of
+    each key wins; keys without a row read NaN. Sorted integer keys: memory in the number of
+    forecast rows, whatever the leads."""
+
+    def __init__(
+        self, forecasts: pd.DataFrame, by: str, series: pd.Index, days: pd.DatetimeIndex
+    ) -> None:
+        target = as_day(forecasts["day"])
+        s = series.get_indexer(pd.Index(forecasts[by].astype(str)))
+        x = days.get_indexer(pd.DatetimeIndex(target))
+        lead = (target - as_day(forecasts["issue_day"])).dt.days.to_numpy()
+        keep = (s >= 0) & (x >= 0) & (lead >= 0)
+        self._days = len(days)
+        self._leads = int(lead[keep].max()) + 1 if keep.any() else 1
+        keys = self._key(s[keep], x[keep], lead[keep])
+        # the last row of a repeated key wins: reverse, then keep the first of each key
+        reverse = keys[::-1]
+        unique, first = np.unique(reverse, return_index=True)
+        self._keys = unique
+        self._values = {
+            c: forecasts[c].to_numpy(dtype=float)[keep][::-1][first] for c in _TEMPERATURES
+        }
+
+    def _key(self, s: np.ndarray, x: np.ndarray, lead: np.ndarray) -> np.ndarray:
+        return (s.astype(np.int64) * self._days + x) * self._leads + lead
+
+    def get(self, column: str, s: np.ndarray, x: np.ndarray, lead: np.ndarray) -> np.ndarray:
+        """The forecast of ``column`` for each key (NaN: none, or a lead out of range)."""
+        if not len(self._keys):
+            return np.full(len(s), np.nan)
+        valid = (lead >= 0) & (lead < self._leads) & (x >= 0) & (x < self._days)
+        keys = self._key(s, np.where(valid, x, 0), np.where(valid, lead, 0))
+        where = np.minimum(np.searchsorted(self._keys, keys), len(self._keys) - 1)
+        found = valid & (self._keys[where] == keys)
+        return np.where(found, self._values[column][where], np.nan)
 
 
 def issue_weather(
@@ -174,8 +210,11 @@ def issue_weather(
     last = max(observed_day.max(), rows_day.max() + pd.Timedelta(days=1))
     days = pd.date_range(first, last, freq="D")
     obs = observed.assign(day=observed_day, **{by: observed[by].astype(str)})
-    series = pd.Index(sorted(set(obs[by]) | set(rows[by].astype(str))))
-    wide = {c: _wide_days(obs, by, c, days, series) for c in _TEMPERATURES}
+    names = np.concatenate(
+        [obs[by].unique().astype(object), rows[by].astype(str).unique().astype(object)]
+    )
+    series = pd.Index(sorted(set(names.tolist())), dtype=object)
+    wide = _wide_days(obs, by, days, series)
     ewm_obs_values = _smoothed_matrix(wide["temp_mean_c"])
     hdd_ewm_obs = _smoothed_matrix(heating_degree_days(wide["temp_mean_c"]))
 
@@ -184,7 +223,7 @@ def issue_weather(
     i = days.get_indexer(pd.DatetimeIndex(issue))
     if (i > d).any():
         raise ValueError("issue_weather: an issue day is after its forecast day")
-    lookup = None if forecasts is None else _forecast_lookup(forecasts, by, series, days)
+    lookup = None if forecasts is None else _ForecastLookup(forecasts, by, series, days)
 
     def value(x: np.ndarray, column: str) -> np.ndarray:
         """The weather of day position ``x`` as known on the rows' issue day."""
@@ -192,9 +231,7 @@ def issue_weather(
         if lookup is None:
             return known
         lead = x - i
-        keys = pd.MultiIndex.from_arrays([s, x, lead])
-        forecast = lookup[column].reindex(keys).to_numpy(dtype=float)
-        return np.where(lead < 0, known, forecast)
+        return np.where(lead < 0, known, lookup.get(column, s, x, lead))
 
     out: dict[str, np.ndarray] = {c: value(d, c) for c in _TEMPERATURES}
     out["heating_degree_days"] = heating_degree_days(out["temp_mean_c"])
@@ -242,8 +279,27 @@ def issue_weather(
 # ----------------------------------------------------------------------------- calendar
 def as_day(values: pd.Series | Iterable[object]) -> pd.Series:
     """Calendar days as naive ``datetime64[ns]`` midnights (dates, timestamps or ISO text)."""
-    days = pd.to_datetime(pd.Series(values) if not isinstance(values, pd.Series) else values)
+    series = values if isinstance(values, pd.Series) else pd.Series(values)
+    if series.dtype == "datetime64[ns]":  # already days or timestamps: no parsing
+        return series.dt.normalize()
+    if series.dtype == object and len(series):
+        parsed = _parsed_dates(series)
+        if parsed is not None:
+            return parsed
+    days = pd.to_datetime(series)
     return days.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
+
+
+def _parsed_dates(series: pd.Series) -> pd.Series | None:
+    """``datetime.date`` values (and missing ones) as ``datetime64[ns]`` without parsing each
+    one as text; None when ``series`` holds anything else."""
+    present = series.notna().to_numpy()
+    known = series.to_numpy()[present]
+    if not all(type(v) is dt.date for v in known):
+        return None
+    values = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
+    values[present] = np.array(known, dtype="datetime64[D]").astype("datetime64[ns]")
+    return pd.Series(values, index=series.index)
 
 
 def calendar_fields(days: pd.Series) -> pd.DataFrame:
@@ -268,12 +324,52 @@ def _public_holidays(year: int) -> dict[dt.date, str]:
     return dict(holidays.country_holidays("FR", years=year, language="fr"))
 
 
-@lru_cache(maxsize=8)
-def _school_holiday_days(zone: str) -> frozenset[dt.date]:
+@lru_cache(maxsize=64)
+def _public_holiday_series(first_year: int, last_year: int) -> pd.Series:
+    """The public holidays of the years ``first_year..last_year``: their names indexed by
+    day (``datetime64``), sorted; each year computed once per process."""
+    names: dict[dt.date, str] = {}
+    for year in range(first_year, last_year + 1):
+        names.update(_public_holidays(year))
+    index = pd.DatetimeIndex(sorted(names)).astype("datetime64[ns]")
+    return pd.Series([names[day.date()] for day in index], index=index, dtype="string")
+
+
+@lru_cache(maxsize=1)
+def _school_holidays_by_zone() -> dict[str, np.ndarray]:
+    """The school holiday days of each zone (A, B, C) as sorted ``datetime64[ns]`` arrays,
+    from one read of the ``vacances-scolaires-france`` package's table per process."""
     from vacances_scolaires_france import SchoolHolidayDates
 
-    key = f"vacances_zone_{zone.lower()}"
-    return frozenset(day for day, info in SchoolHolidayDates().data.items() if info.get(key))
+    data = SchoolHolidayDates().data
+    return {
+        zone: np.sort(
+            np.array(
+                [day for day, info in data.items() if info.get(f"vacances_zone_{zone.lower()}")],
+                dtype="datetime64[ns]",
+            )
+        )
+        for zone in ("A", "B", "C")
+    }
+
+
+def _school_holiday_days(zone: str) -> np.ndarray:
+    return _school_holidays_by_zone().get(zone.upper(), np.array([], dtype="datetime64[ns]"))
+
+
+def _day_values(days: pd.Series) -> np.ndarray:
+    """``datetime64[ns]`` midnights of :func:`as_day` days (NaT stays NaT)."""
+    return days.to_numpy(dtype="datetime64[ns]")
+
+
+def _holidays_of(days: pd.Series) -> pd.Series:
+    """The public holidays (names by day) of the years ``days`` span."""
+    values = _day_values(days)
+    known = values[~np.isnat(values)]
+    if not len(known):
+        return pd.Series([], index=pd.DatetimeIndex([]), dtype="string")
+    years = known.astype("datetime64[Y]").astype(int) + 1970
+    return _public_holiday_series(int(years.min()), int(years.max()))
 
 
 def library_holidays(keys: pd.DataFrame) -> pd.DataFrame:
@@ -281,39 +377,37 @@ def library_holidays(keys: pd.DataFrame) -> pd.DataFrame:
     rows, from the ``holidays`` (France, métropole) and ``vacances-scolaires-france`` packages
     the ETL reads offline. A school holiday applies to the region's zone (A/B/C); Corse and the
     years the package does not publish count as no school holiday."""
-    dates = as_day(keys["day"]).dt.date
-    names: dict[dt.date, str] = {}
-    for year in sorted({day.year for day in dates}):
-        names.update(_public_holidays(year))
-    public_name = dates.map(names).astype("string")
+    days = as_day(keys["day"])
+    values = _day_values(days)
+    holidays = _holidays_of(days)
+    public_name = pd.Series(
+        holidays.reindex(pd.DatetimeIndex(values)).to_numpy(), index=keys.index, dtype="string"
+    )
     zones = keys["region_code"].astype(str).map(school_zone_of)
-    school = pd.Series(False, index=keys.index)
+    school = np.zeros(len(keys), dtype=bool)
     for zone in zones.dropna().unique():
         if zone in {"A", "B", "C"}:
-            in_zone = zones == zone
-            school[in_zone] = dates[in_zone].isin(_school_holiday_days(zone))
+            in_zone = (zones == zone).to_numpy()
+            school[in_zone] = np.isin(values[in_zone], _school_holiday_days(zone))
     return pd.DataFrame(
         {
             "is_public_holiday": public_name.notna().to_numpy(),
             "public_holiday_name": public_name,
-            "is_school_holiday": school.to_numpy(dtype=bool),
+            "is_school_holiday": school,
         },
         index=keys.index,
     )
 
 
 def _is_public_holiday(days: pd.Series) -> np.ndarray:
-    dates = as_day(days).dt.date
-    holidays: set[dt.date] = set()
-    for year in sorted({day.year for day in dates}):
-        holidays.update(_public_holidays(year))
-    return dates.isin(holidays).to_numpy(dtype=bool)
+    day = as_day(days)
+    return np.isin(_day_values(day), _holidays_of(day).index.to_numpy(dtype="datetime64[ns]"))
 
 
 def school_holiday_share(days: pd.Series) -> pd.Series:
     """Share of the school zones A, B and C on holiday on each day (the national series)."""
-    dates = as_day(days).dt.date
-    share = sum(dates.isin(_school_holiday_days(zone)).astype(float) for zone in "ABC") / 3
+    values = _day_values(as_day(days))
+    share = sum(np.isin(values, _school_holiday_days(zone)).astype(float) for zone in "ABC") / 3
     return pd.Series(np.asarray(share, dtype=float), index=days.index)
 
 
