@@ -15,11 +15,14 @@ Nodes never call MLflow: a training node returns a
   artifact or from the model's ``model_metrics`` rows), once the pipeline run succeeded;
 - for a model the retraining policy reused (:mod:`data_collection_kedro.modeling.retraining`),
   opens its child run all the same (parameters, validation metrics, this run's test metrics)
-  tagged ``reused=true`` with the training it reuses (``training_id``), and neither logs the
-  model again nor registers a version nor moves the alias: the version registered when it was
-  trained (tag ``training_id``) stays the one that serves;
+  tagged ``reused=true`` with the training it reuses (``training_id``) and the registered
+  version and MLflow run of that training (``reused_model_version``, ``reused_run_id``), and
+  neither logs the model again nor registers a version nor moves the alias: the version
+  registered when it was trained (tag ``training_id``) stays the one that serves;
 - logs ``model_metrics`` rows into the model's child run (``test_mape``, …) and the baselines'
   rows into the parent run (``baseline_persistence.test_mape``, …);
+- writes what a node gives a run (parameters, tags, metrics) in one ``log_batch`` call per run
+  (one database transaction each), not one call per value;
 - once the run's energy is settled in the shared run state
   (:meth:`~data_collection_kedro.run_context.RunRecord.when_energy_settled`, whatever the order
   Kedro calls the hooks in), logs each training node's energy and emissions measured by the
@@ -37,6 +40,7 @@ from __future__ import annotations
 import logging
 import math
 import subprocess
+import time
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -248,8 +252,13 @@ class MlflowTrackingHook:
         self._parent_run_id = run.info.run_id
         self._experiment_id = experiment_id
         runtime = self._run_params.get("runtime_params") or {}
-        for key, value in list(runtime.items())[:100]:
-            self._client.log_param(self._parent_run_id, f"runtime.{key}", redact(value)[:500])
+        _log_batch(
+            self._client,
+            self._parent_run_id,
+            params={
+                f"runtime.{key}": redact(value)[:500] for key, value in list(runtime.items())[:100]
+            },
+        )
         return self._parent_run_id
 
     def _tags(self, pipelines: list[str]) -> dict[str, str]:
@@ -276,15 +285,22 @@ class MlflowTrackingHook:
             "model_key": artifact.model_key,
             **_retraining_tags(artifact),
         }
+        if artifact.reused:
+            tags.update(self._reused_version_tags(artifact))
         run = client.create_run(self._experiment_id, run_name=artifact.model_key, tags=tags)
         run_id = run.info.run_id
         self._child_runs[artifact.model_key] = run_id
         if not artifact.reused:  # a reused model's node trained nothing: no training_* energy
             self._model_nodes[artifact.model_key] = node_name
-        for key, value in artifact.params.items():
-            client.log_param(run_id, key, redact(value)[:6000])
-        for key, value in _finite(artifact.validation_metrics).items():
-            client.log_metric(run_id, f"validation_{key}", value)
+        _log_batch(
+            client,
+            run_id,
+            params={key: redact(value)[:6000] for key, value in artifact.params.items()},
+            metrics={
+                f"validation_{key}": value
+                for key, value in _finite(artifact.validation_metrics).items()
+            },
+        )
         if artifact.reused:  # logged and registered by the run that trained it
             client.set_terminated(run_id, "FINISHED")
             return
@@ -294,6 +310,32 @@ class MlflowTrackingHook:
         # registered when the run succeeds, once every metric of the model is known
         if artifact.registered_name:
             self._pending.append((artifact, model_uri, run_id))
+
+    def _reused_version_tags(self, artifact: ModelArtifact) -> dict[str, str]:
+        """``reused_model_version`` and ``reused_run_id``: the registered version (and the run
+        that logged it) of the training a reused model comes from (none when it was not
+        registered, e.g. registration off or a store that lost it)."""
+        training_id = str(artifact.training.get("id") or "")
+        if not artifact.registered_name or not training_id:
+            return {}
+        from mlflow.exceptions import MlflowException
+
+        query = (
+            f"name = '{_quoted(artifact.registered_name)}' "
+            f"and tag.training_id = '{_quoted(training_id)}'"
+        )
+        try:
+            found = self._client.search_model_versions(query)
+        except MlflowException as exc:
+            logger.warning("%s: no registered version found (%s)", artifact.model_key, exc)
+            return {}
+        if not found:
+            return {}
+        version = max(found, key=lambda v: int(v.version))
+        tags = {"reused_model_version": str(version.version)}
+        if version.run_id:
+            tags["reused_run_id"] = str(version.run_id)
+        return tags
 
     def _register(self, artifact: ModelArtifact, model_uri: str, run_id: str) -> None:
         from mlflow.exceptions import MlflowException
@@ -384,6 +426,7 @@ class MlflowTrackingHook:
             return
         parent = self._ensure_parent()
         values = pd.to_numeric(rows["value"], errors="coerce").astype(float)
+        by_run: dict[str, dict[str, float]] = {}
         for model, split, metric, value in zip(
             rows["model"].astype(str),
             rows["split"].astype(str),
@@ -396,9 +439,36 @@ class MlflowTrackingHook:
             run_id = self._child_runs.get(model)
             self._model_metrics.setdefault(model, {})[f"{split}_{metric}"] = value
             if run_id is not None:
-                self._client.log_metric(run_id, f"{split}_{metric}", value)
+                by_run.setdefault(run_id, {})[f"{split}_{metric}"] = value
             else:
-                self._client.log_metric(parent, f"{model}.{split}_{metric}", value)
+                by_run.setdefault(parent, {})[f"{model}.{split}_{metric}"] = value
+        for run_id, metrics in by_run.items():
+            _log_batch(self._client, run_id, metrics=metrics)
+
+
+def _quoted(value: str) -> str:
+    """``value`` inside a single-quoted MLflow search filter string."""
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+def _log_batch(
+    client: Any,
+    run_id: str,
+    *,
+    metrics: dict[str, float] | None = None,
+    params: dict[str, str] | None = None,
+) -> None:
+    """``metrics`` and ``params`` of a run in one ``log_batch`` call (MLflow splits it into
+    its request limits: 1,000 values, 100 parameters): one transaction instead of one per
+    value."""
+    from mlflow.entities import Metric, Param
+
+    timestamp = int(time.time() * 1000)
+    metric_entities = [
+        Metric(key, float(value), timestamp, 0) for key, value in (metrics or {}).items()
+    ]
+    param_entities = [Param(key, str(value)) for key, value in (params or {}).items()]
+    client.log_batch(run_id, metrics=metric_entities, params=param_entities)
 
 
 def _retraining_tags(artifact: ModelArtifact) -> dict[str, str]:
@@ -428,12 +498,17 @@ def _log_carbon(
         node_row = by_node.get(model_nodes.get(model_key, ""))
         if not node_row:
             continue
+        metrics = {}
         for key in ("energy_kwh", "emissions_kg", "duration_s"):
             value = node_row.get(key)
             if value is not None and math.isfinite(float(value)):
-                client.log_metric(run_id, f"training_{key}", float(value))
+                metrics[f"training_{key}"] = float(value)
+        _log_batch(client, run_id, metrics=metrics)
     if measurements:
         total_energy = sum(float(m.get("energy_kwh") or 0.0) for m in measurements)
         total_emissions = sum(float(m.get("emissions_kg") or 0.0) for m in measurements)
-        client.log_metric(parent_run_id, "nodes_energy_kwh", total_energy)
-        client.log_metric(parent_run_id, "nodes_emissions_kg", total_emissions)
+        _log_batch(
+            client,
+            parent_run_id,
+            metrics={"nodes_energy_kwh": total_energy, "nodes_emissions_kg": total_emissions},
+        )
