@@ -40,6 +40,7 @@ import pandas as pd
 
 from data_collection_kedro.domain.features import as_day
 from data_collection_kedro.modeling.operational import (
+    ROW_KEY,
     OperationalForecaster,
     OperationalSpec,
     feature_rows,
@@ -200,11 +201,17 @@ def own_forecasts(
     forecasts: pd.DataFrame | None,
     spec: OperationalSpec,
     known_until: pd.Timestamp,
+    computed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The day-ahead forecasts ``forecaster`` serves for the days after its training period
     (``fitted_until``) up to ``known_until``, each issued the day before with what was known
     then (the consumption published, the weather forecasts of that issue), with its actual and
-    static band; empty for a forecaster without a training end."""
+    static band; empty for a forecaster without a training end.
+
+    ``computed``: :func:`~data_collection_kedro.modeling.operational.feature_rows` of day-ahead
+    rows already built from the same ``series`` and ``forecasts`` (a row's features only see
+    the days up to its issue, so the rows up to ``known_until`` are the same): its rows are
+    taken instead of being built again, only the missing ones are."""
     fitted_until = getattr(forecaster, "fitted_until", None)
     if fitted_until is None:
         return pd.DataFrame()
@@ -213,7 +220,18 @@ def own_forecasts(
     if days.empty:
         return pd.DataFrame()
     rows = days[["region_code", "day"]].assign(issue_day=days["day"] - pd.Timedelta(days=1))
-    return served_forecasts(forecaster, feature_rows(known, rows, spec, forecasts))
+    if computed is None or computed.empty:
+        return served_forecasts(forecaster, feature_rows(known, rows, spec, forecasts))
+    rows = rows.reset_index(drop=True)
+    key = pd.MultiIndex.from_frame(rows[ROW_KEY])
+    found = pd.MultiIndex.from_frame(computed[ROW_KEY])
+    missing = rows[~key.isin(found)]
+    parts = [computed[found.isin(key)]]
+    if len(missing):
+        parts.append(feature_rows(known, missing, spec, forecasts))
+    features = pd.concat(parts, ignore_index=True)
+    order = pd.MultiIndex.from_frame(features[ROW_KEY]).get_indexer(key)
+    return served_forecasts(forecaster, features.iloc[order].reset_index(drop=True))
 
 
 def adaptive_paths(
@@ -222,18 +240,20 @@ def adaptive_paths(
     forecasts: pd.DataFrame | None,
     spec: OperationalSpec,
     paths: pd.DataFrame,
+    computed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """``paths`` (``region_code, issue_day, p10, p50, p90``: served forecasts, static band)
     with the adaptive band of ``forecaster`` (its ``adaptive`` settings; unchanged with step 0):
     the shifts learnt from its own day-ahead forecasts of the days published at each issue.
 
     ``series`` and ``forecasts`` are what the forecast was issued with (``spec``: the
-    operational spec, whose ``history.gap_days`` says which days are published)."""
+    operational spec, whose ``history.gap_days`` says which days are published); ``computed``:
+    day-ahead feature rows built from them already (see :func:`own_forecasts`)."""
     adaptive = AdaptiveBands.of(forecaster)
     if not adaptive.adapts or paths.empty:
         return paths
     gap = spec.history.gap_days
     known_until = as_day(paths["issue_day"]).max() + pd.Timedelta(days=1 - gap)
     own = series[series["region_code"].isin(set(paths["region_code"].astype(str)))]
-    history = own_forecasts(forecaster, own, forecasts, spec, known_until)
+    history = own_forecasts(forecaster, own, forecasts, spec, known_until, computed)
     return shifted_bands(paths, edge_shifts(history, gap, adaptive), gap)

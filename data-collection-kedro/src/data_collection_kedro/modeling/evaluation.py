@@ -25,6 +25,7 @@ from data_collection_kedro.modeling.operational import (
     BASIS_FORECAST,
     OperationalSpec,
     day_ahead_rows,
+    feature_rows,
     served_forecasts,
     usable_rows,
 )
@@ -138,14 +139,22 @@ def operational_evaluation(
     key = artifact.model_key
     energy, scope = str(model["energy"]), str(model["scope"])
     bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], dict(split_params))
-    honest = day_ahead_rows(series, spec, forecasts)
-    honest = honest[assign_split(honest["day"], bounds).to_numpy() == "test"]
-    static = served_forecasts(forecaster, honest)
-    served = adaptive_paths(forecaster, series, forecasts, spec, static)
-    rows = honest.loc[served.index]
-
+    # the honest (served) features of the test days only: a row's features see only the days
+    # up to its issue, whatever other rows are built with it
     oracle = day_ahead_rows(series, spec, None)
     split = assign_split(oracle["day"], bounds).to_numpy()
+    test_days = series.loc[split == "test", ["region_code", "day"]]
+    honest = feature_rows(
+        series,
+        test_days.assign(issue_day=test_days["day"] - pd.Timedelta(days=1)),
+        spec,
+        forecasts,
+    )
+    honest.index = test_days.index
+    static = served_forecasts(forecaster, honest)
+    served = adaptive_paths(forecaster, series, forecasts, spec, static, computed=honest)
+    rows = honest.loc[served.index]
+
     history = usable_rows(oracle[split != "test"], model["weather_model"], complete_only=False)
     oracle_rows = rows[["region_code", "day"]].merge(oracle, on=["region_code", "day"], how="left")
     oracle_rows.index = rows.index
