@@ -240,3 +240,55 @@ def test_a_reused_model_is_not_written_again(tmp_path: Path) -> None:
     other = dataclasses.replace(artifact, training={"id": "t2"}, reused=True)
     dataset.save(other)
     assert dataset.load().training == {"id": "t2"}
+
+
+def test_a_folder_is_decoded_once_per_state_of_its_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The stored model (``<name>_model_previous``), then the evaluation and the served
+    forecasts (``<name>_model``) read one folder: one decode while its files stay the same; a
+    save or a changed file is read again."""
+    from data_collection_kedro.datasets import StoredModelDataset
+    from data_collection_kedro.datasets import model_artifact as module
+
+    decoded: list[Path] = []
+    real_load = module.load_artifact
+
+    def counting_load(folder: Path | str) -> ModelArtifact:
+        decoded.append(Path(folder))
+        return real_load(folder)
+
+    monkeypatch.setattr(module, "load_artifact", counting_load)
+    model, inputs, method = MODELS["kmeans"]
+    folder = tmp_path / "clustering_kmeans"
+    ModelArtifactDataset(filepath=str(tmp_path / "elsewhere")).save(
+        ModelArtifact("other", "", model, list(inputs.columns), inputs.head(3))
+    )
+    artifact = ModelArtifact(
+        "k", "", model, list(inputs.columns), inputs.head(3), training={"id": "t1"}
+    )
+    ModelArtifactDataset(filepath=str(folder)).save(artifact)
+
+    previous = StoredModelDataset(filepath=str(folder)).load()
+    assert previous is not None and decoded == []  # the saved artifact, not decoded again
+    # what the run decided about a model is not stored, so a load does not give it back
+    reused = ModelArtifact(**{**vars(artifact), "reused": True, "decision": "reused: same"})
+    dataset = ModelArtifactDataset(filepath=str(folder))
+    dataset.save(reused)  # the stored training: nothing written
+    loaded = dataset.load()
+    assert (loaded.reused, loaded.decision, loaded.training) == (False, "", {"id": "t1"})
+    assert decoded == []
+    np.testing.assert_array_equal(
+        getattr(loaded.model, method)(inputs), getattr(model, method)(inputs)
+    )
+
+    # a file of the folder written to (same names): decoded again
+    (folder / "input_example.parquet").write_bytes((folder / "input_example.parquet").read_bytes())
+    assert dataset.load().model_key == "k"
+    assert decoded == [folder.absolute()]
+    assert dataset.load().model_key == "k"
+    assert decoded == [folder.absolute()]  # once per state
+
+    # another training saved in its place: the new one, not the one decoded before
+    dataset.save(ModelArtifact("k2", "", model, list(inputs.columns), inputs.head(3)))
+    assert StoredModelDataset(filepath=str(folder)).load().model_key == "k2"

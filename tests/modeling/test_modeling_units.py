@@ -223,3 +223,36 @@ def test_min_improvement_per_metric() -> None:
     assert not is_better(43.19022213996624, 43.190222139966245, False, 0.05)
     assert is_better(0.71, 0.70, True, 0.005) and not is_better(0.704, 0.70, True, 0.005)
     assert is_better(5.0, None, False, 0.05)
+
+
+def test_anomaly_flags_are_the_forest_prediction_from_one_scoring() -> None:
+    """score_anomalies flags a region-day exactly where IsolationForest.predict says -1 (the
+    flags come from the scores computed once)."""
+    from data_collection_kedro.pipelines.anomaly_detection.nodes import _fit, score_anomalies
+
+    rng = np.random.default_rng(3)
+    n = 400
+    features = pd.DataFrame(
+        {
+            "region_code": rng.choice(["11", "84"], n),
+            "region": "r",
+            "day": pd.date_range("2023-01-01", periods=n, freq="D"),
+            "daily_total_ratio_gas": rng.normal(1, 0.05, n),
+            "temperature_residual_gas": np.abs(rng.normal(0, 1, n)),
+        }
+    )
+    features.loc[::50, "daily_total_ratio_gas"] = 2.0  # a few clear spikes
+    params = {
+        "energies": ["gas"],
+        "features": ["daily_total_ratio_gas", "temperature_residual_gas"],
+        "contamination": 0.02,
+        "registered_name": "",
+        "isolation_forest": {"n_estimators": 25, "random_seed": 0},
+    }
+    artifact = _fit(features, params)
+    scored = score_anomalies(features, artifact)
+    data = features[params["features"]]
+    expected = artifact.model.predict(data) == -1
+    np.testing.assert_array_equal(scored["is_anomaly"].to_numpy(), expected)
+    np.testing.assert_array_equal(scored["anomaly_score"], -artifact.model.score_samples(data))
+    assert 0 < expected.sum() < n

@@ -58,6 +58,7 @@ class Stage:
     versions: dict[str, int]
     champions: dict[str, str]
     latest_version_training: dict[str, str]
+    latest_version_run: dict[str, str] = field(default_factory=dict)
     children: dict[str, dict[str, str]] = field(default_factory=dict)
     child_models: dict[str, int] = field(default_factory=dict)
     child_metrics: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -100,14 +101,15 @@ class Recorder:
             file = models / key / "artifact.json"
             training[key] = json.loads(file.read_text(encoding="utf-8"))["training"]
             written[key] = file.stat().st_mtime_ns
-        versions, champions, latest = {}, {}, {}
+        versions, champions, latest, latest_run = {}, {}, {}, {}
         for key, name in REGISTERED.items():
             found = self.client.search_model_versions(f"name = '{name}'")
             versions[name] = len(found)
             newest = max(found, key=lambda v: int(v.version))
             latest[key] = newest.tags.get("training_id", "")
+            latest_run[key] = str(newest.run_id)
             champions[name] = str(self.client.get_model_version_by_alias(name, "champion").version)
-        stage = Stage(training, written, versions, champions, latest)
+        stage = Stage(training, written, versions, champions, latest, latest_run)
         runs, logged = self._runs()
         for run in runs:
             if run.info.run_id in self.seen:
@@ -219,6 +221,10 @@ def test_a_rerun_on_unchanged_data_reuses_every_model(stages: dict[str, Stage]) 
         assert rerun.children[key]["retraining_decision"].startswith("reused:")
         assert rerun.child_models[key] == 0, key  # the model is not logged again
         assert first.child_models[key] == 1, key
+        # the run names the registered version it serves with, and the run that logged it
+        assert rerun.children[key]["reused_model_version"] == "1", key
+        assert rerun.children[key]["reused_run_id"] == first.latest_version_run[key], key
+        assert "reused_model_version" not in first.children[key], key
     # no new registered version, no alias moved
     assert rerun.versions == first.versions == dict.fromkeys(REGISTERED.values(), 1)
     assert first.latest_version_training == {k: t["id"] for k, t in first.training.items()}
@@ -253,10 +259,12 @@ def test_a_changed_parameter_or_past_row_retrains_that_model_only(
             assert changed.training[key]["reason"] == retrained[key]
             assert changed.children[key]["training_id"] == changed.training[key]["id"]
             assert changed.versions[REGISTERED[key]] == 2
+            assert "reused_model_version" not in changed.children[key], key
         else:
             assert _reused(changed, key), key
             assert changed.training[key] == rerun.training[key]
             assert changed.versions[REGISTERED[key]] == 1
+            assert changed.children[key]["reused_model_version"] == "1", key
     assert pd.Timestamp(CHANGED_DAY) <= pd.Timestamp(
         changed.training["day_ahead_electricity_national"]["train_end"]
     )
@@ -293,5 +301,7 @@ def test_force_retrains(stages: dict[str, Stage]) -> None:
     assert forced.training[key]["id"] != appended.training[key]["id"]
     assert forced.versions[REGISTERED[key]] == appended.versions[REGISTERED[key]] + 1
     assert forced.latest_version_training[key] == forced.training[key]["id"]
+    # a model reused after a retraining names the newest version, the one of its training
+    assert appended.children["whatif_movements_rf"]["reused_model_version"] == "2"
     # same data, same silhouette: the new version does not take the alias
     assert forced.champions[REGISTERED[key]] == appended.champions[REGISTERED[key]]
