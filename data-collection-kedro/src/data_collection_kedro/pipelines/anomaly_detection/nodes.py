@@ -116,8 +116,12 @@ def score_anomalies(features: pd.DataFrame, artifact: ModelArtifact) -> pd.DataF
     """``consumption_anomalies``: score (higher = more abnormal), flag and top feature per day."""
     data = model_input(features, artifact.input_columns)
     model = artifact.model
-    scores = -model.score_samples(data)
-    flags = model.predict(data) == -1
+    raw = model.score_samples(data)
+    scores = -raw
+    # IsolationForest.predict: -1 where score_samples - offset_ < 0; from the scores computed
+    # once instead of scoring every tree again
+    forest = model[-1] if isinstance(model, Pipeline) else model
+    flags = (raw - forest.offset_) < 0
     out = pd.DataFrame(
         {
             "region_code": features["region_code"].astype(str),
