@@ -282,24 +282,8 @@ def as_day(values: pd.Series | Iterable[object]) -> pd.Series:
     series = values if isinstance(values, pd.Series) else pd.Series(values)
     if series.dtype == "datetime64[ns]":  # already days or timestamps: no parsing
         return series.dt.normalize()
-    if series.dtype == object and len(series):
-        parsed = _parsed_dates(series)
-        if parsed is not None:
-            return parsed
     days = pd.to_datetime(series)
     return days.dt.tz_localize(None).dt.normalize().astype("datetime64[ns]")
-
-
-def _parsed_dates(series: pd.Series) -> pd.Series | None:
-    """``datetime.date`` values (and missing ones) as ``datetime64[ns]`` without parsing each
-    one as text; None when ``series`` holds anything else."""
-    present = series.notna().to_numpy()
-    known = series.to_numpy()[present]
-    if not all(type(v) is dt.date for v in known):
-        return None
-    values = np.full(len(series), np.datetime64("NaT"), dtype="datetime64[ns]")
-    values[present] = np.array(known, dtype="datetime64[D]").astype("datetime64[ns]")
-    return pd.Series(values, index=series.index)
 
 
 def calendar_fields(days: pd.Series) -> pd.DataFrame:

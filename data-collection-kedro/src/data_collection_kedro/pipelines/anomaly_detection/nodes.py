@@ -11,6 +11,7 @@ from sklearn.ensemble import IsolationForest
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from data_collection_kedro.domain.features import as_day
 from data_collection_kedro.modeling.anomaly import anomaly_features, available_features, top_feature
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
 from data_collection_kedro.modeling.features import model_input, require_columns
@@ -136,6 +137,11 @@ def score_anomalies(features: pd.DataFrame, artifact: ModelArtifact) -> pd.DataF
     return out
 
 
+def _day_keys(frame: pd.DataFrame) -> pd.MultiIndex:
+    """``(region_code, day)`` of each row, days as ``datetime64`` (dates or timestamps alike)."""
+    return pd.MultiIndex.from_arrays([frame["region_code"].astype(str), as_day(frame["day"])])
+
+
 def evaluate_anomalies(
     anomalies: pd.DataFrame, ground_truth: pd.DataFrame, params: dict[str, Any]
 ) -> pd.DataFrame:
@@ -152,28 +158,19 @@ def evaluate_anomalies(
     labels["region_code"] = labels["region_code"].astype(str)
     scored = anomalies[["region_code", "day", "is_anomaly"]].copy()
     scored["region_code"] = scored["region_code"].astype(str)
-    truth_keys = set(zip(labels["region_code"], labels["day"], strict=True))
-    truth = pd.Series(
-        [key in truth_keys for key in zip(scored["region_code"], scored["day"], strict=True)],
-        index=scored.index,
-    )
+    scored_keys = _day_keys(scored)
+    truth = pd.Series(scored_keys.isin(_day_keys(labels)), index=scored.index)
     metrics = classification_metrics(truth, scored["is_anomaly"])
     metrics["labelled"] = float(truth.sum())
     metrics["flagged"] = float(scored["is_anomaly"].sum())
     # an electricity "flat" label changes only the hourly electricity profile, which the indices
     # do not hold: no feature can see it, so recall is also reported without those labels
     detectable = labels[~((labels["energy"] == "electricity") & (labels["kind"] == "flat"))]
-    detectable_keys = set(zip(detectable["region_code"], detectable["day"], strict=True))
-    seen = scored[
-        [k in detectable_keys for k in zip(scored["region_code"], scored["day"], strict=True)]
-    ]
+    seen = scored[scored_keys.isin(_day_keys(detectable))]
     metrics["labelled_detectable"] = float(len(seen))
     metrics["recall_detectable"] = float(seen["is_anomaly"].mean()) if len(seen) else float("nan")
     for kind, group in labels.groupby("kind"):
-        keys = set(zip(group["region_code"], group["day"], strict=True))
-        hit = scored[[k in keys for k in zip(scored["region_code"], scored["day"], strict=True)]][
-            "is_anomaly"
-        ]
+        hit = scored.loc[scored_keys.isin(_day_keys(group)), "is_anomaly"]
         if len(hit):
             metrics[f"recall_{kind}"] = float(hit.mean())
     logger.info("anomaly detection vs labels: %s", {k: round(v, 3) for k, v in metrics.items()})
