@@ -292,3 +292,12 @@ def test_a_folder_is_decoded_once_per_state_of_its_files(
     # another training saved in its place: the new one, not the one decoded before
     dataset.save(ModelArtifact("k2", "", model, list(inputs.columns), inputs.head(3)))
     assert StoredModelDataset(filepath=str(folder)).load().model_key == "k2"
+
+    # a bounded number of folders stay decoded: the least recently used is decoded again
+    monkeypatch.setattr(module, "MAX_DECODED", 1)
+    decoded.clear()
+    third = ModelArtifactDataset(filepath=str(tmp_path / "third"))
+    third.save(ModelArtifact("k3", "", model, list(inputs.columns), inputs.head(3)))
+    assert dataset.load().model_key == "k2"  # `folder` was evicted by the save of `third`
+    assert third.load().model_key == "k3"  # ... which the load of `folder` evicted
+    assert decoded == [folder.absolute(), (tmp_path / "third").absolute()]

@@ -27,6 +27,7 @@ import os
 import shutil
 import threading
 import uuid
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,11 @@ from data_collection_kedro.modeling.artifacts import (
 from data_collection_kedro.modeling.model_files import ModelFormatError
 
 _Identity = tuple[tuple[str, int, int, int, int], ...]
+#: the folders kept decoded at most (the least recently used goes first): a run has a few
+#: models; a process that reads many data folders (tests) keeps a bounded number
+MAX_DECODED = 32
 #: folder -> (identity of its files, the artifact they hold)
-_DECODED: dict[Path, tuple[_Identity, ModelArtifact]] = {}
+_DECODED: OrderedDict[Path, tuple[_Identity, ModelArtifact]] = OrderedDict()
 _DECODED_LOCK = threading.Lock()
 
 
@@ -82,14 +86,19 @@ def _remember(folder: Path, artifact: ModelArtifact) -> None:
     with _DECODED_LOCK:
         if identity is None:
             _DECODED.pop(folder, None)
-        else:
-            _DECODED[folder] = (identity, _as_loaded(artifact))
+            return
+        _DECODED[folder] = (identity, _as_loaded(artifact))
+        _DECODED.move_to_end(folder)
+        while len(_DECODED) > MAX_DECODED:
+            _DECODED.popitem(last=False)
 
 
 def _recall(folder: Path) -> ModelArtifact | None:
     identity = _identity(folder)
     with _DECODED_LOCK:
         known = _DECODED.get(folder)
+        if known is not None:
+            _DECODED.move_to_end(folder)
     if identity is None or known is None or known[0] != identity:
         return None
     return _as_loaded(known[1])
