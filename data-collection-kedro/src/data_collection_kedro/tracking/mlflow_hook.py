@@ -21,7 +21,7 @@ Nodes never call MLflow: a training node returns a
   registered when it was trained (tag ``training_id``) stays the one that serves;
 - logs ``model_metrics`` rows into the model's child run (``test_mape``, …) and the baselines'
   rows into the parent run (``baseline_persistence.test_mape``, …);
-- writes what a node gives a run (parameters, tags, metrics) in one ``log_batch`` call per run
+- writes what a node gives a run (parameters, metrics) in one ``log_batch`` call per run
   (one database transaction each), not one call per value;
 - once the run's energy is settled in the shared run state
   (:meth:`~data_collection_kedro.run_context.RunRecord.when_energy_settled`, whatever the order
