@@ -37,9 +37,11 @@ set them for the call only.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import math
 import subprocess
+import threading
 import time
 from functools import partial
 from pathlib import Path
@@ -151,6 +153,8 @@ class MlflowTrackingHook:
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         self._reset()
         self._run_params = dict(run_params)
+        if self._enabled() and _has_model_nodes(pipeline):
+            _import_mlflow_in_background()
 
     @hook_impl
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
@@ -444,6 +448,36 @@ class MlflowTrackingHook:
                 by_run.setdefault(parent, {})[f"{model}.{split}_{metric}"] = value
         for run_id, metrics in by_run.items():
             _log_batch(self._client, run_id, metrics=metrics)
+
+
+#: the modules the first model of a run needs (MLflow's client and SQL stores: seconds to
+#: import), imported while the run's first nodes work
+MLFLOW_MODULES = (
+    "mlflow.tracking",
+    "mlflow.entities",
+    "mlflow.store.tracking.sqlalchemy_store",
+    "mlflow.store.model_registry.sqlalchemy_store",
+)
+MODEL_TAG = "models"  # the tag of the model pipelines' nodes
+
+
+def _has_model_nodes(pipeline: Any) -> bool:
+    return any(MODEL_TAG in getattr(n, "tags", ()) for n in getattr(pipeline, "nodes", ()))
+
+
+def _import_mlflow_in_background() -> None:
+    """Import :data:`MLFLOW_MODULES` in a daemon thread (Python's import locks make the hook's
+    own imports wait for a module being imported, never import it twice); an import error is
+    left for the hook's own import to raise."""
+
+    def work() -> None:
+        for name in MLFLOW_MODULES:
+            try:
+                importlib.import_module(name)
+            except Exception:  # raised again, where it matters, by the hook's own import
+                return
+
+    threading.Thread(target=work, name="mlflow-import", daemon=True).start()
 
 
 def _quoted(value: str) -> str:
