@@ -8,7 +8,9 @@ beside the full run it follows (same data dir, same run of this script).
 2. ``full``: ``kedro run`` (the default pipeline: ETL, fusion, models) on the empty store.
 3. One day is appended to every source: to each CSV file, the lines of the longer sample that
    name the new day and are not in the file already; a new file (a new year of
-   historique-meteo) is copied; the flux snapshot (zip) and the manifest are replaced.
+   historique-meteo) is copied; the manifest is replaced; the flux snapshot (zip) becomes the
+   next day's snapshot (the previous one with the prices and shortages of the new day:
+   ``sample_data.fuel.next_fuel_snapshot``).
 4. ``incremental``: ``kedro run`` again on the same store.
 
 Each run is a KedroSession in its own child process (wall time inside the child, peak RSS from
@@ -18,7 +20,6 @@ Usage::
 
     python benchmarks/bench_incremental.py                       # the make run sample
     python benchmarks/bench_incremental.py --start 2023-01-01    # a shorter history
-    python benchmarks/bench_incremental.py --keep-fuel-snapshot  # see append_day's keep
 
 Target (issue #17): the incremental run ≤ 10 % of the full run's wall time.
 """
@@ -43,7 +44,6 @@ from data_collection_kedro.sample_data.append import append_day
 
 REPO = Path(__file__).resolve().parents[1]
 PROJECT = REPO / "data-collection-kedro"
-FUEL_SNAPSHOT = "PrixCarburants_instantane.zip"
 
 
 # --------------------------------------------------------------------------- child process
@@ -110,12 +110,6 @@ def main() -> None:
     parser.add_argument("--start", default="2018-01-01", help="first day of the sample")
     parser.add_argument("--end", default="2024-12-31", help="last day of the full run")
     parser.add_argument("--fuel-price-rows", type=int, default=1_000_000)
-    parser.add_argument(
-        "--keep-fuel-snapshot",
-        action="store_true",
-        help="leave the flux snapshot as it is (the longer sample's snapshot holds last prices "
-        "of past days the shorter history lacks: replacing it adds rows on past days)",
-    )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)
@@ -135,8 +129,7 @@ def main() -> None:
         print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
         full = run("full", data_dir, workdir)
         print(f"full run: {full['seconds']:.1f} s", flush=True)
-        keep = (FUEL_SNAPSHOT,) if args.keep_fuel_snapshot else ()
-        appended = append_day(sample, workdir / "longer", new_day, keep)
+        appended = append_day(sample, workdir / "longer", new_day)
         print(f"appended {new_day}: " + "; ".join(f"{k} {v}" for k, v in appended.items()))
         incremental = run("incremental", data_dir, workdir)
         per_pipeline, run_nodes, fusion_nodes = pipeline_seconds(data_dir)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import zipfile
+from datetime import date
 from pathlib import Path
+from xml.etree import ElementTree
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
@@ -314,3 +316,50 @@ def write_fuel_snapshot(out_dir: Path, world: SampleWorld, file: str) -> dict[st
         zf.writestr(info, xml)
     world.units[file] = "rows = stations (pdv elements)"
     return {file: len(stations)}
+
+
+def _snapshot_xml(path: Path) -> tuple[zipfile.ZipInfo, ElementTree.Element]:
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo(FUEL_XML_MEMBER)
+        return info, ElementTree.fromstring(zf.read(info))
+
+
+def next_fuel_snapshot(previous: Path, later: Path, day: date, out: Path) -> dict[str, int]:
+    """The flux snapshot of ``day`` as the flux publishes it the day after ``previous``: the
+    stations of ``previous`` with each price of ``later`` updated on ``day`` replacing (or
+    joining) that fuel's price, each shortage of ``later`` that began on ``day`` added, and the
+    stations new in ``later`` added with only what they published on ``day``. Nothing dated
+    before ``day`` comes from ``later`` (a longer sample's snapshot holds last prices of past
+    days a shorter history lacks). Written to ``out`` (a zip, as the flux); what changed."""
+    info, tree = _snapshot_xml(previous)
+    _, newer = _snapshot_xml(later)
+    prefix = day.isoformat()
+    stations = {pdv.get("id"): pdv for pdv in tree.iter("pdv")}
+    done = {"prices": 0, "shortages": 0, "stations": 0}
+    for pdv in newer.iter("pdv"):
+        prices = [p for p in pdv.iter("prix") if (p.get("maj") or "").startswith(prefix)]
+        shortages = [r for r in pdv.iter("rupture") if (r.get("debut") or "").startswith(prefix)]
+        station = stations.get(pdv.get("id"))
+        if station is None:  # a new station: its elements but the prices and shortages
+            station = ElementTree.SubElement(tree, "pdv", pdv.attrib)
+            station.extend(c for c in pdv if c.tag not in ("prix", "rupture"))
+            station.tail, done["stations"] = pdv.tail, done["stations"] + 1
+        for price in prices:
+            old = next((p for p in station.iter("prix") if p.get("id") == price.get("id")), None)
+            if old is not None:
+                old.attrib = dict(price.attrib)
+            else:  # after the station's last price
+                kept = list(station)
+                at = max((i + 1 for i, c in enumerate(kept) if c.tag == "prix"), default=len(kept))
+                station.insert(at, price)
+            done["prices"] += 1
+        have = {(r.get("id"), r.get("debut")) for r in station.iter("rupture")}
+        for shortage in shortages:
+            if (shortage.get("id"), shortage.get("debut")) not in have:
+                station.append(shortage)
+                done["shortages"] += 1
+    xml = ElementTree.tostring(tree, encoding="iso-8859-1", xml_declaration=True)
+    info.date_time = (day.year, day.month, day.day, 23, 0, 0)
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr(info, xml, compress_type=zipfile.ZIP_DEFLATED)
+    return done
