@@ -5,6 +5,8 @@
 - ``ElasticsearchIndexDataset``: the production index store (versioned indices behind an alias).
 - ``DeclaredSourceDataset`` / ``DeclaredTableDataset``: the catalog factories of the ETL's
   source, raw-table and quarantine entries, filled in from the source registry.
+- ``RawRowsDataset``: a raw table as the fusion reads it (``raw_{table}_rows``): the rows of
+  the days a node recomputes, read when the node asks.
 - ``RawTablesDigestDataset``: rows, newest ``_updated_at`` and a digest of the values per raw
   table and day (what the incremental fusion compares with its state).
 - ``ModelArtifactDataset``: a trained model as files that run no code when loaded (no pickle).
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from data_collection_kedro.datasets.model_artifact import ModelArtifactDataset
     from data_collection_kedro.datasets.mongo import MongoCollectionDataset
     from data_collection_kedro.datasets.raw_digest import RawTablesDigestDataset
+    from data_collection_kedro.datasets.raw_rows import RawRowsDataset
     from data_collection_kedro.datasets.stored_model import StoredModelDataset
 
 _MODULE_OF = {
@@ -43,6 +46,7 @@ _MODULE_OF = {
     "ElasticsearchIndexDataset": "elasticsearch",
     "ModelArtifactDataset": "model_artifact",
     "MongoCollectionDataset": "mongo",
+    "RawRowsDataset": "raw_rows",
     "RawTablesDigestDataset": "raw_digest",
     "StoredModelDataset": "stored_model",
 }
@@ -55,6 +59,7 @@ __all__ = [
     "ElasticsearchIndexDataset",
     "ModelArtifactDataset",
     "MongoCollectionDataset",
+    "RawRowsDataset",
     "RawTablesDigestDataset",
     "SaveResult",
     "StoredModelDataset",

@@ -339,10 +339,15 @@ def _sum_with_completeness(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame
     return out.drop(columns="values")
 
 
+# the load curve's columns gas_operators_by_region reads (its distinct values are enough)
+OPERATOR_COLUMNS = ("region", "operator", "sector")
+
+
 def gas_operators_by_region(raw: pd.DataFrame, params: dict[str, Any]) -> dict[str, set[str]]:
     """Every operator the load curve shows for each region (canonical code and name, the
-    ``gas_sectors`` kept): the operators a region's day is expected to have."""
-    columns = [c for c in ("region", "operator", "sector") if c in raw.columns]
+    ``gas_sectors`` kept): the operators a region's day is expected to have. ``raw`` may hold
+    the distinct values of :data:`OPERATOR_COLUMNS` only."""
+    columns = [c for c in OPERATOR_COLUMNS if c in raw.columns]
     if raw.empty or not {"region", "operator"} <= set(columns):
         return {}
     pairs, _ = normalize_regions(raw[columns].drop_duplicates(), "region")

@@ -28,10 +28,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -315,6 +315,42 @@ def rows_from(frame: pd.DataFrame, column: str, first: date | None) -> pd.DataFr
         bound = bound.tz_localize(zone)
     keep = (values >= bound) | values.isna()
     return frame[keep.to_numpy()].reset_index(drop=True)
+
+
+@runtime_checkable
+class RawRows(Protocol):
+    """A raw table as a fusion node reads it: only the rows it needs, when it needs them
+    (``datasets.RawRowsDataset`` reads them from the store; :class:`FrameRows` from a frame)."""
+
+    def since(self, first: date | None) -> pd.DataFrame:
+        """The rows whose day (:data:`RAW_TABLES`) is on or after ``first`` (``None``: every
+        row), as :func:`rows_from` keeps them."""
+        ...
+
+    def distinct(self, columns: Sequence[str]) -> pd.DataFrame:
+        """The distinct values of ``columns`` (those the table has) over the whole table."""
+        ...
+
+
+@dataclass(frozen=True)
+class FrameRows:
+    """:class:`RawRows` of a frame in memory (its rows' day in ``column``)."""
+
+    frame: pd.DataFrame
+    column: str | None = None
+
+    def since(self, first: date | None) -> pd.DataFrame:
+        return self.frame if self.column is None else rows_from(self.frame, self.column, first)
+
+    def distinct(self, columns: Sequence[str]) -> pd.DataFrame:
+        return self.frame[[c for c in columns if c in self.frame.columns]].drop_duplicates()
+
+
+def raw_rows(raw: RawRows | pd.DataFrame, table: str) -> RawRows:
+    """``raw`` as :class:`RawRows` (a frame is the whole raw table ``table``)."""
+    if isinstance(raw, pd.DataFrame):
+        return FrameRows(raw, RAW_TABLES[table].day_column)
+    return raw
 
 
 @dataclass

@@ -7,8 +7,10 @@ and unmatched keys of each check).
 
 Incremental runs (``domain.fusion_window``): :func:`plan_fusion_window` compares the raw
 store with the state the previous run recorded and plans, per family of indices, a full
-rebuild, a window of days, or nothing; each node computes its family's days from the raw rows
-of the window (``read_from`` on) and returns the index rows of the days from ``since`` on as
+rebuild, a window of days, or nothing; each node reads (``raw_<table>_rows``,
+:class:`~data_collection_kedro.domain.fusion_window.RawRows`) and computes its family's days
+from the raw rows of the window only (``read_from`` on; nothing for an unchanged family) and
+returns the index rows of the days from ``since`` on as
 :class:`~data_collection_kedro.domain.fusion_window.IndexRows`, which the index datasets
 store (replace the whole index, or upsert those days). :func:`collect_data_quality` records
 the new state once every index is stored.
@@ -24,6 +26,7 @@ import pandas as pd
 
 from data_collection_kedro.domain.calendar import consumption_movements_index
 from data_collection_kedro.domain.consumption import (
+    OPERATOR_COLUMNS,
     daily_regional_consumption,
     gas_operators_by_region,
     national_consumption_index,
@@ -35,12 +38,12 @@ from data_collection_kedro.domain.fusion_window import (
     FUEL,
     FULL_RUN,
     OBSERVED,
-    RAW_TABLES,
     FusionWindow,
     IndexRows,
+    RawRows,
     index_rows,
     plan_window,
-    rows_from,
+    raw_rows,
 )
 from data_collection_kedro.domain.normalization import collect_quality, quality_frame
 from data_collection_kedro.domain.weather import (
@@ -53,24 +56,33 @@ logger = logging.getLogger(__name__)
 
 
 def plan_fusion_window(
-    raw_digest: pd.DataFrame, previous_state: pd.DataFrame, params: dict[str, Any]
+    raw_digest: pd.DataFrame,
+    previous_state: pd.DataFrame,
+    params: dict[str, Any],
+    *ingestion_statuses: pd.DataFrame,
 ) -> FusionWindow:
-    """The days this run recomputes, per family (``domain.fusion_window.plan_window``)."""
+    """The days this run recomputes, per family (``domain.fusion_window.plan_window``).
+    ``ingestion_statuses`` (those of the sources of the raw tables) only order the node after
+    the ETL nodes in a run of both pipelines."""
     window = plan_window(raw_digest, previous_state, params)
     for family, plan in window.families.items():
         logger.info("data fusion, %s indices: %s (%s)", family, plan.scope(), plan.reason)
     return window
 
 
-def _window_rows(window: FusionWindow | None, family: str, **raw: pd.DataFrame) -> list:
+Raw = RawRows | pd.DataFrame  # a node's raw table: read in its days, or a whole frame
+
+
+def _window_rows(window: FusionWindow | None, family: str, **raw: Raw) -> list[pd.DataFrame]:
     """The raw frames a family's node computes from: the rows of the window's days."""
     plan = (window or FULL_RUN).of(family)
-    if plan.mode != "window":
-        return list(raw.values())
-    return [
-        rows_from(frame, str(RAW_TABLES[name].day_column), plan.read_from)
-        for name, frame in raw.items()
-    ]
+    first = plan.read_from if plan.mode == "window" else None
+    return [raw_rows(rows, name).since(first) for name, rows in raw.items()]
+
+
+def _whole(**raw: Raw) -> list[pd.DataFrame]:
+    """Raw tables read whole (ranges, stations: they count on any day)."""
+    return [raw_rows(rows, name).since(None) for name, rows in raw.items()]
 
 
 def _unchanged(window: FusionWindow | None, family: str) -> bool:
@@ -86,8 +98,8 @@ def _nothing() -> IndexRows:
 
 
 def build_daily_consumption(
-    raw_gas_load_curve: pd.DataFrame,
-    raw_consumption_regional: pd.DataFrame,
+    raw_gas_load_curve: Raw,
+    raw_consumption_regional: Raw,
     params: dict[str, Any],
     window: FusionWindow | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -103,14 +115,16 @@ def build_daily_consumption(
     # a window of days is judged against the gas operators of the whole history
     operators = None
     if (window or FULL_RUN).of(OBSERVED).mode == "window":
-        operators = gas_operators_by_region(raw_gas_load_curve, params)
+        operators = gas_operators_by_region(
+            raw_rows(raw_gas_load_curve, "raw_gas_load_curve").distinct(OPERATOR_COLUMNS), params
+        )
     daily, quality = daily_regional_consumption(gas, electricity, params, operators)
     return daily, quality_frame(quality)
 
 
 def build_daily_weather(
-    raw_weather_regional: pd.DataFrame,
-    raw_weather_historique: pd.DataFrame,
+    raw_weather_regional: Raw,
+    raw_weather_historique: Raw,
     params: dict[str, Any],
     window: FusionWindow | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -142,25 +156,30 @@ def build_meteo_consommation(
 
 def build_consommation_mouvements(
     daily_consumption: pd.DataFrame,
-    raw_strikes: pd.DataFrame,
-    raw_public_holidays: pd.DataFrame,
-    raw_school_holidays: pd.DataFrame,
+    raw_strikes: Raw,
+    raw_public_holidays: Raw,
+    raw_school_holidays: Raw,
     params: dict[str, Any],
     window: FusionWindow | None = None,
 ) -> tuple[IndexRows, pd.DataFrame]:
     """``consommation_mouvements``: consumption x strikes x holidays x calendar."""
     if _unchanged(window, OBSERVED):
         return _nothing(), quality_frame([])
+    strikes, public_holidays, school_holidays = _whole(
+        raw_strikes=raw_strikes,
+        raw_public_holidays=raw_public_holidays,
+        raw_school_holidays=raw_school_holidays,
+    )
     index, quality = consumption_movements_index(
-        daily_consumption, raw_strikes, raw_public_holidays, raw_school_holidays, params
+        daily_consumption, strikes, public_holidays, school_holidays, params
     )
     return _rows(window, OBSERVED, index), quality_frame(quality)
 
 
 def build_prix_carburants_journalier(
-    raw_fuel_stations: pd.DataFrame,
-    raw_fuel_prices: pd.DataFrame,
-    raw_fuel_shortages: pd.DataFrame,
+    raw_fuel_stations: Raw,
+    raw_fuel_prices: Raw,
+    raw_fuel_shortages: Raw,
     params: dict[str, Any],
     window: FusionWindow | None = None,
 ) -> tuple[IndexRows, pd.DataFrame]:
@@ -169,12 +188,15 @@ def build_prix_carburants_journalier(
     if _unchanged(window, FUEL):
         return _nothing(), quality_frame([])
     (prices,) = _window_rows(window, FUEL, raw_fuel_prices=raw_fuel_prices)
-    index, quality = daily_fuel_price_index(raw_fuel_stations, prices, raw_fuel_shortages, params)
+    stations, shortages = _whole(
+        raw_fuel_stations=raw_fuel_stations, raw_fuel_shortages=raw_fuel_shortages
+    )
+    index, quality = daily_fuel_price_index(stations, prices, shortages, params)
     return _rows(window, FUEL, index), quality_frame(quality)
 
 
 def build_previsions_meteo(
-    raw_weather_forecast: pd.DataFrame,
+    raw_weather_forecast: Raw,
     params: dict[str, Any],
     window: FusionWindow | None = None,
 ) -> tuple[IndexRows, IndexRows, pd.DataFrame]:
@@ -192,7 +214,7 @@ def build_previsions_meteo(
 
 
 def build_consommation_nationale(
-    raw_consumption_national: pd.DataFrame,
+    raw_consumption_national: Raw,
     weather: pd.DataFrame,
     params: dict[str, Any],
     window: FusionWindow | None = None,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from data_collection_kedro import phases
+from data_collection_kedro.domain.fusion_window import RAW_TABLES
+from data_collection_kedro.sources import registry
 
 from .nodes import (
     build_consommation_mouvements,
@@ -22,24 +24,51 @@ PARAMS = "params:data_fusion"
 WINDOW = "fusion_window"  # the days this run recomputes, per family (plan_fusion_window)
 
 
+def rows(table: str) -> str:
+    """A raw table as the fusion reads it (``<table>_rows``: the rows of the days a node
+    recomputes, read when the node asks; ``plan_fusion_window`` follows the ETL's nodes)."""
+    return f"{table}_rows"
+
+
+def ingested() -> list[str]:
+    """The ingestion status of every source writing a raw table the fusion reads: inputs of
+    ``plan_fusion_window``, so that the fusion follows those ETL nodes in a run of both
+    pipelines (the raw tables themselves are read under ``raw_<table>_rows``)."""
+    return sorted(
+        source.status_dataset
+        for source in registry.sources()
+        if any(table.name in RAW_TABLES for table in source.tables)
+    )
+
+
 def create_pipeline(**kwargs: object) -> Pipeline:
     return Pipeline(
         [
             Node(
                 plan_fusion_window,
-                inputs=["fusion_raw_digest", "fusion_state_previous", PARAMS],
+                inputs=["fusion_raw_digest", "fusion_state_previous", PARAMS, *ingested()],
                 outputs=WINDOW,
                 name="plan_fusion_window",
             ),
             Node(
                 build_daily_consumption,
-                inputs=["raw_gas_load_curve", "raw_consumption_regional", PARAMS, WINDOW],
+                inputs=[
+                    rows("raw_gas_load_curve"),
+                    rows("raw_consumption_regional"),
+                    PARAMS,
+                    WINDOW,
+                ],
                 outputs=["fusion_daily_consumption", "fusion_quality_consumption"],
                 name="build_daily_consumption",
             ),
             Node(
                 build_daily_weather,
-                inputs=["raw_weather_regional", "raw_weather_historique", PARAMS, WINDOW],
+                inputs=[
+                    rows("raw_weather_regional"),
+                    rows("raw_weather_historique"),
+                    PARAMS,
+                    WINDOW,
+                ],
                 outputs=["fusion_daily_weather", "fusion_quality_weather"],
                 name="build_daily_weather",
             ),
@@ -53,9 +82,9 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 build_consommation_mouvements,
                 inputs=[
                     "fusion_daily_consumption",
-                    "raw_strikes",
-                    "raw_public_holidays",
-                    "raw_school_holidays",
+                    rows("raw_strikes"),
+                    rows("raw_public_holidays"),
+                    rows("raw_school_holidays"),
                     PARAMS,
                     WINDOW,
                 ],
@@ -65,9 +94,9 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             Node(
                 build_prix_carburants_journalier,
                 inputs=[
-                    "raw_fuel_stations",
-                    "raw_fuel_prices",
-                    "raw_fuel_shortages",
+                    rows("raw_fuel_stations"),
+                    rows("raw_fuel_prices"),
+                    rows("raw_fuel_shortages"),
                     PARAMS,
                     WINDOW,
                 ],
@@ -76,7 +105,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 build_previsions_meteo,
-                inputs=["raw_weather_forecast", PARAMS, WINDOW],
+                inputs=[rows("raw_weather_forecast"), PARAMS, WINDOW],
                 outputs=[
                     "previsions_meteo",
                     "previsions_meteo_nationales",
@@ -86,7 +115,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 build_consommation_nationale,
-                inputs=["raw_consumption_national", "fusion_daily_weather", PARAMS, WINDOW],
+                inputs=[rows("raw_consumption_national"), "fusion_daily_weather", PARAMS, WINDOW],
                 outputs=["consommation_nationale", "fusion_quality_consommation_nationale"],
                 name="build_consommation_nationale",
             ),
