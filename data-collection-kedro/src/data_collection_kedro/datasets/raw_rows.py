@@ -111,7 +111,7 @@ class RawTableRows:
                 if not present:
                     return pd.DataFrame()
                 sql = f"SELECT DISTINCT {present} FROM {quote(self.table.name)} ORDER BY ALL"
-            return arrow_to_frame(con.execute(sql, params).to_arrow_table())
+            return arrow_to_frame(con.sql(sql, params=params or None).to_arrow_table())
         finally:
             con.close()
 
