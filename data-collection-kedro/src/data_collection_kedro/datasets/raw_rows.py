@@ -55,7 +55,7 @@ class RawTableRows:
                 f"(domain.fusion_window.RAW_TABLES: {', '.join(sorted(RAW_TABLES))})"
             )
         self.column = RAW_TABLES[self.table.name].day_column
-        self._name, self._store, self._settings = name, store, settings
+        self._name, self.store, self._settings = name, store, settings
         duckdb_store = issubclass(registry.resolve(store), DuckDBTableDataset)
         self._database = Path(settings["database"]) if duckdb_store else None
 
@@ -88,7 +88,7 @@ class RawTableRows:
     def _whole(self) -> pd.DataFrame:
         """The whole table, through the store's dataset (a store without SQL)."""
         store: AbstractDataset = DeclaredTableDataset(  # type: ignore[abstract]
-            self._name, self._store, **self._settings
+            self._name, self.store, **self._settings
         )
         frame: pd.DataFrame = store.load()
         return frame
@@ -126,7 +126,11 @@ class RawRowsDataset(AbstractDataset[None, RawTableRows]):
         self.metadata = metadata
 
     def _describe(self) -> dict[str, Any]:
-        return {"table": self._rows.table.name, "day_column": self._rows.column}
+        return {
+            "table": self._rows.table.name,
+            "day_column": self._rows.column,
+            "store": self._rows.store,
+        }
 
     def load(self) -> RawTableRows:
         return self._rows
