@@ -161,6 +161,8 @@ FULL_RUN = FusionWindow({f: FamilyWindow("full", "no plan given") for f in FAMIL
 
 def _day_key(value: Any) -> str:
     """A digest or state row's day as text ("" for the rows of a table without days)."""
+    if type(value) is date:  # the digest's days (DuckDB DATE)
+        return value.isoformat()
     if value is None or (not isinstance(value, str) and pd.isna(value)):
         return ""
     return pd.Timestamp(value).date().isoformat() if not isinstance(value, str) else value
@@ -178,27 +180,31 @@ def _table_stats(digest: pd.DataFrame) -> dict[str, dict[str, Any]]:
             "last_day": days.max().date() if len(days) else None,
             "days": {
                 _day_key(day): (int(n), str(content))
-                for day, n, content in zip(rows["day"], rows["rows"], rows["content"], strict=True)
+                for day, n, content in zip(
+                    rows["day"].tolist(),
+                    rows["rows"].tolist(),
+                    rows["content"].tolist(),
+                    strict=True,
+                )
             },
         }
     return stats
 
 
 def _new_state(stats: Mapping[str, Mapping[str, Any]], digest: str) -> pd.DataFrame:
-    rows = [
-        {
-            "name": table,
-            "day": day,
-            "rows": n,
-            "content": content,
-            "watermark": None if s["watermark"] is None else s["watermark"].isoformat(),
-            "digest": None,
-        }
-        for table, s in stats.items()
-        for day, (n, content) in s["days"].items()
-    ]
-    rows.append({"name": RUN_STATE, "day": "", "rows": 0, "digest": digest})
-    return pd.DataFrame(rows, columns=STATE_COLUMNS).astype(
+    columns: dict[str, list[Any]] = {c: [] for c in STATE_COLUMNS}
+    for table, s in stats.items():
+        watermark = None if s["watermark"] is None else s["watermark"].isoformat()
+        columns["name"] += [table] * len(s["days"])
+        columns["day"] += list(s["days"])
+        columns["rows"] += [n for n, _ in s["days"].values()]
+        columns["content"] += [content for _, content in s["days"].values()]
+        columns["watermark"] += [watermark] * len(s["days"])
+        columns["digest"] += [None] * len(s["days"])
+    run = {"name": RUN_STATE, "day": "", "rows": 0, "content": None, "watermark": None}
+    for column, value in (run | {"digest": digest}).items():
+        columns[column].append(value)
+    return pd.DataFrame(columns, columns=STATE_COLUMNS).astype(
         dict.fromkeys(STATE_COLUMNS, "string") | {"rows": "int64"}
     )
 
@@ -210,9 +216,8 @@ def _previous_days(previous_state: pd.DataFrame | None) -> dict[str, dict[str, t
         return days
     if not {"name", "day", "rows", "content"} <= set(previous_state.columns):
         return days  # a state of another layout: rebuild
-    for name, day, n, content in previous_state[["name", "day", "rows", "content"]].itertuples(
-        index=False
-    ):
+    columns = (previous_state[c].tolist() for c in ("name", "day", "rows", "content"))
+    for name, day, n, content in zip(*columns, strict=True):
         days.setdefault(str(name), {})[_day_key(day)] = (int(n), str(content))
     return days
 
