@@ -30,6 +30,16 @@ def rows(table: str) -> str:
     return f"{table}_rows"
 
 
+def raw_tables_read(pipeline: Pipeline) -> set[str]:
+    """The ETL's catalog names (``raw_<table>``) of the raw tables ``pipeline``'s fusion nodes
+    read (as ``raw_<table>_rows``)."""
+    return {
+        name.removesuffix("_rows")
+        for name in pipeline.inputs()
+        if name.endswith("_rows") and name.removesuffix("_rows") in RAW_TABLES
+    }
+
+
 def ingested() -> list[str]:
     """The ingestion status of every source writing a raw table the fusion reads: inputs of
     ``plan_fusion_window``, so that the fusion follows those ETL nodes in a run of both
