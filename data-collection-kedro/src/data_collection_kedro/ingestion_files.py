@@ -11,6 +11,10 @@ idempotent). The next run then, per file:
 - grown, its first ``bytes`` bytes unchanged (same CRC-32): **only the new lines** are read
   (a :class:`~data_collection_kedro.datasets.source_files.Region`);
 - anything else (changed, or checked with other rules): read **whole**.
+
+A source generated without files (the offline holidays) gets a row per frame too (its rows and
+the CRC-32 of its values): a frame equal to the last one ingested is not checked nor stored
+again (:meth:`Manifest.unchanged`).
 """
 
 from __future__ import annotations
@@ -95,6 +99,21 @@ class Manifest:
         if 0 < read < info["size"] and file_crc32(path, read) == int(previous["crc32"]):
             return Region(read, int(previous["lines"]) + 1, int(previous["crc32"]))
         return None
+
+    def unchanged(self, digests: Mapping[str, Mapping[str, Any]]) -> bool:
+        """Whether a generated source frame (no file behind it: ``digests`` are its
+        ``source_files.generated_digest``) equals the one the last run ingested, checked with
+        the same rules: it need not be read again."""
+        if not self.enabled or not digests:
+            return False
+        for name, digest in digests.items():
+            previous = self.known.get(name)
+            if previous is None or previous.get("rules") != self.rules:
+                return False
+            stored = (int(previous["size"]), int(previous["crc32"]))
+            if stored != (int(digest["size"]), int(digest["crc32"])):
+                return False
+        return True
 
     def rows(self, digests: Mapping[str, Mapping[str, Any]]) -> pd.DataFrame:
         """``ingested_files`` rows of the files read to their end (``attrs["file_digests"]``)."""

@@ -112,6 +112,14 @@ def table_counts(database: Path) -> dict[str, int]:
         }
 
 
+def generated_manifest_rows(database: Path) -> list[tuple[Any, ...]]:
+    """The ``ingested_files`` rows of the holidays source (generated offline, no file)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute(
+            "SELECT file, size, crc32, ingested_at FROM ingested_files WHERE source = 'holidays'"
+        ).fetchall()
+
+
 def test_etl_counts_idempotence_and_appended_days(
     sample_data_dir: Path,
     data_dir: Path,
@@ -130,9 +138,13 @@ def test_etl_counts_idempotence_and_appended_days(
     first = table_counts(database)
     assert {t: first[t] for t in expected} == expected
     assert first["raw_quarantine"] == 0  # the generator's files are clean
+    # the generated holidays (no file) are recorded in the manifest by their values
+    (holidays,) = generated_manifest_rows(database)
+    assert holidays[1] == sum(expected_holiday_counts().values())
 
     run_pipeline("etl_pipeline")
     assert table_counts(database) == first
+    assert generated_manifest_rows(database) == [holidays]  # same rows: skipped, not re-read
 
     # a longer sample (same seed: same values on shared days) appended to the same store
     longer = tmp_path / "longer"

@@ -9,7 +9,8 @@ source whose rules all have an SQL form is handed to the store file by file as a
 :class:`~data_collection_kedro.validation.sql.SqlIngest`: the DuckDB store validates and writes
 it in SQL (a store without SQL, or a file only the Python path can read, gets the same rows
 validated in Python). The files already ingested unchanged are skipped and a file that grew
-is read from its last ingested line (``etl.incremental``, the ``ingested_files`` manifest:
+is read from its last ingested line, and a generated source equal to its last ingestion is
+skipped (``etl.incremental``, the ``ingested_files`` manifest:
 :mod:`data_collection_kedro.ingestion_files`). The store datasets upsert the
 rows (and log inserted/updated/unchanged counts per batch).
 
@@ -93,6 +94,11 @@ def ingest(source: Source) -> Ingest:
                 yield from _nothing_read(source, params, run, manifest)
                 return
             for frame in reader.frames(options, paths, regions):
+                digests = frame.attrs.get(FILE_DIGESTS_ATTR) or {}
+                if not files and manifest.unchanged(digests):  # a generated source, as stored
+                    manifest.skipped.extend(digests)
+                    logger.info("%s: same rows as last ingested, skipped", source.name)
+                    continue
                 *tables, quarantine = parse_source(source.name, frame, params, run.started_at)
                 run.record(frame, tables, quarantine)
                 _log_batch(source, frame, tables, quarantine)
