@@ -59,3 +59,26 @@ def test_digest_per_day_moves_with_values_not_with_bookkeeping(tmp_path: Path) -
         corrected.loc[("raw_fuel_prices", "2024-01-02"), "content"]
         != (first.loc[("raw_fuel_prices", "2024-01-02"), "content"])
     )
+
+
+def test_the_day_of_a_utc_instant_is_its_utc_day(tmp_path: Path) -> None:
+    """A zone-aware instant counts on its UTC day (computed from its epoch): 23:30 UTC stays on
+    its day, and 1969 (a negative epoch) too."""
+    database = tmp_path / "store.duckdb"
+    stamps = ["2024-01-01 23:30", "2024-01-02 00:00", "2024-01-02 00:30", "1969-12-31 23:30"]
+    DuckDBTableDataset(
+        database=str(database),
+        table="raw_consumption_national",
+        key=["timestamp_utc"],
+        updated_at_column="_updated_at",
+    ).save(
+        pd.DataFrame(
+            {"timestamp_utc": pd.to_datetime(stamps, utc=True), "consumption_mw": [1.0] * 4}
+        )
+    )
+    digest = _digest(database)
+    assert digest["rows"].to_dict() == {
+        ("raw_consumption_national", "1969-12-31"): 1,
+        ("raw_consumption_national", "2024-01-01"): 1,
+        ("raw_consumption_national", "2024-01-02"): 2,
+    }

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
@@ -24,11 +25,37 @@ from data_collection_kedro.datasets.duckdb_table import (
     SOURCE_LINE_COLUMN,
     connect,
     quote,
-    table_columns,
 )
 from data_collection_kedro.domain.fusion_window import DIGEST_COLUMNS, RAW_TABLES, UPDATED_AT
 
 BOOKKEEPING = {INGESTED_AT, UPDATED_AT, SOURCE_FILE_COLUMN, SOURCE_LINE_COLUMN}
+
+
+def _columns(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, dict[str, str]]:
+    """Per table (those stored), its columns and types in table order: one catalog query
+    (``duckdb_table.table_columns`` for several tables)."""
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM duckdb_columns() "
+        "WHERE schema_name = current_schema() AND list_contains($1, table_name) "
+        "ORDER BY table_name, column_index",
+        [tables],
+    ).fetchall()
+    columns: dict[str, dict[str, str]] = {}
+    for table, name, dtype in rows:
+        columns.setdefault(table, {})[name] = dtype
+    return columns
+
+
+def _day_sql(column: str | None, dtype: str | None) -> str:
+    """SQL of a row's day: the date, or a UTC instant's UTC day (from its epoch: the same day
+    as ``CAST(… AS DATE)`` in the store's UTC sessions, without a time-zone conversion per
+    row, several times faster on a half-hourly table)."""
+    if column is None or dtype is None:
+        return "CAST(NULL AS DATE)"
+    if dtype == "TIMESTAMP WITH TIME ZONE":
+        days = f"CAST(floor(epoch_us({quote(column)}) / 86400000000) AS INTEGER)"
+        return f"CAST(DATE '1970-01-01' + {days} AS DATE)"
+    return f"CAST({quote(column)} AS DATE)"
 
 
 class RawTablesDigestDataset(AbstractDataset[None, pd.DataFrame]):
@@ -66,15 +93,12 @@ class RawTablesDigestDataset(AbstractDataset[None, pd.DataFrame]):
         con = connect(self._database, read_only=True, lock_timeout_s=self._lock_timeout_s)
         try:
             parts = []
+            stored = _columns(con, sorted(RAW_TABLES))
             for table, spec in sorted(RAW_TABLES.items()):
-                columns = table_columns(con, table)
+                columns = stored.get(table, {})
                 if not columns:
                     continue
-                day = (
-                    f"CAST({quote(spec.day_column)} AS DATE)"
-                    if spec.day_column in columns
-                    else "CAST(NULL AS DATE)"
-                )
+                day = _day_sql(spec.day_column, columns.get(spec.day_column or ""))
                 stamp = (
                     f"max({quote(UPDATED_AT)})"
                     if UPDATED_AT in columns
