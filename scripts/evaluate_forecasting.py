@@ -85,10 +85,10 @@ def etl_nodes_feeding(fusion_nodes: list[str]) -> list[str]:
     from kedro.framework.project import pipelines
     from kedro.framework.startup import bootstrap_project
 
-    from data_collection_kedro.pipelines.data_fusion_pipeline.pipeline import raw_tables_read
+    from data_collection_kedro.domain.fusion_window import raw_tables_read
 
     bootstrap_project(KEDRO_PROJECT)
-    needed = raw_tables_read(pipelines["data_fusion_pipeline"].only_nodes(*fusion_nodes))
+    needed = raw_tables_read(pipelines["data_fusion_pipeline"].only_nodes(*fusion_nodes).inputs())
     return sorted(n.name for n in pipelines["etl_pipeline"].nodes if needed & set(n.outputs))
 
 

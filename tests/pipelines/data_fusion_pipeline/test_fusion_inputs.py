@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from data_collection_kedro.domain.fusion_window import RAW_TABLES
+from data_collection_kedro.domain.fusion_window import RAW_TABLES, rows_dataset
 from tests.support.paths import KEDRO_PROJECT
 
 
@@ -33,7 +33,7 @@ def _catalog(env: str | None) -> Any:
 def test_fusion_nodes_read_the_rows_datasets(pipelines: dict[str, Any]) -> None:
     inputs = pipelines["data_fusion_pipeline"].inputs()
     assert not inputs & set(RAW_TABLES), inputs & set(RAW_TABLES)
-    assert {f"{table}_rows" for table in RAW_TABLES} <= inputs
+    assert {rows_dataset(table) for table in RAW_TABLES} <= inputs
 
 
 @pytest.mark.parametrize(
@@ -44,7 +44,7 @@ def test_the_rows_datasets_read_the_raw_store(env: str | None, store: str) -> No
 
     catalog = _catalog(env)
     for table in RAW_TABLES:
-        dataset = catalog.get(f"{table}_rows")
+        dataset = catalog.get(rows_dataset(table))
         assert isinstance(dataset, RawRowsDataset), table
         assert dataset.load().table.name == table
         assert dataset._describe()["store"] == f"data_collection_kedro.datasets.{store}", table

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -86,6 +86,26 @@ RAW_TABLES: dict[str, RawTable] = {
     "raw_fuel_stations": RawTable(FUEL, None),
     "raw_weather_forecast": RawTable(FORECAST, "target_day"),
 }
+# the catalog name a fusion node reads a raw table under (datasets.RawRowsDataset)
+ROWS_SUFFIX = "_rows"
+
+
+def rows_dataset(table: str) -> str:
+    """The catalog name of raw table ``table`` as the fusion reads it (``raw_<table>_rows``:
+    the rows of the days a node recomputes, read when the node asks)."""
+    return f"{table}{ROWS_SUFFIX}"
+
+
+def raw_tables_read(datasets: Iterable[str]) -> set[str]:
+    """The raw tables (the ETL's catalog names, ``raw_<table>``) among ``datasets`` (a fusion
+    pipeline's inputs)."""
+    return {
+        name.removesuffix(ROWS_SUFFIX)
+        for name in datasets
+        if name.endswith(ROWS_SUFFIX) and name.removesuffix(ROWS_SUFFIX) in RAW_TABLES
+    }
+
+
 # the columns of the raw store's digest (datasets.RawTablesDigestDataset): one row per table
 # and day (day null for a table without days): rows, newest _updated_at, and a digest of the
 # rows' values (bookkeeping columns left out: a row re-ingested from another file with the same

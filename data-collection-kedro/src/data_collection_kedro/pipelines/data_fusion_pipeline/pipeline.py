@@ -5,7 +5,7 @@ from __future__ import annotations
 from kedro.pipeline import Node, Pipeline
 
 from data_collection_kedro import phases
-from data_collection_kedro.domain.fusion_window import RAW_TABLES
+from data_collection_kedro.domain.fusion_window import RAW_TABLES, rows_dataset
 from data_collection_kedro.sources import registry
 
 from .nodes import (
@@ -22,22 +22,6 @@ from .nodes import (
 
 PARAMS = "params:data_fusion"
 WINDOW = "fusion_window"  # the days this run recomputes, per family (plan_fusion_window)
-
-
-def rows(table: str) -> str:
-    """A raw table as the fusion reads it (``<table>_rows``: the rows of the days a node
-    recomputes, read when the node asks; ``plan_fusion_window`` follows the ETL's nodes)."""
-    return f"{table}_rows"
-
-
-def raw_tables_read(pipeline: Pipeline) -> set[str]:
-    """The ETL's catalog names (``raw_<table>``) of the raw tables ``pipeline``'s fusion nodes
-    read (as ``raw_<table>_rows``)."""
-    return {
-        name.removesuffix("_rows")
-        for name in pipeline.inputs()
-        if name.endswith("_rows") and name.removesuffix("_rows") in RAW_TABLES
-    }
 
 
 def ingested() -> list[str]:
@@ -63,8 +47,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             Node(
                 build_daily_consumption,
                 inputs=[
-                    rows("raw_gas_load_curve"),
-                    rows("raw_consumption_regional"),
+                    rows_dataset("raw_gas_load_curve"),
+                    rows_dataset("raw_consumption_regional"),
                     PARAMS,
                     WINDOW,
                 ],
@@ -74,8 +58,8 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             Node(
                 build_daily_weather,
                 inputs=[
-                    rows("raw_weather_regional"),
-                    rows("raw_weather_historique"),
+                    rows_dataset("raw_weather_regional"),
+                    rows_dataset("raw_weather_historique"),
                     PARAMS,
                     WINDOW,
                 ],
@@ -92,9 +76,9 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 build_consommation_mouvements,
                 inputs=[
                     "fusion_daily_consumption",
-                    rows("raw_strikes"),
-                    rows("raw_public_holidays"),
-                    rows("raw_school_holidays"),
+                    rows_dataset("raw_strikes"),
+                    rows_dataset("raw_public_holidays"),
+                    rows_dataset("raw_school_holidays"),
                     PARAMS,
                     WINDOW,
                 ],
@@ -104,9 +88,9 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             Node(
                 build_prix_carburants_journalier,
                 inputs=[
-                    rows("raw_fuel_stations"),
-                    rows("raw_fuel_prices"),
-                    rows("raw_fuel_shortages"),
+                    rows_dataset("raw_fuel_stations"),
+                    rows_dataset("raw_fuel_prices"),
+                    rows_dataset("raw_fuel_shortages"),
                     PARAMS,
                     WINDOW,
                 ],
@@ -115,7 +99,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 build_previsions_meteo,
-                inputs=[rows("raw_weather_forecast"), PARAMS, WINDOW],
+                inputs=[rows_dataset("raw_weather_forecast"), PARAMS, WINDOW],
                 outputs=[
                     "previsions_meteo",
                     "previsions_meteo_nationales",
@@ -125,7 +109,12 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 build_consommation_nationale,
-                inputs=[rows("raw_consumption_national"), "fusion_daily_weather", PARAMS, WINDOW],
+                inputs=[
+                    rows_dataset("raw_consumption_national"),
+                    "fusion_daily_weather",
+                    PARAMS,
+                    WINDOW,
+                ],
                 outputs=["consommation_nationale", "fusion_quality_consommation_nationale"],
                 name="build_consommation_nationale",
             ),
