@@ -7,6 +7,7 @@ raw tables after one run, a second identical run, and a run on a longer sample.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
@@ -125,6 +126,7 @@ def test_etl_counts_idempotence_and_appended_days(
     data_dir: Path,
     run_pipeline: Callable[..., dict[str, Any]],
     tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     database = data_dir / "energiewatch.duckdb"
     keys = expected_keys(sample_data_dir)
@@ -142,9 +144,13 @@ def test_etl_counts_idempotence_and_appended_days(
     (holidays,) = generated_manifest_rows(database)
     assert holidays[1] == sum(expected_holiday_counts().values())
 
-    run_pipeline("etl_pipeline")
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="data_collection_kedro"):
+        run_pipeline("etl_pipeline")
     assert table_counts(database) == first
     assert generated_manifest_rows(database) == [holidays]  # same rows: skipped, not re-read
+    # the same recipe (packages' versions, years, code): not even built
+    assert "holidays: built as last ingested, skipped" in caplog.text
 
     # a longer sample (same seed: same values on shared days) appended to the same store
     longer = tmp_path / "longer"

@@ -67,6 +67,12 @@ class SourceReader:
         files = getattr(self.dataset, "files", None)
         return list(files()) if callable(files) else []
 
+    def generated_digests(self) -> dict[str, dict[str, Any]]:
+        """For a source generated without files (the offline holidays), the ``ingested_files``
+        figures of what it would build, known before building it; empty for other sources."""
+        digests = getattr(self.dataset, "generated_digests", None)
+        return dict(digests()) if callable(digests) else {}
+
     def csv(self) -> CsvSourceDataset | None:
         """The CSV reader behind the source, if it is one (the SQL engine reads its files)."""
         return self.dataset if isinstance(self.dataset, CsvSourceDataset) else None

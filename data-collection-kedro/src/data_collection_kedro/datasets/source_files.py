@@ -823,19 +823,42 @@ def build_holidays_frame(start_year: int, end_year: int) -> pd.DataFrame:
     frame = pd.DataFrame.from_records(
         records, columns=PUBLIC_HOLIDAY_COLUMNS + SCHOOL_HOLIDAY_COLUMNS
     ).astype("str")
-    frame[SOURCE_FILE] = "holidays+vacances-scolaires-france"
+    frame[SOURCE_FILE] = HOLIDAYS_FRAME_NAME
     frame[SOURCE_LINE] = pd.RangeIndex(1, len(frame) + 1).to_numpy(dtype="int64")
-    frame.attrs[FILE_DIGESTS_ATTR] = {frame[SOURCE_FILE].iloc[0]: generated_digest(frame)}
+    frame.attrs[FILE_DIGESTS_ATTR] = {
+        HOLIDAYS_FRAME_NAME: generated_digest(holidays_recipe(start_year, end_year), len(frame))
+    }
     return frame
 
 
-def generated_digest(frame: pd.DataFrame) -> dict[str, int]:
-    """The ``ingested_files`` figures of a generated source frame (no file behind it): its
-    rows and the CRC-32 of its values, so that a run can skip a frame equal to the one it
-    ingested (``ingestion_files.Manifest.unchanged``)."""
-    values = pd.util.hash_pandas_object(frame, index=False).to_numpy().tobytes()
-    crc = zlib.crc32(values)
-    return {"size": len(frame), "mtime_ns": 0, "crc32": crc, "bytes": 0, "lines": len(frame)}
+#: the ``_source_file`` (and ``ingested_files`` name) of the holidays built offline
+HOLIDAYS_FRAME_NAME = "holidays+vacances-scolaires-france"
+
+
+def holidays_recipe(start_year: int, end_year: int) -> str:
+    """What :func:`build_holidays_frame`'s rows are a function of: the two packages' versions,
+    the year range and the function's own code (its rows change only with one of them)."""
+    import inspect
+    from importlib.metadata import version
+
+    code = inspect.getsource(build_holidays_frame).encode()
+    return "; ".join(
+        (
+            f"holidays {version('holidays')}",
+            f"vacances-scolaires-france {version('vacances-scolaires-france')}",
+            f"years {start_year}-{end_year}",
+            f"code {zlib.crc32(code)}",
+        )
+    )
+
+
+def generated_digest(recipe: str, rows: int | None) -> dict[str, Any]:
+    """The ``ingested_files`` figures of a generated source (no file behind it): the CRC-32 of
+    the ``recipe`` its rows are a function of, and its ``rows`` (``None`` before it is built),
+    so that a run can skip a source built as the one it ingested without building it
+    (``ingestion_files.Manifest.unchanged``)."""
+    crc = zlib.crc32(recipe.encode())
+    return {"size": rows, "mtime_ns": 0, "crc32": crc, "bytes": 0, "lines": rows}
 
 
 class HolidaysSourceDataset(AbstractDataset[None, pd.DataFrame]):
@@ -854,6 +877,12 @@ class HolidaysSourceDataset(AbstractDataset[None, pd.DataFrame]):
 
     def load(self) -> pd.DataFrame:
         return build_holidays_frame(self._start_year, self._end_year)
+
+    def generated_digests(self) -> dict[str, dict[str, Any]]:
+        """The ``ingested_files`` figures of what :meth:`load` would build, without building
+        it (:func:`generated_digest`; the rows are not known before)."""
+        recipe = holidays_recipe(self._start_year, self._end_year)
+        return {HOLIDAYS_FRAME_NAME: generated_digest(recipe, None)}
 
     def save(self, data: None) -> None:
         raise DatasetError(f"{type(self).__name__} is a read-only source")

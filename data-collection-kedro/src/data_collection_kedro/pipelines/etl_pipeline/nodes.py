@@ -68,6 +68,12 @@ def ingest(source: Source) -> Ingest:
         )
         try:
             files = reader.files()
+            generated = {} if files else reader.generated_digests()
+            if generated and manifest.unchanged(generated):  # built as last ingested: not built
+                manifest.skipped.extend(generated)
+                logger.info("%s: built as last ingested, skipped", source.name)
+                yield from _nothing_read(source, params, run, manifest)
+                return
             paths, regions = manifest.plan(oldest_first(files)) if files else (None, {})
             if manifest.skipped:
                 logger.info(
