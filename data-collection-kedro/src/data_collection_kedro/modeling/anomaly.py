@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from threadpoolctl import threadpool_limits
 
 from data_collection_kedro.domain.contracts import GAS_HOUR_SHARE_COLUMNS
 from data_collection_kedro.domain.features import calendar_fields
@@ -106,29 +107,18 @@ def anomaly_features(
     frame["is_public_holiday"] = (
         frame["is_public_holiday"].astype(object).fillna(False).astype(bool).astype(float)
     )
-    for column in [*targets, "heating_degree_days"]:
+    shares = [c for c in GAS_HOUR_SHARE_COLUMNS if c in frame.columns]
+    for column in [*targets, "heating_degree_days", *shares]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame = frame[frame[targets].notna().any(axis=1)]
-    shares = [c for c in GAS_HOUR_SHARE_COLUMNS if c in frame.columns]
-    parts = []
-    for _, group in frame.groupby("region_code", sort=True):
-        group = group.sort_values("day").drop_duplicates("day").set_index("day", drop=False)
-        for energy, column in zip(energies, targets, strict=True):
-            median = group[column].rolling(f"{window_days}D", center=True, min_periods=7).median()
-            group[f"daily_total_ratio_{energy}"] = group[column] / median
-            group[f"temperature_residual_{energy}"] = _temperature_residual(
-                group, column, window_days
-            )
-        if "gas" in energies:
-            distance = pd.Series(np.nan, index=group.index)
-            if shares:
-                profile = group[shares].apply(pd.to_numeric, errors="coerce").astype(float)
-                reference = profile.rolling(f"{window_days}D", center=True, min_periods=7).median()
-                distance = (profile - reference).abs().sum(axis=1, min_count=len(shares))
-                if distance.notna().any():
-                    distance = _robust_z(distance).abs()
-            group["hourly_profile_distance_gas"] = distance
-        parts.append(group.reset_index(drop=True))
+    # one BLAS thread: the per-region least squares are small (a few thousand rows x 7), and
+    # the threads of a multi-threaded BLAS cost more to start and synchronise than they save
+    # (tens of milliseconds a fit on a busy machine, under one on a single thread)
+    with threadpool_limits(limits=1, user_api="blas"):
+        parts = [
+            _region_features(group, energies, targets, shares, window_days)
+            for _, group in frame.groupby("region_code", sort=True)
+        ]
     out = pd.concat(parts, ignore_index=True)
     names = available_features(energies)
     for name in names:
@@ -136,6 +126,31 @@ def anomaly_features(
             out[name].replace([np.inf, -np.inf], np.nan).fillna(NEUTRAL[name.rsplit("_", 1)[0]])
         )
     return out[["region_code", "region", "day", *names]].reset_index(drop=True)
+
+
+def _region_features(
+    group: pd.DataFrame,
+    energies: list[str],
+    targets: list[str],
+    shares: list[str],
+    window_days: int,
+) -> pd.DataFrame:
+    """The features of one region's days (:func:`anomaly_features`)."""
+    group = group.sort_values("day").drop_duplicates("day").set_index("day", drop=False)
+    for energy, column in zip(energies, targets, strict=True):
+        median = group[column].rolling(f"{window_days}D", center=True, min_periods=7).median()
+        group[f"daily_total_ratio_{energy}"] = group[column] / median
+        group[f"temperature_residual_{energy}"] = _temperature_residual(group, column, window_days)
+    if "gas" in energies:
+        distance = pd.Series(np.nan, index=group.index)
+        if shares:
+            profile = group[shares]  # numeric already (anomaly_features)
+            reference = profile.rolling(f"{window_days}D", center=True, min_periods=7).median()
+            distance = (profile - reference).abs().sum(axis=1, min_count=len(shares))
+            if distance.notna().any():
+                distance = _robust_z(distance).abs()
+        group["hourly_profile_distance_gas"] = distance
+    return group.reset_index(drop=True)
 
 
 def top_feature(features: pd.DataFrame, columns: list[str]) -> pd.Series:
