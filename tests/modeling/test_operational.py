@@ -225,6 +225,35 @@ def test_a_biased_model_keeps_p50_inside_its_band() -> None:
     assert (low == 0.0).all() and (high > 0.25).all()  # 53: pooled band; lead 9: lead 1's
 
 
+def test_band_ratios_take_the_series_band_else_the_pooled_one_at_the_nearest_calibrated_lead() -> (
+    None
+):
+    from data_collection_kedro.modeling.operational import POOLED, band_ratios
+
+    bands = pd.DataFrame(
+        {
+            "weather_basis": [BASIS_FORECAST] * 4 + [BASIS_NO_WEATHER],
+            "lead_days": [1, 2, 1, 2, 1],
+            "region_code": [POOLED, POOLED, "11", "11", POOLED],
+            "low": [-0.1, -0.2, -0.01, np.nan, -0.5],
+            "high": [0.1, 0.2, 0.01, 0.02, 0.5],
+            "n": 100,
+        }
+    )
+    codes = pd.Series(["11", "53", "11", "11", "11", "11", "53"])
+    basis = np.array([BASIS_FORECAST] * 5 + [BASIS_NO_WEATHER, "unknown"])
+    low, high = band_ratios(bands, codes, basis, np.array([1, 1, 7, 0, 2, 9, 1]))
+    # series 11 at lead 1; 53: pooled; lead 7 -> the largest calibrated lead (2), lead 0 ->
+    # the smallest (1); a missing value of the series' row -> the pooled one; no_weather has
+    # lead 1 only; an unknown basis has no band
+    np.testing.assert_array_equal(low, [-0.01, -0.1, -0.2, -0.01, -0.2, -0.5, np.nan])
+    np.testing.assert_array_equal(high, [0.01, 0.1, 0.02, 0.01, 0.02, 0.5, np.nan])
+    empty = band_ratios(bands, pd.Series([], dtype=str), np.array([], dtype=str), np.array([]))
+    assert empty[0].shape == (0,) and empty[1].shape == (0,)
+    none = band_ratios(None, codes, basis, np.ones(len(codes), dtype=int))
+    assert np.isnan(none[0]).all() and np.isnan(none[1]).all()
+
+
 # ------------------------------------------------------------------ simulated forecasts
 def test_simulated_forecast_error_follows_its_specification() -> None:
     error = ForecastError(seed=3, max_lead_days=3)

@@ -293,17 +293,30 @@ def band_ratios(
     n = len(region_code)
     if bands is None or bands.empty:
         return np.full(n, np.nan), np.full(n, np.nan)
-    table = bands.set_index(["weather_basis", "lead_days", "region_code"])
-    max_lead = bands.groupby("weather_basis")["lead_days"].max()
-    lead = np.minimum(leads, pd.Series(basis).map(max_lead).fillna(1).to_numpy(dtype=int))
-    lead = np.maximum(lead, bands["lead_days"].min())
+    # plain lookups: the table holds a few hundred rows and a call asks for a few (the
+    # recursive forecasts call once a lead); pandas' multi-index reindex costs milliseconds
+    bases = bands["weather_basis"].astype(str).tolist()
+    lead_days = bands["lead_days"].to_numpy(dtype=int)
+    max_lead: dict[str, int] = {}
+    for name, days in zip(bases, lead_days.tolist(), strict=True):
+        max_lead[name] = max(days, max_lead.get(name, days))
+    lead = np.minimum(leads, np.array([max_lead.get(b, 1) for b in basis], dtype=int))
+    lead = np.maximum(lead, lead_days.min())
+    position = {
+        key: i
+        for i, key in enumerate(
+            zip(bases, lead_days.tolist(), bands["region_code"].astype(str).tolist(), strict=True)
+        )
+    }
+    keys = list(zip(np.asarray(basis).tolist(), lead.tolist(), strict=True))
+    codes = region_code.astype(str).tolist()
+    own = np.array([position.get((b, d, c), -1) for (b, d), c in zip(keys, codes, strict=True)])
+    pooled = np.array([position.get((b, d, POOLED), -1) for b, d in keys])
     out = []
     for column in ("low", "high"):
-        own = table[column].reindex(
-            pd.MultiIndex.from_arrays([basis, lead, region_code.to_numpy()])
-        )
-        pooled = table[column].reindex(pd.MultiIndex.from_arrays([basis, lead, [POOLED] * n]))
-        out.append(np.where(own.isna(), pooled.to_numpy(), own.to_numpy()))
+        values = np.append(bands[column].to_numpy(dtype=float), np.nan)  # -1: not calibrated
+        mine, shared = values[own.astype(int)], values[pooled.astype(int)]
+        out.append(np.where(np.isnan(mine), shared, mine))
     return out[0], out[1]
 
 
