@@ -101,7 +101,7 @@ def test_fixed_seeds_give_identical_metrics_twice() -> None:
             forecasting_nodes.train_model(features, params, key) for key in params["models"]
         ]
         no_series = pd.DataFrame()
-        metrics, _ = forecasting_nodes.evaluate_models(
+        metrics, _, _ = forecasting_nodes.evaluate_models(
             features, no_series, no_series, params, {}, *artifacts
         )
         runs.append(metrics.sort_values(["model", "split", "metric"], ignore_index=True))

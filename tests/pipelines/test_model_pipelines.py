@@ -264,7 +264,7 @@ def test_forecast_next_days_skips_a_series_without_consumption(model_chain: Chai
     )
     artifact = load_artifact(model_chain.data_dir / "06_models" / "day_ahead_gas_regional")
     params = {**_forecasting_params(model_chain), "horizon_days": 3}
-    forecasts = forecast_next_days(pd.concat([gas, corse]), weather, params, artifact)
+    forecasts = forecast_next_days(pd.concat([gas, corse]), weather, params, None, artifact)
     assert "94" not in set(forecasts["region_code"])
     assert set(forecasts["region_code"]) == REGIONS
     assert len(forecasts) == 4 * len(REGIONS)

@@ -153,13 +153,15 @@ def next_days(
     series: pd.DataFrame,
     forecasts: pd.DataFrame,
     spec: OperationalSpec,
+    computed: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The served forecasts of every series: issued the day after its last published day
     (the last day with a value in ``series``), for the issue day itself (lead 0) and the
     ``spec.horizon_days`` days after it, with the weather forecast known then (:func:`forecasts_known_at`: the latest
     issued on or before the issue day) and ``weather_issue_day`` (NaT without one); the band
     adapted to the misses of the forecaster's own forecasts published by the issue
-    (``modeling.adaptive_bands``)."""
+    (``modeling.adaptive_bands``; ``computed``: day-ahead feature rows of ``series`` and
+    ``forecasts`` built already, see ``adaptive_bands.own_forecasts``)."""
     observed = series[series["target_mwh"].notna()]
     last = observed.groupby("region_code")["day"].max()
     for code in sorted(set(series["region_code"]) - set(last.index)):
@@ -182,7 +184,7 @@ def next_days(
         spec.horizon_days,
         first_lead=0,
     )
-    paths = adaptive_paths(forecaster, series, forecasts, spec, paths)
+    paths = adaptive_paths(forecaster, series, forecasts, spec, paths, computed=computed)
     weather_issue = known.set_index(["region_code", "day"])["weather_issue_day"]
     paths["weather_issue_day"] = weather_issue.reindex(
         pd.MultiIndex.from_frame(paths[["region_code", "day"]])

@@ -27,7 +27,7 @@ from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requi
 from data_collection_kedro.modeling.estimators import fit_level_ratio
 from data_collection_kedro.modeling.evaluation import (
     backtest_rows,
-    operational_evaluation,
+    evaluate_operational,
     served_table,
 )
 from data_collection_kedro.modeling.features import forecasting_features, model_input
@@ -380,8 +380,12 @@ def evaluate_models(
     params: dict[str, Any],
     evaluation: dict[str, Any],
     *artifacts: ModelArtifact,
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``model_metrics`` rows and the per-day test backtest of every model.
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """``model_metrics`` rows and the per-day test backtest of every model, and the honest
+    day-ahead feature rows of the operational models' test days (``model_key`` +
+    ``modeling.operational.feature_rows``) when the evaluation weather is the served one
+    (``forecast_evaluation.weather: forecast_index``; empty otherwise): the served forecasts
+    reuse them (:func:`forecast_next_days`).
 
     Operational models: served forecasts with honest weather (bands, coverage, basis), the
     same model with the observed weather (``<model>_oracle_weather``: an upper bound no user
@@ -390,13 +394,14 @@ def evaluate_models(
     metrics (they see the day's observed weather: what-if tools, not forecasts).
     """
     operational = params.get("operational", {})
-    rows, backtests = [], []
+    served_weather = str(evaluation.get("weather", "forecast_index")) == "forecast_index"
+    rows, backtests, test_rows = [], [], []
     for artifact in artifacts:
         if artifact.model_key not in operational:
             continue
         model, spec = _operational(params, artifact.model_key)
         own = _model_series(series, artifact.model_key)
-        metrics, backtest = operational_evaluation(
+        metrics, backtest, honest = evaluate_operational(
             artifact,
             own,
             _model_forecasts(forecasts, own),
@@ -406,6 +411,8 @@ def evaluate_models(
         )
         rows.append(metrics)
         backtests.append(backtest)
+        if served_weather:
+            test_rows.append(honest.assign(model_key=artifact.model_key))
         rows.append(metrics_rows(artifact.model_key, "validation", artifact.validation_metrics))
     whatif = [a for a in artifacts if a.model_key not in operational]
     if whatif:
@@ -414,7 +421,8 @@ def evaluate_models(
         backtests.append(backtest)
     metrics = pd.concat(rows, ignore_index=True)
     _log_summary(metrics)
-    return metrics, pd.concat(backtests, ignore_index=True)
+    shared = pd.concat(test_rows, ignore_index=True) if test_rows else pd.DataFrame()
+    return metrics, pd.concat(backtests, ignore_index=True), shared
 
 
 def _evaluate_whatif(
@@ -450,17 +458,27 @@ def forecast_next_days(
     series: pd.DataFrame,
     forecasts: pd.DataFrame,
     params: dict[str, Any],
+    test_rows: pd.DataFrame | None,
     *artifacts: ModelArtifact,
 ) -> pd.DataFrame:
     """The served forecasts (``consumption_forecasts``): every operational model, every
     series, the ``horizon_days`` days after the day after its last published consumption,
-    P10/P50/P90 and the basis of each row (the weather forecast known then, or none)."""
+    P10/P50/P90 and the basis of each row (the weather forecast known then, or none).
+
+    ``test_rows``: the evaluation's honest day-ahead feature rows (:func:`evaluate_models`,
+    built with these series and forecasts; empty or None: none), which the adaptive band of
+    each model takes instead of building them again."""
     frames = []
     for artifact in artifacts:
         if artifact.model_key not in params.get("operational", {}):
             continue
         model, spec = _operational(params, artifact.model_key)
         own = _model_series(series, artifact.model_key)
-        paths = next_days(artifact.model, own, _model_forecasts(forecasts, own), spec)
+        computed = None
+        if test_rows is not None and len(test_rows):
+            computed = _model_series(test_rows, artifact.model_key)
+        paths = next_days(
+            artifact.model, own, _model_forecasts(forecasts, own), spec, computed=computed
+        )
         frames.append(served_table(paths, artifact.model_key, model))
     return pd.concat(frames, ignore_index=True)
