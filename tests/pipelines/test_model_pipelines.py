@@ -271,6 +271,60 @@ def test_forecast_next_days_skips_a_series_without_consumption(model_chain: Chai
     assert forecasts["consumption_mwh_predicted"].notna().all()
 
 
+def test_served_forecasts_reuse_the_evaluation_rows_without_changing_them(
+    model_chain: ChainRun, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The evaluation hands its honest day-ahead rows to the served forecasts (the adaptive
+    band's own forecasts) only when it is issued with the served weather; the served
+    forecasts are the same with them as without, and as the run stored."""
+    from kedro.framework.session import KedroSession
+    from kedro.framework.startup import bootstrap_project
+
+    from data_collection_kedro.pipelines.forecasting.nodes import (
+        evaluate_models,
+        forecast_next_days,
+    )
+    from data_collection_kedro.pipelines.forecasting.pipeline import (
+        OPERATIONAL_KEYS,
+        WHATIF_KEYS,
+    )
+    from tests.support.paths import KEDRO_PROJECT
+
+    monkeypatch.setenv("ENERGIEWATCH_DATA_DIR", str(model_chain.data_dir))
+    bootstrap_project(KEDRO_PROJECT)
+    with KedroSession.create(project_path=KEDRO_PROJECT, runtime_params=model_chain.params) as s:
+        context = s.load_context()
+        catalog, params = context.catalog, context.params
+        load = catalog.load
+        operational = [load(f"{key}_model") for key in OPERATIONAL_KEYS]
+        whatif = [load(f"{key}_model") for key in WHATIF_KEYS]
+        inputs = [load(name) for name in ("forecasting_features", "forecasting_series")]
+        evaluation_weather = load("forecasting_weather_evaluation")
+        served_weather = load("forecasting_weather_served")
+    forecasting, evaluation = params["forecasting"], params["forecast_evaluation"]
+    assert evaluation["weather"] == "forecast_index"
+    *_, rows = evaluate_models(
+        *inputs, evaluation_weather, forecasting, evaluation, *operational, *whatif
+    )
+    assert set(rows["model_key"]) == set(OPERATIONAL_KEYS)
+    series = inputs[1]
+    shared = forecast_next_days(series, served_weather, forecasting, rows, *operational)
+    alone = forecast_next_days(series, served_weather, forecasting, None, *operational)
+    pd.testing.assert_frame_equal(shared, alone, check_exact=True)
+    stored = model_chain.table("consumption_forecasts")
+    key = ["model", "region_code", "day"]
+    merged = stored.merge(shared.astype({"day": stored["day"].dtype}), on=key, suffixes=("", "_"))
+    assert len(merged) == len(stored) == len(shared)
+    for column in ("consumption_mwh_p10", "consumption_mwh_predicted", "consumption_mwh_p90"):
+        np.testing.assert_array_equal(merged[column], merged[f"{column}_"])
+
+    simulated = {**evaluation, "weather": "simulated"}
+    *_, none = evaluate_models(
+        *inputs, evaluation_weather, forecasting, simulated, *operational, *whatif
+    )
+    assert none.empty  # rows built with other forecasts than the served ones are not shared
+
+
 def test_predict_one_region_and_day_from_the_stores(model_chain: ChainRun) -> None:
     """``forecast.predict``: one call, the registered champion, features from the stores; the
     served table and the backtest give the same numbers for the same issue."""
