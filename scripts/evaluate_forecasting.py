@@ -355,7 +355,7 @@ def hauts_de_france(real_dir: Path, data_dir: Path, params: dict[str, Any]) -> t
         input_columns=trained.forecaster.input_columns,
         input_example=trained.input_example,
     )
-    metrics, backtest = operational_evaluation(
+    metrics, backtest, _ = operational_evaluation(
         artifact, series, forecasts, spec, model, forecasting["split"]
     )
     table = metrics.pivot_table(index="model", columns="metric", values="value")

@@ -133,27 +133,12 @@ def operational_evaluation(
     spec: OperationalSpec,
     model: Mapping[str, Any],
     split_params: Mapping[str, Any],
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Test-period metrics and backtest of an operational model (module docstring)."""
-    metrics, backtest, _ = evaluate_operational(
-        artifact, series, forecasts, spec, model, split_params
-    )
-    return metrics, backtest
-
-
-def evaluate_operational(
-    artifact: ModelArtifact,
-    series: pd.DataFrame,
-    forecasts: pd.DataFrame,
-    spec: OperationalSpec,
-    model: Mapping[str, Any],
-    split_params: Mapping[str, Any],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """:func:`operational_evaluation`'s metrics and backtest, and the honest day-ahead feature
-    rows of the test days it forecast (``modeling.operational.feature_rows`` of ``series`` and
-    ``forecasts``, each issued the day before): the served forecasts' adaptive band takes them
-    instead of building them again when it is issued with the same series and forecasts
-    (``modeling.adaptive_bands.own_forecasts``)."""
+    """Test-period metrics and backtest of an operational model (module docstring), and the
+    honest day-ahead feature rows of the test days it forecast (``modeling.operational.
+    feature_rows`` of ``series`` and ``forecasts``, each issued the day before): the served
+    forecasts' adaptive band takes them instead of building them again when it is issued with
+    the same series and forecasts (``modeling.adaptive_bands.own_forecasts``)."""
     forecaster = artifact.model
     key = artifact.model_key
     energy, scope = str(model["energy"]), str(model["scope"])

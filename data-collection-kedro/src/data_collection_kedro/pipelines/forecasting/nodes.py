@@ -27,7 +27,7 @@ from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requi
 from data_collection_kedro.modeling.estimators import fit_level_ratio
 from data_collection_kedro.modeling.evaluation import (
     backtest_rows,
-    evaluate_operational,
+    operational_evaluation,
     served_table,
 )
 from data_collection_kedro.modeling.features import forecasting_features, model_input
@@ -401,7 +401,7 @@ def evaluate_models(
             continue
         model, spec = _operational(params, artifact.model_key)
         own = _model_series(series, artifact.model_key)
-        metrics, backtest, honest = evaluate_operational(
+        metrics, backtest, honest = operational_evaluation(
             artifact,
             own,
             _model_forecasts(forecasts, own),
