@@ -38,6 +38,7 @@ from data_collection_kedro.domain.fusion_window import (
     FUEL,
     FULL_RUN,
     OBSERVED,
+    FamilyWindow,
     FusionWindow,
     IndexRows,
     RawRows,
@@ -73,9 +74,14 @@ def plan_fusion_window(
 Raw = RawRows | pd.DataFrame  # a node's raw table: read in its days, or a whole frame
 
 
+def _plan(window: FusionWindow | None, family: str) -> FamilyWindow:
+    """What this run does for ``family`` (a node called without a window: a full rebuild)."""
+    return (window or FULL_RUN).of(family)
+
+
 def _window_rows(window: FusionWindow | None, family: str, **raw: Raw) -> list[pd.DataFrame]:
     """The raw frames a family's node computes from: the rows of the window's days."""
-    plan = (window or FULL_RUN).of(family)
+    plan = _plan(window, family)
     first = plan.read_from if plan.mode == "window" else None
     return [raw_rows(rows, name).since(first) for name, rows in raw.items()]
 
@@ -86,11 +92,11 @@ def _whole(**raw: Raw) -> list[pd.DataFrame]:
 
 
 def _unchanged(window: FusionWindow | None, family: str) -> bool:
-    return (window or FULL_RUN).of(family).mode == "unchanged"
+    return _plan(window, family).mode == "unchanged"
 
 
 def _rows(window: FusionWindow | None, family: str, index: pd.DataFrame) -> IndexRows:
-    return index_rows(index, (window or FULL_RUN).of(family))
+    return index_rows(index, _plan(window, family))
 
 
 def _nothing() -> IndexRows:
@@ -114,7 +120,7 @@ def build_daily_consumption(
     )
     # a window of days is judged against the gas operators of the whole history
     operators = None
-    if (window or FULL_RUN).of(OBSERVED).mode == "window":
+    if _plan(window, OBSERVED).mode == "window":
         operators = gas_operators_by_region(
             raw_rows(raw_gas_load_curve, "raw_gas_load_curve").distinct(OPERATOR_COLUMNS), params
         )
