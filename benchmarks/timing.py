@@ -36,7 +36,15 @@ def run_child(command: list[str], log: Path) -> float:
 def timed_session_run(data_dir: Path, **run_args: Any) -> float:
     """One KedroSession of the project on the data dir ``data_dir`` running ``run_args``
     (``session.run``'s arguments); its wall time (session creation and run, not the start-up
-    of the project)."""
+    of the project).
+
+    Logged as ``kedro run`` logs in the project folder: with the project's
+    ``conf/logging.yml`` (or the file ``KEDRO_LOGGING_CONFIG`` names). Kedro picks its logging
+    configuration when it is first imported, from the working directory of that moment; a
+    benchmark imports it from the repository root, where Kedro would fall back to its own
+    rich console handler (a different, costlier output than the run users get)."""
+    import yaml
+    from kedro.framework.project import configure_logging
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
@@ -44,6 +52,8 @@ def timed_session_run(data_dir: Path, **run_args: Any) -> float:
     os.environ["ENERGIEWATCH_DATA_DIR"] = str(data_dir)
     os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
     os.chdir(project)
+    logging_file = Path(os.environ.get("KEDRO_LOGGING_CONFIG") or project / "conf" / "logging.yml")
+    configure_logging(yaml.safe_load(logging_file.read_text(encoding="utf-8")))
     bootstrap_project(project)
     started = time.perf_counter()
     with KedroSession.create(project_path=project) as session:
