@@ -164,3 +164,35 @@ def test_write_errors_name_the_failing_keys(db: Database, make: Make) -> None:
         ds.save(pd.DataFrame({"strike_id": ["a1", "b2"], "reason": ["x", "too long"]}))
     # unordered bulk: the valid document of the batch is written
     assert [d["strike_id"] for d in db["raw_strikes"].find()] == ["a1"]
+
+
+def test_replace_mode_swaps_in_the_new_documents(
+    db: Database, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``mode: replace`` (the fusion state): the collection holds the last frame only, swapped
+    in by a rename (no staging collection left), with the key's unique index and the frame's
+    column types; a failed save leaves the previous documents in place."""
+    state = make("fusion_state", ["name", "day"], mode="replace")
+    first = pd.DataFrame({"name": ["t", "t", "run"], "day": ["d1", "d2", ""], "rows": [1, 2, 0]})
+    state.save(first)
+    state.save(first.iloc[[0, 2]].assign(rows=[5, 0], content=["x", None]))
+    loaded = state.load()
+    assert loaded[["name", "day", "rows"]].values.tolist() == [["run", "", 0], ["t", "d1", 5]]
+    assert loaded["content"].tolist()[1] == "x"
+    assert state.last_result is not None and state.last_result.extra["replaced_rows"] == 3
+    assert sorted(db.list_collection_names()) == [SCHEMA_COLLECTION, "fusion_state"]
+    assert "fusion_state__key" in db["fusion_state"].index_information()
+
+    def fail(*args: Any) -> None:  # a write that fails mid-save (a lost connection...)
+        raise DatasetError("batch failed to write")
+
+    monkeypatch.setattr(state, "_write_batch", fail)
+    with pytest.raises(DatasetError, match="failed to write"):
+        state.save(first)
+    assert sorted(db.list_collection_names()) == [SCHEMA_COLLECTION, "fusion_state"]
+    assert state.load()[["name", "day", "rows"]].values.tolist() == [
+        ["run", "", 0],
+        ["t", "d1", 5],
+    ]
+    with pytest.raises(DatasetError, match="mode must be one of"):
+        MongoCollectionDataset(database="ew", collection="c", key="k", mode="append")

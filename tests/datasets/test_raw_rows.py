@@ -12,8 +12,9 @@ import pandas as pd
 import pytest
 from kedro.io import DatasetError
 
-from data_collection_kedro.datasets import DeclaredTableDataset, RawRowsDataset
+from data_collection_kedro.datasets import DeclaredTableDataset, RawRowsDataset, raw_rows
 from data_collection_kedro.domain.fusion_window import rows_from
+from tests.support.mongo_server import MongoDatabase
 
 STORE = "data_collection_kedro.datasets.DuckDBTableDataset"
 
@@ -105,3 +106,64 @@ def test_a_table_the_fusion_does_not_read_and_a_missing_table_are_refused(
         _rows(database, "raw_weather_forecast").load().since(None)
     with pytest.raises(DatasetError, match="read-only"):
         _rows(database, "raw_fuel_prices").save(pd.DataFrame())
+
+
+# ------------------------------------------------------------------------------ MongoDB store
+MONGO = "data_collection_kedro.datasets.MongoCollectionDataset"
+
+
+@pytest.mark.integration
+def test_mongodb_rows_since_a_day_are_filtered_by_the_server(
+    mongo_database: MongoDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The production raw store (the session's MongoDB wire-protocol server): the same rows as
+    ``rows_from`` keeps of the whole collection, and the server does the filtering (with
+    ``rows_from`` made a no-op in the dataset's module, the rows are still those of the
+    days asked for); distinct values from the server, in the stored types."""
+    settings = {"uri": mongo_database.uri, "database": mongo_database.name}
+    stored = DeclaredTableDataset(name="raw_fuel_prices", store=MONGO, **settings)  # type: ignore[abstract]
+    stamps = [
+        "2024-01-03 08:00:00",
+        "2024-01-01 23:59:59",
+        "2024-01-02 00:00:00",
+        "2024-01-02 18:00:00",
+    ]
+    stored.save(
+        pd.DataFrame(
+            {
+                "station_id": ["s2", "s1", "s1", "s3"],
+                "fuel": ["Gazole", "Gazole", "SP98", "E10"],
+                "updated_at": pd.to_datetime(stamps, utc=True),
+                "price_eur_l": [1.71, 1.72, 1.93, 1.80],
+            }
+        )
+    )
+    whole = stored.load()
+    stored.release()
+    rows = RawRowsDataset(name="raw_fuel_prices", store=MONGO, **settings).load()
+    for first in (None, date(2024, 1, 1), date(2024, 1, 2), date(2024, 1, 4)):
+        pd.testing.assert_frame_equal(rows.since(first), rows_from(whole, "updated_at", first))
+    monkeypatch.setattr(raw_rows, "rows_from", lambda frame, column, first: frame)
+    assert rows.since(date(2024, 1, 2))["station_id"].tolist() == ["s1", "s2", "s3"]
+    assert rows.since(date(2024, 1, 3))["station_id"].tolist() == ["s2"]
+    strikes = DeclaredTableDataset(name="raw_strikes", store=MONGO, **settings)  # type: ignore[abstract]
+    strikes.save(pd.DataFrame({"strike_id": ["a", "b"], "start_date": [date(2023, 5, 1), None]}))
+    strikes.release()
+    since = RawRowsDataset(name="raw_strikes", store=MONGO, **settings).load().since
+    assert since(date(2024, 1, 1))["strike_id"].tolist() == ["b"]  # no day: kept
+
+    distinct = rows.distinct(["fuel", "station_id", "nope"])
+    assert distinct.columns.tolist() == ["fuel", "station_id"]
+    assert sorted(distinct.itertuples(index=False, name=None)) == [
+        ("E10", "s3"),
+        ("Gazole", "s1"),
+        ("Gazole", "s2"),
+        ("SP98", "s1"),
+    ]
+    days = rows.distinct(["updated_at"])  # restored as the whole load types them
+    assert days["updated_at"].dtype == whole["updated_at"].dtype
+    assert len(days) == 4
+    with pytest.raises(DatasetError, match="raw_weather_forecast does not exist"):
+        RawRowsDataset(name="raw_weather_forecast", store=MONGO, **settings).load().distinct(
+            ["target_day"]
+        )

@@ -8,7 +8,8 @@
 - ``RawRowsDataset``: a raw table as the fusion reads it (``raw_{table}_rows``): the rows of
   the days a node recomputes, read when the node asks.
 - ``RawTablesDigestDataset``: rows, newest ``_updated_at`` and a digest of the values per raw
-  table and day (what the incremental fusion compares with its state).
+  table and day (what the incremental fusion compares with its state);
+  ``MongoRawTablesDigestDataset``: the same of the MongoDB raw store.
 - ``ModelArtifactDataset``: a trained model as files that run no code when loaded (no pickle).
 - ``StoredModelDataset``: the model a previous run stored (load only, None when absent): the
   input of the retraining policy.
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
     from data_collection_kedro.datasets.elasticsearch import ElasticsearchIndexDataset
     from data_collection_kedro.datasets.model_artifact import ModelArtifactDataset
     from data_collection_kedro.datasets.mongo import MongoCollectionDataset
+    from data_collection_kedro.datasets.mongo_raw_digest import MongoRawTablesDigestDataset
     from data_collection_kedro.datasets.raw_digest import RawTablesDigestDataset
     from data_collection_kedro.datasets.raw_rows import RawRowsDataset
     from data_collection_kedro.datasets.stored_model import StoredModelDataset
@@ -46,6 +48,7 @@ _MODULE_OF = {
     "ElasticsearchIndexDataset": "elasticsearch",
     "ModelArtifactDataset": "model_artifact",
     "MongoCollectionDataset": "mongo",
+    "MongoRawTablesDigestDataset": "mongo_raw_digest",
     "RawRowsDataset": "raw_rows",
     "RawTablesDigestDataset": "raw_digest",
     "StoredModelDataset": "stored_model",
@@ -59,6 +62,7 @@ __all__ = [
     "ElasticsearchIndexDataset",
     "ModelArtifactDataset",
     "MongoCollectionDataset",
+    "MongoRawTablesDigestDataset",
     "RawRowsDataset",
     "RawTablesDigestDataset",
     "SaveResult",

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import threading
 import time
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -43,6 +44,7 @@ DEFAULT_URI = "mongodb://localhost:27017"
 #: load gives back dates, nullable integers and zone-aware timestamps as they were saved.
 SCHEMA_COLLECTION = "_energiewatch_schemas"
 _LOAD_ARGS = {"columns", "where", "order_by", "limit", "batch_size"}
+_MODES = ("upsert", "replace")
 
 
 def _bson_dates(records: list[dict[str, Any]], date_columns: list[str]) -> None:
@@ -82,6 +84,13 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     ``credentials`` may hold ``username``, ``password``, ``authSource`` (any ``MongoClient``
     keyword) and ``uri`` (a URI with secrets, overriding ``uri``).
 
+    ``mode``: ``upsert`` (default) as above; ``replace`` writes the frame into a staging
+    collection (same unique key index) and renames it over the collection
+    (``renameCollection`` with ``dropTarget``, atomic on one server): readers see the old
+    documents or the new ones, never a half-written set, and a failed save leaves the old
+    collection in place, as ``DuckDBTableDataset``'s ``mode: replace``. Its column types are
+    those of the frame (not merged with the previous ones).
+
     ``client_args`` are the other ``MongoClient`` keywords: write concern (``w``, ``journal``,
     ``wTimeoutMS``), ``retryWrites``, ``readConcernLevel``, ``readPreference``... (conf/prod
     passes ``mongodb_client`` of its globals, docs/production.md). They are described (shown by
@@ -102,11 +111,15 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         metadata: dict[str, Any] | None = None,
         concurrency: int = 1,
         missing_ok: bool = False,
+        mode: str = "upsert",
     ) -> None:
         batch_size, concurrency = int(batch_size), int(concurrency)  # may come from env vars
         self._key = normalize_key(key)
         if not self._key:
             raise DatasetError(f"collection {collection}: a key is needed for the upsert")
+        if mode not in _MODES:
+            raise DatasetError(f"mode must be one of {_MODES}, got {mode!r}")
+        self._mode = mode
         if batch_size <= 0:
             raise DatasetError(f"batch_size must be a positive integer, got {batch_size}")
         self._credentials_given = dict(credentials or {})
@@ -147,13 +160,14 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         doc = self._db()[SCHEMA_COLLECTION].find_one({"_id": self._collection})
         return [list(c) for c in doc["columns"]] if doc else []
 
-    def _merge_schema(self, table: pa.Table) -> list[list[str]]:
-        """Record the types of the frame's columns, in first-seen order.
+    def _merge_schema(self, table: pa.Table, replace: bool = False) -> list[list[str]]:
+        """Record the types of the frame's columns, in first-seen order (``replace``: the
+        frame's columns only).
 
         An all-null column is recorded as ``null`` until a save brings values; an integer
         column that receives decimals becomes ``double`` (same rules as the DuckDB store).
         """
-        columns = self._stored_schema()
+        columns = [] if replace else self._stored_schema()
         position = {name: i for i, (name, _) in enumerate(columns)}
         changed = not columns
         for fld in table.schema:
@@ -183,6 +197,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             "database": self._database,
             "collection": self._collection,
             "key": self._key,
+            "mode": self._mode,
             "batch_size": self._batch_size,
             "client_args": self._public_client_args,
             "load_args": self._load_args,
@@ -213,9 +228,32 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         )
         if self._load_args.get("limit") is not None:
             cursor = cursor.limit(int(self._load_args["limit"]))
-        docs = list(cursor)
+        return self._frame(list(cursor), columns)
+
+    def distinct(self, columns: list[str]) -> pd.DataFrame:
+        """The distinct combinations of ``columns`` (those the collection has), computed by
+        the server (one ``$group``), in the stored column types; an empty frame when the
+        collection has none of them. The collection must exist."""
+        if not self._exists():
+            raise DatasetError(
+                f"collection {self._collection} does not exist in database {self._database}"
+            )
+        stored = {name for name, _ in self._stored_schema()}
+        present = [c for c in columns if c in stored]
+        if not present:
+            return pd.DataFrame()
+        group = {"$group": {"_id": {c: f"${c}" for c in present}}}
+        rows = self._db()[self._collection].aggregate(
+            [group, {"$replaceRoot": {"newRoot": "$_id"}}], allowDiskUse=True
+        )
+        frame = self._frame(list(rows), present)
+        return frame.sort_values(present, ignore_index=True, na_position="last")
+
+    def _frame(self, docs: list[dict[str, Any]], columns: list[str] | None) -> pd.DataFrame:
+        """Documents as a frame of ``columns`` (None: every stored column, then the others
+        the documents have), typed from the stored column types."""
         stored = self._stored_schema()
-        names = columns or [name for name, _ in stored]
+        names = list(columns) if columns else [name for name, _ in stored]
         for doc in docs:  # columns written by someone else than this dataset
             for name in doc:
                 if name not in names:
@@ -246,14 +284,19 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             return
         started = time.perf_counter()
         where = f"{self._database}.{self._collection}"
-        table, result = prepare_save(resolved(data), self._key, where, "upsert")
-        coll = self._db()[self._collection]
+        table, result = prepare_save(resolved(data), self._key, where, self._mode)
+        replace = self._mode == "replace"
+        name = self._collection
+        if replace:
+            name = f"{self._collection}__staging_{uuid.uuid4().hex[:8]}"
+        coll = self._db()[name]
         coll.create_index(
             [(k, pymongo.ASCENDING) for k in self._key],
             unique=True,
             name=f"{self._collection}__key",
         )
-        self._merge_schema(table)
+        if not replace:
+            self._merge_schema(table)
         date_columns = [f.name for f in table.schema if pa.types.is_date(f.type)]
 
         def write(bounds: tuple[int, int]) -> int:
@@ -263,19 +306,40 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             self._write_batch(coll, records, result)
             return stop - start
 
-        with BatchProgress(where, table.num_rows, self._logger) as progress:
-            bounds = list(batch_bounds(table.num_rows, self._batch_size))
-            if self._concurrency == 1 or len(bounds) < 2:
-                for part in bounds:
-                    progress.update(write(part))
-            else:  # unordered batches on a thread pool (pymongo's client is thread-safe)
-                with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
-                    for rows in pool.map(write, bounds):
-                        progress.update(rows)
-            result.batches = progress.batches
+        try:
+            with BatchProgress(where, table.num_rows, self._logger) as progress:
+                bounds = list(batch_bounds(table.num_rows, self._batch_size))
+                if self._concurrency == 1 or len(bounds) < 2:
+                    for part in bounds:
+                        progress.update(write(part))
+                else:  # unordered batches on a thread pool (pymongo's client is thread-safe)
+                    with ThreadPoolExecutor(max_workers=self._concurrency) as pool:
+                        for rows in pool.map(write, bounds):
+                            progress.update(rows)
+                result.batches = progress.batches
+            if replace:
+                self._swap_in(name, table, result)
+        except BaseException:
+            if replace:  # the collection stays as it was; the staging one goes
+                coll.drop()
+            raise
         result.seconds = time.perf_counter() - started
         result.log(self._logger)
         self.last_result = result
+
+    def _swap_in(self, staging: str, table: pa.Table, result: SaveResult) -> None:
+        """``mode: replace``: the staging collection renamed over the collection (one
+        ``renameCollection``, ``dropTarget``), then the frame's column types recorded."""
+        db = self._db()
+        previous = db[self._collection].estimated_document_count() if self._exists() else 0
+        db.client.admin.command(
+            "renameCollection",
+            f"{self._database}.{staging}",
+            to=f"{self._database}.{self._collection}",
+            dropTarget=True,
+        )
+        self._merge_schema(table, replace=True)
+        result.extra["replaced_rows"] = previous
 
     def _save_plan(self, plan: SqlBatch) -> None:
         """A batch validated by SQL elsewhere: here its rows are validated in Python and

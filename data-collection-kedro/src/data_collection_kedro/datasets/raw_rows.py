@@ -13,13 +13,17 @@ day column, ``domain.fusion_window.RAW_TABLES``) or for distinct values over the
       store: data_collection_kedro.datasets.DuckDBTableDataset
       database: ${globals:duckdb_path}
 
-Another store (MongoDB) is loaded whole through its dataset and the rows are kept in Python.
+On the MongoDB store (``MongoCollectionDataset``), ``since`` is a filter on the day column
+(``{day: {$gte: first}}`` or no day; BSON dates are UTC instants, dates stored as their UTC
+midnight) and ``distinct`` one server-side ``$group``. Another store is loaded whole through its
+dataset and the rows are kept in Python.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -56,8 +60,13 @@ class RawTableRows:
             )
         self.column = RAW_TABLES[self.table.name].day_column
         self._name, self.store, self._settings = name, store, settings
-        duckdb_store = issubclass(registry.resolve(store), DuckDBTableDataset)
+        store_class = registry.resolve(store)
+        duckdb_store = issubclass(store_class, DuckDBTableDataset)
         self._database = Path(settings["database"]) if duckdb_store else None
+        # a MongoDB store: its module is imported once the class is resolved (a run on the
+        # embedded store does not import pymongo for this check)
+        mongo = sys.modules.get("data_collection_kedro.datasets.mongo")
+        self._mongo = mongo is not None and issubclass(store_class, mongo.MongoCollectionDataset)
 
     def __repr__(self) -> str:
         return f"RawTableRows({self.table.name}, day column {self.column})"
@@ -67,6 +76,12 @@ class RawTableRows:
         order; every row when ``first`` is None or the table has no day column."""
         if self.column is None:
             first = None
+        if self._mongo:
+            days: dict[str, Any] = {}
+            if first is not None:
+                bound = datetime(first.year, first.month, first.day)  # UTC midnight
+                days = {"$or": [{self.column: {"$gte": bound}}, {self.column: None}]}
+            return rows_from(self._loaded({"where": days}), str(self.column), first)
         if self._database is None:
             return rows_from(self._whole(), str(self.column), first)
         day = quote(str(self.column))
@@ -80,6 +95,13 @@ class RawTableRows:
 
     def distinct(self, columns: Sequence[str]) -> pd.DataFrame:
         """The distinct values of ``columns`` (those the table has) over the whole table."""
+        if self._mongo:
+            store = self._store()
+            try:
+                frame: pd.DataFrame = store.distinct(list(columns))
+                return frame
+            finally:
+                store.release()
         if self._database is None:
             frame = self._whole()
             return frame[[c for c in columns if c in frame.columns]].drop_duplicates()
@@ -87,11 +109,22 @@ class RawTableRows:
 
     def _whole(self) -> pd.DataFrame:
         """The whole table, through the store's dataset (a store without SQL)."""
-        store: AbstractDataset = DeclaredTableDataset(  # type: ignore[abstract]
-            self._name, self.store, **self._settings
+        return self._loaded(None)
+
+    def _store(self, load_args: dict[str, Any] | None = None) -> Any:
+        """The store's dataset of the table (``load_args``: a MongoDB filter...)."""
+        settings = (
+            self._settings if load_args is None else {**self._settings, "load_args": load_args}
         )
-        frame: pd.DataFrame = store.load()
-        return frame
+        return DeclaredTableDataset(self._name, self.store, **settings)  # type: ignore[abstract]
+
+    def _loaded(self, load_args: dict[str, Any] | None) -> pd.DataFrame:
+        store = self._store(load_args)
+        try:
+            frame: pd.DataFrame = store.load()
+            return frame
+        finally:
+            store.release()
 
     def _query(
         self, sql: str | None, params: list[Any], columns: Sequence[str] = ()
