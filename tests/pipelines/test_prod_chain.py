@@ -188,9 +188,6 @@ def duckdb_counts(database: Path) -> dict[str, int]:
         return {t: con.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}  # type: ignore[index]
 
 
-# the incremental fusion's state: conf/prod keeps it in memory (the raw store is MongoDB there
-# and every prod fusion run is a full rebuild, docs/architecture.md "Incremental fusion")
-NOT_STORED_IN_PROD = {"fusion_state"}
 _STORE_NAME = {
     "DuckDBTableDataset": "table",
     "MongoCollectionDataset": "collection",
@@ -215,9 +212,6 @@ def store_locations() -> dict[str, tuple[str, tuple[str, str]]]:
             continue  # parameters, files (models, parquet), intermediate frames
         production = prod.get(name)
         kind = type(production).__name__
-        if name in NOT_STORED_IN_PROD:
-            assert kind == "MemoryDataset", name
-            continue
         located = (kind, production._describe()[_STORE_NAME[kind]])
         locations[name] = (embedded._describe()["table"], located)
     return locations
@@ -244,7 +238,7 @@ def test_prod_run_stores_the_rows_of_the_embedded_run(chain: Chain) -> None:
     prod_duckdb = duckdb_counts(chain.prod_dir / "energiewatch.duckdb")
     pairs = set(store_locations().values())
     declared = {table for table, _ in pairs}
-    assert declared == set(embedded) - NOT_STORED_IN_PROD, "a table of the run is not declared"
+    assert declared == set(embedded), "a table of the run is not declared"
     compared = {
         table: (embedded[table], prod_count(chain, kind, name, prod_duckdb))
         for table, (kind, name) in sorted(pairs)
