@@ -280,6 +280,8 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     def save(self, data: pd.DataFrame | SqlBatch) -> None:
         if isinstance(data, SqlBatch):
+            if self._mode == "replace":  # its batches would replace each other
+                raise DatasetError(f"{self._collection}: mode 'replace' takes a frame, not a batch")
             self._save_plan(data)
             return
         started = time.perf_counter()
