@@ -114,7 +114,7 @@ def test_round_trip_predicts_the_same(kind: str, tmp_path: Path) -> None:
     pd.testing.assert_frame_equal(loaded.input_example, artifact.input_example)
     files = [p for p in (tmp_path / "06_models" / kind).rglob("*") if p.is_file()]
     suffixes = {p.suffix for p in files}
-    assert suffixes <= {".json", ".parquet", ".cbm", ".skops", ".npy"}, suffixes
+    assert suffixes <= {".json", ".parquet", ".cbm", ".bin"}, suffixes
     if "catboost" in kind:
         assert ".cbm" in suffixes  # CatBoost's own format
 
@@ -132,13 +132,29 @@ def test_saving_again_replaces_the_model_atomically(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kmeans"]  # no leftover
 
 
-def test_a_pickle_in_place_of_the_model_is_refused(tmp_path: Path) -> None:
-    """An attacker who can write the models folder replaces the skops file with a pickle."""
-    model, inputs, _ = MODELS["isolation-forest"]
+def _skops_saved() -> tuple[object, pd.DataFrame]:
+    """A scikit-learn estimator outside ``SKLEARN_CLASSES``: saved in the skops format."""
+    from sklearn.linear_model import LinearRegression
+
+    frame = _frame()
+    return LinearRegression().fit(frame[["a", "b"]], frame["level_mwh"]), frame[["a", "b"]]
+
+
+@pytest.mark.parametrize(
+    ("kind", "replaced"), [("isolation-forest", "arrays.bin"), ("skops", "model.skops")]
+)
+def test_a_pickle_in_place_of_the_model_is_refused(
+    kind: str, replaced: str, tmp_path: Path
+) -> None:
+    """An attacker who can write the models folder replaces the arrays or the skops file with a
+    pickle."""
+    model, inputs = _skops_saved() if kind == "skops" else MODELS[kind][:2]
     dataset = ModelArtifactDataset(filepath=str(tmp_path / "anomaly"))
     dataset.save(ModelArtifact("a", "", model, list(inputs.columns), inputs.head(3)))
     marker = tmp_path / "code-ran"
-    (tmp_path / "anomaly" / "model" / "model.skops").write_bytes(pickle.dumps(Marker(marker)))
+    target = tmp_path / "anomaly" / "model" / replaced
+    assert target.is_file()
+    target.write_bytes(pickle.dumps(Marker(marker)))
     with pytest.raises(DatasetError, match="refused"):
         dataset.load()
     assert not marker.exists()
@@ -149,13 +165,23 @@ def test_a_manifest_pointing_at_a_pickle_is_refused(tmp_path: Path) -> None:
     save_model(MODELS["kmeans"][0], folder)
     marker = tmp_path / "code-ran"
     (folder / "model.pkl").write_bytes(pickle.dumps(Marker(marker)))
+    arrays = json.loads((folder / "model.json").read_text(encoding="utf-8"))["arrays"]
     for node in (
         {"kind": "pickle", "file": "model.pkl"},
         {"kind": "object", "class": "builtins.open", "state": {}},
+        {"kind": "sklearn", "class": "builtins.open", "state": {}},
+        {"kind": "sklearn", "class": "sklearn.utils._testing.MinimalRegressor", "state": {}},
         {"kind": "catboost", "class": "os.system", "file": "model.pkl"},
         {"kind": "skops", "file": "../outside.skops"},
+        {"kind": "array", "dtype": "|O", "shape": [1], "offset": 0, "nbytes": 8},
+        {"kind": "array", "dtype": "<f8", "shape": [10**9], "offset": 0, "nbytes": 8 * 10**9},
+        {"kind": "numpy_type", "name": "object"},
+        {"kind": "scalar", "dtype": "object", "value": "x"},
+        {"kind": "dict", "pairs": [[{"kind": "list", "items": []}, {"kind": "value", "value": 1}]]},
+        {"kind": "slice", "start": "os.system", "stop": None, "step": None},
+        {"kind": "sklearn_tree", "arguments": {"kind": "value", "value": 1}, "state": {}},
     ):
-        manifest = {"format": "energiewatch-model", "version": 1, "model": node}
+        manifest = {"format": "energiewatch-model", "version": 2, "model": node, "arrays": arrays}
         (folder / "model.json").write_text(json.dumps(manifest), encoding="utf-8")
         with pytest.raises(ModelFormatError):
             load_model(folder)
@@ -165,16 +191,132 @@ def test_a_manifest_pointing_at_a_pickle_is_refused(tmp_path: Path) -> None:
         load_model(folder)
 
 
+def test_a_tree_pointing_outside_itself_is_refused(tmp_path: Path) -> None:
+    """A forest whose files were rewritten consistently (the manifest records the new arrays)
+    but whose first tree sends a prediction to a node that does not exist: refused, never
+    followed (scikit-learn's compiled traversal does not check the indices)."""
+    import hashlib
+
+    folder = tmp_path / "model"
+    save_model(MODELS["isolation-forest"][0], folder)
+    manifest = json.loads((folder / "model.json").read_text(encoding="utf-8"))
+
+    def first_tree(node: object) -> dict | None:
+        if isinstance(node, dict):
+            if node.get("kind") == "sklearn_tree":
+                return node
+            children = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            return None
+        return next((t for t in map(first_tree, children) if t is not None), None)
+
+    tree = first_tree(manifest["model"])
+    assert tree is not None
+    nodes = tree["state"]["items"]["nodes"]
+    data = bytearray((folder / "arrays.bin").read_bytes())
+    data[nodes["offset"] : nodes["offset"] + 8] = np.int64(10**6).tobytes()  # root's left child
+    (folder / "arrays.bin").write_bytes(bytes(data))
+    with pytest.raises(ModelFormatError, match="not the one the manifest records"):
+        load_model(folder)
+    manifest["arrays"]["sha256"] = hashlib.sha256(data).hexdigest()
+    (folder / "model.json").write_text(json.dumps(manifest), encoding="utf-8")
+    with pytest.raises(ModelFormatError, match="points outside the tree"):
+        load_model(folder)
+
+
 def test_a_skops_file_naming_an_untrusted_function_is_refused(tmp_path: Path) -> None:
     import os
 
     import skops.io
 
     folder = tmp_path / "model"
-    save_model(MODELS["kmeans"][0], folder)
+    save_model(_skops_saved()[0], folder)
     (folder / "model.skops").write_bytes(skops.io.dumps({"run": os.system}))
     with pytest.raises(ModelFormatError, match="refused"):
         load_model(folder)
+
+
+def test_a_model_of_format_version_1_still_loads(tmp_path: Path) -> None:
+    """Models stored before format version 2 (scikit-learn estimators as skops files, arrays as
+    ``.npy`` files) load and predict the same."""
+    import skops.io
+
+    model, inputs, method = MODELS["kmeans"]
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.skops").write_bytes(skops.io.dumps(model))
+    np.save(folder / "centres.npy", model.cluster_centers_, allow_pickle=False)
+    root = {
+        "kind": "tuple",
+        "items": [
+            {"kind": "skops", "file": "model.skops"},
+            {"kind": "array", "file": "centres.npy"},
+        ],
+    }
+    manifest = {"format": "energiewatch-model", "version": 1, "model": root}
+    (folder / "model.json").write_text(json.dumps(manifest), encoding="utf-8")
+    loaded, centres = load_model(folder)
+    np.testing.assert_array_equal(getattr(loaded, method)(inputs), getattr(model, method)(inputs))
+    np.testing.assert_array_equal(centres, model.cluster_centers_)
+
+
+def test_the_pipelines_models_load_without_skops_nor_ipython(tmp_path: Path) -> None:
+    """A fresh process loads every kind of model the pipelines train without importing skops
+    (its import scans every scikit-learn estimator) and, ipywidgets being absent, without
+    catboost's Jupyter widget (which imports IPython only to be dropped); the models predict
+    the same as before saving."""
+    import subprocess
+    import sys
+
+    for kind, (model, inputs, method) in MODELS.items():
+        save_model(model, tmp_path / kind / "model")
+        inputs.to_parquet(tmp_path / kind / "inputs.parquet")
+        np.save(tmp_path / kind / "expected.npy", getattr(model, method)(inputs))
+    code = f"""
+import json, sys
+from pathlib import Path
+import numpy as np, pandas as pd
+from data_collection_kedro.modeling.model_files import load_model
+for kind, method in {json.dumps({k: v[2] for k, v in MODELS.items()})}.items():
+    folder = Path(sys.argv[1]) / kind
+    model = load_model(folder / "model")
+    got = getattr(model, method)(pd.read_parquet(folder / "inputs.parquet"))
+    np.testing.assert_array_equal(got, np.load(folder / "expected.npy"))
+print(json.dumps({{m: m in sys.modules for m in ("skops.io", "IPython", "catboost")}}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, check=True
+    )
+    imported = json.loads(result.stdout.strip().splitlines()[-1])
+    assert imported["catboost"] and not imported["skops.io"]
+    ipywidgets = (
+        subprocess.run([sys.executable, "-c", "import ipywidgets"], capture_output=True).returncode
+        == 0
+    )
+    assert imported["IPython"] == ipywidgets
+
+
+def test_a_real_import_error_of_catboost_is_not_hidden() -> None:
+    """Only catboost's widget is kept from importing: a broken catboost (here its compiled
+    core made unimportable) raises its ImportError, and the widget's entry is removed."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+sys.modules["catboost._catboost"] = None
+from data_collection_kedro.modeling.model_files import import_catboost
+try:
+    import_catboost()
+except ImportError as exc:
+    print("raised", "catboost._catboost" in str(exc), "catboost.widget" in sys.modules)
+else:
+    print("imported")
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.split() == ["raised", "True", "False"], result.stdout + result.stderr
 
 
 def test_the_trusted_types_are_explicit_and_needed() -> None:
