@@ -50,34 +50,78 @@ def _robust_z(values: pd.Series) -> pd.Series:
     return (values - median) / spread
 
 
-def _temperature_residual(group: pd.DataFrame, column: str, window_days: int) -> pd.Series:
-    """Robust z-score of log consumption minus a per-region weather and calendar model.
+def centred_rolling_median(values: np.ndarray, window_days: int, min_periods: int) -> np.ndarray:
+    """The median of each day's centred ``window_days``-day window, per column of ``values``.
 
-    The model is linear in a non-linear basis of heating degree days (the day's and the day
-    before's: buildings react with inertia) plus the weekend flag; the centred rolling median of
-    the residual is removed so that slow level changes (sobriety, new customers) are not flagged.
+    ``values`` (days x columns, or days) holds consecutive days (a missing day is a NaN row).
+    NaN values are ignored; a window with fewer than ``min_periods`` values gives NaN. The same
+    numbers as pandas' time-based ``rolling(f"{window_days}D", center=True,
+    min_periods=min_periods).median()`` over the days that have a value (the even-count median
+    is the mean of the two middle values in both), without its per-column sorted list: one sort
+    of every window at once. ``window_days`` must be odd (a centred window of whole days).
     """
-    hdd = group["heating_degree_days"].astype(float)
-    data = pd.DataFrame(
-        {
-            "y": np.log(group[column].where(group[column] > 0)),
-            "hdd": hdd,
-            "sqrt_hdd": np.sqrt(hdd.clip(lower=0)),
-            "hdd_capped": hdd.clip(upper=3.0),
-            "hdd_lag_1": hdd.shift(1),
-            "weekend": group["is_weekend"].astype(float),
-            "public_holiday": group["is_public_holiday"].astype(float),
-        },
-        index=group.index,
-    ).dropna()
-    residual = pd.Series(np.nan, index=group.index)
-    if len(data) < 30:
+    if window_days % 2 != 1:
+        raise ValueError(f"window_days must be odd for a centred window, got {window_days}")
+    half = window_days // 2
+    padding = np.full((half, *values.shape[1:]), np.nan)
+    padded = np.concatenate([padding, values.astype(float, copy=False), padding])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window_days, axis=0)
+    ordered = np.sort(windows, axis=-1)  # NaN last
+    count = np.count_nonzero(~np.isnan(windows), axis=-1)
+    low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[..., None] // 2, axis=-1)[..., 0]
+    high = np.take_along_axis(ordered, np.minimum(count // 2, half * 2)[..., None], axis=-1)[..., 0]
+    median = np.where(count % 2 == 1, low, (low + high) / 2)
+    median[count < max(min_periods, 1)] = np.nan
+    return median
+
+
+def _on_days(values: np.ndarray, offsets: np.ndarray, span: int) -> np.ndarray:
+    """``values`` of the days at ``offsets`` (days since the first) on consecutive days."""
+    grid = np.full((span, *values.shape[1:]), np.nan)
+    grid[offsets] = values
+    return grid
+
+
+def _abs_robust_z(values: np.ndarray) -> np.ndarray:
+    return _robust_z(pd.Series(values)).abs().to_numpy()
+
+
+def _temperature_residual(
+    region: dict[str, np.ndarray], y: np.ndarray, offsets: np.ndarray, window_days: int
+) -> np.ndarray:
+    """Absolute robust z-score of log consumption ``y`` minus a per-region weather and
+    calendar model (NaN where it has no value).
+
+    The model is linear in a non-linear basis of heating degree days (the day's and the
+    previous row's: buildings react with inertia) plus the weekend and public holiday flags;
+    the centred rolling median of the residual is removed so that slow level changes
+    (sobriety, new customers) are not flagged.
+    """
+    hdd = region["heating_degree_days"]
+    columns = [
+        y,
+        hdd,
+        np.sqrt(np.clip(hdd, 0, None)),
+        np.minimum(hdd, 3.0),
+        np.concatenate([[np.nan], hdd[:-1]]),
+        region["is_weekend"],
+        region["is_public_holiday"],
+    ]
+    kept = ~np.isnan(np.column_stack(columns)).any(axis=1)
+    residual = np.full(len(y), np.nan)
+    if kept.sum() < 30:
         return residual
-    design = np.column_stack([np.ones(len(data)), data.drop(columns="y").to_numpy(dtype=float)])
-    coef, *_ = np.linalg.lstsq(design, data["y"].to_numpy(dtype=float), rcond=None)
-    raw = pd.Series(data["y"].to_numpy() - design @ coef, index=data.index)
-    drift = raw.rolling(f"{window_days}D", center=True, min_periods=7).median()
-    residual.loc[data.index] = _robust_z(raw - drift).abs()
+    # column by column (Fortran order), the layout the least squares were first computed on:
+    # the BLAS product below sums in an order that depends on it (the same bits either way)
+    design = np.ones((int(kept.sum()), len(columns)), order="F")
+    for position, column in enumerate(columns[1:], start=1):
+        design[:, position] = column[kept]
+    target = y[kept]
+    coef, *_ = np.linalg.lstsq(design, target, rcond=None)
+    raw = target - design @ coef
+    span = int(offsets[-1]) + 1
+    drift = centred_rolling_median(_on_days(raw, offsets[kept], span), window_days, 7)
+    residual[kept] = _abs_robust_z(raw - drift[offsets[kept]])
     return residual
 
 
@@ -87,7 +131,10 @@ def anomaly_features(
     energies: list[str],
     window_days: int = 29,
 ) -> pd.DataFrame:
-    """``region_code, region, day`` + :func:`available_features`, one row per region-day."""
+    """``region_code, region, day`` + :func:`available_features`, one row per region-day.
+
+    The regions' days are computed with numpy on consecutive days (a missing day is a gap in
+    the windows, as in a time-based window); ``window_days`` must be odd."""
     unknown = sorted(set(energies) - set(ENERGY_COLUMNS))
     if unknown:
         raise ValueError(f"unknown energies {unknown}; expected some of {list(ENERGY_COLUMNS)}")
@@ -95,7 +142,8 @@ def anomaly_features(
     require_columns(
         meteo_consommation, [*KEY, "region", "heating_degree_days", *targets], "meteo_consommation"
     )
-    frame = meteo_consommation.copy()
+    shares = [c for c in GAS_HOUR_SHARE_COLUMNS if c in meteo_consommation.columns]
+    frame = meteo_consommation[[*KEY, "region", "heating_degree_days", *targets, *shares]].copy()
     frame["day"] = pd.to_datetime(frame["day"])
     frame["region_code"] = frame["region_code"].astype(str)
     frame["is_weekend"] = calendar_fields(frame["day"])["is_weekend"]
@@ -107,50 +155,69 @@ def anomaly_features(
     frame["is_public_holiday"] = (
         frame["is_public_holiday"].astype(object).fillna(False).astype(bool).astype(float)
     )
-    shares = [c for c in GAS_HOUR_SHARE_COLUMNS if c in frame.columns]
     for column in [*targets, "heating_degree_days", *shares]:
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame = frame[frame[targets].notna().any(axis=1)]
+    frame = frame.sort_values(["region_code", "day"], kind="stable")
+    frame = frame.drop_duplicates(KEY).reset_index(drop=True)
+
+    days = frame["day"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    codes = frame["region_code"].to_numpy()
+    starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
+    bounds = zip(starts, [*starts[1:], len(frame)], strict=True)
+    numeric = {
+        column: frame[column].to_numpy(dtype=float)
+        for column in [*targets, "heating_degree_days", "is_public_holiday"]
+    }
+    numeric["is_weekend"] = frame["is_weekend"].to_numpy(dtype=float)
+    profile = frame[shares].to_numpy(dtype=float) if shares else None
+    names = available_features(energies)
+    features = {name: np.full(len(frame), np.nan) for name in names}
     # one BLAS thread: the per-region least squares are small (a few thousand rows x 7), and
     # the threads of a multi-threaded BLAS cost more to start and synchronise than they save
     # (tens of milliseconds a fit on a busy machine, under one on a single thread)
     with threadpool_limits(limits=1, user_api="blas"):
-        parts = [
-            _region_features(group, energies, targets, shares, window_days)
-            for _, group in frame.groupby("region_code", sort=True)
-        ]
-    out = pd.concat(parts, ignore_index=True)
-    names = available_features(energies)
+        for start, stop in bounds:
+            rows = slice(start, stop)
+            offsets = days[rows] - days[start]
+            span = int(offsets[-1]) + 1
+            region = {column: values[rows] for column, values in numeric.items()}
+            for energy, column in zip(energies, targets, strict=True):
+                consumption = region[column]
+                median = centred_rolling_median(
+                    _on_days(consumption, offsets, span), window_days, 7
+                )[offsets]
+                features[f"daily_total_ratio_{energy}"][rows] = consumption / median
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    y = np.log(np.where(consumption > 0, consumption, np.nan))
+                features[f"temperature_residual_{energy}"][rows] = _temperature_residual(
+                    region, y, offsets, window_days
+                )
+            if "gas" in energies and profile is not None:
+                features["hourly_profile_distance_gas"][rows] = _profile_distance(
+                    profile[rows], offsets, span, window_days
+                )
+    out = frame[["region_code", "region", "day"]].copy()
     for name in names:
-        out[name] = (
-            out[name].replace([np.inf, -np.inf], np.nan).fillna(NEUTRAL[name.rsplit("_", 1)[0]])
-        )
-    return out[["region_code", "region", "day", *names]].reset_index(drop=True)
+        values = features[name]
+        values[~np.isfinite(values)] = NEUTRAL[name.rsplit("_", 1)[0]]
+        out[name] = values
+    return out
 
 
-def _region_features(
-    group: pd.DataFrame,
-    energies: list[str],
-    targets: list[str],
-    shares: list[str],
-    window_days: int,
-) -> pd.DataFrame:
-    """The features of one region's days (:func:`anomaly_features`)."""
-    group = group.sort_values("day").drop_duplicates("day").set_index("day", drop=False)
-    for energy, column in zip(energies, targets, strict=True):
-        median = group[column].rolling(f"{window_days}D", center=True, min_periods=7).median()
-        group[f"daily_total_ratio_{energy}"] = group[column] / median
-        group[f"temperature_residual_{energy}"] = _temperature_residual(group, column, window_days)
-    if "gas" in energies:
-        distance = pd.Series(np.nan, index=group.index)
-        if shares:
-            profile = group[shares]  # numeric already (anomaly_features)
-            reference = profile.rolling(f"{window_days}D", center=True, min_periods=7).median()
-            distance = (profile - reference).abs().sum(axis=1, min_count=len(shares))
-            if distance.notna().any():
-                distance = _robust_z(distance).abs()
-        group["hourly_profile_distance_gas"] = distance
-    return group.reset_index(drop=True)
+def _profile_distance(
+    profile: np.ndarray, offsets: np.ndarray, span: int, window_days: int
+) -> np.ndarray:
+    """Absolute robust z-score (within the region) of the L1 distance of each day's hourly
+    shares to the median profile of the surrounding days (NaN where a share is missing)."""
+    reference = centred_rolling_median(_on_days(profile, offsets, span), window_days, 7)
+    gaps = np.abs(profile - reference[offsets])
+    distance = gaps[:, 0].copy()
+    for hour in range(1, gaps.shape[1]):  # hour by hour, in order: a NaN share gives NaN
+        distance += gaps[:, hour]
+    if np.isnan(distance).all():
+        return distance
+    return _abs_robust_z(distance)
 
 
 def top_feature(features: pd.DataFrame, columns: list[str]) -> pd.Series:
