@@ -114,7 +114,7 @@ def test_artifacts_are_under_the_data_folder_not_mlruns(registry: dict[str, Any]
     assert not (registry["project"] / "mlruns").exists()
     logged = [p for p in data.rglob("*") if p.is_file()]
     assert not [p for p in logged if p.suffix in {".pkl", ".pickle"}]
-    assert any(p.suffix == ".skops" for p in logged)
+    assert any(p.name == "arrays.bin" for p in logged)  # the forest's arrays, no pickle
 
 
 def test_the_hook_restores_mlflow_process_wide_uris(
@@ -178,8 +178,8 @@ def _logged_folder(registry: dict[str, Any]) -> Path:
 def test_a_pickle_written_into_the_artifact_folder_is_refused(registry: dict[str, Any]) -> None:
     """Someone with write access to the artifact store swaps the model file for a pickle."""
     folder = _logged_folder(registry)
-    skops_file = next((folder / "data" / "model_files").glob("*.skops"))
-    skops_file.write_bytes(pickle.dumps(Marker(str(registry["marker"]))))
+    arrays_file = folder / "data" / "model_files" / "arrays.bin"
+    arrays_file.write_bytes(pickle.dumps(Marker(str(registry["marker"]))))
     with pytest.raises(Exception, match="refused"):
         load_registered_model(NAME, registry["uri"], alias="champion")
     assert not registry["marker"].exists()

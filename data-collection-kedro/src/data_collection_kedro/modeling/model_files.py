@@ -321,6 +321,7 @@ class _Reader:
         self.folder = folder.resolve()
         self.arrays_record = arrays
         self._arrays: memoryview | None = None
+        self._dtypes: dict[str, np.dtype[Any]] = {}
 
     def path(self, node: dict[str, Any]) -> Path:
         name = str(node.get("file", ""))
@@ -419,18 +420,19 @@ class _Reader:
 
     def _array(self, node: dict[str, Any]) -> np.ndarray:
         if self._arrays is None:
-            path = self.path({"file": ARRAYS_FILE})
-            data = bytearray(path.stat().st_size)  # read once, into writable memory
-            with path.open("rb") as file:
-                file.readinto(data)
+            # read once into writable memory (the arrays are views of it), no zero-filling
+            data = np.fromfile(self.path({"file": ARRAYS_FILE}), dtype=np.uint8).data
             record = self.arrays_record if isinstance(self.arrays_record, dict) else {}
             if hashlib.sha256(data).hexdigest() != record.get("sha256"):
                 raise ModelFormatError(
                     f"{self.folder / ARRAYS_FILE}: refused, its content is not the one the "
                     f"manifest records ({len(data)} bytes, expected {record.get('bytes')})"
                 )
-            self._arrays = memoryview(data)
-        dtype = np.lib.format.descr_to_dtype(node["dtype"])
+            self._arrays = data
+        descr = json.dumps(node["dtype"])
+        dtype = self._dtypes.get(descr)
+        if dtype is None:
+            dtype = self._dtypes[descr] = np.lib.format.descr_to_dtype(node["dtype"])
         if dtype.hasobject:
             raise ModelFormatError(f"{self.folder / ARRAYS_FILE}: object arrays are refused")
         shape = [int(n) for n in node["shape"]]

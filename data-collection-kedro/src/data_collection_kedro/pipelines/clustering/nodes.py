@@ -11,6 +11,7 @@ import pandas as pd
 from sklearn.cluster import DBSCAN, KMeans
 from sklearn.metrics import silhouette_score
 from sklearn.neighbors import NearestNeighbors
+from threadpoolctl import threadpool_limits
 
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
 from data_collection_kedro.modeling.clustering import (
@@ -110,7 +111,18 @@ def _fit(profiles: pd.DataFrame, params: dict[str, Any]) -> ModelArtifact:
 def cluster_regions(
     profiles: pd.DataFrame, kmeans: ModelArtifact, params: dict[str, Any]
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``region_clusters`` for KMeans and DBSCAN, and their metrics (silhouette, sizes, eps)."""
+    """``region_clusters`` for KMeans and DBSCAN, and their metrics (silhouette, sizes, eps).
+
+    A few dozen regions at most: scikit-learn's neighbour searches and distances run on one
+    thread (OpenMP and BLAS), whose results do not depend on the thread count; starting and
+    synchronising threads for a dozen rows cost ten times the work on a busy machine."""
+    with threadpool_limits(limits=1):
+        return _cluster_regions(profiles, kmeans, params)
+
+
+def _cluster_regions(
+    profiles: pd.DataFrame, kmeans: ModelArtifact, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     data = model_input(profiles, PROFILE_COLUMNS)
     values = data.to_numpy()
     kmeans_labels = np.asarray(kmeans.model.predict(data))
