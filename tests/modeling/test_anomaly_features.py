@@ -40,9 +40,12 @@ def test_centred_rolling_median_is_pandas_time_based_window(
     np.testing.assert_array_equal(one_column, expected[:, 1])
 
 
-def test_an_even_window_is_refused() -> None:
+def test_an_even_window_is_refused_naming_the_parameter() -> None:
     with pytest.raises(ValueError, match="odd"):
         centred_rolling_median(np.zeros(10), 28, 7)
+    meteo, movements = _indices(seed=4)
+    with pytest.raises(ValueError, match="anomaly_detection.window_days: expected an odd"):
+        anomaly_features(meteo, movements, ["gas"], window_days=28)
 
 
 def _indices(seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:

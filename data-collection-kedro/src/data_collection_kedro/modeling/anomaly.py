@@ -14,6 +14,10 @@ are centred on the day):
 
 Missing values (an energy absent in a region) get the neutral value (ratio 1, z-score 0).
 Absolute z-scores give the IsolationForest one tail to isolate instead of two.
+
+A window is ``window_days`` calendar days (odd: centred on the day), so a missing day narrows
+it; the medians are computed with numpy on the region's consecutive days
+(:func:`centred_rolling_median`), the same numbers as pandas' time-based rolling median.
 """
 
 from __future__ import annotations
@@ -131,13 +135,16 @@ def anomaly_features(
     energies: list[str],
     window_days: int = 29,
 ) -> pd.DataFrame:
-    """``region_code, region, day`` + :func:`available_features`, one row per region-day.
-
-    The regions' days are computed with numpy on consecutive days (a missing day is a gap in
-    the windows, as in a time-based window); ``window_days`` must be odd."""
+    """``region_code, region, day`` + :func:`available_features`, one row per region-day
+    (``window_days``: odd)."""
     unknown = sorted(set(energies) - set(ENERGY_COLUMNS))
     if unknown:
         raise ValueError(f"unknown energies {unknown}; expected some of {list(ENERGY_COLUMNS)}")
+    if window_days < 1 or window_days % 2 != 1:
+        raise ValueError(
+            f"anomaly_detection.window_days: expected an odd number of days (a window centred "
+            f"on the day), got {window_days}"
+        )
     targets = [ENERGY_COLUMNS[e] for e in energies]
     require_columns(
         meteo_consommation, [*KEY, "region", "heating_degree_days", *targets], "meteo_consommation"
