@@ -62,21 +62,30 @@ def centred_rolling_median(values: np.ndarray, window_days: int, min_periods: in
     numbers as pandas' time-based ``rolling(f"{window_days}D", center=True,
     min_periods=min_periods).median()`` over the days that have a value (the even-count median
     is the mean of the two middle values in both), without its per-column sorted list: one sort
-    of every window at once. ``window_days`` must be odd (a centred window of whole days).
+    of every window at once, each column's windows contiguous. ``window_days`` must be odd (a
+    centred window of whole days).
     """
     if window_days % 2 != 1:
         raise ValueError(f"window_days must be odd for a centred window, got {window_days}")
     half = window_days // 2
-    padding = np.full((half, *values.shape[1:]), np.nan)
-    padded = np.concatenate([padding, values.astype(float, copy=False), padding])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, window_days, axis=0)
+    columns = values.astype(float, copy=False).reshape(len(values), -1).T  # columns x days
+    padding = np.full((columns.shape[0], half), np.nan)
+    padded = np.ascontiguousarray(np.concatenate([padding, columns, padding], axis=1))
+    # the values of each window: a running count of the missing ones
+    missed = np.zeros((padded.shape[0], padded.shape[1] + 1), dtype=np.int64)
+    np.cumsum(np.isnan(padded), axis=1, out=missed[:, 1:])
+    count = window_days - (missed[:, window_days:] - missed[:, :-window_days])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, window_days, axis=1)
     ordered = np.sort(windows, axis=-1)  # NaN last
-    count = np.count_nonzero(~np.isnan(windows), axis=-1)
-    low = np.take_along_axis(ordered, np.maximum(count - 1, 0)[..., None] // 2, axis=-1)[..., 0]
-    high = np.take_along_axis(ordered, np.minimum(count // 2, half * 2)[..., None], axis=-1)[..., 0]
-    median = np.where(count % 2 == 1, low, (low + high) / 2)
+    median = ordered[..., half].copy()  # a full window: its middle value
+    partial = count < window_days
+    if partial.any():
+        rows, kept = ordered[partial], count[partial]
+        low = np.take_along_axis(rows, (np.maximum(kept - 1, 0) // 2)[:, None], axis=-1)[:, 0]
+        high = np.take_along_axis(rows, np.minimum(kept // 2, 2 * half)[:, None], axis=-1)[:, 0]
+        median[partial] = np.where(kept % 2 == 1, low, (low + high) / 2)
     median[count < max(min_periods, 1)] = np.nan
-    return median
+    return median.T.reshape(values.shape)
 
 
 def _on_days(values: np.ndarray, offsets: np.ndarray, span: int) -> np.ndarray:
@@ -87,7 +96,14 @@ def _on_days(values: np.ndarray, offsets: np.ndarray, span: int) -> np.ndarray:
 
 
 def _abs_robust_z(values: np.ndarray) -> np.ndarray:
-    return _robust_z(pd.Series(values)).abs().to_numpy()
+    """``abs(_robust_z(values))`` with numpy (NaN ignored, as pandas' median skips them)."""
+    known = values[~np.isnan(values)]
+    if len(known):
+        median = np.median(known)
+        spread = float(np.median(np.abs(known - median))) * 1.4826
+        if spread and np.isfinite(spread):
+            return np.abs((values - median) / spread)
+    return _robust_z(pd.Series(values)).abs().to_numpy()  # no spread: pandas' fallback
 
 
 def _temperature_residual(
