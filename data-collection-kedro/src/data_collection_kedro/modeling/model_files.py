@@ -16,8 +16,8 @@ and whose inner nodes are the project's own estimator classes listed in
 :data:`SKLEARN_CLASSES` (both saved attribute by attribute and rebuilt without calling their
 constructor; a scikit-learn estimator's attributes are its ``__getstate__``, restored by its
 ``__setstate__``, which warns when the scikit-learn version differs), and the trees of the
-forests (:data:`SKLEARN_TREE`: the arrays of their nodes, checked by scikit-learn when
-restored). Loading only ever instantiates a class named in this module's allow-lists and only
+forests (:data:`SKLEARN_TREE`: the arrays of their nodes, refused when a node points outside
+its tree, then checked by scikit-learn when restored). Loading only ever instantiates a class named in this module's allow-lists and only
 reads arrays without pickle (an object dtype is refused): a file naming anything else, a
 pickle, or a skops file holding an untrusted type is refused with :class:`ModelFormatError`. A
 new kind of model is saved by adding its class to :data:`PROJECT_CLASSES` (its attributes must
