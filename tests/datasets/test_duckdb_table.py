@@ -390,3 +390,76 @@ def test_a_kept_file_is_released_after_the_idle_time(database: Path) -> None:
             time.sleep(0.2)
     finally:
         keep_open(0)
+
+
+def _store_contents(database: Path, table: str) -> dict[str, Any]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return {
+            "rows": con.sql(f'SELECT * EXCLUDE (_updated_at) FROM "{table}" ORDER BY k').fetchall(),
+            "types": con.sql(f'DESCRIBE "{table}"').fetchall(),
+            "indexes": sorted(
+                con.execute(
+                    "SELECT index_name FROM duckdb_indexes() WHERE table_name = ?", [table]
+                ).fetchall()
+            ),
+        }
+
+
+def test_saves_of_a_held_file_ask_the_catalog_once_and_store_what_separate_saves_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While a run holds the file, a save reuses what the earlier saves learnt of the table
+    (columns, types, stored key, indexes, rows): fewer statements, and every schema change
+    a save makes (a new table, an added column, a widened type, a replaced table, deleted
+    rows) is seen by the next save, which stores what it stores when each save opens the
+    file on its own."""
+    from data_collection_kedro.datasets import duckdb_table
+
+    saves: list[Any] = [
+        pd.DataFrame({"k": [1, 2], "v": [10, 20]}),
+        pd.DataFrame({"k": [2, 3], "v": [21, 30]}),
+        pd.DataFrame({"k": [3], "v": [31], "note": [None]}),  # new all-null column: VARCHAR
+        pd.DataFrame({"k": [4], "v": [40.5], "note": [1.5]}),  # widened: v DOUBLE, note DOUBLE
+        pd.DataFrame({"k": pd.Series([], dtype="int64"), "v": pd.Series([], dtype="float64")}),
+        pd.DataFrame({"k": [1, 5], "v": [11.0, 50.0]}),
+        IndexRows(pd.DataFrame({"k": [1, 2], "v": [1.0, 2.0]}), since=None, column="k"),
+        pd.DataFrame({"k": [2, 6], "v": [2.5, 60.0]}),
+        IndexRows(pd.DataFrame({"k": [2], "v": [2.0]}), since=2, column="k"),  # deletes k 6
+        pd.DataFrame({"k": [7], "v": [70.0]}),
+    ]
+
+    def play(database: Path, held: bool) -> int:
+        statements = 0
+        real_run, real_columns = duckdb_table.run, duckdb_table.table_columns
+
+        def counted_run(*args: Any, **kwargs: Any) -> Any:
+            nonlocal statements
+            statements += 1
+            return real_run(*args, **kwargs)
+
+        def counted_columns(*args: Any, **kwargs: Any) -> Any:
+            nonlocal statements
+            statements += 1
+            return real_columns(*args, **kwargs)
+
+        monkeypatch.setattr(duckdb_table, "run", counted_run)
+        monkeypatch.setattr(duckdb_table, "table_columns", counted_columns)
+        dataset = DuckDBTableDataset(str(database), "t", key=["k"], updated_at_column="_updated_at")
+        if held:
+            hold_for_run(True)
+        try:
+            for data in saves:
+                dataset.save(data)
+        finally:
+            if held:
+                hold_for_run(False)
+            monkeypatch.setattr(duckdb_table, "run", real_run)
+            monkeypatch.setattr(duckdb_table, "table_columns", real_columns)
+        return statements
+
+    separate = play(tmp_path / "separate.duckdb", held=False)
+    held = play(tmp_path / "held.duckdb", held=True)
+    expected = _store_contents(tmp_path / "separate.duckdb", "t")
+    assert _store_contents(tmp_path / "held.duckdb", "t") == expected
+    assert [r[0] for r in expected["rows"]] == [1, 2, 7]
+    assert held < separate * 0.8, (held, separate)

@@ -25,7 +25,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -71,6 +72,10 @@ SOURCE_LINE_COLUMN = "_source_line"
 _INTEGER_TYPES = {"TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT", "UINTEGER"}
 
 
+# DuckDB type of each column of an Arrow schema (the same answer for every table and file)
+_ARROW_TYPES: dict[pa.Schema, dict[str, str]] = {}
+_ARROW_TYPES_MAX = 256
+
 _WRITE_LOCKS: dict[str, threading.Lock] = {}
 _WRITE_LOCKS_GUARD = threading.Lock()
 
@@ -108,6 +113,23 @@ class _Held:
         self.con = con
         self.deadline = deadline
         self.released = threading.Event()  # wakes its watcher thread
+        self.tables: dict[str, _TableState] = {}  # what the saves learnt of each table
+
+
+@dataclass
+class _TableState:
+    """What the saves of this process know of one table of a file it holds for a run.
+
+    No other process can write the file meanwhile, and this process changes a table's schema,
+    key record and indexes only through :class:`DuckDBTableDataset`, which updates this
+    knowledge with each change: a save need not ask the catalog again. ``None``: not known.
+    """
+
+    columns: dict[str, str] | None = None
+    stored_key: list[str] | None = None
+    key_known: bool = False
+    has_rows: bool = False  # rows were stored (only a replace or a deletion removes them)
+    indexed: bool = False  # the declared indexes exist
 
 
 _HELD: dict[str, _Held] = {}
@@ -126,6 +148,16 @@ def hold_for_run(active: bool) -> None:
         _run_holder_pid = os.getpid() if active else None
     if not active:
         release_held()
+
+
+def _known_tables(path: str) -> dict[str, _TableState] | None:
+    """The knowledge of the saves of this process of the tables of ``path``
+    (:class:`_TableState`), while the run holds the file open; ``None`` otherwise."""
+    with _HELD_GUARD:
+        if _run_holder_pid != os.getpid():
+            return None
+        entry = _HELD.get(path)
+        return None if entry is None else entry.tables
 
 
 def _held_connection(path: str) -> duckdb.DuckDBPyConnection | None:
@@ -394,6 +426,9 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     if self._memory_limit:  # DuckDB spills to disk beyond it
                         run(con, f"SET memory_limit = {literal(self._memory_limit)}")
                     self._save_plan(con, data, result)
+                except BaseException:
+                    self._forget()  # a rolled back change: asked again next time
+                    raise
                 finally:
                     if self._memory_limit:  # a setting of the database, which may stay open
                         with suppress(duckdb.Error):
@@ -411,6 +446,9 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                         self._save_replace(con, arrow, result)
                     else:
                         self._save_merge(con, arrow, result)
+                except BaseException:
+                    self._forget()  # a rolled back change: asked again next time
+                    raise
                 finally:
                     _hold(str(self._database))
                     con.close()
@@ -443,6 +481,10 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     result.extra["deleted"] = self._delete_missing_rows(
                         con, arrow, data.column, data.since
                     )
+                    self._state().has_rows = False  # counted again when it matters
+            except BaseException:
+                self._forget()
+                raise
             finally:
                 con.close()
         return result
@@ -572,6 +614,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     )
                     result.inserted += rows
                     result.batches += 1
+                    self._state().has_rows = self._state().has_rows or rows > 0
                     self._create_indexes(con, self._table)
                     if self._key:
                         self._record_key(con)
@@ -609,6 +652,9 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     # -------------------------------------------------------------------------------- saving
     def _create_indexes(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        state = self._state()
+        if state.indexed:
+            return  # created (or found) by an earlier save of this run, not dropped since
         if self._key and self._unique_index:
             run(
                 con,
@@ -622,6 +668,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {quote(table)} "
                 f"({', '.join(quote(c) for c in cols)})",
             )
+        state.indexed = True
 
     def _insert_batches(
         self,
@@ -667,15 +714,25 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
 
     @staticmethod
     def _describe_types(con: duckdb.DuckDBPyConnection, source: pa.Table | str) -> dict[str, str]:
+        """The DuckDB types of an Arrow table's columns (asked once per schema) or of a
+        relation of this connection."""
+        if isinstance(source, pa.Table) and source.schema in _ARROW_TYPES:
+            return dict(_ARROW_TYPES[source.schema])
         name = _BATCH_VIEW if isinstance(source, pa.Table) else source
         if isinstance(source, pa.Table):
             con.register(_BATCH_VIEW, source.slice(0, 0))
         try:
             described = run(con, f"DESCRIBE SELECT * FROM {name}")
-            return {column: dtype for column, dtype, *_ in described}
+            types = {column: dtype for column, dtype, *_ in described}
         finally:
             if isinstance(source, pa.Table):
                 con.unregister(_BATCH_VIEW)
+        if isinstance(source, pa.Table):
+            with _HELD_GUARD:
+                if len(_ARROW_TYPES) >= _ARROW_TYPES_MAX:
+                    _ARROW_TYPES.clear()
+                _ARROW_TYPES[source.schema] = types
+        return dict(types)
 
     def _prepare_table(
         self,
@@ -687,8 +744,9 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         this connection; ``existing``: the table's columns, when the caller has read them).
         True when the table was (made) empty."""
         incoming = self._describe_types(con, source)
+        state = self._state()
         if existing is None:
-            existing = table_columns(con, self._table)
+            existing = self._columns(con, state)
         if not existing:
             name = _BATCH_VIEW if isinstance(source, pa.Table) else source
             if isinstance(source, pa.Table):
@@ -698,13 +756,18 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             finally:
                 if isinstance(source, pa.Table):
                     con.unregister(_BATCH_VIEW)
+            self._forget()  # a new table: nothing known of it yet
             return True
         for name, dtype in incoming.items():
             if name not in existing:
                 self._logger.info("%s: adding column %s %s", self._table, name, dtype)
                 run(con, f"ALTER TABLE {quote(self._table)} ADD COLUMN {quote(name)} {dtype}")
+                state.columns = None  # asked again at the next save
         self._widen_columns(con, existing, incoming)
-        return run(con, f"SELECT count(*) FROM {quote(self._table)}")[0][0] == 0
+        if state.has_rows:
+            return False
+        state.has_rows = bool(run(con, f"SELECT count(*) FROM {quote(self._table)}")[0][0])
+        return not state.has_rows
 
     def _widen_columns(
         self, con: duckdb.DuckDBPyConnection, existing: dict[str, str], incoming: dict[str, str]
@@ -731,6 +794,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         if not widen:
             return
         self._logger.info("%s: changing column type(s) %s", self._table, widen)
+        self._state().columns = None
         # DuckDB alters no table that has an index: drop them; _create_indexes rebuilds them.
         with transaction(con):
             self._drop_indexes(con, self._table)
@@ -761,15 +825,20 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         )
         run(con, f"DELETE FROM {_KEYS_TABLE} WHERE table_name = ?", [self._table])
         run(con, f"INSERT INTO {_KEYS_TABLE} VALUES (?, ?)", [self._table, json.dumps(self._key)])
+        state = self._state()
+        state.stored_key, state.key_known = list(self._key), True
 
     def _check_stored_key(
         self, con: duckdb.DuckDBPyConnection, existing: dict[str, str] | None = None
     ) -> None:
         """A table stored under another natural key cannot be upserted on this one
         (``existing``: the table's columns, when the caller has read them)."""
-        if not (table_columns(con, self._table) if existing is None else existing):
+        state = self._state()
+        if not (self._columns(con, state) if existing is None else existing):
             return
-        stored = self._stored_key(con)
+        if not state.key_known:
+            state.stored_key, state.key_known = self._stored_key(con), True
+        stored = state.stored_key
         if stored is not None and stored != self._key:
             raise DatasetError(
                 f"{self._database.name}:{self._table} is stored with the natural key {stored}, "
@@ -777,6 +846,29 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 f"sources: DROP TABLE {self._table} (e.g. with the duckdb CLI), then run the ETL "
                 "again (the files are read again; live sources pull from their start date)."
             )
+
+    def _forget(self) -> None:
+        """Drop what this process knew of the table (it was replaced or lost rows)."""
+        tables = _known_tables(str(self._database))
+        if tables is not None:
+            tables.pop(self._table, None)
+
+    def _state(self) -> _TableState:
+        """What the saves of this process know of the table (a blank state, dropped after use,
+        when the file is not held for a run: every question goes to the catalog)."""
+        tables = _known_tables(str(self._database))
+        if tables is None:
+            return _TableState()
+        return tables.setdefault(self._table, _TableState())
+
+    def _columns(self, con: duckdb.DuckDBPyConnection, state: _TableState) -> dict[str, str]:
+        """The table's columns and types (empty: no such table), asked once while held."""
+        if state.columns is None:
+            columns = table_columns(con, self._table)
+            if not columns:
+                return columns  # created later: asked again
+            state.columns = columns
+        return state.columns
 
     def _with_updated_at(self, arrow: pa.Table) -> pa.Table:
         """The frame with the ``updated_at_column``: the time of this save (which rows a
@@ -793,7 +885,8 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         missing_key = [k for k in self._key if k not in arrow.column_names]
         if missing_key:
             raise DatasetError(f"{result.target}: key column(s) {missing_key} missing")
-        existing = table_columns(con, self._table)
+        state = self._state()
+        existing = self._columns(con, state)
         self._check_stored_key(con, existing)
         arrow = self._with_updated_at(arrow)
         if arrow.num_rows == 0 and existing and self._holds(con, existing, arrow):
@@ -813,13 +906,15 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 self._create_indexes(con, self._table)
                 if self._key:
                     self._record_key(con)
+            state.has_rows = arrow.num_rows > 0
             return
         if not self._key:
             self._insert_batches(con, arrow, insert, result, all_inserted=True)
+            state.has_rows = state.has_rows or arrow.num_rows > 0
             return
         con.register(_BATCH_VIEW, arrow)
         try:
-            self.merge_from(con, _BATCH_VIEW, arrow.column_names, result)
+            self.merge_from(con, _BATCH_VIEW, arrow.column_names, result, arrow.num_rows)
         finally:
             con.unregister(_BATCH_VIEW)
         self._create_indexes(con, self._table)
@@ -862,13 +957,15 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         source: str,
         columns: list[str],
         result: SaveResult,
+        total: int | None = None,
     ) -> None:
         """Upsert the rows of the relation ``source`` (a view or table of this connection,
-        de-duplicated on the key) into the table, which exists and holds rows.
+        de-duplicated on the key; ``total``: their number, when known) into the table, which
+        exists and holds rows.
 
         One join finds the new rows and the changed ones (unchanged rows cost nothing more);
         the new rows are inserted and the changed ones updated, in batches, in one
-        transaction. With ``precedence``, a changed row whose stored row is preferred
+        transaction (statements with nothing to write are not run). With ``precedence``, a changed row whose stored row is preferred
         (more final status; an earlier line of the same file in this run) is not written: it
         is counted as ``kept_stored`` and logged with both values."""
         on = " AND ".join(f"t.{quote(k)} = b.{quote(k)}" for k in self._key)
@@ -886,42 +983,57 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             f"row_number() OVER () AS {quote(_ROW)} "
             f"FROM {source} b LEFT JOIN {quote(self._table)} t ON {on} WHERE {wanted}",
         )
-        try:
-            total = int(run(con, f"SELECT count(*) FROM {source}")[0][0])
-            new, written, diff = run(
-                con,
-                f"SELECT count(*) FILTER ({quote(_NEW_FLAG)}), count(*) FILTER "
-                f"({quote(_KEEP_FLAG)}), count(*) FROM {_DIFF}",
-            )[0]
-            result.inserted += int(new)
-            result.updated += int(written) - int(new)
-            result.unchanged += total - int(diff)
-            kept = int(diff) - int(written)
-            if kept:
-                result.extra["kept_stored"] = result.extra.get("kept_stored", 0) + kept
-                self._log_kept(con, columns)
-            self._write_diff(con, columns, int(diff), result)
-        finally:
-            run(con, f"DROP TABLE IF EXISTS {_DIFF}")
+        # the diff table is not dropped: the next merge replaces it, and it goes with the
+        # connection (closed at the end of each save)
+        counted = "" if total is not None else f", (SELECT count(*) FROM {source})"
+        new, written, diff, *rest = run(
+            con,
+            f"SELECT count(*) FILTER ({quote(_NEW_FLAG)}), count(*) FILTER "
+            f"({quote(_KEEP_FLAG)}), count(*){counted} FROM {_DIFF}",
+        )[0]
+        total = int(rest[0]) if total is None else total
+        result.inserted += int(new)
+        result.updated += int(written) - int(new)
+        result.unchanged += total - int(diff)
+        kept = int(diff) - int(written)
+        if kept:
+            result.extra["kept_stored"] = result.extra.get("kept_stored", 0) + kept
+            self._log_kept(con, columns)
+        self._write_diff(con, columns, (int(diff), int(new), int(written) - int(new)), result)
 
     def _write_diff(
-        self, con: duckdb.DuckDBPyConnection, columns: list[str], rows: int, result: SaveResult
+        self,
+        con: duckdb.DuckDBPyConnection,
+        columns: list[str],
+        counts: tuple[int, int, int],
+        result: SaveResult,
     ) -> None:
+        """Insert the new rows and update the changed ones of the diff table (``counts``: its
+        rows, the new ones, the changed ones to write); a statement with nothing to write is
+        not run, and a single statement needs no transaction of its own."""
+        rows, inserts, updates_written = counts
         if not rows:
             return  # every row unchanged: nothing to write
         cols = ", ".join(quote(c) for c in columns)
         key_match = " AND ".join(f"t.{quote(k)} = d.{quote(k)}" for k in self._key)
         updates = [c for c in columns if c not in self._key and c not in self._insert_only]
         sets = ", ".join(f"{quote(c)} = d.{quote(c)}" for c in updates)
-        with transaction(con), BatchProgress(result.target, rows, self._logger) as progress:
-            for start, stop in batch_bounds(rows, self._batch_size):
+        batches = list(batch_bounds(rows, self._batch_size))
+        update = bool(sets) and updates_written > 0
+        atomic = len(batches) == 1 and not (inserts and update)
+        with (
+            nullcontext() if atomic else transaction(con),
+            BatchProgress(result.target, rows, self._logger) as progress,
+        ):
+            for start, stop in batches:
                 window = f"d.{quote(_ROW)} > {start} AND d.{quote(_ROW)} <= {stop}"
-                run(
-                    con,
-                    f"INSERT INTO {quote(self._table)} ({cols}) SELECT {cols} FROM {_DIFF} d "
-                    f"WHERE d.{quote(_NEW_FLAG)} AND {window}",
-                )
-                if sets:
+                if inserts:
+                    run(
+                        con,
+                        f"INSERT INTO {quote(self._table)} ({cols}) SELECT {cols} FROM {_DIFF} d "
+                        f"WHERE d.{quote(_NEW_FLAG)} AND {window}",
+                    )
+                if update:
                     run(
                         con,
                         f"UPDATE {quote(self._table)} t SET {sets} FROM {_DIFF} d WHERE "
@@ -930,6 +1042,8 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                     )
                 progress.update(stop - start)
             result.batches = progress.batches
+        if inserts:
+            self._state().has_rows = True
 
     def _log_kept(self, con: duckdb.DuckDBPyConnection, columns: list[str]) -> None:
         """Log a few rows whose stored row was preferred, with both values."""
@@ -968,6 +1082,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return arrow.sort_by([(k, "ascending") for k in self._key])
 
     def _drop_indexes(self, con: duckdb.DuckDBPyConnection, table: str) -> None:
+        self._state().indexed = False
         rows = con.execute(
             "SELECT index_name FROM duckdb_indexes() WHERE table_name = ? "
             "AND schema_name = current_schema()",
@@ -997,6 +1112,7 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
                 previous = int(run(con, f"SELECT count(*) FROM {quote(self._table)}")[0][0])
                 run(con, f"DROP TABLE {quote(self._table)}")
             run(con, f"ALTER TABLE {quote(staging)} RENAME TO {quote(self._table)}")
+            self._forget()
             self._create_indexes(con, self._table)
         result.extra["replaced_rows"] = previous
 
