@@ -80,6 +80,51 @@ def test_flux_is_flattened_one_row_per_price_and_shortage() -> None:
     assert frame["_source_file"].unique().tolist() == ["flux.xml"]
 
 
+def _station(station_id: str, hours: str, city: str = "Ville") -> str:
+    return (
+        f'<pdv id="{station_id}" latitude="1" longitude="2" cp="75001" pop="R">'
+        f"<adresse>  </adresse><ville>{city}</ville>{hours}"
+        f'<prix nom="Gazole" id="1" maj="2023-11-28 05:20:17" valeur=" "/></pdv>'
+    )
+
+
+def test_opening_hours_json_per_station_and_blank_values_missing() -> None:
+    """Stations with the same opening hours share one JSON text, a station with other hours
+    (or none) gets its own: each the ``json.dumps`` of the documented structure."""
+    week = '<jour id="1" nom="Lundi" ferme=""><horaire ouverture="08.00" fermeture="20.30"/></jour>'
+    closed = '<jour id="7" nom="Dimanche" ferme="1"/>'
+    xml = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?><pdv_liste>'
+        + _station("1", f'<horaires automate-24-24="1">{week}{closed}</horaires>')
+        + _station("2", f'<horaires automate-24-24="1">{week}{closed}</horaires>')
+        + _station("3", f'<horaires automate-24-24="">{week}</horaires>', city="Dôle")
+        + _station("4", "")
+        + "</pdv_liste>"
+    ).encode("iso-8859-1")
+    frame = read_fuel_flux_xml(xml, source_name="flux.xml")
+
+    def dumped(automate: bool, days: list[dict[str, object]]) -> str:
+        return json.dumps({"automate_24_24": automate, "jours": days}, ensure_ascii=False)
+
+    monday = {
+        "id": 1,
+        "nom": "Lundi",
+        "ferme": False,
+        "horaires": [{"ouverture": "08.00", "fermeture": "20.30"}],
+    }
+    sunday = {"id": 7, "nom": "Dimanche", "ferme": True, "horaires": []}
+    assert frame["horaires"].tolist()[:3] == [
+        dumped(True, [monday, sunday]),
+        dumped(True, [monday, sunday]),
+        dumped(False, [monday]),
+    ]
+    assert pd.isna(frame.loc[3, "horaires"])
+    assert frame["ville"].tolist() == ["Ville", "Ville", "Dôle", "Ville"]
+    assert frame["adresse"].isna().all() and frame["prix_valeur"].isna().all()  # blank
+    assert (frame.dtypes.drop("_source_line") == "str").all()
+    assert frame["_source_line"].dtype == "int64"
+
+
 def test_zip_and_xml_give_the_same_frame(tmp_path: Path) -> None:
     path = tmp_path / "PrixCarburants_instantane.zip"
     path.write_bytes(zipped(FLUX_XML))

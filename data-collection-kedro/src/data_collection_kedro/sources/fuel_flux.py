@@ -33,7 +33,10 @@ from pathlib import Path
 from typing import Any
 from xml.parsers import expat
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from data_collection_kedro.sources.archives import ArchiveLimits, is_zip, iter_member_chunks
 from data_collection_kedro.sources.errors import SourceError
@@ -67,6 +70,10 @@ class FuelFluxError(SourceError, ValueError):
 
 
 _COLUMNS = [*FLAT_COLUMNS, *EXTRA_COLUMNS, "_source_line"]
+# json.dumps(value, ensure_ascii=False) without building an encoder per call (same text)
+_JSON = json.JSONEncoder(ensure_ascii=False)
+_TEXT = pd.StringDtype(na_value=np.nan)  # what astype("str") gives
+_NO_TEXT = pa.scalar(None, pa.string())
 
 
 def _xml_documents(
@@ -139,7 +146,8 @@ def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
     station_rows = 0
     text_target: str | None = None
     text_parts: list[str] = []
-    hours: dict[str, Any] | None = None
+    hours: tuple[bool, list[tuple[Any, ...]]] | None = None  # (automate-24-24, days)
+    hours_json: dict[tuple[Any, ...], str] = {}  # stations share a few opening hours
     services: list[str] | None = None
     parser = expat.ParserCreate()
     parser.buffer_text = True
@@ -169,23 +177,21 @@ def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
         # the most frequent elements first (a station has ~7 jour, ~6 service, ~4 prix)
         if tag == "jour":
             if hours is not None:
-                hours["jours"].append(
-                    {
-                        "id": int(attrs["id"]) if attrs.get("id", "").isdigit() else None,
-                        "nom": attrs.get("nom"),
-                        "ferme": attrs.get("ferme") == "1",
-                        "horaires": [],
-                    }
+                hours[1].append(
+                    (
+                        int(attrs["id"]) if attrs.get("id", "").isdigit() else None,
+                        attrs.get("nom"),
+                        attrs.get("ferme") == "1",
+                        [],
+                    )
                 )
         elif tag == "service" or tag == "adresse" or tag == "ville":
             text_target = tag
             text_parts.clear()
             parser.CharacterDataHandler = text  # only text inside these elements is kept
         elif tag == "horaire":
-            if hours is not None and hours["jours"]:
-                hours["jours"][-1]["horaires"].append(
-                    {"ouverture": attrs.get("ouverture"), "fermeture": attrs.get("fermeture")}
-                )
+            if hours is not None and hours[1]:
+                hours[1][-1][3].append((attrs.get("ouverture"), attrs.get("fermeture")))
         elif tag == "prix":
             rows.append(
                 (
@@ -227,7 +233,7 @@ def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
             station["_line"] = parser.CurrentLineNumber
             station_rows = 0
         elif tag == "horaires":
-            hours = {"automate_24_24": attrs.get("automate-24-24") == "1", "jours": []}
+            hours = (attrs.get("automate-24-24") == "1", [])
         elif tag == "services":
             services = []
 
@@ -243,10 +249,16 @@ def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
                 station[tag] = value
             text_target = None
         elif tag == "horaires":
-            station["horaires"] = json.dumps(hours, ensure_ascii=False)
+            if hours is not None:
+                key = (hours[0], tuple((*day[:3], tuple(day[3])) for day in hours[1]))
+                if key not in hours_json:
+                    hours_json[key] = _hours_json(*hours)
+                station["horaires"] = hours_json[key]
+            else:  # a closing tag without its opening one: expat refuses it before
+                station["horaires"] = _JSON.encode(None)
             hours = None
         elif tag == "services":
-            station["services"] = json.dumps(services, ensure_ascii=False)
+            station["services"] = _JSON.encode(services)
             services = None
         elif tag == "pdv":
             if station_rows == 0:
@@ -286,15 +298,37 @@ def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
         yield _frame(rows, name)
 
 
+def _hours_json(automate_24_24: bool, days: list[tuple[Any, ...]]) -> str:
+    """The ``horaires`` column: the opening hours as JSON."""
+    return _JSON.encode(
+        {
+            "automate_24_24": automate_24_24,
+            "jours": [
+                {
+                    "id": day_id,
+                    "nom": name,
+                    "ferme": closed,
+                    "horaires": [{"ouverture": o, "fermeture": c} for o, c in hours],
+                }
+                for day_id, name, closed, hours in days
+            ],
+        }
+    )
+
+
 def _frame(rows: list[tuple[Any, ...]], name: str) -> pd.DataFrame:
-    frame = pd.DataFrame.from_records(rows, columns=_COLUMNS)
-    for column in [*FLAT_COLUMNS, *EXTRA_COLUMNS]:
-        values = frame[column].astype("str")
-        frame[column] = values.mask(values.str.strip() == "")  # empty attribute = missing
-    frame["_source_line"] = frame["_source_line"].astype("int64")
-    frame.insert(len(frame.columns) - 1, "_source_file", name)
-    frame["_source_file"] = frame["_source_file"].astype("str")
-    return frame
+    """The rows as a frame of text columns (a blank value is missing: an empty attribute),
+    then ``_source_file`` and the ``int64`` ``_source_line``: column by column in Arrow."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
+    arrays = []
+    for values in columns[:-1]:
+        text = pa.array(values, pa.string())
+        blank = pc.equal(pc.utf8_trim_whitespace(text), "")  # as pandas' str.strip()
+        arrays.append(pc.if_else(blank, _NO_TEXT, text))
+    arrays.append(pa.array([name] * len(rows), pa.string()))
+    arrays.append(pa.array(columns[-1], pa.int64()))
+    table = pa.table(arrays, names=[*_COLUMNS[:-1], "_source_file", "_source_line"])
+    return table.to_pandas(types_mapper=lambda t: _TEXT if pa.types.is_string(t) else None)
 
 
 def read_fuel_flux_xml(
