@@ -99,6 +99,7 @@ def test_opening_hours_json_per_station_and_blank_values_missing() -> None:
         + _station("2", f'<horaires automate-24-24="1">{week}{closed}</horaires>')
         + _station("3", f'<horaires automate-24-24="">{week}</horaires>', city="Dôle")
         + _station("4", "")
+        + _station("5", f'<horaires automate-24-24="">{week}{closed}</horaires>')
         + "</pdv_liste>"
     ).encode("iso-8859-1")
     frame = read_fuel_flux_xml(xml, source_name="flux.xml")
@@ -119,7 +120,8 @@ def test_opening_hours_json_per_station_and_blank_values_missing() -> None:
         dumped(False, [monday]),
     ]
     assert pd.isna(frame.loc[3, "horaires"])
-    assert frame["ville"].tolist() == ["Ville", "Ville", "Dôle", "Ville"]
+    assert frame.loc[4, "horaires"] == dumped(False, [monday, sunday])
+    assert frame["ville"].tolist() == ["Ville", "Ville", "Dôle", "Ville", "Ville"]
     assert frame["adresse"].isna().all() and frame["prix_valeur"].isna().all()  # blank
     assert (frame.dtypes.drop("_source_line") == "str").all()
     assert frame["_source_line"].dtype == "int64"
