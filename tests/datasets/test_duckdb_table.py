@@ -393,31 +393,43 @@ def test_a_kept_file_is_released_after_the_idle_time(database: Path) -> None:
 
 
 def _store_contents(database: Path, table: str) -> dict[str, Any]:
-    with duckdb.connect(str(database), read_only=True) as con:
+    """The table's rows, columns and indexes (read through the store's own connection: the
+    file may be held by this process)."""
+    from data_collection_kedro.datasets.duckdb_table import connect
+
+    con = connect(database, read_only=True)
+    try:
+        types = con.sql(f'DESCRIBE "{table}"').fetchall()
+        kept = [i for i, column in enumerate(types) if column[0] != "_updated_at"]  # a time
+        rows = con.sql(f'SELECT * FROM "{table}" ORDER BY k').fetchall()
         return {
-            "rows": con.sql(f'SELECT * EXCLUDE (_updated_at) FROM "{table}" ORDER BY k').fetchall(),
-            "types": con.sql(f'DESCRIBE "{table}"').fetchall(),
+            "rows": [tuple(row[i] for i in kept) for row in rows],
+            "types": types,
             "indexes": sorted(
                 con.execute(
                     "SELECT index_name FROM duckdb_indexes() WHERE table_name = ?", [table]
                 ).fetchall()
             ),
         }
+    finally:
+        con.close()
 
 
 def test_saves_of_a_held_file_ask_the_catalog_once_and_store_what_separate_saves_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """While a run holds the file, a save reuses what the earlier saves learnt of the table
-    (columns, types, stored key, indexes, rows): fewer statements, and every schema change
-    a save makes (a new table, an added column, a widened type, a replaced table, deleted
-    rows) is seen by the next save, which stores what it stores when each save opens the
-    file on its own."""
+    (columns, types, stored key, indexes, rows; a save of no rows into known columns opens
+    nothing): fewer statements, and every schema change a save makes (a new table, an added
+    column, even by a save of no rows, a widened type, a replaced table, deleted rows) is seen
+    by the next save, which stores what it stores when each save opens the file on its own."""
     from data_collection_kedro.datasets import duckdb_table
 
     saves: list[Any] = [
         pd.DataFrame({"k": [1, 2], "v": [10, 20]}),
         pd.DataFrame({"k": [2, 3], "v": [21, 30]}),
+        pd.DataFrame({"k": pd.Series([], dtype="int64"), "v": pd.Series([], dtype="int64")}),
+        pd.DataFrame({"k": pd.Series([], dtype="int64"), "extra": pd.Series([], dtype="str")}),
         pd.DataFrame({"k": [3], "v": [31], "note": [None]}),  # new all-null column: VARCHAR
         pd.DataFrame({"k": [4], "v": [40.5], "note": [1.5]}),  # widened: v DOUBLE, note DOUBLE
         pd.DataFrame({"k": pd.Series([], dtype="int64"), "v": pd.Series([], dtype="float64")}),
@@ -428,8 +440,9 @@ def test_saves_of_a_held_file_ask_the_catalog_once_and_store_what_separate_saves
         pd.DataFrame({"k": [7], "v": [70.0]}),
     ]
 
-    def play(database: Path, held: bool) -> int:
+    def play(database: Path, held: bool) -> tuple[int, list[dict[str, Any]]]:
         statements = 0
+        after_each: list[dict[str, Any]] = []
         real_run, real_columns = duckdb_table.run, duckdb_table.table_columns
 
         def counted_run(*args: Any, **kwargs: Any) -> Any:
@@ -450,16 +463,19 @@ def test_saves_of_a_held_file_ask_the_catalog_once_and_store_what_separate_saves
         try:
             for data in saves:
                 dataset.save(data)
+                counted = statements
+                after_each.append(_store_contents(database, "t"))
+                statements = counted  # reading is not counted
         finally:
             if held:
                 hold_for_run(False)
             monkeypatch.setattr(duckdb_table, "run", real_run)
             monkeypatch.setattr(duckdb_table, "table_columns", real_columns)
-        return statements
+        return statements, after_each
 
-    separate = play(tmp_path / "separate.duckdb", held=False)
-    held = play(tmp_path / "held.duckdb", held=True)
-    expected = _store_contents(tmp_path / "separate.duckdb", "t")
-    assert _store_contents(tmp_path / "held.duckdb", "t") == expected
-    assert [r[0] for r in expected["rows"]] == [1, 2, 7]
+    separate, expected = play(tmp_path / "separate.duckdb", held=False)
+    held, contents = play(tmp_path / "held.duckdb", held=True)
+    assert contents == expected  # after every save
+    assert "extra" in [r[0] for r in expected[3]["types"]]  # added by a save of no rows
+    assert [r[0] for r in expected[-1]["rows"]] == [1, 2, 7]
     assert held < separate * 0.8, (held, separate)

@@ -440,6 +440,11 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         else:
             arrow, result = prepare_save(resolved(data), self._key, where, self._mode)
             with write_lock(self._database):
+                if self._mode != "replace" and self._known_to_hold(arrow):
+                    result.seconds = time.perf_counter() - started
+                    result.log(self._logger)  # nothing to write, nothing to create
+                    self.last_result = result
+                    return
                 con = connect(self._database, lock_timeout_s=self._lock_timeout_s)
                 try:
                     if self._mode == "replace":
@@ -702,6 +707,20 @@ class DuckDBTableDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         return " AND ".join(
             f"{left}.{quote(c)} IS NOT DISTINCT FROM {right}.{quote(c)}" for c in compared
         )
+
+    def _known_to_hold(self, arrow: pa.Table) -> bool:
+        """Whether ``arrow`` has no rows and its columns are known (this run's earlier saves)
+        to be the table's, with their types, under this natural key: a save with nothing to
+        do, which need not open a connection."""
+        if arrow.num_rows or any(k not in arrow.column_names for k in self._key):
+            return False
+        state = self._state()
+        if not state.columns or not state.key_known:
+            return False
+        if state.stored_key is not None and state.stored_key != self._key:
+            return False  # the save raises it
+        types = _ARROW_TYPES.get(self._with_updated_at(arrow).schema)
+        return types is not None and all(state.columns.get(c) == t for c, t in types.items())
 
     def _holds(
         self, con: duckdb.DuckDBPyConnection, existing: dict[str, str], arrow: pa.Table
