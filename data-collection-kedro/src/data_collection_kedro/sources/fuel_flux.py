@@ -22,7 +22,9 @@ elements), and yields frames of at most ``batch_rows`` rows cut at station bound
 stays flat whatever the size of the flux. A zip goes through
 :func:`~data_collection_kedro.sources.archives.iter_member_chunks` (limits on sizes, ratio and
 member names, from the ``etl.archive`` parameters); a DOCTYPE (entity declarations: the
-"billion laughs") is refused.
+"billion laughs") is refused. The work per element is kept small (the flux has ~24 elements a
+station): stations share a few opening hours, so each distinct one is encoded to JSON once per
+flux, and the rows become a frame column by column in Arrow.
 """
 
 from __future__ import annotations
