@@ -2,8 +2,9 @@
 
 :func:`log_model` logs a :class:`~data_collection_kedro.modeling.artifacts.ModelArtifact` as an
 MLflow ``python_function`` model whose ``loader_module`` is
-:mod:`data_collection_kedro.modeling.model_files` (CatBoost's format, skops with an explicit
-trusted-types list, JSON, Parquet): ``mlflow.pyfunc.load_model("models:/<name>@champion")``
+:mod:`data_collection_kedro.modeling.model_files` (CatBoost's format, the pipelines'
+scikit-learn estimators attribute by attribute from an allow-list with their arrays as raw bytes,
+skops with an explicit trusted-types list for any other estimator, JSON, Parquet): ``mlflow.pyfunc.load_model("models:/<name>@champion")``
 loads it without ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION``, and loading runs no code from the
 artifact. :func:`load_registered_model` is what the dashboard and the project's ``predict``
 helpers use: an explicit client (no process-wide MLflow state), and a refusal of any model that
