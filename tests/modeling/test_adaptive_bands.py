@@ -99,25 +99,6 @@ def test_serving_gives_the_band_the_evaluation_measures(setup) -> None:
     assert not np.allclose(lead_one["p90"], static["p90"].to_numpy())  # adapted
 
 
-def test_rows_built_already_give_the_band_built_from_scratch(setup) -> None:
-    """The evaluation hands its honest rows of the test days to the adaptive band; rows it does
-    not hold (here: the first half of 2023) are built, and the band is the one built from
-    scratch, to the bit."""
-    spec, series, forecasts, forecaster = setup
-    rows = day_ahead_rows(series, spec, forecasts)
-    test = rows[rows["day"] >= "2023-07-01"]
-    static = served_forecasts(forecaster, test)
-    from_scratch = adaptive_paths(forecaster, series, forecasts, spec, static)
-    built = adaptive_paths(forecaster, series, forecasts, spec, static, computed=test)
-    pd.testing.assert_frame_equal(built, from_scratch, check_exact=True)
-    assert not np.allclose(built["p90"], static["p90"])  # the band did adapt
-    # rows built from other weather forecasts are other rows: the band changes with them
-    other = day_ahead_rows(series, spec, forecasts.assign(temp_mean_c=forecasts["temp_mean_c"] + 5))
-    other_test = other[other["day"] >= "2023-07-01"]
-    moved = adaptive_paths(forecaster, series, forecasts, spec, static, computed=other_test)
-    assert not np.allclose(moved["p90"], from_scratch["p90"])
-
-
 def test_without_a_step_or_a_training_end_the_band_is_the_static_one(setup) -> None:
     spec, series, forecasts, forecaster = setup
     rows = day_ahead_rows(series, spec, forecasts)

@@ -197,3 +197,19 @@ def test_the_tested_days_cover_holidays_and_a_strike(training) -> None:
     assert value("2023-02-13", "11", "is_school_holiday") == 0.0
     assert value("2023-03-14", "11", "strike_count") == 1.0
     assert value("2023-03-14", "11", "temp_ewm_c") != STEADY_TEMP_C
+
+
+def test_school_holidays_are_those_of_the_package_loader() -> None:
+    """``domain.features`` reads the ``vacances-scolaires-france`` table as one frame: the same
+    days per zone as the package's own loader gives."""
+    from vacances_scolaires_france import SchoolHolidayDates
+
+    from data_collection_kedro.domain.features import _school_holidays_by_zone
+
+    data = SchoolHolidayDates().data
+    read = _school_holidays_by_zone()
+    for zone in ("A", "B", "C"):
+        flagged = [day for day, row in data.items() if row[f"vacances_zone_{zone.lower()}"]]
+        expected = np.sort(np.array(flagged, dtype="datetime64[ns]"))
+        assert len(expected) > 1000, zone
+        np.testing.assert_array_equal(read[zone], expected)

@@ -102,7 +102,7 @@ def test_fixed_seeds_give_identical_metrics_twice() -> None:
         ]
         no_series = pd.DataFrame()
         metrics, _, _ = forecasting_nodes.evaluate_models(
-            features, no_series, no_series, params, {}, *artifacts
+            features, no_series, no_series, params, {}, None, *artifacts
         )
         runs.append(metrics.sort_values(["model", "split", "metric"], ignore_index=True))
     pd.testing.assert_frame_equal(runs[0], runs[1])

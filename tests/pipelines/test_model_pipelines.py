@@ -271,12 +271,14 @@ def test_forecast_next_days_skips_a_series_without_consumption(model_chain: Chai
     assert forecasts["consumption_mwh_predicted"].notna().all()
 
 
-def test_served_forecasts_reuse_the_evaluation_rows_without_changing_them(
+def test_the_stored_day_ahead_tables_give_what_a_full_computation_gives(
     model_chain: ChainRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The evaluation hands its honest day-ahead rows to the served forecasts (the adaptive
-    band's own forecasts) only when it is issued with the served weather; the served
-    forecasts are the same with them as without, and as the run stored."""
+    """The evaluation writes each operational model's day-ahead table; the next evaluation and
+    the served forecasts (the adaptive band's own forecasts) take its rows still valid. The
+    metrics, backtest and served forecasts are the same with the stored tables as without, and
+    as the run stored; tables built with other weather forecasts (``simulated``) are not taken
+    for the served ones."""
     from kedro.framework.session import KedroSession
     from kedro.framework.startup import bootstrap_project
 
@@ -301,28 +303,35 @@ def test_served_forecasts_reuse_the_evaluation_rows_without_changing_them(
         inputs = [load(name) for name in ("forecasting_features", "forecasting_series")]
         evaluation_weather = load("forecasting_weather_evaluation")
         served_weather = load("forecasting_weather_served")
+        stored = load("forecasting_day_ahead_previous")
     forecasting, evaluation = params["forecasting"], params["forecast_evaluation"]
     assert evaluation["weather"] == "forecast_index"
-    *_, rows = evaluate_models(
-        *inputs, evaluation_weather, forecasting, evaluation, *operational, *whatif
-    )
-    assert set(rows["model_key"]) == set(OPERATIONAL_KEYS)
+    assert list(stored) == ["tables"]
+    common = (evaluation_weather, forecasting, evaluation)
+    metrics, backtest, tables = evaluate_models(*inputs, *common, None, *operational, *whatif)
+    assert set(tables["model_key"]) == set(OPERATIONAL_KEYS)
+    with_store = evaluate_models(*inputs, *common, stored, *operational, *whatif)
+    for computed, taken in zip((metrics, backtest, tables), with_store, strict=True):
+        pd.testing.assert_frame_equal(taken, computed, check_exact=True)
+
     series = inputs[1]
-    shared = forecast_next_days(series, served_weather, forecasting, rows, *operational)
+    shared = forecast_next_days(series, served_weather, forecasting, tables, *operational)
     alone = forecast_next_days(series, served_weather, forecasting, None, *operational)
     pd.testing.assert_frame_equal(shared, alone, check_exact=True)
-    stored = model_chain.table("consumption_forecasts")
+    run = model_chain.table("consumption_forecasts")
     key = ["model", "region_code", "day"]
-    merged = stored.merge(shared.astype({"day": stored["day"].dtype}), on=key, suffixes=("", "_"))
-    assert len(merged) == len(stored) == len(shared)
+    merged = run.merge(shared.astype({"day": run["day"].dtype}), on=key, suffixes=("", "_"))
+    assert len(merged) == len(run) == len(shared)
     for column in ("consumption_mwh_p10", "consumption_mwh_predicted", "consumption_mwh_p90"):
         np.testing.assert_array_equal(merged[column], merged[f"{column}_"])
 
     simulated = {**evaluation, "weather": "simulated"}
-    *_, none = evaluate_models(
-        *inputs, evaluation_weather, forecasting, simulated, *operational, *whatif
+    simulated_weather = evaluation_weather.assign(temp_mean_c=evaluation_weather["temp_mean_c"] + 2)
+    *_, other = evaluate_models(
+        *inputs, simulated_weather, forecasting, simulated, None, *operational, *whatif
     )
-    assert none.empty  # rows built with other forecasts than the served ones are not shared
+    served = forecast_next_days(series, served_weather, forecasting, other, *operational)
+    pd.testing.assert_frame_equal(served, alone, check_exact=True)
 
 
 def test_predict_one_region_and_day_from_the_stores(model_chain: ChainRun) -> None:

@@ -10,7 +10,10 @@ One module fixture runs the stages in order on one data folder and records what 
 4. ``appended``: the sample two days longer through ETL and fusion (the changed row put back
    first), then anomaly detection with ``retrain_after_days`` 1, clustering and forecasting
    with the default (7);
-5. ``forced``: clustering with ``model_retraining.force=true``.
+5. ``forced``: clustering with ``model_retraining.force=true``;
+6. ``corrected``: forecasting after a past gas row of the test period was corrected in the
+   store (the stored day-ahead tables of the previous runs serve the rows still valid);
+7. ``recomputed``: forecasting again without the stored day-ahead tables (a full computation).
 """
 
 from __future__ import annotations
@@ -45,6 +48,9 @@ REGISTERED = {
 FORECASTING_MODELS = (*OPERATIONAL_MODELS, "whatif_weather_catboost", "whatif_movements_rf")
 CHANGED_DAY = "2021-03-10"
 APPENDED_END = "2024-01-02"  # the small sample ends on 2023-12-31
+# a gas day of the test period (after every training period: no model retrains for it)
+CORRECTED_DAY, CORRECTED_REGION = "2023-09-12", "84"
+DAY_AHEAD_STORE = Path("07_model_output") / "forecasting_day_ahead"
 
 
 @dataclass
@@ -120,7 +126,12 @@ class Recorder:
                 stage.children[key] = dict(run.data.tags)
                 stage.child_models[key] = logged.get(run.info.run_id, 0)
                 stage.child_metrics[key] = dict(run.data.metrics)
-        for table in ("consumption_forecasts", "consumption_anomalies", "region_clusters"):
+        for table in (
+            "consumption_forecasts",
+            "consumption_anomalies",
+            "region_clusters",
+            "model_metrics",
+        ):
             stage.tables[table] = self.chain.table(table)
         backtest = self.chain.data_dir / "07_model_output" / "forecast_backtest.parquet"
         stage.tables["forecast_backtest"] = pd.read_parquet(backtest)
@@ -131,6 +142,13 @@ def _scale_national_row(factor: float) -> str:
     return (
         "UPDATE consommation_nationale SET electricity_consumption_mwh = "
         f"electricity_consumption_mwh * {factor!r} WHERE day = DATE '{CHANGED_DAY}'"
+    )
+
+
+def _scale_gas_row(factor: float) -> str:
+    return (
+        f"UPDATE meteo_consommation SET gas_consumption_mwh = gas_consumption_mwh * {factor!r} "
+        f"WHERE day = DATE '{CORRECTED_DAY}' AND region_code = '{CORRECTED_REGION}'"
     )
 
 
@@ -200,6 +218,13 @@ def stages(
 
         run_session("clustering", _with(rf_params, "model_retraining", "force", True))
         stages["forced"] = recorder.stage()
+
+        _duckdb_update(chain, _scale_gas_row(1.2))
+        run_session("forecasting", rf_params)
+        stages["corrected"] = recorder.stage()
+        shutil.rmtree(data_dir / DAY_AHEAD_STORE)
+        run_session("forecasting", rf_params)
+        stages["recomputed"] = recorder.stage()
         yield stages
 
 
@@ -305,3 +330,33 @@ def test_force_retrains(stages: dict[str, Stage]) -> None:
     assert appended.children["whatif_movements_rf"]["reused_model_version"] == "2"
     # same data, same silhouette: the new version does not take the alias
     assert forced.champions[REGISTERED[key]] == appended.champions[REGISTERED[key]]
+
+
+def test_stored_day_ahead_rows_give_what_a_full_computation_gives(
+    stages: dict[str, Stage],
+) -> None:
+    """The run after a corrected past day takes the stored day-ahead rows still valid (the
+    other series, the days before the correction) and computes the others: its served
+    forecasts, metrics and backtest are those of a run without any stored row."""
+    forced, corrected, recomputed = stages["forced"], stages["corrected"], stages["recomputed"]
+    for key in FORECASTING_MODELS:
+        assert _reused(corrected, key) and _reused(recomputed, key), key
+    for table in ("consumption_forecasts", "model_metrics", "forecast_backtest"):
+        pd.testing.assert_frame_equal(
+            corrected.tables[table], recomputed.tables[table], obj=table, check_exact=True
+        )
+    # the correction reached the forecasts that depend on it (and only the gas ones)
+    backtest = corrected.tables["forecast_backtest"]
+    before = forced.tables["forecast_backtest"]
+    served = (backtest["model"] == "day_ahead_gas_regional") & (
+        backtest["region_code"] == CORRECTED_REGION
+    )
+    after_day = pd.to_datetime(backtest["day"]) > pd.Timestamp(CORRECTED_DAY)
+    moved = backtest[served & after_day]["predicted_mwh"].to_numpy()
+    assert (moved != before[served & after_day]["predicted_mwh"].to_numpy()).any()
+    electricity = backtest["model"].str.startswith("day_ahead_electricity")
+    pd.testing.assert_frame_equal(
+        backtest[electricity].reset_index(drop=True),
+        before[electricity].reset_index(drop=True),
+        check_exact=True,
+    )

@@ -322,18 +322,19 @@ def _public_holiday_series(first_year: int, last_year: int) -> pd.Series:
 @lru_cache(maxsize=1)
 def _school_holidays_by_zone() -> dict[str, np.ndarray]:
     """The school holiday days of each zone (A, B, C) as sorted ``datetime64[ns]`` arrays,
-    from one read of the ``vacances-scolaires-france`` package's table per process."""
-    from vacances_scolaires_france import SchoolHolidayDates
+    from one read of the ``vacances-scolaires-france`` package's table per process: its
+    ``data/data.csv`` (``date`` and a ``vacances_zone_<a|b|c>`` flag per day) read as one
+    frame, where the package's own loader (``SchoolHolidayDates``) parses it line by line."""
+    from importlib.resources import files
 
-    data = SchoolHolidayDates().data
+    zones = ("A", "B", "C")
+    flags = [f"vacances_zone_{zone.lower()}" for zone in zones]
+    with (files("vacances_scolaires_france") / "data" / "data.csv").open("rb") as table:
+        data = pd.read_csv(table, usecols=["date", *flags], dtype=str)
+    days = pd.to_datetime(data["date"], format="%Y-%m-%d").to_numpy(dtype="datetime64[ns]")
     return {
-        zone: np.sort(
-            np.array(
-                [day for day, info in data.items() if info.get(f"vacances_zone_{zone.lower()}")],
-                dtype="datetime64[ns]",
-            )
-        )
-        for zone in ("A", "B", "C")
+        zone: np.sort(days[(data[flag] == "True").to_numpy(dtype=bool)])
+        for zone, flag in zip(zones, flags, strict=True)
     }
 
 

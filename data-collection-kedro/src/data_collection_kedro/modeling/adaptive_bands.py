@@ -39,8 +39,8 @@ import numpy as np
 import pandas as pd
 
 from data_collection_kedro.domain.features import as_day
+from data_collection_kedro.modeling.day_ahead import served_day_ahead
 from data_collection_kedro.modeling.operational import (
-    ROW_KEY,
     OperationalForecaster,
     OperationalSpec,
     feature_rows,
@@ -110,9 +110,16 @@ def edge_shifts(history: pd.DataFrame, gap_days: int, adaptive: AdaptiveBands) -
     days = pd.date_range(frame["day"].min(), frame["day"].max(), freq="D")
     codes = sorted(frame["region_code"].astype(str).unique())
 
+    at = (
+        days.get_indexer(pd.DatetimeIndex(frame["day"])),
+        pd.Index(codes).get_indexer(frame["region_code"].astype(str)),
+    )
+
     def matrix(column: str) -> np.ndarray:
-        table = frame.pivot_table(index="day", columns="region_code", values=column)
-        return table.reindex(index=days, columns=codes).to_numpy(dtype=float)
+        """(day, series) values of ``column`` (one row per series and day; NaN: none)."""
+        values = np.full((len(days), len(codes)), np.nan)
+        values[at] = frame[column].to_numpy(dtype=float)
+        return values
 
     actual, raw_p50 = matrix("actual_mwh"), matrix("p50")
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -208,10 +215,10 @@ def own_forecasts(
     then (the consumption published, the weather forecasts of that issue), with its actual and
     static band; empty for a forecaster without a training end.
 
-    ``computed``: :func:`~data_collection_kedro.modeling.operational.feature_rows` of day-ahead
-    rows already built from the same ``series`` and ``forecasts`` (a row's features only see
-    the days up to its issue, so the rows up to ``known_until`` are the same): its rows are
-    taken instead of being built again, only the missing ones are."""
+    ``computed``: the forecaster's day-ahead table of the same ``series`` and ``forecasts``
+    (``modeling.day_ahead.day_ahead_table``; a row only sees the days up to its issue and the
+    day after it, so the rows up to ``known_until`` are the same): its rows are taken instead
+    of being computed again, only the days it lacks are."""
     fitted_until = getattr(forecaster, "fitted_until", None)
     if fitted_until is None:
         return pd.DataFrame()
@@ -222,16 +229,13 @@ def own_forecasts(
     rows = days[["region_code", "day"]].assign(issue_day=days["day"] - pd.Timedelta(days=1))
     if computed is None or computed.empty:
         return served_forecasts(forecaster, feature_rows(known, rows, spec, forecasts))
-    rows = rows.reset_index(drop=True)
-    key = pd.MultiIndex.from_frame(rows[ROW_KEY])
-    found = pd.MultiIndex.from_frame(computed[ROW_KEY])
-    missing = rows[~key.isin(found)]
-    parts = [computed[found.isin(key)]]
+    held = pd.MultiIndex.from_frame(computed[["region_code", "day"]])
+    position = held.get_indexer(pd.MultiIndex.from_frame(rows[["region_code", "day"]]))
+    parts = [served_day_ahead(computed.iloc[position[position >= 0]])]
+    missing = rows[position < 0]
     if len(missing):
-        parts.append(feature_rows(known, missing, spec, forecasts))
-    features = pd.concat(parts, ignore_index=True)
-    order = pd.MultiIndex.from_frame(features[ROW_KEY]).get_indexer(key)
-    return served_forecasts(forecaster, features.iloc[order].reset_index(drop=True))
+        parts.append(served_forecasts(forecaster, feature_rows(known, missing, spec, forecasts)))
+    return pd.concat(parts, ignore_index=True)
 
 
 def adaptive_paths(
@@ -248,7 +252,7 @@ def adaptive_paths(
 
     ``series`` and ``forecasts`` are what the forecast was issued with (``spec``: the
     operational spec, whose ``history.gap_days`` says which days are published); ``computed``:
-    day-ahead feature rows built from them already (see :func:`own_forecasts`)."""
+    the forecaster's day-ahead table of them (see :func:`own_forecasts`)."""
     adaptive = AdaptiveBands.of(forecaster)
     if not adaptive.adapts or paths.empty:
         return paths

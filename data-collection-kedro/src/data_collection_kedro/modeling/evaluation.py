@@ -19,16 +19,9 @@ from data_collection_kedro.domain.contracts import CONSUMPTION_FORECASTS
 from data_collection_kedro.modeling.adaptive_bands import AdaptiveBands, adaptive_paths
 from data_collection_kedro.modeling.artifacts import ModelArtifact
 from data_collection_kedro.modeling.baselines import baseline_predictions
-from data_collection_kedro.modeling.features import model_input
+from data_collection_kedro.modeling.day_ahead import day_ahead_table, served_day_ahead, table_digest
 from data_collection_kedro.modeling.metrics import metrics_rows, regression_metrics
-from data_collection_kedro.modeling.operational import (
-    BASIS_FORECAST,
-    OperationalSpec,
-    day_ahead_rows,
-    feature_rows,
-    served_forecasts,
-    usable_rows,
-)
+from data_collection_kedro.modeling.operational import BASIS_FORECAST, OperationalSpec
 from data_collection_kedro.modeling.splits import assign_split, time_split_bounds
 
 BACKTEST_COLUMNS = [
@@ -50,6 +43,22 @@ ORACLE_SUFFIX = "_oracle_weather"
 NO_WEATHER_SUFFIX = "_no_weather"
 
 
+def backtest_keys(rows: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The columns of :data:`BACKTEST_COLUMNS` that come from ``rows`` (``region_code, region,
+    day, target_mwh, is_complete``, optional ``issue_day``: the day before by default), computed
+    once for the backtests of every model forecasting them."""
+    day = pd.to_datetime(rows["day"])
+    issue = rows["issue_day"] if "issue_day" in rows.columns else day - pd.Timedelta(days=1)
+    return {
+        "region_code": rows["region_code"].astype(str).to_numpy(),
+        "region": rows["region"].astype(str).to_numpy(),
+        "day": day.dt.date.to_numpy(),
+        "issue_day": pd.to_datetime(issue).dt.date.to_numpy(),
+        "actual_mwh": rows["target_mwh"].astype(float).to_numpy(),
+        "is_complete": rows["is_complete"].astype(bool).to_numpy(),
+    }
+
+
 def backtest_rows(
     rows: pd.DataFrame,
     model_key: str,
@@ -60,26 +69,21 @@ def backtest_rows(
     p10: Any = np.nan,
     p90: Any = np.nan,
     basis: Any = None,
+    keys: dict[str, np.ndarray] | None = None,
 ) -> pd.DataFrame:
-    """:data:`BACKTEST_COLUMNS` of ``rows`` (``region_code, region, day, target_mwh,
-    is_complete``, optional ``issue_day``) and a model's forecasts."""
-    day = pd.to_datetime(rows["day"])
-    issue = rows["issue_day"] if "issue_day" in rows.columns else day - pd.Timedelta(days=1)
+    """:data:`BACKTEST_COLUMNS` of ``rows`` and a model's forecasts (``keys``: the
+    :func:`backtest_keys` of ``rows`` when computed already)."""
+    keys = backtest_keys(rows) if keys is None else keys
     return pd.DataFrame(
         {
             "energy": energy,
             "scope": scope,
-            "region_code": rows["region_code"].astype(str).to_numpy(),
-            "region": rows["region"].astype(str).to_numpy(),
-            "day": day.dt.date.to_numpy(),
-            "issue_day": pd.to_datetime(issue).dt.date.to_numpy(),
+            **keys,
             "model": model_key,
-            "actual_mwh": rows["target_mwh"].astype(float).to_numpy(),
             "predicted_mwh": np.asarray(predicted, dtype=float),
             "p10_mwh": np.broadcast_to(np.asarray(p10, dtype=float), (len(rows),)),
             "p90_mwh": np.broadcast_to(np.asarray(p90, dtype=float), (len(rows),)),
             "weather_basis": basis if basis is not None else None,
-            "is_complete": rows["is_complete"].astype(bool).to_numpy(),
         }
     )[BACKTEST_COLUMNS]
 
@@ -133,49 +137,49 @@ def operational_evaluation(
     spec: OperationalSpec,
     model: Mapping[str, Any],
     split_params: Mapping[str, Any],
+    stored: pd.DataFrame | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """Test-period metrics and backtest of an operational model (module docstring), and the
-    honest day-ahead feature rows of the test days it forecast (``modeling.operational.
-    feature_rows`` of ``series`` and ``forecasts``, each issued the day before): the served
-    forecasts' adaptive band takes them instead of building them again when it is issued with
-    the same series and forecasts (``modeling.adaptive_bands.own_forecasts``)."""
+    """Test-period metrics and backtest of an operational model (module docstring), and its
+    day-ahead table (``modeling.day_ahead.day_ahead_table`` of ``series`` and ``forecasts``:
+    every day forecast as served, issued the day before), built from the rows of ``stored``
+    (a stored table) that are still valid and computed for the others. The served forecasts'
+    adaptive band reads the table (``modeling.adaptive_bands.own_forecasts``)."""
     forecaster = artifact.model
     key = artifact.model_key
     energy, scope = str(model["energy"]), str(model["scope"])
     bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], dict(split_params))
-    # the honest (served) features of the test days only: a row's features see only the days
-    # up to its issue, whatever other rows are built with it
-    oracle = day_ahead_rows(series, spec, None)
-    split = assign_split(oracle["day"], bounds).to_numpy()
-    test_days = series.loc[split == "test", ["region_code", "day"]]
-    honest = feature_rows(
+    table = day_ahead_table(
+        forecaster,
         series,
-        test_days.assign(issue_day=test_days["day"] - pd.Timedelta(days=1)),
-        spec,
         forecasts,
+        spec,
+        model["weather_model"],
+        model_key=key,
+        digest=table_digest(artifact.training, spec, model),
+        previous=stored,
     )
-    honest.index = test_days.index
-    static = served_forecasts(forecaster, honest)
-    served = adaptive_paths(forecaster, series, forecasts, spec, static, computed=honest)
-    rows = honest.loc[served.index]
+    split = assign_split(table["day"], bounds).to_numpy()
+    # the test days a model can forecast (a positive actual and level), as served
+    rows = table[(split == "test") & table["evaluable"].to_numpy(dtype=bool)]
+    static = served_day_ahead(rows)
+    served = adaptive_paths(forecaster, series, forecasts, spec, static, computed=table)
 
-    history = usable_rows(oracle[split != "test"], model["weather_model"], complete_only=False)
-    oracle_rows = rows[["region_code", "day"]].merge(oracle, on=["region_code", "day"], how="left")
-    oracle_rows.index = rows.index
+    history = table[(split != "test") & table["oracle_usable"].to_numpy(dtype=bool)]
+    history = history[["region_code", "target_mwh", "oracle_heating_degree_days"]].rename(
+        columns={"oracle_heating_degree_days": "heating_degree_days"}
+    )
 
     predictions = {
         key: served["p50"],
-        f"{key}{ORACLE_SUFFIX}": pd.Series(forecaster.predict(oracle_rows), index=rows.index),
-        f"{key}{NO_WEATHER_SUFFIX}": pd.Series(
-            forecaster.no_weather_model.predict(model_input(rows, forecaster.no_weather_columns)),
-            index=rows.index,
-        ),
+        f"{key}{ORACLE_SUFFIX}": rows["oracle_p50"],
+        f"{key}{NO_WEATHER_SUFFIX}": rows["no_weather_p50"],
         **{
             f"{name}_{energy}_{scope}": values
             for name, values in baseline_predictions(rows, history, spec.history.gap_days).items()
         },
     }
     nominal = AdaptiveBands.of(forecaster).nominal_pct
+    keys = backtest_keys(rows)
     metric_frames, backtests = [], []
     for model_key, predicted in predictions.items():
         metrics = regression_metrics(rows["target_mwh"], predicted)
@@ -203,15 +207,18 @@ def operational_evaluation(
                     p10=served["p10"],
                     p90=served["p90"],
                     basis=served["weather_basis"].to_numpy(),
+                    keys=keys,
                 )
             )
         else:
-            backtests.append(backtest_rows(rows, model_key, predicted, energy=energy, scope=scope))
+            backtests.append(
+                backtest_rows(rows, model_key, predicted, energy=energy, scope=scope, keys=keys)
+            )
         metric_frames.append(metrics_rows(model_key, "test", metrics))
     return (
         pd.concat(metric_frames, ignore_index=True),
         pd.concat(backtests, ignore_index=True),
-        honest.reset_index(drop=True),
+        table,
     )
 
 

@@ -137,10 +137,12 @@ def recency_weights(days: pd.Series, half_life_days: float | None) -> np.ndarray
 
 def model_input(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     """The model's input columns with stable dtypes (``region_code`` str, the rest float)."""
-    data = frame[columns].copy()
-    for column in columns:
-        if column == "region_code":
-            data[column] = data[column].astype(str).astype(object)
-        else:
-            data[column] = data[column].astype(float)
-    return data
+    data = {
+        column: (
+            frame[column].astype(str).astype(object)
+            if column == "region_code"
+            else frame[column].to_numpy(dtype=float)
+        )
+        for column in columns
+    }
+    return pd.DataFrame(data, index=frame.index, columns=columns)

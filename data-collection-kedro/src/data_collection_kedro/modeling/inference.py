@@ -134,6 +134,8 @@ def forecasts_known_at(forecasts: pd.DataFrame, issues: pd.DataFrame) -> pd.Data
     columns = [*forecasts.columns, "weather_issue_day"]
     if forecasts.empty or issues.empty:
         return forecasts.iloc[0:0].assign(weather_issue_day=forecasts["issue_day"].iloc[0:0])
+    # a forecast of a day before every path's issue serves none of them
+    forecasts = forecasts[(forecasts["day"] >= issues["issue_day"].min()).to_numpy()]
     merged = forecasts.merge(
         issues[["region_code", "issue_day"]].rename(columns={"issue_day": "path_issue"}),
         on="region_code",
@@ -160,8 +162,8 @@ def next_days(
     ``spec.horizon_days`` days after it, with the weather forecast known then (:func:`forecasts_known_at`: the latest
     issued on or before the issue day) and ``weather_issue_day`` (NaT without one); the band
     adapted to the misses of the forecaster's own forecasts published by the issue
-    (``modeling.adaptive_bands``; ``computed``: day-ahead feature rows of ``series`` and
-    ``forecasts`` built already, see ``adaptive_bands.own_forecasts``)."""
+    (``modeling.adaptive_bands``; ``computed``: the forecaster's day-ahead table of ``series``
+    and ``forecasts``, ``modeling.day_ahead.day_ahead_table``)."""
     observed = series[series["target_mwh"].notna()]
     last = observed.groupby("region_code")["day"].max()
     for code in sorted(set(series["region_code"]) - set(last.index)):

@@ -227,7 +227,9 @@ class OperationalForecaster(RegressorMixin, BaseEstimator):
         return np.where(known, BASIS_FORECAST, BASIS_NO_WEATHER)
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
-        basis = self.weather_basis(X)
+        return self._predict(X, self.weather_basis(X))
+
+    def _predict(self, X: pd.DataFrame, basis: np.ndarray) -> np.ndarray:
         out = np.full(len(X), np.nan)
         with_weather = basis == BASIS_FORECAST
         if with_weather.any():
@@ -245,8 +247,8 @@ class OperationalForecaster(RegressorMixin, BaseEstimator):
     def predict_quantiles(self, X: pd.DataFrame, lead_days: Any = 1) -> pd.DataFrame:
         """``p10, p50, p90, weather_basis`` of each row of ``X``, the bands of ``lead_days``
         (one lead or one per row) and of the row's series (``region_code``)."""
-        p50 = self.predict(X)
         basis = self.weather_basis(X)
+        p50 = self._predict(X, basis)
         leads = np.broadcast_to(np.asarray(lead_days, dtype=int), (len(X),))
         low, high = band_ratios(self.bands, X["region_code"].astype(str), basis, leads)
         return pd.DataFrame(

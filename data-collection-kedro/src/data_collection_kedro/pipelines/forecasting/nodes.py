@@ -24,6 +24,7 @@ import pandas as pd
 
 from data_collection_kedro.domain.features import HistorySpec
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
+from data_collection_kedro.modeling.day_ahead import day_ahead_table, table_digest
 from data_collection_kedro.modeling.estimators import fit_level_ratio
 from data_collection_kedro.modeling.evaluation import (
     backtest_rows,
@@ -379,13 +380,14 @@ def evaluate_models(
     forecasts: pd.DataFrame,
     params: dict[str, Any],
     evaluation: dict[str, Any],
+    stored_day_ahead: Mapping[str, pd.DataFrame] | None,
     *artifacts: ModelArtifact,
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """``model_metrics`` rows and the per-day test backtest of every model, and the honest
-    day-ahead feature rows of the operational models' test days (``model_key`` +
-    ``modeling.operational.feature_rows``) when the evaluation weather is the served one
-    (``forecast_evaluation.weather: forecast_index``; empty otherwise): the served forecasts
-    reuse them (:func:`forecast_next_days`).
+    """``model_metrics`` rows and the per-day test backtest of every model, and the day-ahead
+    table of every operational model (``forecasting_day_ahead``,
+    :func:`~data_collection_kedro.modeling.day_ahead.day_ahead_table`: the rows of the stored
+    tables still valid, the others computed; ``stored_day_ahead``: the stored file by name,
+    none before the first run).
 
     Operational models: served forecasts with honest weather (bands, coverage, basis), the
     same model with the observed weather (``<model>_oracle_weather``: an upper bound no user
@@ -394,25 +396,25 @@ def evaluate_models(
     metrics (they see the day's observed weather: what-if tools, not forecasts).
     """
     operational = params.get("operational", {})
-    served_weather = str(evaluation.get("weather", "forecast_index")) == "forecast_index"
-    rows, backtests, test_rows = [], [], []
+    stored = pd.concat(stored_day_ahead.values()) if stored_day_ahead else None
+    rows, backtests, tables = [], [], []
     for artifact in artifacts:
         if artifact.model_key not in operational:
             continue
         model, spec = _operational(params, artifact.model_key)
         own = _model_series(series, artifact.model_key)
-        metrics, backtest, honest = operational_evaluation(
+        metrics, backtest, table = operational_evaluation(
             artifact,
             own,
             _model_forecasts(forecasts, own),
             spec,
             model,
             _split(params, evaluation, artifact.model_key),
+            stored=stored,
         )
         rows.append(metrics)
         backtests.append(backtest)
-        if served_weather:
-            test_rows.append(honest.assign(model_key=artifact.model_key))
+        tables.append(table)
         rows.append(metrics_rows(artifact.model_key, "validation", artifact.validation_metrics))
     whatif = [a for a in artifacts if a.model_key not in operational]
     if whatif:
@@ -421,8 +423,8 @@ def evaluate_models(
         backtests.append(backtest)
     metrics = pd.concat(rows, ignore_index=True)
     _log_summary(metrics)
-    shared = pd.concat(test_rows, ignore_index=True) if test_rows else pd.DataFrame()
-    return metrics, pd.concat(backtests, ignore_index=True), shared
+    day_ahead = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+    return metrics, pd.concat(backtests, ignore_index=True), day_ahead
 
 
 def _evaluate_whatif(
@@ -458,27 +460,37 @@ def forecast_next_days(
     series: pd.DataFrame,
     forecasts: pd.DataFrame,
     params: dict[str, Any],
-    test_rows: pd.DataFrame | None,
+    day_ahead: pd.DataFrame | None,
     *artifacts: ModelArtifact,
 ) -> pd.DataFrame:
     """The served forecasts (``consumption_forecasts``): every operational model, every
     series, the ``horizon_days`` days after the day after its last published consumption,
     P10/P50/P90 and the basis of each row (the weather forecast known then, or none).
 
-    ``test_rows``: the evaluation's honest day-ahead feature rows (:func:`evaluate_models`,
-    built with these series and forecasts; empty or None: none), which the adaptive band of
-    each model takes instead of building them again."""
+    ``day_ahead``: the stored day-ahead tables (:func:`evaluate_models`); the adaptive band of
+    each model takes its rows still valid for these series and forecasts and computes the
+    others."""
     frames = []
     for artifact in artifacts:
         if artifact.model_key not in params.get("operational", {}):
             continue
         model, spec = _operational(params, artifact.model_key)
         own = _model_series(series, artifact.model_key)
-        computed = None
-        if test_rows is not None and len(test_rows):
-            computed = _model_series(test_rows, artifact.model_key)
-        paths = next_days(
-            artifact.model, own, _model_forecasts(forecasts, own), spec, computed=computed
-        )
+        own_forecasts = _model_forecasts(forecasts, own)
+        fitted_until = getattr(artifact.model, "fitted_until", None)
+        table = None
+        if fitted_until is not None:
+            table = day_ahead_table(
+                artifact.model,
+                own,
+                own_forecasts,
+                spec,
+                model["weather_model"],
+                model_key=artifact.model_key,
+                digest=table_digest(artifact.training, spec, model),
+                previous=day_ahead,
+                first_day=pd.Timestamp(fitted_until) + pd.Timedelta(days=1),
+            )
+        paths = next_days(artifact.model, own, own_forecasts, spec, computed=table)
         frames.append(served_table(paths, artifact.model_key, model))
     return pd.concat(frames, ignore_index=True)
