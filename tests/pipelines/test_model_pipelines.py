@@ -311,8 +311,13 @@ def test_the_stored_day_ahead_tables_give_what_a_full_computation_gives(
     metrics, backtest, tables = evaluate_models(*inputs, *common, None, *operational, *whatif)
     assert set(tables["model_key"]) == set(OPERATIONAL_KEYS)
     with_store = evaluate_models(*inputs, *common, stored, *operational, *whatif)
-    for computed, taken in zip((metrics, backtest, tables), with_store, strict=True):
-        pd.testing.assert_frame_equal(taken, computed, check_exact=True)
+    pd.testing.assert_frame_equal(with_store[2], tables, check_exact=True)
+    for computed, taken in zip((metrics, backtest), with_store[:2], strict=True):
+        # to the bit, but the random forest's predictions (its trees are summed by two threads
+        # in either order: the last bits differ from one call to the next, store or not)
+        forest = computed["model"] == "whatif_movements_rf"
+        pd.testing.assert_frame_equal(taken[~forest], computed[~forest], check_exact=True)
+        pd.testing.assert_frame_equal(taken, computed, rtol=1e-9)
 
     series = inputs[1]
     shared = forecast_next_days(series, served_weather, forecasting, tables, *operational)

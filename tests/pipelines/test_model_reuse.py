@@ -342,9 +342,15 @@ def test_stored_day_ahead_rows_give_what_a_full_computation_gives(
     for key in FORECASTING_MODELS:
         assert _reused(corrected, key) and _reused(recomputed, key), key
     for table in ("consumption_forecasts", "model_metrics", "forecast_backtest"):
+        taken, computed = corrected.tables[table], recomputed.tables[table]
+        # to the bit, but the random forest's predictions: its trees are summed by two threads
+        # in either order (the last bits differ from one run to the next, store or not)
+        forest = taken["model"] == "whatif_movements_rf"
+        assert forest.equals(computed["model"] == "whatif_movements_rf")
         pd.testing.assert_frame_equal(
-            corrected.tables[table], recomputed.tables[table], obj=table, check_exact=True
+            taken[~forest], computed[~forest], obj=table, check_exact=True
         )
+        pd.testing.assert_frame_equal(taken, computed, obj=table, rtol=1e-9)
     # the correction reached the forecasts that depend on it (and only the gas ones)
     backtest = corrected.tables["forecast_backtest"]
     before = forced.tables["forecast_backtest"]
