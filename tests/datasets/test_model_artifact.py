@@ -443,3 +443,29 @@ def test_a_folder_is_decoded_once_per_state_of_its_files(
     assert dataset.load().model_key == "k2"  # `folder` was evicted by the save of `third`
     assert third.load().model_key == "k3"  # ... which the load of `folder` evicted
     assert decoded == [folder.absolute(), (tmp_path / "third").absolute()]
+
+
+def test_training_a_catboost_model_skips_catboost_s_jupyter_widget() -> None:
+    """The training side imports catboost the same way as loading (``import_catboost``): a
+    fresh process that builds and fits a CatBoost regressor imports IPython only when
+    ipywidgets is installed (catboost's widget needs both)."""
+    import subprocess
+    import sys
+
+    code = """
+import json, sys
+import numpy as np, pandas as pd
+from data_collection_kedro.modeling.estimators import catboost_regressor
+model = catboost_regressor({"iterations": 5, "thread_count": 1}, [])
+model.fit(pd.DataFrame({"x": np.arange(20.0)}), np.arange(20.0))
+print(json.dumps({"IPython": "IPython" in sys.modules}))
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    imported = json.loads(result.stdout.strip().splitlines()[-1])
+    ipywidgets = (
+        subprocess.run([sys.executable, "-c", "import ipywidgets"], capture_output=True).returncode
+        == 0
+    )
+    assert imported["IPython"] == ipywidgets

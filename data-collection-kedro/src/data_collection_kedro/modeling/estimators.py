@@ -85,9 +85,9 @@ class LevelRatioRegressor(RegressorMixin, BaseEstimator):
 
 def catboost_regressor(params: dict[str, Any], cat_features: list[str]) -> Any:
     """A CatBoost regressor from parameters (quiet, seeded, thread count from parameters)."""
-    from catboost import CatBoostRegressor
+    from data_collection_kedro.modeling.model_files import import_catboost
 
-    return CatBoostRegressor(
+    return import_catboost().CatBoostRegressor(
         iterations=int(params.get("iterations", 500)),
         depth=int(params.get("depth", 6)),
         learning_rate=float(params.get("learning_rate", 0.05)),
