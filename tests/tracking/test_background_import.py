@@ -1,5 +1,6 @@
-"""The MLflow hook imports MLflow's client and stores while a run with models does its first
-nodes (seconds of imports off the first model's path), and only for such runs."""
+"""With ``mlflow.tracking_process: false`` (tracking in the run's process), the MLflow hook
+imports MLflow's client and stores while a run with models does its first nodes (seconds of
+imports off the first model's path), and only for such runs."""
 
 from __future__ import annotations
 
@@ -23,7 +24,11 @@ def _identity(x: int) -> int:
 
 def _hook(tmp_path: Path, enabled: bool = True) -> MlflowTrackingHook:
     hook = MlflowTrackingHook()
-    config = {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", "enabled": enabled}
+    config = {
+        "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db",
+        "enabled": enabled,
+        "tracking_process": False,  # tracking in the run's process (test_tracking_process.py)
+    }
     hook.after_context_created(SimpleNamespace(project_path=tmp_path, params={"mlflow": config}))
     return hook
 

@@ -28,9 +28,14 @@ Nodes never call MLflow: a training node returns a
   Kedro calls the hooks in), logs each training node's energy and emissions measured by the
   carbon hook into its model's child run, and the node total into the parent run.
 
+A run with model nodes does this work in a child process (:mod:`.process`,
+``mlflow.tracking_process``): the hook sends it the models and metric rows, and it replays
+them with this class.
+
 Configuration: the ``mlflow:`` block of ``conf/base/parameters.yml`` (``tracking_uri``,
 ``artifact_location``, ``experiment_name``, ``enabled``, ``register_models``,
-``champion_alias``, ``champion_min_improvement``). The hook talks to MLflow through an explicit
+``champion_alias``, ``champion_min_improvement``, ``tracking_process``,
+``tracking_process_timeout_s``). The hook talks to MLflow through an explicit
 client; the fluent calls that need MLflow's process-wide URIs (logging and registering a model)
 set them for the call only.
 """
@@ -43,6 +48,7 @@ import math
 import subprocess
 import threading
 import time
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -52,8 +58,14 @@ from kedro.framework.hooks import hook_impl
 
 from data_collection_kedro.modeling.artifacts import ModelArtifact
 from data_collection_kedro.redaction import redact
-from data_collection_kedro.run_context import RunRecord, RunRegistry, run_key
+from data_collection_kedro.run_context import RunRecord, RunRegistry, as_bool, run_key
 from data_collection_kedro.tracking.models import log_model, register_model
+from data_collection_kedro.tracking.process import (
+    DEFAULT_TIMEOUT_S,
+    TrackingProcess,
+    TrackingProcessError,
+    emit_records,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -124,10 +136,14 @@ class MlflowTrackingHook:
     publishes its measurements; without it the hook keeps its own (no carbon metrics).
     """
 
-    def __init__(self, runs: RunRegistry | None = None) -> None:
+    def __init__(
+        self, runs: RunRegistry | None = None, tracking_process: bool | None = None
+    ) -> None:
         self.runs = runs if runs is not None else RunRegistry()
         self._config: dict[str, Any] = {}
         self._project_path: Path | None = None
+        self._tracking_process = tracking_process  # None: ``mlflow.tracking_process``
+        self._worker: TrackingProcess | None = None
         self._reset()
 
     def _reset(self) -> None:
@@ -151,23 +167,52 @@ class MlflowTrackingHook:
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
+        self._end_worker()  # a run that ended without its after/error hook
         self._reset()
         self._run_params = dict(run_params)
-        if self._enabled() and _has_model_nodes(pipeline):
+        if not (self._enabled() and _has_model_nodes(pipeline)):
+            return
+        if self._use_process():
+            worker = TrackingProcess(
+                float(self._config.get("tracking_process_timeout_s", DEFAULT_TIMEOUT_S))
+            )
+            worker.send("configure", self._project_path, self._config)
+            worker.send("before_pipeline_run", self._run_params)
+            self._worker = worker
+        else:
             _import_mlflow_in_background()
 
     @hook_impl
     def after_node_run(self, node: Any, outputs: dict[str, Any]) -> None:
         if not self._enabled():
             return
-        for dataset_name, value in outputs.items():
+        tracked = _tracked_outputs(outputs)
+        if not tracked:
+            return
+        if self._worker is not None:
+            self._worker.send("after_node_run", node.name, _for_process(tracked))
+            return
+        for value in tracked.values():
             if isinstance(value, ModelArtifact):
                 self._log_model(node.name, value)
-            elif dataset_name.startswith("model_metrics") and isinstance(value, pd.DataFrame):
+            else:
                 self._log_metric_rows(value)
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.send("after_pipeline_run", dict(run_params))
+            try:
+                self._adopt(worker.sync())
+            except Exception:
+                worker.kill()
+                raise
+            # the carbon metrics once the run's energy is settled, then the process ends
+            self.runs.run(run_key(run_params)).when_energy_settled(
+                partial(self._finish_worker, worker, run_key(run_params))
+            )
+            return
         if self._parent_run_id is not None:
             self.runs.run(run_key(run_params)).when_energy_settled(
                 partial(
@@ -186,12 +231,45 @@ class MlflowTrackingHook:
 
     @hook_impl
     def on_pipeline_error(self, error: Exception, run_params: dict[str, Any]) -> None:
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.send("on_pipeline_error", redact(repr(error)), dict(run_params))
+            try:
+                self._adopt(worker.finish(), raise_error=False)
+            except TrackingProcessError as exc:  # the run's own error is the one to raise
+                logger.warning("MLflow tracking of the failed run: %s", exc)
+            return
         if self._parent_run_id is not None:
             for run_id in self._child_runs.values():
                 self._client.set_terminated(run_id, "FAILED")
             self._client.set_tag(self._parent_run_id, "error", redact(repr(error))[:500])
             self._client.set_terminated(self._parent_run_id, "FAILED")
         self._parent_run_id = None
+
+    # ------------------------------------------------------------------ tracking process
+    def _use_process(self) -> bool:
+        if self._tracking_process is not None:
+            return self._tracking_process
+        return as_bool(self._config.get("tracking_process", True), "mlflow.tracking_process")
+
+    def _adopt(self, reply: dict[str, Any], raise_error: bool = True) -> None:
+        """The tracking process's log records and state; its failure raised (or logged)."""
+        emit_records(list(reply.get("records") or []))
+        self.registered_versions.update(reply.get("registered_versions") or {})
+        error = reply.get("error")
+        if error and raise_error:
+            raise TrackingProcessError(f"MLflow tracking failed in the tracking process:\n{error}")
+        if error:
+            logger.warning("MLflow tracking failed in the tracking process:\n%s", error)
+
+    def _finish_worker(self, worker: TrackingProcess, key: str, record: RunRecord) -> None:
+        worker.send("energy", key, record.node_measurements(), record.energy)
+        self._adopt(worker.finish())
+
+    def _end_worker(self) -> None:
+        if self._worker is not None:
+            worker, self._worker = self._worker, None
+            worker.kill()
 
     # ------------------------------------------------------------------------------ runs
     def _enabled(self) -> bool:
@@ -465,19 +543,41 @@ def _has_model_nodes(pipeline: Any) -> bool:
     return any(MODEL_TAG in getattr(n, "tags", ()) for n in getattr(pipeline, "nodes", ()))
 
 
+def import_mlflow() -> None:
+    """Import :data:`MLFLOW_MODULES`; an import error is left for the hook's own import to
+    raise, where it matters."""
+    for name in MLFLOW_MODULES:
+        try:
+            importlib.import_module(name)
+        except Exception:
+            return
+
+
 def _import_mlflow_in_background() -> None:
-    """Import :data:`MLFLOW_MODULES` in a daemon thread (Python's import locks make the hook's
-    own imports wait for a module being imported, never import it twice); an import error is
-    left for the hook's own import to raise."""
+    """:func:`import_mlflow` in a daemon thread (Python's import locks make the hook's own
+    imports wait for a module being imported, never import it twice)."""
+    threading.Thread(target=import_mlflow, name="mlflow-import", daemon=True).start()
 
-    def work() -> None:
-        for name in MLFLOW_MODULES:
-            try:
-                importlib.import_module(name)
-            except Exception:  # raised again, where it matters, by the hook's own import
-                return
 
-    threading.Thread(target=work, name="mlflow-import", daemon=True).start()
+def _tracked_outputs(outputs: dict[str, Any]) -> dict[str, Any]:
+    """The node outputs the hook logs: models and ``model_metrics*`` rows."""
+    return {
+        name: value
+        for name, value in outputs.items()
+        if isinstance(value, ModelArtifact)
+        or (name.startswith("model_metrics") and isinstance(value, pd.DataFrame))
+    }
+
+
+def _for_process(tracked: dict[str, Any]) -> dict[str, Any]:
+    """``tracked`` as sent to the tracking process: a reused model's estimator is left out
+    (its run logs no model), so a re-run does not copy the models it only reuses."""
+    return {
+        name: replace(value, model=None)
+        if isinstance(value, ModelArtifact) and value.reused
+        else value
+        for name, value in tracked.items()
+    }
 
 
 def _quoted(value: str) -> str:
