@@ -112,7 +112,7 @@ def _children() -> list[psutil.Process]:
     return [
         child
         for child in psutil.Process().children(recursive=True)
-        if process.__name__ in " ".join(child.cmdline())
+        if process.CHILD_MODULE in " ".join(child.cmdline())
     ]
 
 

@@ -8,14 +8,15 @@ nodes work, on another core, and replays the hook calls it is sent with the proj
 :class:`~data_collection_kedro.tracking.mlflow_hook.MlflowTrackingHook` (the same code as in
 process; ``mlflow.tracking_process: false`` keeps it there).
 
-Protocol (both ends are this module, same interpreter and package): pickled ``(kind, args)``
+Protocol (this module and :mod:`.child`, same interpreter and package): pickled ``(kind, args)``
 messages on the child's stdin, written by a thread so a node never waits for the child; one
 pickled reply on its stdout per ``sync`` or ``finish`` message: ``{"error": traceback text or
 None, "records": log records, "registered_versions": {...}}``. After a failed message the child
 skips the rest and reports the first failure. The child exits when its stdin closes, so it
 never outlives the run's process. Its log records are handed back and emitted by the run's
-own loggers (the project's logging configuration and redaction apply); MLflow's own console
-messages go to the inherited stderr, as in process.
+own loggers (the project's logging configuration and redaction apply); what it prints to its
+standard error (MLflow's own console messages) is written, line by line, to the run process's
+``sys.stderr`` (where a task runner may route it to its log), as in process.
 
 The run process waits for the child where the hook used to do the work: ``after_pipeline_run``
 waits until every message so far is done (a tracking failure fails the run, as in process);
@@ -34,9 +35,8 @@ import queue
 import subprocess
 import sys
 import threading
-import traceback
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,8 @@ logger = logging.getLogger(__name__)
 DEFAULT_TIMEOUT_S = 600.0
 _CLOSED = object()  # end of the writer's queue
 _PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # the folder holding data_collection_kedro
+#: the child's entry point (:mod:`.child`)
+CHILD_MODULE = "data_collection_kedro.tracking.child"
 
 
 class TrackingProcessError(RuntimeError):
@@ -62,9 +64,10 @@ class TrackingProcess:
             [str(_PACKAGE_ROOT), *filter(None, [env.get("PYTHONPATH")])]
         )
         self._process = subprocess.Popen(
-            [sys.executable, "-m", __name__],
+            [sys.executable, "-m", CHILD_MODULE],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=env,
         )
         self._outbox: queue.Queue[Any] = queue.Queue()
@@ -75,8 +78,12 @@ class TrackingProcess:
         self._reader = threading.Thread(
             target=self._read, name="mlflow-tracking-reader", daemon=True
         )
+        self._relay = threading.Thread(
+            target=self._relay_stderr, name="mlflow-tracking-stderr", daemon=True
+        )
         self._writer.start()
         self._reader.start()
+        self._relay.start()
         self._finished = False
 
     # ------------------------------------------------------------------------- messages
@@ -146,6 +153,16 @@ class TrackingProcess:
         except (EOFError, OSError, pickle.UnpicklingError):
             self._replies.put(_CLOSED)
 
+    def _relay_stderr(self) -> None:
+        """The child's standard error, line by line, to this process's ``sys.stderr`` as it
+        is when the line comes (a task runner may route it to its log)."""
+        stderr = self._process.stderr
+        assert stderr is not None
+        for line in iter(stderr.readline, b""):
+            with contextlib.suppress(Exception):
+                sys.stderr.write(line.decode("utf-8", errors="replace"))
+                sys.stderr.flush()
+
     def _stop(self, wait_s: float = 30.0) -> None:
         if wait_s:
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -153,6 +170,7 @@ class TrackingProcess:
         if self._process.poll() is None:
             self._process.kill()
             self._process.wait()
+        self._relay.join(timeout=5.0)  # its last lines, before the run goes on
 
 
 def emit_records(records: list[logging.LogRecord]) -> None:
@@ -162,117 +180,3 @@ def emit_records(records: list[logging.LogRecord]) -> None:
         target = logging.getLogger(record.name)
         if target.isEnabledFor(record.levelno):
             target.handle(record)
-
-
-# ------------------------------------------------------------------------------- the child
-class _Collect(logging.Handler):
-    """Keeps the child's log records, made picklable (message formatted, no arguments)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        record.msg = record.getMessage()
-        record.args = None
-        if record.exc_info:
-            record.exc_text = logging.Formatter().formatException(record.exc_info)
-            record.exc_info = None
-        self.records.append(record)
-
-    def take(self) -> list[logging.LogRecord]:
-        records, self.records = self.records, []
-        return records
-
-
-class _ReportedError(Exception):
-    """The run's error as the run process described it (its ``repr``)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(text)
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def _serve(stdin: IO[bytes], stdout: IO[bytes]) -> None:
-    from types import SimpleNamespace
-
-    from data_collection_kedro.run_context import RunRegistry
-    from data_collection_kedro.tracking import mlflow_hook
-
-    collect = _Collect()
-    root = logging.getLogger()
-    root.addHandler(collect)
-    root.setLevel(logging.INFO)
-    mlflow_hook.import_mlflow()  # while the run's first nodes work
-    runs = RunRegistry()
-    runs.declare_energy_source()  # the run process sends the energy once settled
-    hook = mlflow_hook.MlflowTrackingHook(runs, tracking_process=False)
-    error: str | None = None
-
-    def reply() -> None:
-        pickle.dump(
-            {
-                "error": error,
-                "records": collect.take(),
-                "registered_versions": dict(hook.registered_versions),
-            },
-            stdout,
-            protocol=pickle.HIGHEST_PROTOCOL,
-        )
-        stdout.flush()
-
-    while True:
-        try:
-            kind, args = pickle.load(stdin)
-        except EOFError:  # the run process is gone
-            return
-        if kind in ("sync", "finish"):
-            reply()
-            if kind == "finish":
-                return
-            continue
-        if error is not None:
-            continue  # after a failure: skip the rest, the reply reports it
-        try:
-            if kind == "configure":
-                project_path, config = args
-                hook.after_context_created(
-                    SimpleNamespace(project_path=project_path, params={"mlflow": config})
-                )
-            elif kind == "before_pipeline_run":
-                hook.before_pipeline_run(run_params=args[0], pipeline=None, catalog=None)
-            elif kind == "after_node_run":
-                node_name, outputs = args
-                hook.after_node_run(node=SimpleNamespace(name=node_name), outputs=outputs)
-            elif kind == "after_pipeline_run":
-                hook.after_pipeline_run(run_params=args[0])
-            elif kind == "on_pipeline_error":
-                text, run_params = args
-                hook.on_pipeline_error(error=_ReportedError(text), run_params=run_params)
-            elif kind == "energy":
-                key, measurements, energy = args
-                record = runs.run(key)
-                for row in measurements:
-                    record.add_node_measurement(row)
-                record.settle_energy(energy)
-            else:
-                raise ValueError(f"unknown message {kind!r}")
-        except Exception:
-            error = traceback.format_exc()
-
-
-def main() -> None:
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
-    sys.stdout = sys.stderr  # a stray print never corrupts the replies
-    _serve(stdin, stdout)
-    sys.stderr.flush()
-    # every MLflow call has committed; the interpreter's teardown (a second for MLflow's and
-    # SQLAlchemy's modules) would only delay the run that waits for this exit
-    os._exit(0)
-
-
-if __name__ == "__main__":
-    main()
