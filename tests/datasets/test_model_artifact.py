@@ -469,3 +469,52 @@ print(json.dumps({"IPython": "IPython" in sys.modules}))
         == 0
     )
     assert imported["IPython"] == ipywidgets
+
+
+def _forged(change: str) -> np.ndarray:
+    """The nodes of a fitted tree (copied) with one ``change``."""
+    forest = MODELS["isolation-forest"][0][-1]  # type: ignore[index]
+    nodes = forest.estimators_[0].tree_.__getstate__()["nodes"].copy()
+    inner = np.flatnonzero(nodes["left_child"] != -1)
+    leaf = np.flatnonzero(nodes["left_child"] == -1)
+    node = inner[1]  # not the root: it has a parent before it
+    if change == "left child is the node itself":
+        nodes["left_child"][node] = node
+    elif change == "right child before the node":
+        nodes["right_child"][node] = 0
+    elif change == "right child past the end":
+        nodes["right_child"][node] = len(nodes)
+    elif change == "inner node without right child":
+        nodes["right_child"][node] = -1
+    elif change == "leaf with a child":
+        nodes["right_child"][leaf[0]] = len(nodes) - 1
+    elif change == "feature past the model's":
+        nodes["feature"][node] = 2
+    elif change == "negative feature":
+        nodes["feature"][node] = -2
+    return nodes
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        "left child is the node itself",
+        "right child before the node",
+        "right child past the end",
+        "inner node without right child",
+        "leaf with a child",
+        "feature past the model's",
+        "negative feature",
+    ],
+)
+def test_each_way_a_tree_can_leave_itself_is_refused(change: str, tmp_path: Path) -> None:
+    from data_collection_kedro.modeling.model_files import _check_tree_nodes
+
+    _check_tree_nodes(_forged("none"), 2, tmp_path)  # the fitted tree passes
+    with pytest.raises(ModelFormatError, match="points outside the tree"):
+        _check_tree_nodes(_forged(change), 2, tmp_path)
+    as_float = _forged("none").astype(
+        [(n, "<f8" if n == "feature" else t) for n, (t, _) in _forged("none").dtype.fields.items()]
+    )
+    with pytest.raises(ModelFormatError, match="malformed tree nodes"):
+        _check_tree_nodes(as_float, 2, tmp_path)

@@ -26,7 +26,9 @@ follow the rules above), to :data:`SKLEARN_CLASSES` or its scikit-learn types to
 
 A scikit-learn estimator listed here loads without importing skops, whose import alone scans
 every scikit-learn estimator (about half a second), and a forest loads from one file instead of
-one skops node per tree attribute: the models a re-run reuses load in milliseconds.
+one skops node per tree attribute: the models a re-run reuses load in milliseconds. The
+SHA-256 of ``arrays.bin`` is computed in a thread while the trees are rebuilt (a model is
+returned only once it matched), and each tree's nodes are checked in one vectorised pass.
 
 MLflow loads these folders through this module (``loader_module``: :func:`_load_pyfunc`), see
 :mod:`data_collection_kedro.tracking.models`.
@@ -40,6 +42,7 @@ import importlib.util
 import json
 import math
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -317,10 +320,19 @@ class _Writer:
 
 
 class _Reader:
+    """Decodes a manifest's tree of nodes.
+
+    ``arrays.bin`` is read once, at its first array; its SHA-256 is computed in a thread while
+    the decoding goes on (hashlib releases the GIL), and :meth:`decode` returns nothing before
+    it matched the manifest's record: a file whose content is not the one recorded is refused
+    as such, whatever else the decoding found. The arrays are never trusted meanwhile: they
+    are numbers read without pickle, and a tree's nodes are checked before it is restored."""
+
     def __init__(self, folder: Path, arrays: Any = None) -> None:
         self.folder = folder.resolve()
         self.arrays_record = arrays
         self._arrays: memoryview | None = None
+        self._digest: Future[str] | None = None
         self._dtypes: dict[str, np.dtype[Any]] = {}
 
     def path(self, node: dict[str, Any]) -> Path:
@@ -332,15 +344,32 @@ class _Reader:
 
     def decode(self, node: Any) -> Any:
         try:
-            return self._decode(node)
+            value = self._decode(node)
         except ModelFormatError:
+            self._check_arrays()  # a damaged arrays.bin is refused as such first
             raise
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            self._check_arrays()
             # a malformed manifest (a missing key, a value of the wrong type): a clear refusal
             raise ModelFormatError(
                 f"{self.folder / MANIFEST}: malformed entry ({type(exc).__name__}: "
                 f"{str(exc)[:200]})"
             ) from None
+        self._check_arrays()
+        return value
+
+    def _check_arrays(self) -> None:
+        """Wait for the digest of ``arrays.bin`` (when read) and refuse a file whose content is
+        not the one the manifest records."""
+        if self._digest is None or self._arrays is None:
+            return
+        digest, self._digest = self._digest.result(), None
+        record = self.arrays_record if isinstance(self.arrays_record, dict) else {}
+        if digest != record.get("sha256"):
+            raise ModelFormatError(
+                f"{self.folder / ARRAYS_FILE}: refused, its content is not the one the "
+                f"manifest records ({len(self._arrays)} bytes, expected {record.get('bytes')})"
+            )
 
     def _decode(self, node: Any) -> Any:
         if not isinstance(node, dict) or "kind" not in node:
@@ -422,12 +451,9 @@ class _Reader:
         if self._arrays is None:
             # read once into writable memory (the arrays are views of it), no zero-filling
             data = np.fromfile(self.path({"file": ARRAYS_FILE}), dtype=np.uint8).data
-            record = self.arrays_record if isinstance(self.arrays_record, dict) else {}
-            if hashlib.sha256(data).hexdigest() != record.get("sha256"):
-                raise ModelFormatError(
-                    f"{self.folder / ARRAYS_FILE}: refused, its content is not the one the "
-                    f"manifest records ({len(data)} bytes, expected {record.get('bytes')})"
-                )
+            hashing = ThreadPoolExecutor(max_workers=1)
+            self._digest = hashing.submit(lambda: hashlib.sha256(data).hexdigest())
+            hashing.shutdown(wait=False)  # the thread ends with the digest
             self._arrays = data
         descr = json.dumps(node["dtype"])
         dtype = self._dtypes.get(descr)
@@ -466,27 +492,26 @@ class _Reader:
 def _check_tree_nodes(nodes: Any, n_features: int, folder: Path) -> None:
     """Refuse tree nodes a prediction would follow out of the tree: scikit-learn's compiled
     traversal does not check the children's indices nor the features' (a damaged or forged
-    file must fail here, not read memory outside the arrays)."""
+    file must fail here, not read memory outside the arrays).
+
+    A leaf has no child on either side (-1); any other node's children come after it (no
+    cycle) and inside the tree, and its feature is one of the model's. One pass over each
+    field, no copy of the nodes."""
     names = ("left_child", "right_child", "feature")
     if (
         not isinstance(nodes, np.ndarray)
         or nodes.ndim != 1
         or not set(names) <= set(nodes.dtype.names or ())
+        or any(nodes.dtype[name].kind != "i" for name in names)
     ):
         raise ModelFormatError(f"{folder / MANIFEST}: malformed tree nodes")
     count = len(nodes)
     left, right, feature = (nodes[name] for name in names)
-    leaf = left == -1
-    inner = ~leaf
     ids = np.arange(count)
-    valid = (
-        np.array_equal(leaf, right == -1)
-        # a child comes after its parent: no cycle, and inside the tree
-        and bool(np.all((left[inner] > ids[inner]) & (left[inner] < count)))
-        and bool(np.all((right[inner] > ids[inner]) & (right[inner] < count)))
-        and bool(np.all((feature[inner] >= 0) & (feature[inner] < n_features)))
-    )
-    if not valid:
+    leaf = left == -1
+    inner = (left > ids) & (left < count) & (right > ids) & (right < count)
+    inner &= (feature >= 0) & (feature < n_features)
+    if not np.where(leaf, right == -1, inner).all():
         raise ModelFormatError(f"{folder / MANIFEST}: refused, a tree node points outside the tree")
 
 
