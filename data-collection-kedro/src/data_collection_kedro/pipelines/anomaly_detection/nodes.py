@@ -12,7 +12,12 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
 from data_collection_kedro.domain.features import as_day
-from data_collection_kedro.modeling.anomaly import anomaly_features, available_features, top_feature
+from data_collection_kedro.modeling.anomaly import (
+    anomaly_features,
+    available_features,
+    forest_scores,
+    top_feature,
+)
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
 from data_collection_kedro.modeling.features import model_input, require_columns
 from data_collection_kedro.modeling.metrics import classification_metrics, metrics_rows
@@ -113,11 +118,15 @@ def _fit(features: pd.DataFrame, params: dict[str, Any]) -> ModelArtifact:
     )
 
 
-def score_anomalies(features: pd.DataFrame, artifact: ModelArtifact) -> pd.DataFrame:
-    """``consumption_anomalies``: score (higher = more abnormal), flag and top feature per day."""
+def score_anomalies(
+    features: pd.DataFrame, artifact: ModelArtifact, scoring: Mapping[str, Any] | None = None
+) -> pd.DataFrame:
+    """``consumption_anomalies``: score (higher = more abnormal), flag and top feature per day
+    (``scoring``: ``threads``, the blocks of rows scored at once, see
+    :func:`~data_collection_kedro.modeling.anomaly.forest_scores`)."""
     data = model_input(features, artifact.input_columns)
     model = artifact.model
-    raw = model.score_samples(data)
+    raw = forest_scores(model, data, threads=int((scoring or {}).get("threads", 1)))
     scores = -raw
     # IsolationForest.predict: -1 where score_samples - offset_ < 0; from the scores computed
     # once instead of scoring every tree again

@@ -44,7 +44,11 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             ),
             Node(
                 score_anomalies,
-                inputs=["anomaly_features", "anomaly_isolationforest_model"],
+                inputs=[
+                    "anomaly_features",
+                    "anomaly_isolationforest_model",
+                    "params:anomaly_scoring",
+                ],
                 outputs="consumption_anomalies",
                 name="score_anomalies",
                 tags=[phases.tag(phases.INFERENCE)],
