@@ -148,22 +148,20 @@ def _temperature_residual(
     return residual
 
 
-def anomaly_features(
+def anomaly_input_rows(
     meteo_consommation: pd.DataFrame,
     consommation_mouvements: pd.DataFrame,
     energies: list[str],
-    window_days: int = 29,
 ) -> pd.DataFrame:
-    """``region_code, region, day`` + :func:`available_features`, one row per region-day
-    (``window_days``: odd)."""
+    """The index rows the features of ``energies`` are computed from, and only what they read:
+    ``region_code, day, region, heating_degree_days``, the energies' consumption, the hourly
+    gas shares (when the index has them) and ``is_public_holiday`` (1.0 or 0.0; a region-day
+    the movements index lacks: 0.0). One row per region-day with a consumption of one of the
+    energies, in region then day order. A change in any other column of the indices changes no
+    feature."""
     unknown = sorted(set(energies) - set(ENERGY_COLUMNS))
     if unknown:
         raise ValueError(f"unknown energies {unknown}; expected some of {list(ENERGY_COLUMNS)}")
-    if window_days < 1 or window_days % 2 != 1:
-        raise ValueError(
-            f"anomaly_detection.window_days: expected an odd number of days (a window centred "
-            f"on the day), got {window_days}"
-        )
     targets = [ENERGY_COLUMNS[e] for e in energies]
     require_columns(
         meteo_consommation, [*KEY, "region", "heating_degree_days", *targets], "meteo_consommation"
@@ -172,7 +170,6 @@ def anomaly_features(
     frame = meteo_consommation[[*KEY, "region", "heating_degree_days", *targets, *shares]].copy()
     frame["day"] = pd.to_datetime(frame["day"])
     frame["region_code"] = frame["region_code"].astype(str)
-    frame["is_weekend"] = calendar_fields(frame["day"])["is_weekend"]
     require_columns(consommation_mouvements, [*KEY, "is_public_holiday"], "consommation_mouvements")
     holidays = consommation_mouvements[[*KEY, "is_public_holiday"]].copy()
     holidays["day"] = pd.to_datetime(holidays["day"])
@@ -185,8 +182,33 @@ def anomaly_features(
         frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
     frame = frame[frame[targets].notna().any(axis=1)]
     frame = frame.sort_values(["region_code", "day"], kind="stable")
-    frame = frame.drop_duplicates(KEY).reset_index(drop=True)
+    return frame.drop_duplicates(KEY).reset_index(drop=True)
 
+
+def anomaly_features(
+    meteo_consommation: pd.DataFrame,
+    consommation_mouvements: pd.DataFrame,
+    energies: list[str],
+    window_days: int = 29,
+) -> pd.DataFrame:
+    """``region_code, region, day`` + :func:`available_features`, one row per region-day
+    (``window_days``: odd)."""
+    rows = anomaly_input_rows(meteo_consommation, consommation_mouvements, energies)
+    return features_of_rows(rows, energies, window_days)
+
+
+def features_of_rows(
+    input_rows: pd.DataFrame, energies: list[str], window_days: int = 29
+) -> pd.DataFrame:
+    """:func:`anomaly_features` of the rows :func:`anomaly_input_rows` selected."""
+    if window_days < 1 or window_days % 2 != 1:
+        raise ValueError(
+            f"anomaly_detection.window_days: expected an odd number of days (a window centred "
+            f"on the day), got {window_days}"
+        )
+    targets = [ENERGY_COLUMNS[e] for e in energies]
+    shares = [c for c in GAS_HOUR_SHARE_COLUMNS if c in input_rows.columns]
+    frame = input_rows
     days = frame["day"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     codes = frame["region_code"].to_numpy()
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
@@ -195,7 +217,7 @@ def anomaly_features(
         column: frame[column].to_numpy(dtype=float)
         for column in [*targets, "heating_degree_days", "is_public_holiday"]
     }
-    numeric["is_weekend"] = frame["is_weekend"].to_numpy(dtype=float)
+    numeric["is_weekend"] = calendar_fields(frame["day"])["is_weekend"].to_numpy(dtype=float)
     profile = frame[shares].to_numpy(dtype=float) if shares else None
     names = available_features(energies)
     features = {name: np.full(len(frame), np.nan) for name in names}

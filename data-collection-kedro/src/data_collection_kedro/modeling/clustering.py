@@ -10,8 +10,16 @@ YEARLY_COLUMNS = [f"month_{m:02d}_share" for m in range(1, 13)]
 PROFILE_COLUMNS = [*WEEKLY_COLUMNS, *YEARLY_COLUMNS]
 
 
+def target_rows(meteo_consommation: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The index rows the profiles are computed from: ``region_code, region, day`` and
+    ``target``, where ``target`` has a value."""
+    rows = meteo_consommation[["region_code", "region", "day", target]]
+    return rows[rows[target].notna()]
+
+
 def region_profiles(meteo_consommation: pd.DataFrame, target: str) -> pd.DataFrame:
-    """One row per region: normalized weekly and yearly shape of ``target``.
+    """One row per region: normalized weekly and yearly shape of ``target`` (from
+    :func:`target_rows`, or any frame holding them).
 
     ``weekday_<d>_share``: mean consumption of weekday ``d`` (0 = Monday) over the mean of all
     weekdays; ``month_<mm>_share``: mean consumption of the month over the mean of all months.

@@ -13,8 +13,9 @@ from sklearn.preprocessing import StandardScaler
 
 from data_collection_kedro.domain.features import as_day
 from data_collection_kedro.modeling.anomaly import (
-    anomaly_features,
+    anomaly_input_rows,
     available_features,
+    features_of_rows,
     forest_scores,
     top_feature,
 )
@@ -36,13 +37,13 @@ def build_anomaly_features(
     meteo_consommation: pd.DataFrame,
     consommation_mouvements: pd.DataFrame,
     params: dict[str, Any],
-) -> pd.DataFrame:
-    return anomaly_features(
-        meteo_consommation,
-        consommation_mouvements,
-        energies=list(params.get("energies", ["gas", "electricity"])),
-        window_days=int(params.get("window_days", 29)),
-    )
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The features of each region-day, and the index rows they are computed from (what the
+    training node fingerprints)."""
+    energies = list(params.get("energies", ["gas", "electricity"]))
+    rows = anomaly_input_rows(meteo_consommation, consommation_mouvements, energies)
+    features = features_of_rows(rows, energies, window_days=int(params.get("window_days", 29)))
+    return features, rows
 
 
 def _columns(params: dict[str, Any]) -> list[str]:
@@ -57,8 +58,7 @@ def _columns(params: dict[str, Any]) -> list[str]:
 def train_anomaly_model(
     features: pd.DataFrame,
     params: dict[str, Any],
-    meteo_consommation: pd.DataFrame,
-    consommation_mouvements: pd.DataFrame,
+    input_rows: pd.DataFrame,
     previous: ModelArtifact | None = None,
     retraining: Mapping[str, Any] | None = None,
 ) -> ModelArtifact:
@@ -66,14 +66,11 @@ def train_anomaly_model(
     stored model) instead when the retraining policy allows it.
 
     The features of a day look at the days around it and at a per-region model of every day, so
-    the policy fingerprints the index rows they are computed from (``meteo_consommation``,
-    ``consommation_mouvements``), not the features."""
+    the policy fingerprints the index rows they are computed from (``input_rows``: the columns
+    of ``meteo_consommation`` and ``consommation_mouvements`` the features read,
+    :func:`~data_collection_kedro.modeling.anomaly.anomaly_input_rows`), not the features."""
     data_end = pd.Timestamp(pd.to_datetime(features["day"]).max())
-    data = TrainingData(
-        frames=[(meteo_consommation, "day"), (consommation_mouvements, "day")],
-        train_end=data_end,
-        data_end=data_end,
-    )
+    data = TrainingData(frames=[(input_rows, "day")], train_end=data_end, data_end=data_end)
     digest = config_digest(params, CODE, REQUIREMENTS)
     return train_or_reuse(previous, retraining, digest, data, lambda: _fit(features, params))
 

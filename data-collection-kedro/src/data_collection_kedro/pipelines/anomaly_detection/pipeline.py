@@ -24,7 +24,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "consommation_mouvements",
                     "params:anomaly_detection",
                 ],
-                outputs="anomaly_features",
+                outputs=["anomaly_features", "anomaly_input_rows"],
                 name="build_anomaly_features",
                 tags=[phases.tag(phases.PROCESSING)],
             ),
@@ -33,8 +33,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=[
                     "anomaly_features",
                     "params:anomaly_detection",
-                    "meteo_consommation",
-                    "consommation_mouvements",
+                    "anomaly_input_rows",
                     "anomaly_isolationforest_model_previous",
                     "params:model_retraining",
                 ],

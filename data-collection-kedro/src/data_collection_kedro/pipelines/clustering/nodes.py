@@ -18,6 +18,7 @@ from data_collection_kedro.modeling.clustering import (
     PROFILE_COLUMNS,
     knee_of_k_distance,
     region_profiles,
+    target_rows,
 )
 from data_collection_kedro.modeling.features import model_input
 from data_collection_kedro.modeling.metrics import metrics_rows
@@ -30,14 +31,19 @@ REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "skops")
 CODE = ("data_collection_kedro.modeling.clustering", __name__)
 
 
-def build_region_profiles(meteo_consommation: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
-    profiles = region_profiles(meteo_consommation, params["target"])
+def build_region_profiles(
+    meteo_consommation: pd.DataFrame, params: dict[str, Any]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The profile of each region, and the index rows they are computed from (what the
+    training node fingerprints)."""
+    rows = target_rows(meteo_consommation, params["target"])
+    profiles = region_profiles(rows, params["target"])
     if len(profiles) < 2:
         raise ValueError(
             f"clustering needs at least 2 regions with a full year of {params['target']}, "
             f"got {len(profiles)}"
         )
-    return profiles
+    return profiles, rows
 
 
 def _silhouette(data: np.ndarray, labels: np.ndarray) -> float:
@@ -50,7 +56,7 @@ def _silhouette(data: np.ndarray, labels: np.ndarray) -> float:
 def fit_kmeans(
     profiles: pd.DataFrame,
     params: dict[str, Any],
-    meteo_consommation: pd.DataFrame,
+    input_rows: pd.DataFrame,
     previous: ModelArtifact | None = None,
     retraining: Mapping[str, Any] | None = None,
 ) -> ModelArtifact:
@@ -58,12 +64,10 @@ def fit_kmeans(
     ``previous`` (the stored model) instead when the retraining policy allows it.
 
     A profile averages every day of its region, so the policy fingerprints the index rows of
-    ``target`` the profiles are computed from (``meteo_consommation``)."""
-    target = params["target"]
-    rows = meteo_consommation[["region_code", "region", "day", target]]
-    rows = rows[rows[target].notna()]
-    data_end = pd.Timestamp(pd.to_datetime(rows["day"]).max())
-    data = TrainingData(frames=[(rows, "day")], train_end=data_end, data_end=data_end)
+    ``target`` the profiles are computed from (``input_rows``,
+    :func:`~data_collection_kedro.modeling.clustering.target_rows`)."""
+    data_end = pd.Timestamp(pd.to_datetime(input_rows["day"]).max())
+    data = TrainingData(frames=[(input_rows, "day")], train_end=data_end, data_end=data_end)
     digest = config_digest(params, CODE, REQUIREMENTS)
     return train_or_reuse(previous, retraining, digest, data, lambda: _fit(profiles, params))
 

@@ -19,7 +19,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
             Node(
                 build_region_profiles,
                 inputs=["meteo_consommation", "params:clustering"],
-                outputs="region_profiles",
+                outputs=["region_profiles", "clustering_input_rows"],
                 name="build_region_profiles",
                 tags=[phases.tag(phases.PROCESSING)],
             ),
@@ -28,7 +28,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=[
                     "region_profiles",
                     "params:clustering",
-                    "meteo_consommation",
+                    "clustering_input_rows",
                     "clustering_kmeans_model_previous",
                     "params:model_retraining",
                 ],
