@@ -62,3 +62,11 @@ def test_locality_order_is_a_permutation_that_keeps_close_rows_together() -> Non
     step_original = np.abs(np.diff(ranks, axis=0)).sum(axis=1).mean()
     assert step_ordered < step_original / 5
     assert len(locality_order(data[:1])) == 1
+
+
+@pytest.mark.parametrize("threads", [0, -1, 1.5, "2", True])
+def test_a_bad_thread_count_is_refused_with_its_parameter(threads: object) -> None:
+    from data_collection_kedro.pipelines.anomaly_detection.nodes import score_anomalies
+
+    with pytest.raises(ValueError, match=r"anomaly_scoring\.threads: expected a whole number"):
+        score_anomalies(pd.DataFrame(), None, {"threads": threads})  # type: ignore[arg-type]

@@ -121,9 +121,12 @@ def score_anomalies(
     """``consumption_anomalies``: score (higher = more abnormal), flag and top feature per day
     (``scoring``: ``threads``, the blocks of rows scored at once, see
     :func:`~data_collection_kedro.modeling.anomaly.forest_scores`)."""
+    threads = (scoring or {}).get("threads", 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"anomaly_scoring.threads: expected a whole number >= 1, got {threads!r}")
     data = model_input(features, artifact.input_columns)
     model = artifact.model
-    raw = forest_scores(model, data, threads=int((scoring or {}).get("threads", 1)))
+    raw = forest_scores(model, data, threads=threads)
     scores = -raw
     # IsolationForest.predict: -1 where score_samples - offset_ < 0; from the scores computed
     # once instead of scoring every tree again
