@@ -114,3 +114,17 @@ def test_features_do_not_depend_on_the_row_order() -> None:
     first = anomaly_features(meteo, movements, ["gas", "electricity"])
     again = anomaly_features(meteo.iloc[::-1], movements, ["gas", "electricity"])
     pd.testing.assert_frame_equal(first, again, check_exact=True)
+
+
+@pytest.mark.parametrize("threads", [2, 5])
+def test_regions_computed_at_once_give_the_same_features(threads: int) -> None:
+    from data_collection_kedro.modeling.anomaly import anomaly_input_rows, features_of_rows
+    from tests.support.synthetic_indices import index_frames
+
+    meteo, movements, _ = index_frames()
+    meteo.loc[meteo.index[::37], "gas_h05_share"] = np.nan  # gaps: partial windows
+    rows = anomaly_input_rows(meteo, movements, ["gas", "electricity"])
+    expected = features_of_rows(rows, ["gas", "electricity"], 29, threads=1)
+    got = features_of_rows(rows, ["gas", "electricity"], 29, threads=threads)
+    pd.testing.assert_frame_equal(got, expected, check_exact=True)
+    assert expected["hourly_profile_distance_gas"].gt(0).any()

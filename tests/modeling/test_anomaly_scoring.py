@@ -68,5 +68,5 @@ def test_locality_order_is_a_permutation_that_keeps_close_rows_together() -> Non
 def test_a_bad_thread_count_is_refused_with_its_parameter(threads: object) -> None:
     from data_collection_kedro.pipelines.anomaly_detection.nodes import score_anomalies
 
-    with pytest.raises(ValueError, match=r"anomaly_scoring\.threads: expected a whole number"):
+    with pytest.raises(ValueError, match=r"anomaly_compute\.threads: expected a whole number"):
         score_anomalies(pd.DataFrame(), None, {"threads": threads})  # type: ignore[arg-type]

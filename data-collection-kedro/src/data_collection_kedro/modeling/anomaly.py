@@ -198,9 +198,13 @@ def anomaly_features(
 
 
 def features_of_rows(
-    input_rows: pd.DataFrame, energies: list[str], window_days: int = 29
+    input_rows: pd.DataFrame, energies: list[str], window_days: int = 29, threads: int = 1
 ) -> pd.DataFrame:
-    """:func:`anomaly_features` of the rows :func:`anomaly_input_rows` selected."""
+    """:func:`anomaly_features` of the rows :func:`anomaly_input_rows` selected.
+
+    The regions are independent (every window and model is a region's own): ``threads``
+    regions are computed at once (numpy's sorts, most of the work, release the GIL), each
+    writing its own rows, so the features are the same floats whatever the count."""
     if window_days < 1 or window_days % 2 != 1:
         raise ValueError(
             f"anomaly_detection.window_days: expected an odd number of days (a window centred "
@@ -212,7 +216,10 @@ def features_of_rows(
     days = frame["day"].to_numpy(dtype="datetime64[D]").astype(np.int64)
     codes = frame["region_code"].to_numpy()
     starts = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    bounds = zip(starts, [*starts[1:], len(frame)], strict=True)
+    regions = [
+        (int(start), int(stop))
+        for start, stop in zip(starts, [*starts[1:], len(frame)], strict=True)
+    ]
     numeric = {
         column: frame[column].to_numpy(dtype=float)
         for column in [*targets, "heating_degree_days", "is_public_holiday"]
@@ -221,30 +228,37 @@ def features_of_rows(
     profile = frame[shares].to_numpy(dtype=float) if shares else None
     names = available_features(energies)
     features = {name: np.full(len(frame), np.nan) for name in names}
+
+    def region_features(bound: tuple[int, int]) -> None:
+        start, stop = bound
+        rows = slice(start, stop)
+        offsets = days[rows] - days[start]
+        span = int(offsets[-1]) + 1
+        region = {column: values[rows] for column, values in numeric.items()}
+        for energy, column in zip(energies, targets, strict=True):
+            consumption = region[column]
+            median = centred_rolling_median(_on_days(consumption, offsets, span), window_days, 7)
+            features[f"daily_total_ratio_{energy}"][rows] = consumption / median[offsets]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                y = np.log(np.where(consumption > 0, consumption, np.nan))
+            features[f"temperature_residual_{energy}"][rows] = _temperature_residual(
+                region, y, offsets, window_days
+            )
+        if "gas" in energies and profile is not None:
+            features["hourly_profile_distance_gas"][rows] = _profile_distance(
+                profile[rows], offsets, span, window_days
+            )
+
     # one BLAS thread: the per-region least squares are small (a few thousand rows x 7), and
     # the threads of a multi-threaded BLAS cost more to start and synchronise than they save
     # (tens of milliseconds a fit on a busy machine, under one on a single thread)
     with threadpool_limits(limits=1, user_api="blas"):
-        for start, stop in bounds:
-            rows = slice(start, stop)
-            offsets = days[rows] - days[start]
-            span = int(offsets[-1]) + 1
-            region = {column: values[rows] for column, values in numeric.items()}
-            for energy, column in zip(energies, targets, strict=True):
-                consumption = region[column]
-                median = centred_rolling_median(
-                    _on_days(consumption, offsets, span), window_days, 7
-                )[offsets]
-                features[f"daily_total_ratio_{energy}"][rows] = consumption / median
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    y = np.log(np.where(consumption > 0, consumption, np.nan))
-                features[f"temperature_residual_{energy}"][rows] = _temperature_residual(
-                    region, y, offsets, window_days
-                )
-            if "gas" in energies and profile is not None:
-                features["hourly_profile_distance_gas"][rows] = _profile_distance(
-                    profile[rows], offsets, span, window_days
-                )
+        if threads > 1 and len(regions) > 1:
+            with ThreadPoolExecutor(max_workers=min(threads, len(regions))) as pool:
+                list(pool.map(region_features, regions))
+        else:
+            for bound in regions:
+                region_features(bound)
     out = frame[["region_code", "region", "day"]].copy()
     for name in names:
         values = features[name]

@@ -33,16 +33,26 @@ CODE = ("data_collection_kedro.modeling.anomaly", __name__)
 GROUND_TRUTH_COLUMNS = ["region_code", "date", "energy", "kind"]
 
 
+def _threads(compute: Mapping[str, Any] | None) -> int:
+    threads = (compute or {}).get("threads", 1)
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"anomaly_compute.threads: expected a whole number >= 1, got {threads!r}")
+    return threads
+
+
 def build_anomaly_features(
     meteo_consommation: pd.DataFrame,
     consommation_mouvements: pd.DataFrame,
     params: dict[str, Any],
+    compute: Mapping[str, Any] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The features of each region-day, and the index rows they are computed from (what the
-    training node fingerprints)."""
+    training node fingerprints); ``compute``: ``threads``, the regions computed at once."""
     energies = list(params.get("energies", ["gas", "electricity"]))
     rows = anomaly_input_rows(meteo_consommation, consommation_mouvements, energies)
-    features = features_of_rows(rows, energies, window_days=int(params.get("window_days", 29)))
+    features = features_of_rows(
+        rows, energies, int(params.get("window_days", 29)), threads=_threads(compute)
+    )
     return features, rows
 
 
@@ -116,14 +126,12 @@ def _fit(features: pd.DataFrame, params: dict[str, Any]) -> ModelArtifact:
 
 
 def score_anomalies(
-    features: pd.DataFrame, artifact: ModelArtifact, scoring: Mapping[str, Any] | None = None
+    features: pd.DataFrame, artifact: ModelArtifact, compute: Mapping[str, Any] | None = None
 ) -> pd.DataFrame:
     """``consumption_anomalies``: score (higher = more abnormal), flag and top feature per day
-    (``scoring``: ``threads``, the blocks of rows scored at once, see
+    (``compute``: ``threads``, the blocks of rows scored at once, see
     :func:`~data_collection_kedro.modeling.anomaly.forest_scores`)."""
-    threads = (scoring or {}).get("threads", 1)
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"anomaly_scoring.threads: expected a whole number >= 1, got {threads!r}")
+    threads = _threads(compute)
     data = model_input(features, artifact.input_columns)
     model = artifact.model
     raw = forest_scores(model, data, threads=threads)

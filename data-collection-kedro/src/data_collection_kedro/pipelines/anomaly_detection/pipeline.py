@@ -23,6 +23,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                     "meteo_consommation",
                     "consommation_mouvements",
                     "params:anomaly_detection",
+                    "params:anomaly_compute",
                 ],
                 outputs=["anomaly_features", "anomaly_input_rows"],
                 name="build_anomaly_features",
@@ -46,7 +47,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                 inputs=[
                     "anomaly_features",
                     "anomaly_isolationforest_model",
-                    "params:anomaly_scoring",
+                    "params:anomaly_compute",
                 ],
                 outputs="consumption_anomalies",
                 name="score_anomalies",
