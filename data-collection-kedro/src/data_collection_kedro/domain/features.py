@@ -133,8 +133,8 @@ def _wide_days(
     """Each of :data:`_TEMPERATURES` as a (day position, series position) matrix (the first
     row of a repeated series-day wins; NaN where a series has no row)."""
     frame = frame.drop_duplicates([by, "day"])
-    x = days.get_indexer(pd.DatetimeIndex(frame["day"]))
-    s = series.get_indexer(pd.Index(frame[by]))
+    x = day_positions(frame["day"], days)
+    s = positions_in(frame[by], series)
     inside = (x >= 0) & (s >= 0)
     out = {}
     for column in _TEMPERATURES:
@@ -153,8 +153,8 @@ class _ForecastLookup:
         self, forecasts: pd.DataFrame, by: str, series: pd.Index, days: pd.DatetimeIndex
     ) -> None:
         target = as_day(forecasts["day"])
-        s = series.get_indexer(pd.Index(forecasts[by].astype(str)))
-        x = days.get_indexer(pd.DatetimeIndex(target))
+        s = positions_in(forecasts[by].astype(str), series)
+        x = day_positions(target, days)
         lead = (target - as_day(forecasts["issue_day"])).dt.days.to_numpy()
         keep = (s >= 0) & (x >= 0) & (lead >= 0)
         self._days = len(days)
@@ -218,9 +218,9 @@ def issue_weather(
     ewm_obs_values = _smoothed_matrix(wide["temp_mean_c"])
     hdd_ewm_obs = _smoothed_matrix(heating_degree_days(wide["temp_mean_c"]))
 
-    s = series.get_indexer(pd.Index(rows[by].astype(str)))
-    d = days.get_indexer(pd.DatetimeIndex(rows_day))
-    i = days.get_indexer(pd.DatetimeIndex(issue))
+    s = positions_in(rows[by].astype(str), series)
+    d = day_positions(rows_day, days)
+    i = day_positions(issue, days)
     if (i > d).any():
         raise ValueError("issue_weather: an issue day is after its forecast day")
     lookup = None if forecasts is None else _ForecastLookup(forecasts, by, series, days)
@@ -274,6 +274,33 @@ def issue_weather(
     out["hdd_ewm_lag_2"] = hdd_lag_2
     out["temp_ewm_change_c"] = ewm - ewm_lag_2
     return pd.DataFrame({c: out[c] for c in ISSUE_WEATHER_COLUMNS}, index=rows.index)
+
+
+# ---------------------------------------------------------------------------- positions
+def positions_in(values: pd.Series | pd.Index, index: pd.Index) -> np.ndarray:
+    """The position in ``index`` (unique labels) of each of ``values`` (-1: absent or
+    missing), as ``index.get_indexer(values)`` gives it, each distinct value looked up once: a
+    series code repeats over thousands of rows, and a lookup of text held by Arrow converts
+    the whole column to Python strings first."""
+    codes, uniques = pd.factorize(values)
+    found = index.get_indexer(pd.Index(uniques))
+    return np.append(found, -1)[codes]
+
+
+def day_positions(days: pd.Series | pd.DatetimeIndex, grid: pd.DatetimeIndex) -> np.ndarray:
+    """The position of each of ``days`` in ``grid``, consecutive calendar days (-1: not in
+    it, or missing), as ``grid.get_indexer(days)`` gives it, counted in days from its first."""
+    values = np.asarray(days, dtype="datetime64[ns]")
+    if not len(grid):
+        return np.full(len(values), -1, dtype=np.intp)
+    delta = values - grid[0].to_datetime64()
+    one_day = np.timedelta64(1, "D")
+    known = ~np.isnat(delta)
+    steps = np.where(known, delta, np.timedelta64(0, "ns"))
+    offset = (steps // one_day).astype(np.intp)
+    inside = known & (steps % one_day == np.timedelta64(0, "ns"))
+    inside &= (offset >= 0) & (offset < len(grid))
+    return np.where(inside, offset, -1)
 
 
 # ----------------------------------------------------------------------------- calendar
@@ -571,6 +598,41 @@ def consumption_history(
     return out
 
 
+class _SeriesDays:
+    """The rows of a frame (``by``, ``day``; one row per series and day, the first of a
+    repeated one kept) on the grid of its series (sorted labels) and its days (first to last):
+    values as (day, series) matrices, keys located without a merge."""
+
+    def __init__(self, frame: pd.DataFrame, by: str) -> None:
+        days = as_day(frame["day"])
+        self.days = pd.date_range(days.min(), days.max(), freq="D")
+        self.series = pd.Index(sorted(frame[by].astype(str).unique()), dtype=object)
+        x = day_positions(days, self.days)
+        s = positions_in(frame[by].astype(str), self.series)
+        self.row = np.full((len(self.days), len(self.series)), -1, dtype=np.intp)
+        valid = np.flatnonzero((x >= 0) & (s >= 0))
+        first = valid[np.unique(x[valid] * len(self.series) + s[valid], return_index=True)[1]]
+        self.row[x[first], s[first]] = first
+        self.x, self.s = x, s
+
+    def matrix(self, values: pd.Series) -> np.ndarray:
+        """``values`` (one per row of the frame) as a (day, series) matrix; NaN: no row."""
+        out = np.full(self.row.shape, np.nan)
+        present = self.row >= 0
+        out[present] = values.to_numpy(dtype=float, na_value=np.nan)[self.row[present]]
+        return out
+
+    def locate(self, keys: pd.DataFrame, by: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(day, series, row) positions of ``keys`` (``by``, ``day``): row -1 when the frame
+        has no row for the key (day and series then -1 too)."""
+        x = day_positions(as_day(keys["day"]), self.days)
+        s = positions_in(keys[by].astype(str), self.series)
+        found = (x >= 0) & (s >= 0)
+        row = np.where(found, self.row[np.maximum(x, 0), np.maximum(s, 0)], -1)
+        found &= row >= 0
+        return np.where(found, x, -1), np.where(found, s, -1), row
+
+
 def add_consumption_history(
     frame: pd.DataFrame,
     target: str = "target_mwh",
@@ -584,19 +646,56 @@ def add_consumption_history(
     """
     spec = spec or HistorySpec()
     frame = frame.copy()
-    days = as_day(frame["day"])
     if frame.empty:
         for column in spec.columns:
             frame[column] = np.nan
         return frame
-    wide = pd.DataFrame({"s": frame[by].astype(str), "d": days, "v": frame[target]})
-    wide = wide.drop_duplicates(["s", "d"]).pivot(index="d", columns="s", values="v")
-    wide = wide.reindex(pd.date_range(days.min(), days.max(), freq="D")).astype(float)
-    rows = wide.index.get_indexer(pd.DatetimeIndex(days))
-    cols = wide.columns.get_indexer(pd.Index(frame[by].astype(str)))
-    for column, values in consumption_history(wide.to_numpy(dtype=float), spec).items():
-        frame[column] = values[rows, cols]
+    grid = _SeriesDays(frame, by)
+    for column, values in consumption_history(grid.matrix(frame[target]), spec).items():
+        frame[column] = values[grid.x, grid.s]
     return frame
+
+
+def consumption_history_at(
+    frame: pd.DataFrame,
+    keys: pd.DataFrame,
+    target: str = "target_mwh",
+    spec: HistorySpec | None = None,
+    by: str = "region_code",
+) -> pd.DataFrame:
+    """The :attr:`HistorySpec.columns` of the rows of ``frame`` with the ``by`` and ``day`` of
+    ``keys`` (indexed like ``keys``; NaN where ``frame`` has no such row): the values
+    :func:`add_consumption_history` gives those rows, computed for their days only."""
+    spec = spec or HistorySpec()
+    out = pd.DataFrame(index=keys.index)
+    if frame.empty:
+        for column in spec.columns:
+            out[column] = np.nan
+        return out
+    grid = _SeriesDays(frame, by)
+    x, s, _ = grid.locate(keys, by)
+    found = x >= 0
+    days = np.unique(x[found])
+    history = consumption_history(grid.matrix(frame[target]), spec, rows=days)
+    at = np.searchsorted(days, x[found])
+    for column, values in history.items():
+        column_values = np.full(len(keys), np.nan)
+        column_values[found] = values[at, s[found]]
+        out[column] = column_values
+    return out
+
+
+def values_at(
+    frame: pd.DataFrame, keys: pd.DataFrame, columns: list[str], by: str = "region_code"
+) -> pd.DataFrame:
+    """``columns`` of the rows of ``frame`` with the ``by`` and ``day`` of ``keys`` (indexed
+    like ``keys``; missing where ``frame`` has no such row): a left merge on the key without
+    its cost."""
+    if frame.empty:
+        return pd.DataFrame({c: frame[c].iloc[0:0] for c in columns}).reindex(keys.index)
+    _, _, row = _SeriesDays(frame, by).locate(keys, by)
+    taken = frame[columns].take(np.maximum(row, 0)).set_axis(keys.index)
+    return taken.where(pd.Series(row >= 0, index=keys.index), axis=0)
 
 
 def trailing_level(

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data_collection_kedro.domain.features import as_day
+from data_collection_kedro.domain.features import as_day, day_positions, positions_in
 from data_collection_kedro.modeling.day_ahead import served_day_ahead
 from data_collection_kedro.modeling.operational import (
     OperationalForecaster,
@@ -111,8 +111,8 @@ def edge_shifts(history: pd.DataFrame, gap_days: int, adaptive: AdaptiveBands) -
     codes = sorted(frame["region_code"].astype(str).unique())
 
     at = (
-        days.get_indexer(pd.DatetimeIndex(frame["day"])),
-        pd.Index(codes).get_indexer(frame["region_code"].astype(str)),
+        day_positions(frame["day"], days),
+        positions_in(frame["region_code"].astype(str), pd.Index(codes)),
     )
 
     def matrix(column: str) -> np.ndarray:
@@ -258,6 +258,6 @@ def adaptive_paths(
         return paths
     gap = spec.history.gap_days
     known_until = as_day(paths["issue_day"]).max() + pd.Timedelta(days=1 - gap)
-    own = series[series["region_code"].isin(set(paths["region_code"].astype(str)))]
+    own = series[series["region_code"].isin(paths["region_code"].astype(str).unique())]
     history = own_forecasts(forecaster, own, forecasts, spec, known_until, computed)
     return shifted_bands(paths, edge_shifts(history, gap, adaptive), gap)

@@ -29,7 +29,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from data_collection_kedro.domain.features import ISSUE_WEATHER_COLUMNS, as_day, issue_weather
+from data_collection_kedro.domain.features import (
+    ISSUE_WEATHER_COLUMNS,
+    as_day,
+    issue_weather,
+    positions_in,
+)
 from data_collection_kedro.modeling.features import model_input
 from data_collection_kedro.modeling.operational import (
     OperationalForecaster,
@@ -101,23 +106,28 @@ def input_digests(series: pd.DataFrame, forecasts: pd.DataFrame | None) -> pd.Da
     series and the day are the key the digests are compared on, not hashed."""
     days = as_day(series["day"])
     digest = pd.util.hash_pandas_object(series[_SERIES_VALUES], index=False).to_numpy()
-    codes = pd.Index(series["region_code"].astype(str))
+    codes = series["region_code"].astype(str)
     if forecasts is not None and len(forecasts):
         # one integer per (series, issue day): the series' position and the day's number
-        origin, unique = days.min(), pd.Index(codes.unique())
+        origin = days.min()
+        position, unique = pd.factorize(codes)
         offset = (days - origin).dt.days.to_numpy()
-        series_key = unique.get_indexer(codes) * np.int64(1 << 32) + offset
+        series_key = position * np.int64(1 << 32) + offset
         issue = as_day(forecasts["issue_day"])
-        own = unique.get_indexer(pd.Index(forecasts["region_code"].astype(str)))
+        own = positions_in(forecasts["region_code"].astype(str), pd.Index(unique))
         forecast_key = own * np.int64(1 << 32) + (issue - origin).dt.days.to_numpy()
         values = forecasts[list(_FORECAST_VALUES)].assign(day=as_day(forecasts["day"]))
         hashes = pd.util.hash_pandas_object(values, index=False).to_numpy()
         sums = pd.Series(hashes[own >= 0]).groupby(forecast_key[own >= 0]).sum()
-        position = sums.index.get_indexer(series_key)
-        found = sums.to_numpy(dtype=np.uint64)
-        digest = digest + np.where(position >= 0, found[position], np.uint64(0))
+        found = sums.index.get_indexer(series_key)
+        total = sums.to_numpy(dtype=np.uint64)
+        digest = digest + np.where(found >= 0, total[found], np.uint64(0))
     return pd.DataFrame(
-        {"region_code": codes, "day": days.to_numpy(), "input_digest": digest.view(np.int64)},
+        {
+            "region_code": codes.array,
+            "day": days.to_numpy(),
+            "input_digest": digest.view(np.int64),
+        },
         index=series.index,
     )
 
@@ -191,7 +201,7 @@ def _computed(
     """The table's columns of the series days ``keys`` (``region_code, day``), computed."""
     rows = keys[KEY].assign(issue_day=keys["day"] - pd.Timedelta(days=1))
     if forecasts is not None:  # a row reads the forecasts of its issue only
-        issued = as_day(forecasts["issue_day"]).isin(set(as_day(rows["issue_day"])))
+        issued = as_day(forecasts["issue_day"]).isin(as_day(rows["issue_day"]).unique())
         forecasts = forecasts[issued.to_numpy()]
     honest = feature_rows(series, rows, spec, forecasts)
     honest.index = keys.index

@@ -166,7 +166,7 @@ def next_days(
     and ``forecasts``, ``modeling.day_ahead.day_ahead_table``)."""
     observed = series[series["target_mwh"].notna()]
     last = observed.groupby("region_code")["day"].max()
-    for code in sorted(set(series["region_code"]) - set(last.index)):
+    for code in sorted(set(series["region_code"].unique()) - set(last.index)):
         logger.warning("forecast: series %s has no published consumption", code)
     issue_offset = pd.Timedelta(days=spec.history.gap_days - 1)
     issues = pd.DataFrame({"region_code": last.index, "issue_day": last.to_numpy() + issue_offset})

@@ -29,10 +29,11 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from data_collection_kedro.domain.features import (
     ISSUE_WEATHER_COLUMNS,
     HistorySpec,
-    add_consumption_history,
     as_day,
+    consumption_history_at,
     day_features,
     issue_weather,
+    values_at,
 )
 from data_collection_kedro.domain.forecast_time import history_gap_days
 from data_collection_kedro.domain.regions import NATIONAL_CODE, NATIONAL_NAME
@@ -155,11 +156,11 @@ def feature_rows(
     """
     rows = rows[ROW_KEY].reset_index(drop=True)
     if consumption is None:
-        history = add_consumption_history(series, "target_mwh", spec.history)
-        consumption = history[["region_code", "day", *spec.history.columns]]
-    out = rows.merge(consumption, on=["region_code", "day"], how="left")
-    known = series[["region_code", "day", "target_mwh", "is_complete"]]
-    out = out.merge(known, on=["region_code", "day"], how="left")
+        history = consumption_history_at(series, rows, "target_mwh", spec.history)
+        out = pd.concat([rows, history], axis=1)
+    else:
+        out = rows.merge(consumption, on=["region_code", "day"], how="left")
+    out = pd.concat([out, values_at(series, rows, ["target_mwh", "is_complete"])], axis=1)
     names = series.drop_duplicates("region_code").set_index("region_code")["region"]
     out.insert(1, "region", out["region_code"].map(names).astype(str))
     weather = issue_weather(series, out, forecasts)

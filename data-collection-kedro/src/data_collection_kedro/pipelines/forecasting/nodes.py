@@ -277,7 +277,7 @@ def _model_series(series: pd.DataFrame, model_key: str) -> pd.DataFrame:
 
 
 def _model_forecasts(forecasts: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
-    return forecasts[forecasts["region_code"].isin(set(series["region_code"]))]
+    return forecasts[forecasts["region_code"].isin(series["region_code"].unique())]
 
 
 def train_operational_model(
