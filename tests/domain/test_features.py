@@ -19,13 +19,17 @@ from data_collection_kedro.domain.features import (
     add_weather_history,
     calendar_fields,
     consumption_history,
+    consumption_history_at,
     daily_grid,
     day_features,
+    day_positions,
     heating_degree_days,
     issue_weather,
     library_holidays,
     mean_temperature,
+    positions_in,
     trailing_level,
+    values_at,
 )
 from data_collection_kedro.domain.forecast_time import history_gap_days
 
@@ -166,6 +170,73 @@ def test_consumption_history_of_a_matrix_is_the_frame_rule() -> None:
     for column in spec.columns:
         np.testing.assert_allclose(full[column][[0, 1, 33, 59]], some[column], equal_nan=True)
         np.testing.assert_allclose(full[column].T.ravel(), long[column], equal_nan=True)
+
+
+def _uneven_series() -> pd.DataFrame:
+    """Three series over different days (one ends early, one has a hole), Arrow text codes."""
+    rng = np.random.default_rng(3)
+    parts = []
+    for code, start, periods in (
+        ("84", "2023-01-01", 400),
+        ("11", "2023-03-01", 300),
+        ("93", "2023-01-10", 380),
+    ):
+        days = pd.date_range(start, periods=periods, freq="D")
+        parts.append(
+            pd.DataFrame(
+                {"region_code": code, "day": days, "target_mwh": rng.normal(500, 50, periods)}
+            )
+        )
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame.drop(
+        index=frame.index[(frame["region_code"] == "93") & (frame["day"] == "2023-06-01")]
+    )
+    frame["region_code"] = frame["region_code"].astype("str")
+    frame["is_complete"] = frame.index % 5 != 0
+    return frame.reset_index(drop=True)
+
+
+def test_positions_are_those_of_an_index_lookup() -> None:
+    index = pd.Index(["11", "84", "93"], dtype=object)
+    codes = pd.Series(["93", "24", "11", None, "93", "84"], dtype="str")
+    assert positions_in(codes, index).tolist() == index.get_indexer(codes).tolist()
+    assert positions_in(codes, index).tolist() == [2, -1, 0, -1, 2, 1]
+    grid = pd.date_range("2024-02-27", "2024-03-02", freq="D")
+    days = pd.Series(pd.to_datetime(["2024-03-01", "2024-02-26", None, "2024-03-03", "2024-02-27"]))
+    assert (
+        day_positions(days, grid).tolist() == grid.get_indexer(days).tolist() == [3, -1, -1, -1, 0]
+    )
+    noon = pd.Series(pd.to_datetime(["2024-02-28 12:00"]))
+    assert day_positions(noon, grid).tolist() == [-1]  # not a day of the grid
+
+
+def test_history_and_values_of_some_keys_are_those_of_the_whole_frame() -> None:
+    """The history of a few rows, computed for their days only, is the one the whole frame
+    gets, to the bit; a key the frame lacks (a day after a series' end, its hole, another
+    series) gets nothing, as a left merge gives it."""
+    frame = _uneven_series()
+    spec = HistorySpec(gap_days=2, lags=(2, 7, 364), windows=(7, 28), level_window_days=365)
+    whole = add_consumption_history(frame, "target_mwh", spec)
+    keys = pd.DataFrame(
+        {
+            "region_code": ["84", "11", "93", "11", "93", "75"],
+            "day": pd.to_datetime(
+                ["2024-02-04", "2023-12-20", "2023-06-01", "2024-01-20", "2024-01-22", "2024-01-01"]
+            ),
+        },
+        index=[10, 11, 12, 13, 14, 15],
+    ).astype({"region_code": "str"})
+    merged = keys.merge(whole, on=["region_code", "day"], how="left").set_axis(keys.index)
+    history = consumption_history_at(frame, keys, "target_mwh", spec)
+    assert history.index.equals(keys.index)
+    pd.testing.assert_frame_equal(history, merged[list(spec.columns)], check_exact=True)
+    assert history.loc[[10, 11, 14], "level_mwh"].notna().all()
+    assert history.loc[[12, 13, 15]].isna().all().all()  # hole, after the end, unknown series
+    values = values_at(frame, keys, ["target_mwh", "is_complete"])
+    pd.testing.assert_series_equal(values["target_mwh"], merged["target_mwh"], check_exact=True)
+    found = [10, 11, 14]
+    assert values.loc[found, "is_complete"].tolist() == merged.loc[found, "is_complete"].tolist()
+    assert values.loc[[12, 13, 15], "is_complete"].isna().all()
 
 
 def test_trailing_level_is_the_mean_before_the_day() -> None:

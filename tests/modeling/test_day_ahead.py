@@ -104,6 +104,16 @@ def test_a_new_day_reuses_every_earlier_row_and_matches_a_full_computation(setup
     assert taken.sum() > 0.9 * len(reused[reused["evaluable"]])
 
 
+def test_unchanged_inputs_take_every_stored_row(setup) -> None:
+    """The same series and forecasts again (the served forecasts after the evaluation of the
+    same run): every row, up to the last day, is the stored one; none is computed."""
+    _, _, series, _, _, _ = setup
+    known = _until(series, END)
+    reused = _table(setup, known, previous=_marked(_table(setup, known)))
+    assert len(reused) == len(known)
+    assert (reused["p50"] == MARK).all()
+
+
 def test_a_corrected_past_day_recomputes_its_series_from_the_day_before(setup) -> None:
     _, _, series, _, _, _ = setup
     known = _until(series, END)

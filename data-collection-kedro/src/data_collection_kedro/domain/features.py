@@ -598,12 +598,12 @@ def consumption_history(
     return out
 
 
-class _SeriesDays:
+class SeriesDayGrid:
     """The rows of a frame (``by``, ``day``; one row per series and day, the first of a
     repeated one kept) on the grid of its series (sorted labels) and its days (first to last):
-    values as (day, series) matrices, keys located without a merge."""
+    values as (day, series) matrices, keys located without a merge (a left merge's lookup)."""
 
-    def __init__(self, frame: pd.DataFrame, by: str) -> None:
+    def __init__(self, frame: pd.DataFrame, by: str = "region_code") -> None:
         days = as_day(frame["day"])
         self.days = pd.date_range(days.min(), days.max(), freq="D")
         self.series = pd.Index(sorted(frame[by].astype(str).unique()), dtype=object)
@@ -622,7 +622,14 @@ class _SeriesDays:
         out[present] = values.to_numpy(dtype=float, na_value=np.nan)[self.row[present]]
         return out
 
-    def locate(self, keys: pd.DataFrame, by: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(days, series) of the grid."""
+        return (len(self.days), len(self.series))
+
+    def locate(
+        self, keys: pd.DataFrame, by: str = "region_code"
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(day, series, row) positions of ``keys`` (``by``, ``day``): row -1 when the frame
         has no row for the key (day and series then -1 too)."""
         x = day_positions(as_day(keys["day"]), self.days)
@@ -650,7 +657,7 @@ def add_consumption_history(
         for column in spec.columns:
             frame[column] = np.nan
         return frame
-    grid = _SeriesDays(frame, by)
+    grid = SeriesDayGrid(frame, by)
     for column, values in consumption_history(grid.matrix(frame[target]), spec).items():
         frame[column] = values[grid.x, grid.s]
     return frame
@@ -672,7 +679,7 @@ def consumption_history_at(
         for column in spec.columns:
             out[column] = np.nan
         return out
-    grid = _SeriesDays(frame, by)
+    grid = SeriesDayGrid(frame, by)
     x, s, _ = grid.locate(keys, by)
     found = x >= 0
     days = np.unique(x[found])
@@ -693,7 +700,7 @@ def values_at(
     its cost."""
     if frame.empty:
         return pd.DataFrame({c: frame[c].iloc[0:0] for c in columns}).reindex(keys.index)
-    _, _, row = _SeriesDays(frame, by).locate(keys, by)
+    _, _, row = SeriesDayGrid(frame, by).locate(keys, by)
     taken = frame[columns].take(np.maximum(row, 0)).set_axis(keys.index)
     return taken.where(pd.Series(row >= 0, index=keys.index), axis=0)
 

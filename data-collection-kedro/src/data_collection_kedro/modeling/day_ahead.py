@@ -31,6 +31,7 @@ import pandas as pd
 
 from data_collection_kedro.domain.features import (
     ISSUE_WEATHER_COLUMNS,
+    SeriesDayGrid,
     as_day,
     issue_weather,
     positions_in,
@@ -132,37 +133,39 @@ def input_digests(series: pd.DataFrame, forecasts: pd.DataFrame | None) -> pd.Da
     )
 
 
-def _first_changed(current: pd.DataFrame, stored: pd.DataFrame) -> pd.Series:
-    """Per series of ``current``, the first day whose digest differs from ``stored`` (or is in
-    one of them only); NaT when none."""
-    both = current.merge(stored, on=KEY, how="outer", suffixes=("", "_stored"))
-    differs = both["input_digest"] != both["input_digest_stored"]
-    changed = both[differs.fillna(True).to_numpy(dtype=bool)]
-    first = changed.groupby("region_code")["day"].min()
-    codes = current["region_code"].drop_duplicates()
-    return first.reindex(codes.to_numpy())
-
-
 def _reusable(
     digests: pd.DataFrame, previous: pd.DataFrame | None, digest: str | None
 ) -> pd.DataFrame:
     """The rows of ``previous`` still valid for ``digests`` (same table digest; every input of
-    their series up to the day after them unchanged), indexed like ``digests``."""
+    their series up to the day after them unchanged), indexed like ``digests``.
+
+    Per series, the first day whose digest differs from the stored one (or that only one of
+    them has) invalidates the stored rows from the day before it on."""
     if digest is None or previous is None or previous.empty:
         return pd.DataFrame()
     stored = previous[previous["table_digest"].astype(str) == digest]
     if stored.empty:
         return pd.DataFrame()
     stored = stored.assign(
-        region_code=stored["region_code"].astype(str),
-        day=as_day(stored["day"]),
-        input_digest=stored["input_digest"].astype("int64"),
-    )
-    first = _first_changed(digests, stored[[*KEY, "input_digest"]])
-    limit = digests["region_code"].map(first) - pd.Timedelta(days=LOOKAHEAD_DAYS)
-    valid = digests[(limit.isna() | (digests["day"] < limit)).to_numpy(dtype=bool)]
-    merged = valid.reset_index().merge(stored.drop(columns="input_digest"), on=KEY, how="inner")
-    return merged.set_index("index").rename_axis(None)
+        region_code=stored["region_code"].astype(str), day=as_day(stored["day"])
+    ).reset_index(drop=True)
+    grid = SeriesDayGrid(pd.concat([digests[KEY], stored[KEY]], ignore_index=True))
+    now_x, now_s, _ = grid.locate(digests)
+    then_x, then_s, _ = grid.locate(stored)
+    now, then = np.zeros(grid.shape, np.int64), np.zeros(grid.shape, np.int64)
+    has_now, has_then = np.zeros(grid.shape, bool), np.zeros(grid.shape, bool)
+    now[now_x, now_s], has_now[now_x, now_s] = digests["input_digest"].to_numpy(np.int64), True
+    then[then_x, then_s] = stored["input_digest"].to_numpy(np.int64)
+    has_then[then_x, then_s] = True
+    changed = (has_now != has_then) | (has_now & (now != then))
+    # a series without a change: every stored row is valid
+    first = np.where(changed.any(axis=0), changed.argmax(axis=0), grid.shape[0] + LOOKAHEAD_DAYS)
+    stored_row = np.full(grid.shape, -1, dtype=np.intp)
+    stored_row[then_x, then_s] = np.arange(len(stored))
+    row = stored_row[now_x, now_s]
+    valid = (now_x < first[now_s] - LOOKAHEAD_DAYS) & (row >= 0)
+    taken = stored.drop(columns="input_digest").take(row[valid])
+    return taken.set_axis(digests.index[valid])
 
 
 def table_columns(spec: OperationalSpec) -> list[str]:

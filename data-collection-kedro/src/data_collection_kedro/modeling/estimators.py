@@ -56,7 +56,7 @@ class LevelRatioRegressor(RegressorMixin, BaseEstimator):
                 f"{' or '.join(columns)} must be a positive number on every row "
                 f"({int(np.sum(~(level > 0)))} rows are missing, zero or negative)"
             )
-        scaled = X.copy()
+        scaled = X.copy(deep=False)  # copy-on-write: the columns set below are its own
         for column in self.scaled_columns:
             scaled[column] = X[column].astype(float) / level
         return scaled, level

@@ -145,4 +145,6 @@ def model_input(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         )
         for column in columns
     }
-    return pd.DataFrame(data, index=frame.index, columns=columns)
+    # plain labels: an estimator reading the frame column by column (CatBoost) looks each one
+    # up, and a label held by Arrow costs more to read
+    return pd.DataFrame(data, index=frame.index, columns=pd.Index(columns, dtype=object))

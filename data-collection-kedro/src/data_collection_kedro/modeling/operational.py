@@ -233,16 +233,13 @@ class OperationalForecaster(RegressorMixin, BaseEstimator):
     def _predict(self, X: pd.DataFrame, basis: np.ndarray) -> np.ndarray:
         out = np.full(len(X), np.nan)
         with_weather = basis == BASIS_FORECAST
-        if with_weather.any():
-            rows = X[with_weather]
-            out[with_weather] = self.weather_model.predict(
-                model_input(rows, list(self.weather_columns))
-            )
-        if (~with_weather).any():
-            rows = X[~with_weather]
-            out[~with_weather] = self.no_weather_model.predict(
-                model_input(rows, list(self.no_weather_columns))
-            )
+        for chosen, model, columns in (
+            (with_weather, self.weather_model, self.weather_columns),
+            (~with_weather, self.no_weather_model, self.no_weather_columns),
+        ):
+            if chosen.any():  # the model's columns first, then its rows (a row is forecast alone)
+                inputs = model_input(X, list(columns))
+                out[chosen] = model.predict(inputs if chosen.all() else inputs[chosen])
         return out
 
     def predict_quantiles(self, X: pd.DataFrame, lead_days: Any = 1) -> pd.DataFrame:
