@@ -106,21 +106,23 @@ def forecast_paths(
         else np.zeros(len(paths), dtype=int)
     )
     out = []
-    for step, lead in enumerate(leads):
-        position = int(np.flatnonzero(offsets == lead)[0])
-        history = consumption_history(matrix, spec.history, rows=np.array([position]))
-        frame = known.iloc[step * len(paths) : (step + 1) * len(paths)].reset_index(drop=True)
+    # a lead's history ends ``gap`` days before it: the ``gap`` leads from one on see none of
+    # each other's forecasts and are forecast together (the same rows as one at a time)
+    for first_step in range(0, len(leads), gap):
+        batch = leads[first_step : first_step + gap]
+        positions = np.searchsorted(offsets, batch)
+        history = consumption_history(matrix, spec.history, rows=positions)
+        rows_of = slice(first_step * len(paths), (first_step + len(batch)) * len(paths))
+        frame = known.iloc[rows_of].reset_index(drop=True)
         for column, table in history.items():
-            frame[column] = table[0]
-        quantiles = forecaster.predict_quantiles(frame, lead_days=lead + stale)
-        matrix[position] = quantiles["p50"].to_numpy()
-        if lead >= first_lead:
-            out.append(
-                pd.concat(
-                    [frame[["region_code", "region", "day", "issue_day", "lead_days"]], quantiles],
-                    axis=1,
-                )
-            )
+            frame[column] = table.ravel()  # lead by lead, the paths in order (``known``'s)
+        lead_days = np.repeat(batch, len(paths)) + np.tile(stale, len(batch))
+        quantiles = forecaster.predict_quantiles(frame, lead_days=lead_days)
+        matrix[positions] = quantiles["p50"].to_numpy().reshape(len(batch), len(paths))
+        kept = np.repeat(batch >= first_lead, len(paths))
+        if kept.any():
+            keys = frame[["region_code", "region", "day", "issue_day", "lead_days"]]
+            out.append(pd.concat([keys, quantiles], axis=1)[kept])
     if not out:
         return pd.DataFrame(columns=PATH_COLUMNS)
     result = pd.concat(out, ignore_index=True)
