@@ -123,6 +123,34 @@ def test_lead_one_of_the_recursive_forecasts_is_the_day_ahead_forecast(setup) ->
     assert (first["day"] == DAY).all()
 
 
+def test_each_lead_is_forecast_from_the_p50_of_the_days_before_it(setup) -> None:
+    """The recursion, checked one lead at a time: lead L is the forecast of its feature rows
+    (``feature_rows``, the rule of training) from a series whose unpublished days (from the
+    issue day on) hold the P50 of the leads before L; the leads forecast together (the gap's
+    worth) see none of each other's forecasts."""
+    spec, series, forecasts, forecaster = setup
+    horizon = 6
+    issues = pd.DataFrame({"region_code": ["11", "84", NATIONAL_CODE], "issue_day": ISSUE})
+    weather = forecasts[forecasts["issue_day"] == ISSUE]
+    paths = forecast_paths(forecaster, series, issues, spec, weather, horizon, first_lead=0)
+    assert sorted(paths["lead_days"].unique()) == list(range(horizon + 1))
+    published = series[series["day"] < ISSUE]
+    for lead in range(1, horizon + 1):
+        earlier = paths[paths["lead_days"] < lead]
+        filled = earlier[["region_code", "region", "day"]].assign(
+            target_mwh=earlier["p50"], is_complete=True
+        )
+        rows = issues.assign(day=ISSUE + pd.Timedelta(days=lead))
+        names = published.drop_duplicates("region_code").set_index("region_code")["region"]
+        target_day = rows[["region_code", "day"]].assign(region=rows["region_code"].map(names))
+        before = pd.concat([published, filled, target_day], ignore_index=True)
+        expected = forecaster.predict_quantiles(feature_rows(before, rows, spec, weather), lead)
+        got = paths[paths["lead_days"] == lead].reset_index(drop=True)
+        assert got["p50"].notna().all()
+        np.testing.assert_allclose(got["p50"], expected["p50"], rtol=1e-9)
+        np.testing.assert_allclose(got["p90"], expected["p90"], rtol=1e-9)
+
+
 # ---------------------------------------------------------------------------- the basis
 def test_without_any_weather_forecast_the_no_weather_model_serves_and_says_so(setup) -> None:
     spec, series, forecasts, forecaster = setup
