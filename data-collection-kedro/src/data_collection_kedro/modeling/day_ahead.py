@@ -33,6 +33,7 @@ from data_collection_kedro.domain.features import (
     ISSUE_WEATHER_COLUMNS,
     SeriesDayGrid,
     as_day,
+    day_positions,
     issue_weather,
     positions_in,
 )
@@ -108,21 +109,18 @@ def input_digests(series: pd.DataFrame, forecasts: pd.DataFrame | None) -> pd.Da
     days = as_day(series["day"])
     digest = pd.util.hash_pandas_object(series[_SERIES_VALUES], index=False).to_numpy()
     codes = series["region_code"].astype(str)
-    if forecasts is not None and len(forecasts):
-        # one integer per (series, issue day): the series' position and the day's number
-        origin = days.min()
+    if forecasts is not None and len(forecasts) and len(series):
+        # the forecasts' hashes summed per (series, issue day) on the series' day grid
         position, unique = pd.factorize(codes)
-        offset = (days - origin).dt.days.to_numpy()
-        series_key = position * np.int64(1 << 32) + offset
-        issue = as_day(forecasts["issue_day"])
+        grid = pd.date_range(days.min(), days.max(), freq="D")
         own = positions_in(forecasts["region_code"].astype(str), pd.Index(unique))
-        forecast_key = own * np.int64(1 << 32) + (issue - origin).dt.days.to_numpy()
+        issue = day_positions(as_day(forecasts["issue_day"]), grid)
         values = forecasts[list(_FORECAST_VALUES)].assign(day=as_day(forecasts["day"]))
         hashes = pd.util.hash_pandas_object(values, index=False).to_numpy()
-        sums = pd.Series(hashes[own >= 0]).groupby(forecast_key[own >= 0]).sum()
-        found = sums.index.get_indexer(series_key)
-        total = sums.to_numpy(dtype=np.uint64)
-        digest = digest + np.where(found >= 0, total[found], np.uint64(0))
+        inside = (own >= 0) & (issue >= 0)
+        sums = np.zeros((len(unique), len(grid)), dtype=np.uint64)
+        np.add.at(sums, (own[inside], issue[inside]), hashes[inside])  # wraps: order-free
+        digest = digest + sums[position, day_positions(days, grid)]
     return pd.DataFrame(
         {
             "region_code": codes.array,

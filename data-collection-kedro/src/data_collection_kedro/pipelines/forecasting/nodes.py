@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from data_collection_kedro.domain.features import HistorySpec
+from data_collection_kedro.domain.features import HistorySpec, positions_in
 from data_collection_kedro.modeling.artifacts import ModelArtifact, pinned_requirements
 from data_collection_kedro.modeling.day_ahead import day_ahead_table, table_digest
 from data_collection_kedro.modeling.estimators import fit_level_ratio
@@ -277,7 +277,8 @@ def _model_series(series: pd.DataFrame, model_key: str) -> pd.DataFrame:
 
 
 def _model_forecasts(forecasts: pd.DataFrame, series: pd.DataFrame) -> pd.DataFrame:
-    return forecasts[forecasts["region_code"].isin(series["region_code"].unique())]
+    own = positions_in(forecasts["region_code"], pd.Index(series["region_code"].unique()))
+    return forecasts[own >= 0]
 
 
 def train_operational_model(
