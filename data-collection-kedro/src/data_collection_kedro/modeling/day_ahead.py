@@ -132,21 +132,29 @@ def input_digests(series: pd.DataFrame, forecasts: pd.DataFrame | None) -> pd.Da
 
 
 def _reusable(
-    digests: pd.DataFrame, previous: pd.DataFrame | None, digest: str | None
+    digests: pd.DataFrame,
+    previous: pd.DataFrame | None,
+    digest: str | None,
+    model_key: str,
+    wanted: np.ndarray,
 ) -> pd.DataFrame:
-    """The rows of ``previous`` still valid for ``digests`` (same table digest; every input of
-    their series up to the day after them unchanged), indexed like ``digests``.
+    """The rows of ``previous`` (the stored tables of any models) of ``model_key`` still valid
+    for the rows of ``digests`` that are ``wanted`` (same table digest; every input of their
+    series up to the day after them unchanged), indexed like ``digests``; without the store's
+    own columns (``model_key``, ``input_digest``, ``table_digest``).
 
     Per series, the first day whose digest differs from the stored one (or that only one of
-    them has) invalidates the stored rows from the day before it on."""
+    them has), wanted or not, invalidates the stored rows from the day before it on."""
     if digest is None or previous is None or previous.empty:
         return pd.DataFrame()
-    stored = previous[previous["table_digest"].astype(str) == digest]
-    if stored.empty:
+    mine = (previous["model_key"].astype(str) == model_key) & (
+        previous["table_digest"].astype(str) == digest
+    )
+    stored_rows = np.flatnonzero(mine.to_numpy(dtype=bool))
+    if not len(stored_rows):
         return pd.DataFrame()
-    stored = stored.assign(
-        region_code=stored["region_code"].astype(str), day=as_day(stored["day"])
-    ).reset_index(drop=True)
+    stored = previous[[*KEY, "input_digest"]].take(stored_rows)
+    stored = stored.assign(region_code=stored["region_code"].astype(str), day=as_day(stored["day"]))
     grid = SeriesDayGrid(pd.concat([digests[KEY], stored[KEY]], ignore_index=True))
     now_x, now_s, _ = grid.locate(digests)
     then_x, then_s, _ = grid.locate(stored)
@@ -159,10 +167,11 @@ def _reusable(
     # a series without a change: every stored row is valid
     first = np.where(changed.any(axis=0), changed.argmax(axis=0), grid.shape[0] + LOOKAHEAD_DAYS)
     stored_row = np.full(grid.shape, -1, dtype=np.intp)
-    stored_row[then_x, then_s] = np.arange(len(stored))
+    stored_row[then_x, then_s] = stored_rows
     row = stored_row[now_x, now_s]
-    valid = (now_x < first[now_s] - LOOKAHEAD_DAYS) & (row >= 0)
-    taken = stored.drop(columns="input_digest").take(row[valid])
+    valid = wanted & (now_x < first[now_s] - LOOKAHEAD_DAYS) & (row >= 0)
+    own_columns = ["model_key", "input_digest", "table_digest"]
+    taken = previous.drop(columns=own_columns).take(row[valid])
     return taken.set_axis(digests.index[valid])
 
 
@@ -255,15 +264,14 @@ def day_ahead_table(
     ``previous``: the stored table (any models); its rows still valid (module docstring) are
     taken instead of computed; ``digest``: :func:`table_digest` of the model."""
     digests = input_digests(series, forecasts)
-    if previous is not None and not previous.empty:
-        previous = previous[previous["model_key"].astype(str) == model_key]
-    # validity is decided on every day (a change before ``first_day`` changes the rows after it)
-    reused = _reusable(digests, previous, digest)
+    wanted = np.ones(len(digests), dtype=bool)
     if first_day is not None:
-        digests = digests[digests["day"] >= pd.Timestamp(first_day)]
-        reused = reused[reused.index.isin(digests.index)]
+        wanted = (digests["day"] >= pd.Timestamp(first_day)).to_numpy()
+    # validity is decided on every day (a change before ``first_day`` changes the rows after it)
+    reused = _reusable(digests, previous, digest, model_key, wanted)
+    digests = digests[wanted]
     missing = series.loc[digests.index[~digests.index.isin(reused.index)], KEY]
-    parts = [reused.drop(columns=["model_key", "table_digest"], errors="ignore")]
+    parts = [reused]
     if len(missing):
         parts.append(_computed(forecaster, series, forecasts, spec, weather_params, missing))
     parts = [part for part in parts if len(part)]
