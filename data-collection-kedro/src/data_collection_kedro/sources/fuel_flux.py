@@ -23,14 +23,20 @@ stays flat whatever the size of the flux. A zip goes through
 :func:`~data_collection_kedro.sources.archives.iter_member_chunks` (limits on sizes, ratio and
 member names, from the ``etl.archive`` parameters); a DOCTYPE (entity declarations: the
 "billion laughs") is refused. The work per element is kept small (the flux has ~24 elements a
-station): stations share a few opening hours, so each distinct one is encoded to JSON once per
-flux, and the rows become a frame column by column in Arrow.
+station): the stations written in the flux's regular form are flattened before the parser sees
+them (:mod:`~data_collection_kedro.sources.fuel_flux_stations`; the parser gets one empty
+element in their place and reads everything else as before), stations share a few opening
+hours, so each distinct one is encoded to JSON once per flux, and the rows become a frame
+column by column in Arrow. Should the parser fail on a document it got stations cut from, or
+find a cut station where the cut is not certain to read the same (inside a text, the opening
+hours or the services of another station), the document is read again without cutting, the
+rows already yielded skipped: the rows and the errors are always those of the parser alone.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 from xml.parsers import expat
@@ -42,6 +48,13 @@ import pyarrow.compute as pc
 
 from data_collection_kedro.sources.archives import ArchiveLimits, is_zip, iter_member_chunks
 from data_collection_kedro.sources.errors import SourceError
+from data_collection_kedro.sources.fuel_flux_stations import (
+    JSON,
+    NotRegular,
+    day,
+    hours_json,
+    iter_regular_columns,
+)
 
 FLAT_COLUMNS = [
     "id",
@@ -72,8 +85,6 @@ class FuelFluxError(SourceError, ValueError):
 
 
 _COLUMNS = [*FLAT_COLUMNS, *EXTRA_COLUMNS, "_source_line"]
-# json.dumps(value, ensure_ascii=False) without building an encoder per call (same text)
-_JSON = json.JSONEncoder(ensure_ascii=False)
 _TEXT = pd.StringDtype(na_value=np.nan)  # what astype("str") gives
 _NO_TEXT = pa.scalar(None, pa.string())
 
@@ -126,8 +137,60 @@ def iter_fuel_flux_frames(
     """
     name = source_name or (source.name if isinstance(source, Path) else "flux.xml")
     limits = limits or ArchiveLimits()
-    for document, chunks in _xml_documents(source, name, limits):
-        yield from _parse_document(document, chunks, batch_rows)
+    for index, (document, chunks) in enumerate(_xml_documents(source, name, limits)):
+        again = partial(_document_chunks, source, name, limits, index)
+        yield from _read_document(document, chunks, again, batch_rows)
+
+
+def _document_chunks(
+    source: bytes | Path, name: str, limits: ArchiveLimits, index: int
+) -> Iterator[bytes]:
+    """The chunks of the ``index``-th document of ``source``, read again."""
+    for i, (_, chunks) in enumerate(_xml_documents(source, name, limits)):
+        if i == index:
+            yield from chunks
+            return
+
+
+def _read_document(
+    name: str,
+    chunks: Iterator[bytes],
+    again: Callable[[], Iterator[bytes]],
+    batch_rows: int,
+) -> Iterator[pd.DataFrame]:
+    """The frames of one document: read in Arrow while it is in the flux's regular form,
+    else by the XML parser from its start, the rows already yielded skipped."""
+    yielded = 0
+    try:
+        for frame in _regular_frames(name, chunks, batch_rows):
+            yielded += len(frame)
+            yield frame
+        return
+    except NotRegular:
+        pass
+    yield from _parse_document(name, again(), batch_rows, skip_rows=yielded)
+
+
+def _regular_frames(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iterator[pd.DataFrame]:
+    """The frames of a document in the regular form (raises ``NotRegular`` where it is not)."""
+    parts: list[tuple[list[pa.Array], pa.Array]] = []
+    pending = 0
+    yielded = False
+    for columns, lines in iter_regular_columns(chunks):
+        parts.append((columns, lines))
+        pending += len(lines)
+        if pending >= batch_rows:
+            yield _concat_frame(parts, name)
+            parts, pending, yielded = [], 0, True
+    if parts or not yielded:
+        yield _concat_frame(parts, name)
+
+
+def _concat_frame(parts: list[tuple[list[pa.Array], pa.Array]], name: str) -> pd.DataFrame:
+    if not parts:
+        return _frame([], name)
+    columns = [pa.concat_arrays([part[0][i] for part in parts]) for i in range(len(_COLUMNS) - 1)]
+    return _text_frame(columns, pa.concat_arrays([part[1] for part in parts]), name)
 
 
 def _refuse_doctype(name: str) -> Any:
@@ -140,7 +203,13 @@ def _refuse_doctype(name: str) -> Any:
     return handler
 
 
-def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iterator[pd.DataFrame]:
+def _parse_document(
+    name: str,
+    chunks: Iterator[bytes],
+    batch_rows: int,
+    skip_rows: int = 0,
+) -> Iterator[pd.DataFrame]:
+    """The frames of one document read by expat, without its first ``skip_rows`` rows."""
     rows: list[tuple[Any, ...]] = []
     complete = 0  # rows of the stations closed so far
     root: list[str] = []
@@ -149,7 +218,7 @@ def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
     text_target: str | None = None
     text_parts: list[str] = []
     hours: tuple[bool, list[tuple[Any, ...]]] | None = None  # (automate-24-24, days)
-    hours_json: dict[tuple[Any, ...], str] = {}  # stations share a few opening hours
+    hours_texts: dict[tuple[Any, ...], str] = {}  # stations share a few opening hours
     services: list[str] | None = None
     parser = expat.ParserCreate()
     parser.buffer_text = True
@@ -179,14 +248,7 @@ def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
         # the most frequent elements first (a station has ~7 jour, ~6 service, ~4 prix)
         if tag == "jour":
             if hours is not None:
-                hours[1].append(
-                    (
-                        int(attrs["id"]) if attrs.get("id", "").isdigit() else None,
-                        attrs.get("nom"),
-                        attrs.get("ferme") == "1",
-                        [],
-                    )
-                )
+                hours[1].append(day(attrs))
         elif tag == "service" or tag == "adresse" or tag == "ville":
             text_target = tag
             text_parts.clear()
@@ -253,14 +315,14 @@ def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
         elif tag == "horaires":
             if hours is not None:
                 key = (hours[0], tuple((*day[:3], tuple(day[3])) for day in hours[1]))
-                if key not in hours_json:
-                    hours_json[key] = _hours_json(*hours)
-                station["horaires"] = hours_json[key]
+                if key not in hours_texts:
+                    hours_texts[key] = hours_json(*hours)
+                station["horaires"] = hours_texts[key]
             else:  # a closing tag without its opening one: expat refuses it before
-                station["horaires"] = _JSON.encode(None)
+                station["horaires"] = JSON.encode(None)
             hours = None
         elif tag == "services":
-            station["services"] = _JSON.encode(services)
+            station["services"] = JSON.encode(services)
             services = None
         elif tag == "pdv":
             if station_rows == 0:
@@ -284,51 +346,56 @@ def _parse_document(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
     parser.EndElementHandler = end
     parser.StartDoctypeDeclHandler = _refuse_doctype(name)
     parser.EntityDeclHandler = _refuse_doctype(name)
+    skip = skip_rows
+
+    def batch(count: int) -> list[tuple[Any, ...]]:
+        """The first ``count`` rows taken out of ``rows``, less those to skip."""
+        nonlocal skip
+        taken = rows[skip:count]
+        skip = max(skip - count, 0)
+        del rows[:count]
+        return taken
+
+    yielded = False
     try:
         for chunk in chunks:
             parser.Parse(chunk, False)
             if complete >= batch_rows:
-                yield _frame(rows[:complete], name)
-                del rows[:complete]
+                taken = batch(complete)
                 complete = 0
+                if taken:
+                    yielded = True
+                    yield _frame(taken, name)
         parser.Parse(b"", True)
     except expat.ExpatError as exc:
         raise FuelFluxError(f"{name}: unreadable fuel flux XML ({exc})") from exc
     if not root:
         raise FuelFluxError(f"{name}: no <pdv_liste> element: not a fuel-price flux")
-    if rows or complete == 0:
-        yield _frame(rows, name)
-
-
-def _hours_json(automate_24_24: bool, days: list[tuple[Any, ...]]) -> str:
-    """The ``horaires`` column: the opening hours as JSON."""
-    return _JSON.encode(
-        {
-            "automate_24_24": automate_24_24,
-            "jours": [
-                {
-                    "id": day_id,
-                    "nom": name,
-                    "ferme": closed,
-                    "horaires": [{"ouverture": o, "fermeture": c} for o, c in hours],
-                }
-                for day_id, name, closed, hours in days
-            ],
-        }
-    )
+    last = batch(len(rows))
+    if last or (not yielded and not skip_rows):
+        yield _frame(last, name)
 
 
 def _frame(rows: list[tuple[Any, ...]], name: str) -> pd.DataFrame:
     """The rows as a frame of text columns (a blank value is missing: an empty attribute),
     then ``_source_file`` and the ``int64`` ``_source_line``: column by column in Arrow."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
+    return _text_frame(
+        [pa.array(values, pa.string()) for values in columns[:-1]],
+        pa.array(columns[-1], pa.int64()),
+        name,
+    )
+
+
+def _text_frame(columns: list[pa.Array], lines: pa.Array, name: str) -> pd.DataFrame:
+    """The frame of the text ``columns`` (a blank value becomes missing), ``_source_file`` and
+    the ``int64`` ``lines`` as ``_source_line``."""
     arrays = []
-    for values in columns[:-1]:
-        text = pa.array(values, pa.string())
+    for text in columns:
         blank = pc.equal(pc.utf8_trim_whitespace(text), "")  # as pandas' str.strip()
         arrays.append(pc.if_else(blank, _NO_TEXT, text))
-    arrays.append(pa.array([name] * len(rows), pa.string()))
-    arrays.append(pa.array(columns[-1], pa.int64()))
+    arrays.append(pa.array([name] * len(lines), pa.string()))
+    arrays.append(lines)
     table = pa.table(arrays, names=[*_COLUMNS[:-1], "_source_file", "_source_line"])
     return table.to_pandas(types_mapper=lambda t: _TEXT if pa.types.is_string(t) else None)
 
