@@ -259,6 +259,21 @@ def test_a_regular_flux_is_read_in_arrow_with_the_parsers_rows() -> None:
 
 
 @pytest.mark.parametrize(
+    "service",
+    ["\xa0Wifi\x85", "Lavage\tauto", "C:\\ DAB", "  ", "", "Caf\xe9", "Wifi\n  "],
+)
+def test_service_names_are_those_of_the_parser(service: str) -> None:
+    """Blanks, tabs, backslashes and no-break spaces in the services (written by joining or
+    by json.dumps) as the XML parser reads them, in the regular reading."""
+    xml = REGULAR_FLUX.replace(b"Station de gonflage", service.encode("iso-8859-1"))
+    xml = xml.replace(b"&quot;alimentaire&quot;", b"alimentaire")  # plain: joined in Arrow
+    assert sum(len(lines) for _, lines in iter_regular_columns(iter([xml]))) == 5
+    frame = read_fuel_flux_xml(xml, source_name="flux.xml")
+    pd.testing.assert_frame_equal(frame, parser_reading(xml))
+    assert json.loads(frame.loc[0, "services"])[0] == (service.strip() or "Boutique alimentaire")
+
+
+@pytest.mark.parametrize(
     ("old", "new"),
     [
         ("<ville>Ajaccio", "<!-- x --><ville>Ajaccio"),  # a comment

@@ -96,11 +96,17 @@ _PY_DAY = re.compile(
     re.S,
 )
 _PY_HOUR = re.compile(f'<horaire ouverture="{_PY_VALUE}" fermeture="{_PY_VALUE}"')
-_PY_AUTOMATE = re.compile(f'^<horaires automate-24-24="{_PY_VALUE}"')
+_PY_AUTOMATE = re.compile(f'^ automate-24-24="{_PY_VALUE}"')
 _PY_SERVICE = re.compile("<service>([^<]*)</service>")
 _PY_REFERENCE = re.compile(_REFERENCE)
 _PREDEFINED = {"&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&apos;": "'"}
 _JSON_ESCAPED = re.compile('["\\\\\x00-\x1f]')  # what json.dumps does not write as it is
+# what a service name may not hold for its JSON to be written by joining: what json.dumps
+# escapes, a reference, a blank str.strip() removes and ascii_trim_whitespace keeps
+_NOT_PLAIN = (
+    r'["\\\t\n&\x{85}\x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}]'
+)
+_NO_TEXT = pa.scalar(None, pa.string())
 STATION_COLUMNS = ("id", "latitude", "longitude", "cp", "pop", "adresse", "ville")
 
 
@@ -223,48 +229,33 @@ class RegularFlux:
             text = region.decode(self._encoding)
         except UnicodeDecodeError as exc:
             raise NotRegular(str(exc)) from exc
-        return self._columns(text.split("</pdv>")[:-1], line)
+        return self._columns(text.split("</pdv>")[:-1], line, "&" in text)
 
     def close(self) -> None:
         if self._encoding is None or _END.fullmatch(self._carry) is None:
             raise NotRegular("not the flux's end")
 
-    def _columns(self, stations: list[str], line: int) -> tuple[list[pa.Array], pa.Array]:
+    def _columns(
+        self, stations: list[str], line: int, references: bool
+    ) -> tuple[list[pa.Array], pa.Array]:
         """The flat columns (``FLAT_COLUMNS`` + ``EXTRA_COLUMNS`` of the flux) and the lines
-        of the rows of ``stations``, whose first character is on line ``line``."""
+        of the rows of ``stations``, whose first character is on line ``line`` (``references``:
+        whether their text has an "&")."""
         blocks = pa.array(stations, pa.string())
         if not pc.all(pc.match_substring_regex(blocks, _STATION)).as_py():
             raise NotRegular("a station outside the grammar")
         # in the grammar "<" only opens a tag and '"' only delimits a value: the fields are
         # found by plain searches and splits
-        references = any("&" in station for station in stations)
-        newlines, lead, hours, services, tails, tail_lines = [], [], [], [], [], []
-        for block in stations:
-            newlines.append(block.count("\n"))
-            start = block.find("<pdv")
-            lead.append(block.count("\n", 0, start))
-            hours.append(self._block(block, "<horaires", "</horaires>", self._hours_json))
-            services.append(self._block(block, "<services", "</services>", self._services_json))
-            price, shortage = block.find("<prix "), block.find("<rupture ")
-            first = shortage if price < 0 else price if shortage < 0 else min(price, shortage)
-            if first < 0:
-                tails.append("")
-                tail_lines.append(0)
-            else:  # the elements, one a line, from the line of the first one
-                start = block.rfind("\n", 0, first) + 1
-                tails.append(block[start:])
-                tail_lines.append(block.count("\n", 0, start))
+        fields = pc.extract_regex(blocks, _FIELDS)
+        newlines = _numpy(pc.count_substring(blocks, "\n"))
         first_line = line + np.concatenate(([0], np.cumsum(newlines)[:-1]))
-        lines = pc.split_pattern(pa.array(tails, pa.string()), "\n")
+        station_line = first_line + _numpy(pc.count_substring(fields.field("lead"), "\n"))
+        lines = pc.split_pattern(blocks, "\n")  # one price or shortage a line
         pieces = lines.flatten()
-        parent = pc.list_parent_indices(lines).to_numpy(zero_copy_only=False)
-        offsets = lines.offsets.to_numpy(zero_copy_only=False)
-        piece_line = (
-            first_line[parent] + np.asarray(tail_lines)[parent] + np.arange(len(pieces))
-            - offsets[parent]
-        )  # fmt: skip
-        is_price = pc.match_substring(pieces, "<prix ").to_numpy(zero_copy_only=False)
-        is_shortage = pc.match_substring(pieces, "<rupture ").to_numpy(zero_copy_only=False)
+        parent = _numpy(pc.list_parent_indices(lines))
+        piece_line = first_line[parent] + np.arange(len(pieces)) - _numpy(lines.offsets)[parent]
+        is_price = _numpy(pc.match_substring(pieces, "<prix "))
+        is_shortage = _numpy(pc.match_substring(pieces, "<rupture "))
         element = np.flatnonzero(is_price | is_shortage)
         # a row per element, a row for each station without one, in the document's order
         bare = np.flatnonzero(np.bincount(parent[element], minlength=len(stations)) == 0)
@@ -272,33 +263,42 @@ class RegularFlux:
         piece = np.concatenate((element, np.full(len(bare), -1)))
         order = np.argsort(station, kind="stable")
         station, piece = station[order], piece[order]
-        station_line = first_line + np.asarray(lead)
         row_line = np.where(piece >= 0, piece_line[piece], station_line[station])
         at_station = pa.array(station)
-        fields = pc.extract_regex(blocks, _FIELDS)
         columns = [
             pc.take(_text_column(fields.field(name), references, name), at_station)
             for name in STATION_COLUMNS
         ]
         columns += _attribute_columns(pieces, is_price, piece, 4, references)
-        columns.append(pc.take(pa.array(hours, pa.string()), at_station))
-        columns.append(pc.take(pa.array(services, pa.string()), at_station))
+        hours = _inner(blocks, "horaires")
+        columns.append(pc.take(_encoded(hours, self._hours_json), at_station))
+        columns.append(pc.take(self._services_column(_inner(blocks, "services")), at_station))
         shortages = _attribute_columns(pieces, is_shortage, piece, 5, references)
         columns += [shortages[1], shortages[0], *shortages[2:]]  # nom, id, debut, fin, type
         return columns, pa.array(row_line, pa.int64())
 
-    @staticmethod
-    def _block(station: str, opening: str, closing: str, encode: Any) -> str | None:
-        """The JSON of the station's ``<horaires>`` or ``<services>`` (``None`` without)."""
-        start = station.find(opening)
-        if start < 0:
-            return None
-        end = station.find(closing, start)
-        if end < 0:  # <services/>
-            return encode("")
-        return encode(station[start : end + len(closing)])  # type: ignore[no-any-return]
+    def _services_column(self, inner: pa.Array) -> pa.Array:
+        """The ``services`` JSON of each station from the text after its ``<services``."""
+        listed = pc.starts_with(inner, ">")
+        items = pc.list_slice(pc.split_pattern(pc.if_else(listed, inner, ""), "<service>"), 1)
+        names = pc.list_element(pc.split_pattern(items.flatten(), "</service>", max_splits=1), 0)
+        if pc.any(pc.match_substring_regex(names, _NOT_PLAIN)).as_py():
+            return _encoded(inner, self._services_json)  # escapes, references, other blanks
+        names = pc.ascii_trim_whitespace(names)  # str.strip() on these characters
+        kept = _numpy(pc.not_equal(names, ""))
+        parent = _numpy(pc.list_parent_indices(items))[kept]
+        counts = np.bincount(parent, minlength=len(inner))
+        offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
+        joined = pc.binary_join(
+            pa.ListArray.from_arrays(pa.array(offsets), names.filter(pa.array(kept))), '", "'
+        )
+        texts = pc.if_else(
+            pa.array(counts > 0), pc.binary_join_element_wise('["', joined, '"]', ""), "[]"
+        )
+        return pc.if_else(pc.equal(inner, ""), _NO_TEXT, texts)
 
     def _hours_json(self, block: str) -> str:
+        """The JSON of the opening hours written ``block`` (after ``<horaires``)."""
         value = self._hours.get(block)
         if value is None:
             days = []
@@ -317,7 +317,8 @@ class RegularFlux:
         return value
 
     def _services_json(self, block: str) -> str:
-        if not block:  # <services/>
+        """The JSON of the services written ``block`` (after ``<services``)."""
+        if not block.startswith(">"):  # <services/>
             return "[]"
         value = self._services.get(block)
         if value is None:
@@ -326,6 +327,24 @@ class RegularFlux:
             if len(self._services) > 100_000:  # bounded: most stations have their own list
                 self._services.clear()
         return value
+
+
+def _numpy(values: pa.Array) -> np.ndarray:
+    return values.to_numpy(zero_copy_only=False)
+
+
+def _inner(blocks: pa.Array, tag: str) -> pa.Array:
+    """What follows each station's ``<tag`` up to its ``</tag>`` ("" without the element)."""
+    marked = pc.binary_join_element_wise(blocks, f"<{tag}</{tag}>", "")
+    after = pc.list_element(pc.split_pattern(marked, f"<{tag}", max_splits=1), 1)
+    return pc.list_element(pc.split_pattern(after, f"</{tag}>", max_splits=1), 0)
+
+
+def _encoded(column: pa.Array, encode: Any) -> pa.Array:
+    """``encode`` of each distinct non-empty value of ``column`` ("" gives none)."""
+    codes = pc.dictionary_encode(column)
+    texts = [encode(v) if v else None for v in codes.dictionary.to_pylist()]
+    return pc.take(pa.array(texts, pa.string()), codes.indices)
 
 
 def _attribute_columns(
