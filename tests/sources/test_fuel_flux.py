@@ -180,18 +180,19 @@ def test_real_flux_zip_matches_its_flattening() -> None:
 
 # The flux in its regular form (one element a line): read column by column in Arrow. The same
 # stations with anything the regular reading does not take are read by the XML parser.
-REGULAR_FLUX = """<?xml version="1.0" encoding="ISO-8859-1" standalone="yes"?>
-<pdv_liste>
-  <pdv id="1" latitude="4319800" longitude="580500" cp="83330" pop="R">
-    <adresse>8 Résidence l&#8217;Olivier &amp; Fils</adresse>
-    <ville>\xa0Le Beausset </ville>
-    <horaires automate-24-24="1">
+SHARED_HOURS = """    <horaires automate-24-24="1">
       <jour id="1" nom="Lundi" ferme="">
         <horaire ouverture="08.00" fermeture="12.00"/>
         <horaire ouverture="14.00" fermeture="20.30"/>
       </jour>
       <jour id="7" nom="Dimanche" ferme="1"/>
-    </horaires>
+    </horaires>"""
+REGULAR_FLUX = f"""<?xml version="1.0" encoding="ISO-8859-1" standalone="yes"?>
+<pdv_liste>
+  <pdv id="1" latitude="4319800" longitude="580500" cp="83330" pop="R">
+    <adresse>8 Résidence l&#8217;Olivier &amp; Fils</adresse>
+    <ville>\xa0Le Beausset </ville>
+{SHARED_HOURS}
     <services>
       <service>Station de gonflage</service>
       <service>  </service>
@@ -204,13 +205,7 @@ REGULAR_FLUX = """<?xml version="1.0" encoding="ISO-8859-1" standalone="yes"?>
   <pdv id="2" latitude="4192000" longitude="873000" cp="20000" pop="A">
     <adresse/>
     <ville>Ajaccio</ville>
-    <horaires automate-24-24="1">
-      <jour id="1" nom="Lundi" ferme="">
-        <horaire ouverture="08.00" fermeture="12.00"/>
-        <horaire ouverture="14.00" fermeture="20.30"/>
-      </jour>
-      <jour id="7" nom="Dimanche" ferme="1"/>
-    </horaires>
+{SHARED_HOURS}
     <services/>
   </pdv>
   <pdv id="3" latitude="5012400" longitude="368900" cp="59550" pop="R">
