@@ -15,22 +15,21 @@ The flux is an ISO-8859-1 XML file (``PrixCarburants_instantane.xml``), usually 
     </pdv_liste>
 
 :func:`read_fuel_flux_xml` flattens it into the flat source format (one row per ``<prix>``
-and one per ``<rupture>``; a station with neither still yields one row so it is not lost).
-It uses the expat parser directly, fed with chunks of the file or of the zip member (no
-tree is built, so nothing needs clearing: it is the parser ``iterparse`` wraps, minus the
-elements), and yields frames of at most ``batch_rows`` rows cut at station boundaries: memory
-stays flat whatever the size of the flux. A zip goes through
+and one per ``<rupture>``; a station with neither still yields one row so it is not lost),
+read from chunks of the file or of the zip member, in frames of at most ``batch_rows`` rows cut
+at station boundaries: memory stays flat whatever the size of the flux. A zip goes through
 :func:`~data_collection_kedro.sources.archives.iter_member_chunks` (limits on sizes, ratio and
-member names, from the ``etl.archive`` parameters); a DOCTYPE (entity declarations: the
-"billion laughs") is refused. The work per element is kept small (the flux has ~24 elements a
-station): the stations written in the flux's regular form are flattened before the parser sees
-them (:mod:`~data_collection_kedro.sources.fuel_flux_stations`; the parser gets one empty
-element in their place and reads everything else as before), stations share a few opening
-hours, so each distinct one is encoded to JSON once per flux, and the rows become a frame
-column by column in Arrow. Should the parser fail on a document it got stations cut from, or
-find a cut station where the cut is not certain to read the same (inside a text, the opening
-hours or the services of another station), the document is read again without cutting, the
-rows already yielded skipped: the rows and the errors are always those of the parser alone.
+member names, from the ``etl.archive`` parameters).
+
+A flux in the regular form prix-carburants writes is cut into its fields column by column in
+Arrow (:mod:`~data_collection_kedro.sources.fuel_flux_stations`: a grammar in which every
+document is well formed and reads as through an XML parser). Any other document — or the rest
+of one, from the chunk where it leaves that form — is read by the expat parser directly (no
+tree is built: it is the parser ``iterparse`` wraps, minus the elements), the rows already
+yielded skipped: the rows and the errors are always those of the parser. The parser refuses a
+DOCTYPE (entity declarations: the "billion laughs"); stations share a few opening hours, so
+each distinct one is encoded to JSON once per flux, and the rows become a frame column by
+column in Arrow.
 """
 
 from __future__ import annotations

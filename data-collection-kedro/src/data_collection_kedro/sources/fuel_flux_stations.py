@@ -314,6 +314,8 @@ class RegularFlux:
             automate = _PY_AUTOMATE.match(block)
             value = hours_json(automate is not None and unescape(automate[1]) == "1", days)
             self._hours[block] = value
+            if len(self._hours) > 100_000:  # bounded (the flux has a few hundred)
+                self._hours.clear()
         return value
 
     def _services_json(self, block: str) -> str:
