@@ -49,6 +49,7 @@ from data_collection_kedro.sources.archives import ArchiveLimits, is_zip, iter_m
 from data_collection_kedro.sources.errors import SourceError
 from data_collection_kedro.sources.fuel_flux_stations import (
     JSON,
+    POOL,
     NotRegular,
     day,
     hours_json,
@@ -188,8 +189,13 @@ def _regular_frames(name: str, chunks: Iterator[bytes], batch_rows: int) -> Iter
 def _concat_frame(parts: list[tuple[list[pa.Array], pa.Array]], name: str) -> pd.DataFrame:
     if not parts:
         return _frame([], name)
-    columns = [pa.concat_arrays([part[0][i] for part in parts]) for i in range(len(_COLUMNS) - 1)]
-    return _text_frame(columns, pa.concat_arrays([part[1] for part in parts]), name)
+    columns = [
+        pa.concat_arrays([part[0][i] for part in parts], memory_pool=POOL)
+        for i in range(len(_COLUMNS) - 1)
+    ]
+    return _text_frame(
+        columns, pa.concat_arrays([part[1] for part in parts], memory_pool=POOL), name
+    )
 
 
 def _refuse_doctype(name: str) -> Any:
@@ -380,8 +386,8 @@ def _frame(rows: list[tuple[Any, ...]], name: str) -> pd.DataFrame:
     then ``_source_file`` and the ``int64`` ``_source_line``: column by column in Arrow."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(_COLUMNS)
     return _text_frame(
-        [pa.array(values, pa.string()) for values in columns[:-1]],
-        pa.array(columns[-1], pa.int64()),
+        [pa.array(values, pa.string(), memory_pool=POOL) for values in columns[:-1]],
+        pa.array(columns[-1], pa.int64(), memory_pool=POOL),
         name,
     )
 
@@ -391,9 +397,11 @@ def _text_frame(columns: list[pa.Array], lines: pa.Array, name: str) -> pd.DataF
     the ``int64`` ``lines`` as ``_source_line``."""
     arrays = []
     for text in columns:
-        blank = pc.equal(pc.utf8_trim_whitespace(text), "")  # as pandas' str.strip()
-        arrays.append(pc.if_else(blank, _NO_TEXT, text))
-    arrays.append(pa.array([name] * len(lines), pa.string()))
+        blank = pc.equal(
+            pc.utf8_trim_whitespace(text), "", memory_pool=POOL
+        )  # as pandas' str.strip()
+        arrays.append(pc.if_else(blank, _NO_TEXT, text, memory_pool=POOL))
+    arrays.append(pa.array([name] * len(lines), pa.string(), memory_pool=POOL))
     arrays.append(lines)
     table = pa.table(arrays, names=[*_COLUMNS[:-1], "_source_file", "_source_line"])
     return table.to_pandas(types_mapper=lambda t: _TEXT if pa.types.is_string(t) else None)

@@ -40,6 +40,10 @@ import pyarrow.compute as pc
 
 # json.dumps(value, ensure_ascii=False) without building an encoder per call (same text)
 JSON = json.JSONEncoder(ensure_ascii=False)
+# The Arrow work of the flux goes to the system allocator: a flux is read once a run, and the
+# default pool (mimalloc) costs ~0.3 s of first-use page faults on it (a day's 13 MB flux: the
+# first reading in a process 0.69 s of CPU, 0.39 s with this pool; the next ones alike)
+POOL = pa.system_memory_pool()
 
 _W = "[ \t\n]"  # XML white space (no carriage return: the parser counts it as a line break)
 _REFERENCE = "&(?:#[0-9]+|#x[0-9a-fA-F]+|amp|lt|gt|quot|apos);"
@@ -178,10 +182,17 @@ def _text_column(column: pa.Array, references: bool, name: str = "") -> pa.Array
         values = column.to_pylist()
         if references:
             values = [unescape(v) for v in values]
-        return pa.array([v.strip() or None for v in values], pa.string())
-    if not references or not pc.any(pc.match_substring(column, "&")).as_py():
+        return pa.array([v.strip() or None for v in values], pa.string(), memory_pool=POOL)
+    if (
+        not references
+        or not pc.any(pc.match_substring(column, "&", memory_pool=POOL), memory_pool=POOL).as_py()
+    ):
         return column
-    return pa.array([None if v is None else unescape(v) for v in column.to_pylist()], pa.string())
+    return pa.array(
+        [None if v is None else unescape(v) for v in column.to_pylist()],
+        pa.string(),
+        memory_pool=POOL,
+    )
 
 
 class RegularFlux:
@@ -241,21 +252,25 @@ class RegularFlux:
         """The flat columns (``FLAT_COLUMNS`` + ``EXTRA_COLUMNS`` of the flux) and the lines
         of the rows of ``stations``, whose first character is on line ``line`` (``references``:
         whether their text has an "&")."""
-        blocks = pa.array(stations, pa.string())
-        if not pc.all(pc.match_substring_regex(blocks, _STATION)).as_py():
+        blocks = pa.array(stations, pa.string(), memory_pool=POOL)
+        if not pc.all(
+            pc.match_substring_regex(blocks, _STATION, memory_pool=POOL), memory_pool=POOL
+        ).as_py():
             raise NotRegular("a station outside the grammar")
         # in the grammar "<" only opens a tag and '"' only delimits a value: the fields are
         # found by plain searches and splits
-        fields = pc.extract_regex(blocks, _FIELDS)
-        newlines = _numpy(pc.count_substring(blocks, "\n"))
+        fields = pc.extract_regex(blocks, _FIELDS, memory_pool=POOL)
+        newlines = _numpy(pc.count_substring(blocks, "\n", memory_pool=POOL))
         first_line = line + np.concatenate(([0], np.cumsum(newlines)[:-1]))
-        station_line = first_line + _numpy(pc.count_substring(fields.field("lead"), "\n"))
-        lines = pc.split_pattern(blocks, "\n")  # one price or shortage a line
+        station_line = first_line + _numpy(
+            pc.count_substring(fields.field("lead"), "\n", memory_pool=POOL)
+        )
+        lines = pc.split_pattern(blocks, "\n", memory_pool=POOL)  # one price or shortage a line
         pieces = lines.flatten()
-        parent = _numpy(pc.list_parent_indices(lines))
+        parent = _numpy(pc.list_parent_indices(lines, memory_pool=POOL))
         piece_line = first_line[parent] + np.arange(len(pieces)) - _numpy(lines.offsets)[parent]
-        is_price = _numpy(pc.match_substring(pieces, "<prix "))
-        is_shortage = _numpy(pc.match_substring(pieces, "<rupture "))
+        is_price = _numpy(pc.match_substring(pieces, "<prix ", memory_pool=POOL))
+        is_shortage = _numpy(pc.match_substring(pieces, "<rupture ", memory_pool=POOL))
         element = np.flatnonzero(is_price | is_shortage)
         # a row per element, a row for each station without one, in the document's order
         bare = np.flatnonzero(np.bincount(parent[element], minlength=len(stations)) == 0)
@@ -264,38 +279,63 @@ class RegularFlux:
         order = np.argsort(station, kind="stable")
         station, piece = station[order], piece[order]
         row_line = np.where(piece >= 0, piece_line[piece], station_line[station])
-        at_station = pa.array(station)
+        at_station = pa.array(station, memory_pool=POOL)
         columns = [
-            pc.take(_text_column(fields.field(name), references, name), at_station)
+            pc.take(
+                _text_column(fields.field(name), references, name), at_station, memory_pool=POOL
+            )
             for name in STATION_COLUMNS
         ]
         columns += _attribute_columns(pieces, is_price, piece, 4, references)
         hours = _inner(blocks, "horaires")
-        columns.append(pc.take(_encoded(hours, self._hours_json), at_station))
-        columns.append(pc.take(self._services_column(_inner(blocks, "services")), at_station))
+        columns.append(pc.take(_encoded(hours, self._hours_json), at_station, memory_pool=POOL))
+        columns.append(
+            pc.take(self._services_column(_inner(blocks, "services")), at_station, memory_pool=POOL)
+        )
         shortages = _attribute_columns(pieces, is_shortage, piece, 5, references)
         columns += [shortages[1], shortages[0], *shortages[2:]]  # nom, id, debut, fin, type
-        return columns, pa.array(row_line, pa.int64())
+        return columns, pa.array(row_line, pa.int64(), memory_pool=POOL)
 
     def _services_column(self, inner: pa.Array) -> pa.Array:
         """The ``services`` JSON of each station from the text after its ``<services``."""
-        listed = pc.starts_with(inner, ">")
-        items = pc.list_slice(pc.split_pattern(pc.if_else(listed, inner, ""), "<service>"), 1)
-        names = pc.list_element(pc.split_pattern(items.flatten(), "</service>", max_splits=1), 0)
-        if pc.any(pc.match_substring_regex(names, _NOT_PLAIN)).as_py():
+        listed = pc.starts_with(inner, ">", memory_pool=POOL)
+        items = pc.list_slice(
+            pc.split_pattern(
+                pc.if_else(listed, inner, "", memory_pool=POOL), "<service>", memory_pool=POOL
+            ),
+            1,
+            memory_pool=POOL,
+        )
+        names = pc.list_element(
+            pc.split_pattern(items.flatten(), "</service>", max_splits=1, memory_pool=POOL),
+            0,
+            memory_pool=POOL,
+        )
+        if pc.any(
+            pc.match_substring_regex(names, _NOT_PLAIN, memory_pool=POOL), memory_pool=POOL
+        ).as_py():
             return _encoded(inner, self._services_json)  # escapes, references, other blanks
-        names = pc.ascii_trim_whitespace(names)  # str.strip() on these characters
-        kept = _numpy(pc.not_equal(names, ""))
-        parent = _numpy(pc.list_parent_indices(items))[kept]
+        names = pc.ascii_trim_whitespace(names, memory_pool=POOL)  # str.strip() on these characters
+        kept = _numpy(pc.not_equal(names, "", memory_pool=POOL))
+        parent = _numpy(pc.list_parent_indices(items, memory_pool=POOL))[kept]
         counts = np.bincount(parent, minlength=len(inner))
         offsets = np.concatenate(([0], np.cumsum(counts))).astype(np.int32)
         joined = pc.binary_join(
-            pa.ListArray.from_arrays(pa.array(offsets), names.filter(pa.array(kept))), '", "'
+            pa.ListArray.from_arrays(
+                pa.array(offsets, memory_pool=POOL),
+                pc.filter(names, pa.array(kept, memory_pool=POOL), memory_pool=POOL),
+                pool=POOL,
+            ),
+            '", "',
+            memory_pool=POOL,
         )
         texts = pc.if_else(
-            pa.array(counts > 0), pc.binary_join_element_wise('["', joined, '"]', ""), "[]"
+            pa.array(counts > 0, memory_pool=POOL),
+            pc.binary_join_element_wise('["', joined, '"]', "", memory_pool=POOL),
+            "[]",
+            memory_pool=POOL,
         )
-        return pc.if_else(pc.equal(inner, ""), _NO_TEXT, texts)
+        return pc.if_else(pc.equal(inner, "", memory_pool=POOL), _NO_TEXT, texts, memory_pool=POOL)
 
     def _hours_json(self, block: str) -> str:
         """The JSON of the opening hours written ``block`` (after ``<horaires``)."""
@@ -337,16 +377,20 @@ def _numpy(values: pa.Array) -> np.ndarray:
 
 def _inner(blocks: pa.Array, tag: str) -> pa.Array:
     """What follows each station's ``<tag`` up to its ``</tag>`` ("" without the element)."""
-    marked = pc.binary_join_element_wise(blocks, f"<{tag}</{tag}>", "")
-    after = pc.list_element(pc.split_pattern(marked, f"<{tag}", max_splits=1), 1)
-    return pc.list_element(pc.split_pattern(after, f"</{tag}>", max_splits=1), 0)
+    marked = pc.binary_join_element_wise(blocks, f"<{tag}</{tag}>", "", memory_pool=POOL)
+    after = pc.list_element(
+        pc.split_pattern(marked, f"<{tag}", max_splits=1, memory_pool=POOL), 1, memory_pool=POOL
+    )
+    return pc.list_element(
+        pc.split_pattern(after, f"</{tag}>", max_splits=1, memory_pool=POOL), 0, memory_pool=POOL
+    )
 
 
 def _encoded(column: pa.Array, encode: Any) -> pa.Array:
     """``encode`` of each distinct non-empty value of ``column`` ("" gives none)."""
-    codes = pc.dictionary_encode(column)
+    codes = pc.dictionary_encode(column, memory_pool=POOL)
     texts = [encode(v) if v else None for v in codes.dictionary.to_pylist()]
-    return pc.take(pa.array(texts, pa.string()), codes.indices)
+    return pc.take(pa.array(texts, pa.string(), memory_pool=POOL), codes.indices, memory_pool=POOL)
 
 
 def _attribute_columns(
@@ -354,13 +398,16 @@ def _attribute_columns(
 ) -> list[pa.Array]:
     """The ``count`` attribute values, in order, of the elements of one kind (the lines
     ``is_kind``) for the rows of ``piece`` (null where a row is not of that kind)."""
-    lines = pieces.filter(pa.array(is_kind))
-    values = pc.split_pattern(lines, '"')  # <prix nom=|Gazole| id=|1| …
+    lines = pc.filter(pieces, pa.array(is_kind, memory_pool=POOL), memory_pool=POOL)
+    values = pc.split_pattern(lines, '"', memory_pool=POOL)  # <prix nom=|Gazole| id=|1| …
     rank = np.cumsum(is_kind) - 1
     of_kind = (piece >= 0) & is_kind[np.maximum(piece, 0)]
-    at = pa.array(np.where(of_kind, rank[np.maximum(piece, 0)], 0), mask=~of_kind)
+    at = pa.array(np.where(of_kind, rank[np.maximum(piece, 0)], 0), mask=~of_kind, memory_pool=POOL)
     return [
-        _text_column(pc.take(pc.list_element(values, 2 * i + 1), at), references)
+        _text_column(
+            pc.take(pc.list_element(values, 2 * i + 1, memory_pool=POOL), at, memory_pool=POOL),
+            references,
+        )
         for i in range(count)
     ]
 
