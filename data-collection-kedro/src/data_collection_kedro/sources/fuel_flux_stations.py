@@ -23,8 +23,9 @@ as through the XML parser: attributes in the flux's order, quoted values and tex
 markup, ``]``, carriage return or any character XML forbids (white space inside a value would be
 normalised: refused), references limited to the predefined entities and valid character
 references (decoded as the parser decodes them). Anything else raises :class:`NotRegular` and
-the caller reads the document with the XML parser instead. The opening hours and the services
-are encoded to JSON once per distinct text.
+the caller reads the document with the XML parser instead. The opening hours are encoded to
+JSON once per distinct text; the services' JSON lists are joined in Arrow (``json.dumps`` for the
+names it would escape).
 """
 
 from __future__ import annotations
