@@ -196,3 +196,34 @@ def test_replace_mode_swaps_in_the_new_documents(
     ]
     with pytest.raises(DatasetError, match="mode must be one of"):
         MongoCollectionDataset(database="ew", collection="c", key="k", mode="append")
+
+
+def test_a_declared_raw_table_indexes_the_day_column_the_fusion_selects_on(
+    mongo_database: MongoDatabase, db: Database
+) -> None:
+    """Through ``DeclaredTableDataset`` (the prod catalog's ``raw_{table}``), a raw collection
+    gets, beside its unique key index, an index on the column ``RawRowsDataset`` filters days
+    on (``RAW_TABLES``) and the registry's declared indexes: the incremental fusion's
+    ``{day: {$gte: ...}}`` reads need not scan the collection."""
+    from data_collection_kedro.datasets import DeclaredTableDataset
+    from data_collection_kedro.domain.fusion_window import RAW_TABLES
+
+    def fields(collection: str) -> list[list[str]]:
+        info = db[collection].index_information()
+        return sorted(
+            [field for field, _ in ix["key"]] for ix in info.values() if not ix.get("unique")
+        )
+
+    settings = {"uri": mongo_database.uri, "database": mongo_database.name}
+    store = "data_collection_kedro.datasets.MongoCollectionDataset"
+    prices = DeclaredTableDataset("raw_fuel_prices", store, **settings)
+    assert prices._describe()["indexes"] == [["updated_at"]]
+    prices.save(make_prices(4))
+    prices.release()
+    assert RAW_TABLES["raw_fuel_prices"].day_column == "updated_at"
+    assert ["updated_at"] in fields("raw_fuel_prices")
+
+    stations = DeclaredTableDataset("raw_fuel_stations", store, **settings)  # no day column
+    assert stations._describe()["indexes"] == []
+    regional = DeclaredTableDataset("raw_consumption_regional", store, **settings)
+    assert regional._describe()["indexes"] == [["date"], ["timestamp_utc"]]  # registry + day

@@ -38,6 +38,10 @@ class Backend:
     def key_indexed(self, dataset: AbstractDataset, key: list[str]) -> bool:
         raise NotImplementedError
 
+    def indexed(self, dataset: AbstractDataset, fields: list[str]) -> bool:
+        """Whether a (non-unique) index on exactly ``fields``, in that order, exists."""
+        raise NotImplementedError
+
     def count(self, dataset: AbstractDataset) -> int:
         raise NotImplementedError
 
@@ -62,6 +66,18 @@ class DuckDBBackend(Backend):
             ).fetchall()
         wanted = "[" + ", ".join(key) + "]"
         return any(unique and expr.replace('"', "") == wanted for unique, expr in rows)
+
+    def indexed(self, dataset: AbstractDataset, fields: list[str]) -> bool:
+        import duckdb
+
+        table = dataset._describe()["table"]
+        with duckdb.connect(str(self.database), read_only=True) as con:
+            rows = con.execute(
+                "SELECT expressions FROM duckdb_indexes() WHERE table_name = ? AND NOT is_unique",
+                [table],
+            ).fetchall()
+        wanted = "[" + ", ".join(fields) + "]"
+        return any(expr.replace('"', "") == wanted for (expr,) in rows)
 
     def count(self, dataset: AbstractDataset) -> int:
         import duckdb
@@ -102,6 +118,13 @@ class MongoBackend(Backend):
         info = self._collection(dataset).index_information()
         return any(
             ix.get("unique") and [field for field, _ in ix["key"]] == key for ix in info.values()
+        )
+
+    def indexed(self, dataset: AbstractDataset, fields: list[str]) -> bool:
+        info = self._collection(dataset).index_information()
+        return any(
+            not ix.get("unique") and [field for field, _ in ix["key"]] == fields
+            for ix in info.values()
         )
 
     def count(self, dataset: AbstractDataset) -> int:
@@ -237,6 +260,16 @@ def test_key_index_exists_after_first_save(backend: Backend, prices: pd.DataFram
     assert backend.key_indexed(ds, KEY)
     ds.save(make_prices(3, start=20))  # the upsert path keeps it
     assert backend.key_indexed(ds, KEY)
+
+
+def test_declared_indexes_exist_after_first_save(backend: Backend, prices: pd.DataFrame) -> None:
+    ds = backend.make(table_name(), key=KEY, indexes=[["fuel"], [KEY[0], "updated_at"]])
+    ds.save(prices)
+    assert backend.indexed(ds, ["fuel"])
+    assert backend.indexed(ds, [KEY[0], "updated_at"])
+    assert not backend.indexed(ds, ["updated_at"])  # only what was declared
+    ds.save(make_prices(3, start=20))  # the upsert path keeps them
+    assert backend.indexed(ds, ["fuel"]) and backend.key_indexed(ds, KEY)
 
 
 def test_load_filters(backend: Backend) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset
 
+from data_collection_kedro.domain.fusion_window import RAW_TABLES
 from data_collection_kedro.sources import registry
 from data_collection_kedro.sources.registry import INGESTED_FILES, INGESTION_STATUS, QUARANTINE
 
@@ -31,7 +32,8 @@ class DeclaredTableDataset(AbstractDataset[Any, Any]):
     Args:
         name: the catalog name (``raw_<table>``, an output alias, ``quarantine_<source>``).
         store: the store dataset class path; it takes the table as ``table`` (DuckDB) or
-            ``collection`` (MongoDB), ``key`` and, if it has them, ``indexes``.
+            ``collection`` (MongoDB), ``key`` and, if it has them, ``indexes`` and
+            ``day_column`` (the column the fusion selects days on, ``RAW_TABLES``).
         **settings: the store's other arguments (``database``, ``uri``, ``batch_size``,
             ``credentials``...).
     """
@@ -47,6 +49,9 @@ class DeclaredTableDataset(AbstractDataset[Any, Any]):
         args["key"] = list(table.key)
         if table.indexes and "indexes" in accepted:
             args["indexes"] = [list(index) for index in table.indexes]
+        fusion_read = RAW_TABLES.get(table.name)
+        if fusion_read is not None and fusion_read.day_column and "day_column" in accepted:
+            args["day_column"] = fusion_read.day_column  # indexed where the store needs it
         if table.first_seen and "insert_only_columns" in accepted:
             args["insert_only_columns"] = ["_ingested_at", *table.first_seen]
         bookkeeping = (QUARANTINE.name, INGESTION_STATUS.name, INGESTED_FILES.name)

@@ -91,6 +91,13 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     collection in place, as ``DuckDBTableDataset``'s ``mode: replace``. Its column types are
     those of the frame (not merged with the previous ones).
 
+    ``indexes``: secondary (ascending) indexes, each a field or a list of fields, created with
+    the key index at each save (the source registry's, through ``DeclaredTableDataset``, as on
+    the DuckDB store). ``day_column``: the field the incremental fusion selects days on
+    (``RawRowsDataset``'s ``{day: {$gte: ...}}``), indexed too so that filter does not scan
+    the collection; ``DeclaredTableDataset`` passes each raw table's
+    (``domain.fusion_window.RAW_TABLES``).
+
     ``client_args`` are the other ``MongoClient`` keywords: write concern (``w``, ``journal``,
     ``wTimeoutMS``), ``retryWrites``, ``readConcernLevel``, ``readPreference``... (conf/prod
     passes ``mongodb_client`` of its globals, docs/production.md). They are described (shown by
@@ -112,9 +119,14 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         concurrency: int = 1,
         missing_ok: bool = False,
         mode: str = "upsert",
+        indexes: list[list[str] | str] | None = None,
+        day_column: str | None = None,
     ) -> None:
         batch_size, concurrency = int(batch_size), int(concurrency)  # may come from env vars
         self._key = normalize_key(key)
+        self._indexes = [normalize_key(ix) for ix in (indexes or [])]
+        if day_column and [day_column] not in self._indexes:
+            self._indexes.append([day_column])
         if not self._key:
             raise DatasetError(f"collection {collection}: a key is needed for the upsert")
         if mode not in _MODES:
@@ -155,6 +167,20 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         if self._client is not None:
             self._client.close()
             self._client = None
+
+    def _create_indexes(self, coll: Any) -> None:
+        """The unique natural-key index and the declared ones (``create_index`` is a no-op
+        for an index that exists)."""
+        coll.create_index(
+            [(k, pymongo.ASCENDING) for k in self._key],
+            unique=True,
+            name=f"{self._collection}__key",
+        )
+        for fields in self._indexes:
+            coll.create_index(
+                [(f, pymongo.ASCENDING) for f in fields],
+                name=f"{self._collection}__{'__'.join(fields)}",
+            )
 
     def _stored_schema(self) -> list[list[str]]:
         doc = self._db()[SCHEMA_COLLECTION].find_one({"_id": self._collection})
@@ -197,6 +223,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
             "database": self._database,
             "collection": self._collection,
             "key": self._key,
+            "indexes": self._indexes,
             "mode": self._mode,
             "batch_size": self._batch_size,
             "client_args": self._public_client_args,
@@ -292,11 +319,7 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         if replace:
             name = f"{self._collection}__staging_{uuid.uuid4().hex[:8]}"
         coll = self._db()[name]
-        coll.create_index(
-            [(k, pymongo.ASCENDING) for k in self._key],
-            unique=True,
-            name=f"{self._collection}__key",
-        )
+        self._create_indexes(coll)
         if not replace:
             self._merge_schema(table)
         date_columns = [f.name for f in table.schema if pa.types.is_date(f.type)]
