@@ -157,7 +157,7 @@ def main() -> None:
         "slowest nodes of the incremental run (s): " + ", ".join(f"{n} {s:.1f}" for n, s in slowest)
     )
     ratio = incremental["seconds"] / full["seconds"]
-    print(f"\nincremental / full = {ratio:.0%}")
+    print(f"\nincremental / full = {ratio:.1%}")
     print(f"  [{'ok' if ratio <= 0.10 else 'MISSED'}] incremental run <= 10% of the full run")
 
 
