@@ -55,7 +55,8 @@ class DuckDBBackend(Backend):
     def make(self, table: str, **kwargs: Any) -> AbstractDataset:
         return DuckDBTableDataset(database=str(self.database), table=table, **kwargs)
 
-    def key_indexed(self, dataset: AbstractDataset, key: list[str]) -> bool:
+    def _indexes(self, dataset: AbstractDataset) -> list[tuple[bool, str]]:
+        """(unique, "[field, ...]") of each index of the dataset's table."""
         import duckdb
 
         table = dataset._describe()["table"]
@@ -64,20 +65,13 @@ class DuckDBBackend(Backend):
                 "SELECT is_unique, expressions FROM duckdb_indexes() WHERE table_name = ?",
                 [table],
             ).fetchall()
-        wanted = "[" + ", ".join(key) + "]"
-        return any(unique and expr.replace('"', "") == wanted for unique, expr in rows)
+        return [(bool(unique), expr.replace('"', "")) for unique, expr in rows]
+
+    def key_indexed(self, dataset: AbstractDataset, key: list[str]) -> bool:
+        return (True, "[" + ", ".join(key) + "]") in self._indexes(dataset)
 
     def indexed(self, dataset: AbstractDataset, fields: list[str]) -> bool:
-        import duckdb
-
-        table = dataset._describe()["table"]
-        with duckdb.connect(str(self.database), read_only=True) as con:
-            rows = con.execute(
-                "SELECT expressions FROM duckdb_indexes() WHERE table_name = ? AND NOT is_unique",
-                [table],
-            ).fetchall()
-        wanted = "[" + ", ".join(fields) + "]"
-        return any(expr.replace('"', "") == wanted for (expr,) in rows)
+        return (False, "[" + ", ".join(fields) + "]") in self._indexes(dataset)
 
     def count(self, dataset: AbstractDataset) -> int:
         import duckdb
@@ -114,18 +108,16 @@ class MongoBackend(Backend):
             self._client = pymongo.MongoClient(self.uri)
         return self._client[self.database][dataset._describe()["collection"]]
 
-    def key_indexed(self, dataset: AbstractDataset, key: list[str]) -> bool:
+    def _indexes(self, dataset: AbstractDataset) -> list[tuple[bool, list[str]]]:
+        """(unique, fields) of each index of the dataset's collection."""
         info = self._collection(dataset).index_information()
-        return any(
-            ix.get("unique") and [field for field, _ in ix["key"]] == key for ix in info.values()
-        )
+        return [(bool(ix.get("unique")), [field for field, _ in ix["key"]]) for ix in info.values()]
+
+    def key_indexed(self, dataset: AbstractDataset, key: list[str]) -> bool:
+        return (True, key) in self._indexes(dataset)
 
     def indexed(self, dataset: AbstractDataset, fields: list[str]) -> bool:
-        info = self._collection(dataset).index_information()
-        return any(
-            not ix.get("unique") and [field for field, _ in ix["key"]] == fields
-            for ix in info.values()
-        )
+        return (False, fields) in self._indexes(dataset)
 
     def count(self, dataset: AbstractDataset) -> int:
         return int(self._collection(dataset).count_documents({}))
