@@ -256,3 +256,16 @@ def test_anomaly_flags_are_the_forest_prediction_from_one_scoring() -> None:
     np.testing.assert_array_equal(scored["is_anomaly"].to_numpy(), expected)
     np.testing.assert_array_equal(scored["anomaly_score"], -artifact.model.score_samples(data))
     assert 0 < expected.sum() < n
+
+
+# --------------------------------------------------------------------------- estimators
+def test_catboost_options_are_passed_on_and_unknown_ones_refused() -> None:
+    from data_collection_kedro.modeling.estimators import catboost_regressor
+
+    model = catboost_regressor({"iterations": "7", "l2_leaf_reg": 9.0}, ["region_code"])
+    options = model.get_params()
+    assert options["iterations"] == 7  # cast from a runtime-parameter string
+    assert options["l2_leaf_reg"] == 9.0  # an option beyond the defaults reaches CatBoost
+    assert options["loss_function"] == "RMSE"
+    with pytest.raises(ValueError, match=r"unknown option\(s\) \['l2_leaf_regg'\]"):
+        catboost_regressor({"l2_leaf_regg": 9.0}, [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -83,20 +84,38 @@ class LevelRatioRegressor(RegressorMixin, BaseEstimator):
         return np.asarray(self.estimator_.predict(scaled), dtype=float) * level
 
 
+# the CatBoost options every model sets (defaults when a parameter file omits them); any other
+# CatBoostRegressor option in a model's ``catboost`` parameters (``l2_leaf_reg``, ...) is passed on
+_CATBOOST_DEFAULTS: dict[str, tuple[type, Any]] = {
+    "iterations": (int, 500),
+    "depth": (int, 6),
+    "learning_rate": (float, 0.05),
+    "loss_function": (str, "RMSE"),
+    "random_seed": (int, 42),
+    "thread_count": (int, 2),
+}
+
+
 def catboost_regressor(params: dict[str, Any], cat_features: list[str]) -> Any:
-    """A CatBoost regressor from parameters (quiet, seeded, thread count from parameters)."""
+    """A CatBoost regressor from parameters (quiet, seeded, thread count from parameters).
+
+    Raises ``ValueError`` naming the option when ``params`` holds one CatBoost does not know
+    (a misspelt option is never silently ignored)."""
     from data_collection_kedro.modeling.model_files import import_catboost
 
-    return import_catboost().CatBoostRegressor(
-        iterations=int(params.get("iterations", 500)),
-        depth=int(params.get("depth", 6)),
-        learning_rate=float(params.get("learning_rate", 0.05)),
-        loss_function=str(params.get("loss_function", "RMSE")),
-        random_seed=int(params.get("random_seed", 42)),
-        thread_count=int(params.get("thread_count", 2)),
-        cat_features=cat_features,
-        allow_writing_files=False,
-        verbose=False,
+    catboost = import_catboost()
+    options = {**params}
+    for name, (kind, default) in _CATBOOST_DEFAULTS.items():
+        options[name] = kind(params.get(name, default))
+    known = set(inspect.signature(catboost.CatBoostRegressor.__init__).parameters)
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise ValueError(
+            f"catboost parameters: unknown option(s) {unknown}; expected CatBoostRegressor "
+            f"options such as {sorted(_CATBOOST_DEFAULTS)}"
+        )
+    return catboost.CatBoostRegressor(
+        **options, cat_features=cat_features, allow_writing_files=False, verbose=False
     )
 
 
