@@ -187,3 +187,29 @@ def test_runs_without_models_or_with_in_process_tracking_start_no_process(tmp_pa
             SimpleNamespace(project_path=tmp_path, params={"mlflow": config})
         )
         hook.before_pipeline_run(run_params={"run_id": "r2"}, pipeline=PIPELINE, catalog=None)
+
+
+@pytest.mark.usefixtures("mlflow_uris_restored")
+def test_a_run_that_tracks_nothing_ends_its_process_without_waiting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run whose model nodes output no model and no metric rows (the serving node alone):
+    the tracking process is ended at once, never waited for, and the store stays empty, as
+    with tracking in process."""
+
+    def no_wait(self: process.TrackingProcess) -> dict[str, Any]:
+        raise AssertionError("the run waited for a tracking process with nothing to track")
+
+    monkeypatch.setattr(process.TrackingProcess, "sync", no_wait)
+    uri = f"sqlite:///{tmp_path}/mlflow.db"
+    hook = MlflowTrackingHook()
+    config = {"tracking_uri": uri, "tracking_process": True}
+    hook.after_context_created(SimpleNamespace(project_path=tmp_path, params={"mlflow": config}))
+    run_params = {"run_id": "serve", "pipeline_names": ["forecasting"], "env": "test"}
+    hook.before_pipeline_run(run_params=run_params, pipeline=PIPELINE, catalog=None)
+    assert hook._worker is not None
+    served = pd.DataFrame({"region_code": ["11"], "p50": [1.0]})
+    hook.after_node_run(node=SimpleNamespace(name="serve"), outputs={"forecasts": served})
+    hook.after_pipeline_run(run_params=run_params)
+    assert hook._worker is None and not _children()
+    assert not (tmp_path / "mlflow.db").exists()  # nothing was written, as in process

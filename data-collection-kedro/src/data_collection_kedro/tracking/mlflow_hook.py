@@ -155,6 +155,7 @@ class MlflowTrackingHook:
         self._model_metrics: dict[str, dict[str, float]] = {}  # model_key -> {split_metric: v}
         self._pending: list[tuple[ModelArtifact, str, str]] = []  # artifact, model uri, run id
         self.registered_versions: dict[str, str] = {}  # registered name -> version of this run
+        self._worker_tracks = False  # a model or metric rows were sent to the tracking process
 
     # ------------------------------------------------------------------------------ hooks
     @hook_impl
@@ -191,6 +192,7 @@ class MlflowTrackingHook:
             return
         if self._worker is not None:
             self._worker.send("after_node_run", node.name, _for_process(tracked))
+            self._worker_tracks = True
             return
         for value in tracked.values():
             if isinstance(value, ModelArtifact):
@@ -202,6 +204,12 @@ class MlflowTrackingHook:
     def after_pipeline_run(self, run_params: dict[str, Any]) -> None:
         if self._worker is not None:
             worker, self._worker = self._worker, None
+            if not self._worker_tracks:
+                # its nodes produced no model and no metric rows (a serving run of
+                # ``forecast_next_days``): the child has written nothing and would write
+                # nothing, as in process; no need to wait for its MLflow import
+                worker.kill()
+                return
             worker.send("after_pipeline_run", dict(run_params))
             try:
                 self._adopt(worker.sync())
