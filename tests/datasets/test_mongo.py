@@ -118,6 +118,38 @@ def test_credentials_are_used_but_never_described(
     assert ds.load()["reason"].tolist() == ["salaires"]
 
 
+def test_credentials_from_the_environment_stay_out_of_the_uri_and_the_description(
+    mongo_database: MongoDatabase, make: Make, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Limit as above: the server runs without authentication; the test checks what the
+    # dataset and the raw-store watermark hand to MongoClient.
+    from data_collection_kedro.datasets.live_sources import _mongodb_watermark
+
+    seen: list[dict[str, object]] = []
+    real_client = pymongo.MongoClient
+
+    def client(uri: str, **kwargs: object) -> pymongo.MongoClient:
+        seen.append({**kwargs, "uri": uri})
+        return real_client(uri)
+
+    monkeypatch.setattr(pymongo, "MongoClient", client)
+    monkeypatch.setenv("MONGODB_URI", mongo_database.uri)
+    monkeypatch.setenv("MONGODB_USERNAME", "energie")
+    monkeypatch.setenv("MONGODB_PASSWORD", "s3cret")
+    ds = make("raw_strikes", "strike_id", uri=None)
+    ds.save(pd.DataFrame({"strike_id": ["a1"], "day": [dt.date(2024, 5, 2)]}))
+    assert (seen[0]["username"], seen[0]["password"]) == ("energie", "s3cret")
+    assert seen[0]["uri"] == mongo_database.uri
+    assert "s3cret" not in repr(ds) and "s3cret" not in str(ds._describe())
+    config = {"uri": mongo_database.uri, "database": mongo_database.name}
+    latest = _mongodb_watermark({**config, "collection": "raw_strikes"}, "day")
+    assert latest == dt.datetime(2024, 5, 2)  # BSON holds the day as a datetime
+    assert (seen[-1]["username"], seen[-1]["password"]) == ("energie", "s3cret")
+    # credentials given to the dataset win over the environment's
+    make("raw_strikes", "strike_id", uri=None, credentials={"username": "other"}).load()
+    assert seen[-1]["username"] == "other" and "password" not in seen[-1]
+
+
 def test_catalog_entry_builds_the_dataset(mongo_database: MongoDatabase) -> None:
     catalog = DataCatalog.from_config(
         {

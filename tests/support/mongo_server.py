@@ -45,7 +45,10 @@ class MongoServer:
         """A new ``pymongo.MongoClient`` on the server (close it, or use ``with``)."""
         import pymongo
 
-        return pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=10_000, **kwargs)
+        from data_collection_kedro.datasets.mongo import environment_credentials
+
+        options = {**environment_credentials(), **kwargs}  # MONGODB_USERNAME / _PASSWORD
+        return pymongo.MongoClient(self.uri, serverSelectionTimeoutMS=10_000, **options)
 
     def fresh_database(self, prefix: str = "energiewatch_test") -> str:
         """A database name no other test uses (dropped by :meth:`drop_databases`)."""

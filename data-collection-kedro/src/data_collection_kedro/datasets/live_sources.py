@@ -146,8 +146,10 @@ def _duckdb_watermark(path: Path, table: str, column: str) -> date | datetime | 
 def _mongodb_watermark(config: Mapping[str, Any], column: str) -> date | datetime | None:
     import pymongo
 
+    from data_collection_kedro.datasets.mongo import environment_credentials
+
     client: Any = config.get("client") or pymongo.MongoClient(
-        config["uri"], serverSelectionTimeoutMS=10_000
+        config["uri"], serverSelectionTimeoutMS=10_000, **environment_credentials()
     )
     doc = client[config["database"]][config["collection"]].find_one(
         {column: {"$ne": None}}, sort=[(column, pymongo.DESCENDING)], projection={column: 1}

@@ -56,6 +56,17 @@ def _bson_dates(records: list[dict[str, Any]], date_columns: list[str]) -> None:
                 rec[col] = dt.datetime(value.year, value.month, value.day)
 
 
+def environment_credentials() -> dict[str, Any]:
+    """``username`` / ``password`` from ``MONGODB_USERNAME`` / ``MONGODB_PASSWORD`` when the
+    first is set (the connection's credentials kept out of ``MONGODB_URI``, as
+    ``.env.example`` sets them), else nothing: the credentials of a dataset without
+    ``credentials`` and of the raw-store watermark."""
+    username = os.environ.get("MONGODB_USERNAME")
+    if not username:
+        return {}
+    return {"username": username, "password": os.environ.get("MONGODB_PASSWORD", "")}
+
+
 class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
     """One MongoDB collection, written by ``bulk_write`` upserts on a natural key.
 
@@ -134,8 +145,8 @@ class MongoCollectionDataset(AbstractDataset[pd.DataFrame, pd.DataFrame]):
         self._mode = mode
         if batch_size <= 0:
             raise DatasetError(f"batch_size must be a positive integer, got {batch_size}")
-        self._credentials_given = dict(credentials or {})
-        credentials = dict(credentials or {})
+        credentials = dict(credentials or environment_credentials())
+        self._credentials_given = dict(credentials)
         self._uri = (
             credentials.pop("uri", None) or uri or os.environ.get("MONGODB_URI") or DEFAULT_URI
         )
