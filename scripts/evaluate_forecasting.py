@@ -341,11 +341,16 @@ def hauts_de_france(real_dir: Path, data_dir: Path, params: dict[str, Any]) -> t
     forecasting = params["forecasting"]
     model = forecasting["operational"][ELECTRICITY_REGIONAL]
     spec = OperationalSpec.from_params(forecasting, model)
-    forecasts = simulated_forecasts(
-        series, ForecastError.from_params(forecasting.get("simulated_forecast_error", {}))
-    )
+    error = ForecastError.from_params(forecasting.get("simulated_forecast_error", {}))
+    forecasts = simulated_forecasts(series, error)
     trained = train_operational(
-        series, forecasts, spec, model, forecasting["split"], forecasting.get("bands", {})
+        series,
+        forecasts,
+        spec,
+        model,
+        forecasting["split"],
+        forecasting.get("bands", {}),
+        training_error=error,
     )
     validation = pd.DataFrame(trained.validation_metrics, index=[ELECTRICITY_REGIONAL])
     artifact = ModelArtifact(

@@ -269,3 +269,38 @@ def test_catboost_options_are_passed_on_and_unknown_ones_refused() -> None:
     assert options["loss_function"] == "RMSE"
     with pytest.raises(ValueError, match=r"unknown option\(s\) \['l2_leaf_regg'\]"):
         catboost_regressor({"l2_leaf_regg": 9.0}, [])
+
+
+def test_a_missing_level_day_is_forecast_from_its_fallback_level() -> None:
+    """D-2 unpublished (a missing day in the source): the row is forecast as if D-2 had been
+    the 7-day mean, not as a level below every level the model learnt from."""
+    from data_collection_kedro.modeling.estimators import level_ratio_model
+
+    rng = np.random.default_rng(3)
+    n = 600
+    level = rng.uniform(20_000.0, 200_000.0, n)  # regions two orders of magnitude apart
+    temperature = rng.uniform(-5.0, 25.0, n)
+    frame = pd.DataFrame(
+        {
+            "lag_2_mwh": level,
+            "rolling_mean_7_mwh": level * rng.uniform(0.95, 1.05, n),
+            "temp_mean_c": temperature,
+        }
+    )
+    target = level * (1.6 - 0.03 * temperature)
+    params = {
+        "kind": "catboost",
+        "catboost": {"iterations": 60, "depth": 4, "learning_rate": 0.2, "loss_function": "MAE"},
+        "level_column": "lag_2_mwh",
+        "fallback_level_columns": ["rolling_mean_7_mwh"],
+        "scaled_columns": ["rolling_mean_7_mwh"],
+    }
+    model = level_ratio_model(params, list(frame.columns)).fit(frame, target)
+
+    rows = pd.DataFrame(
+        {"lag_2_mwh": [150_000.0], "rolling_mean_7_mwh": [150_000.0], "temp_mean_c": [5.0]}
+    )
+    unpublished = rows.assign(lag_2_mwh=[np.nan])
+    assert model.predict(unpublished)[0] == pytest.approx(model.predict(rows)[0], rel=1e-9)
+    # the fallback level is used, not a missing value: within 10 % of the true 1.45 x level
+    assert model.predict(unpublished)[0] == pytest.approx(150_000.0 * 1.45, rel=0.1)

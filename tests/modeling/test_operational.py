@@ -32,6 +32,7 @@ from data_collection_kedro.modeling.operational import (
     fit_forecaster,
     served_forecasts,
 )
+from data_collection_kedro.modeling.operational_training import noisy_training_rows
 from tests.support.synthetic_series import small_operational_params, synthetic_series
 
 MODEL_KEY = "day_ahead_electricity_regional"
@@ -303,4 +304,59 @@ def test_simulated_forecast_error_follows_its_specification() -> None:
     by_region = shift.groupby([merged["region_code"], merged["day"]]).first().unstack(0)
     np.testing.assert_allclose(
         by_region[NATIONAL_CODE], 0.75 * by_region["11"] + 0.25 * by_region["84"]
+    )
+
+
+# ------------------------------------------------------------------ noisy training copies
+def test_noisy_weather_copies_are_the_same_days_with_forecast_grade_weather(setup) -> None:
+    spec, series, _, _ = setup
+    _, model = small_operational_params(MODEL_KEY, horizon_days=6)
+    past = series[series["day"] < "2023-01-01"]
+    weights = {"11": 1.0, "84": 1.0}
+    error = ForecastError(max_lead_days=2)
+    observed = day_ahead_rows(past, spec, None)
+    two = {**model, "weather_model": {**model["weather_model"], "noisy_weather_copies": 2}}
+    noisy = noisy_training_rows(past, spec, two, error, weights)
+    assert noisy is not None and len(noisy) == 2 * len(observed)
+    none = {**model, "weather_model": {**model["weather_model"], "noisy_weather_copies": 0}}
+    assert noisy_training_rows(past, spec, none, error, weights) is None
+
+    first = noisy.iloc[: len(observed)].reset_index(drop=True)
+    second = noisy.iloc[len(observed) :].reset_index(drop=True)
+    # the consumption, the calendar and the observed past weather are the observed rows'
+    for column in (
+        "day",
+        "target_mwh",
+        "lag_2_mwh",
+        "rolling_mean_7_mwh",
+        "weekday",
+        "temp_mean_c_lag_2",
+    ):
+        pd.testing.assert_series_equal(first[column], observed[column], check_names=False)
+    # the weather of D is a forecast issued on D-1: the error model's lead-1 spread (1 °C),
+    # each copy its own draws, and not the evaluation's draws (its own seed)
+    shift = (first["temp_mean_c"] - observed["temp_mean_c"]).dropna()
+    assert len(shift) > 300 and 0.85 < shift.std() < 1.15 and abs(shift.mean()) < 0.15
+    assert not np.allclose(first["temp_mean_c"], second["temp_mean_c"], equal_nan=True)
+    evaluation = day_ahead_rows(past, spec, simulated_forecasts(past, error, weights))
+    assert not np.allclose(first["temp_mean_c"], evaluation["temp_mean_c"], equal_nan=True)
+
+
+def test_the_noisy_copies_train_the_weather_model_only(setup) -> None:
+    spec, series, _, _ = setup
+    _, model = small_operational_params(MODEL_KEY, horizon_days=6)
+    one = {**model, "weather_model": {**model["weather_model"], "noisy_weather_copies": 1}}
+    past = series[series["day"] < "2023-01-01"]
+    observed = day_ahead_rows(past, spec, None)
+    noisy = noisy_training_rows(past, spec, one, ForecastError(max_lead_days=2), {})
+    plain = fit_forecaster(observed, one)
+    augmented = fit_forecaster(observed, one, noisy_rows=noisy)
+    rows = observed.dropna(subset=["lag_2_mwh"]).tail(60)
+
+    def predict(forecaster, part):
+        return getattr(forecaster, part).predict(model_input(rows, list(one[part]["features"])))
+
+    assert not np.allclose(predict(plain, "weather_model"), predict(augmented, "weather_model"))
+    np.testing.assert_allclose(
+        predict(plain, "no_weather_model"), predict(augmented, "no_weather_model")
     )

@@ -163,6 +163,7 @@ def test_mlflow_runs_params_metrics_and_registered_models(model_chain: ChainRun)
         assert {"validation_mape", "test_mape", "test_bias"} <= set(child.data.metrics)
     day_ahead = next(r for r in children if r.data.tags["model_key"] == "day_ahead_gas_regional")
     assert day_ahead.data.params["catboost.iterations"] == "60"
+    assert day_ahead.data.params["noisy_weather_copies"] == "2"  # parameters_forecasting.yml
     assert "test_coverage_pct" in day_ahead.data.metrics
     assert "day_ahead_gas_regional_oracle_weather.test_mape" in forecasting_parent.data.metrics
     if "training_energy_kwh" in day_ahead.data.metrics:  # the carbon hook measured the node

@@ -58,6 +58,11 @@ class LevelRatioRegressor(RegressorMixin, BaseEstimator):
                 f"({int(np.sum(~(level > 0)))} rows are missing, zero or negative)"
             )
         scaled = X.copy(deep=False)  # copy-on-write: the columns set below are its own
+        if self.level_column in X.columns:
+            # a row whose own level is missing (an unpublished day) gets the fallback level
+            # in its place: the model never sees the level as missing, which it would read
+            # as a level below every level it has learnt from
+            scaled[self.level_column] = level
         for column in self.scaled_columns:
             scaled[column] = X[column].astype(float) / level
         return scaled, level

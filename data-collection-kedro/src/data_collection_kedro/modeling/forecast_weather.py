@@ -11,12 +11,14 @@ issue_day, temp_min_c, temp_max_c, temp_mean_c`` (``day`` = the forecast's targe
   days (0.75 × on the issue day itself, 1 × the next day, 1.25 × two days ahead...). The
   national series gets the weighted mean of the regional errors (the national temperature is
   the weighted mean of the regional ones, ``data_fusion.national_temperature``).
+- The noisy training copies of a weather model (:func:`training_forecasts`): the same error
+  drawn with the seeds ``training_seed``, ``training_seed + 1``... (never the evaluation's).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -81,6 +83,7 @@ class ForecastError:
     rho: float = 0.6
     growth_per_day: float = 0.25
     max_lead_days: int = 15
+    training_seed: int = 20250107
 
     @classmethod
     def from_params(cls, params: Mapping[str, Any]) -> ForecastError:
@@ -91,6 +94,7 @@ class ForecastError:
             rho=float(params.get("rho", default.rho)),
             growth_per_day=float(params.get("growth_per_day", default.growth_per_day)),
             max_lead_days=int(params.get("max_lead_days", default.max_lead_days)),
+            training_seed=int(params.get("training_seed", default.training_seed)),
         )
 
     def lead_sd(self, leads: np.ndarray) -> np.ndarray:
@@ -150,3 +154,20 @@ def simulated_forecasts(
             frame[column] = pd.to_numeric(observed[column], errors="coerce").to_numpy() + shift
         frames.append(frame)
     return pd.concat(frames, ignore_index=True)[FORECAST_COLUMNS]
+
+
+def training_forecasts(
+    observed: pd.DataFrame,
+    error: ForecastError,
+    copies: int,
+    national_weights: Mapping[str, float] | None = None,
+) -> list[pd.DataFrame]:
+    """The weather of ``copies`` noisy training copies of ``observed`` (:func:`simulated_forecasts`
+    with the seed ``error.training_seed + i`` for copy i): a weather model that also learns from
+    them learns what a forecast temperature says about the day, as it will be served."""
+    return [
+        simulated_forecasts(
+            observed, replace(error, seed=error.training_seed + i), national_weights
+        )
+        for i in range(int(copies))
+    ]

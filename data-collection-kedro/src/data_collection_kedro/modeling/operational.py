@@ -340,13 +340,19 @@ def fit_forecaster(
     complete_only: bool = True,
     bands: pd.DataFrame | None = None,
     adaptive: Mapping[str, Any] | None = None,
+    noisy_rows: pd.DataFrame | None = None,
 ) -> OperationalForecaster:
     """The weather and no-weather models of ``model_params`` fitted on ``rows`` (day-ahead
-    rows with the observed weather); ``fitted_until`` is their last day."""
+    rows with the observed weather), the weather model on ``noisy_rows`` as well (the same
+    days with forecast-grade weather: the noisy training copies); ``fitted_until`` is their
+    last day."""
     fitted = {}
     for part in ("weather_model", "no_weather_model"):
         part_params = model_params[part]
         train = usable_rows(rows, part_params, complete_only)
+        if part == "weather_model" and noisy_rows is not None and not train.empty:
+            noisy = usable_rows(noisy_rows, part_params, complete_only)
+            train = pd.concat([train, noisy], ignore_index=True)
         if train.empty:
             raise ValueError(
                 f"{model_params.get('model_key')}: no usable training rows for the {part} "

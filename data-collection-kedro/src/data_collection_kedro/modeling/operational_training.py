@@ -9,7 +9,7 @@ whole paths with :func:`modeling.inference.forecast_paths`, which serves the sam
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from data_collection_kedro.domain.features import as_day
 from data_collection_kedro.modeling.adaptive_bands import AdaptiveBands, adaptive_paths
 from data_collection_kedro.modeling.evaluation import band_metrics, monthly_coverage_gap
 from data_collection_kedro.modeling.features import model_input
+from data_collection_kedro.modeling.forecast_weather import ForecastError, training_forecasts
 from data_collection_kedro.modeling.inference import forecast_paths
 from data_collection_kedro.modeling.metrics import regression_metrics
 from data_collection_kedro.modeling.operational import (
@@ -105,6 +106,35 @@ def validation_metrics(
     return out
 
 
+def noisy_training_rows(
+    series: pd.DataFrame,
+    spec: OperationalSpec,
+    model_params: Mapping[str, Any],
+    error: ForecastError,
+    national_weights: Mapping[str, float] | None = None,
+    bounds: Mapping[str, Any] | None = None,
+) -> pd.DataFrame | None:
+    """The day-ahead rows of the weather model's ``noisy_weather_copies`` (none: ``None``):
+    every day of ``series`` again, its weather the forecast of a simulated issue on the day
+    before; ``split`` from ``bounds`` (:func:`time_split_bounds`)."""
+    copies = int(model_params["weather_model"].get("noisy_weather_copies", 0))
+    observed = series.drop_duplicates(["region_code", "day"])
+    frames = [
+        day_ahead_rows(series, spec, forecasts)
+        for forecasts in training_forecasts(observed, error, copies, national_weights)
+    ]
+    if not frames:
+        return None
+    rows = pd.concat(frames, ignore_index=True)
+    if bounds is not None:
+        rows["split"] = assign_split(rows["day"], dict(bounds)).to_numpy()
+    return rows
+
+
+def _in_split(rows: pd.DataFrame | None, splits: Sequence[str]) -> pd.DataFrame | None:
+    return None if rows is None else rows[rows["split"].isin(list(splits))]
+
+
 def train_operational(
     series: pd.DataFrame,
     forecasts: pd.DataFrame,
@@ -113,14 +143,27 @@ def train_operational(
     split_params: Mapping[str, Any],
     band_params: Mapping[str, Any],
     complete_only: bool = True,
+    training_error: ForecastError | None = None,
+    national_weights: Mapping[str, float] | None = None,
 ) -> OperationalTraining:
-    """Fit on the train period with the observed weather; forecast the validation period
-    honestly (the weather forecasts known at each issue) for the validation metrics and the
-    bands (every lead, with and without weather); refit on train + validation."""
+    """Fit on the train period with the observed weather (the weather model also on its
+    ``noisy_weather_copies``: the same days with a forecast simulated by ``training_error``,
+    :func:`~data_collection_kedro.modeling.forecast_weather.training_forecasts`); forecast the
+    validation period honestly (the weather forecasts known at each issue) for the validation
+    metrics and the bands (every lead, with and without weather); refit on train +
+    validation."""
     oracle = day_ahead_rows(series, spec, None)
     bounds = time_split_bounds(series.loc[series["target_mwh"].notna(), "day"], dict(split_params))
     oracle["split"] = assign_split(oracle["day"], bounds).to_numpy()
-    first = fit_forecaster(oracle[oracle["split"] == "train"], model_params, complete_only)
+    noisy = noisy_training_rows(
+        series, spec, model_params, training_error or ForecastError(), national_weights, bounds
+    )
+    first = fit_forecaster(
+        oracle[oracle["split"] == "train"],
+        model_params,
+        complete_only,
+        noisy_rows=_in_split(noisy, ["train"]),
+    )
 
     validation_days = oracle.loc[oracle["split"] == "validation", "day"]
     honest = day_ahead_rows(series[series["day"] <= validation_days.max()], spec, forecasts)
@@ -145,12 +188,22 @@ def train_operational(
         first, series[series["day"] <= validation_days.max()], forecasts, spec, honest
     )
     final_rows = oracle[oracle["split"].isin(["train", "validation"])]
-    final = fit_forecaster(final_rows, model_params, complete_only, bands, adaptive)
+    final_noisy = _in_split(noisy, ["train", "validation"])
+    final = fit_forecaster(
+        final_rows, model_params, complete_only, bands, adaptive, noisy_rows=final_noisy
+    )
     used = usable_rows(final_rows, model_params["weather_model"], complete_only)
+    copies = (
+        0
+        if final_noisy is None
+        else len(usable_rows(final_noisy, model_params["weather_model"], complete_only))
+    )
     logger.info(
-        "%s: %d training rows, validation MAPE %.2f%% (honest weather), bias %.2f%%",
+        "%s: %d training rows (+ %d rows of noisy-weather copies), validation MAPE %.2f%% "
+        "(honest weather), bias %.2f%%",
         model_params.get("model_key"),
         len(used),
+        copies,
         metrics["mape"],
         metrics["bias_pct"],
     )
@@ -172,6 +225,13 @@ def describe_operational(
     and validation metrics, and how to get the bands."""
     metrics = trained.validation_metrics
     scope = "metropolitan France" if model["scope"] == "national" else "one region"
+    copies = int(model["weather_model"].get("noisy_weather_copies", 0))
+    weather = "observed weather" + (
+        f", and {copies} cop{'y' if copies == 1 else 'ies'} of those days with a simulated "
+        "forecast error for the weather model"
+        if copies
+        else ""
+    )
     return (
         f"Day-ahead forecast of the daily {model['energy']} consumption of {scope} "
         f"({model['unit']}), issued on D-1 at {spec.issue_hour:g}:00 (Europe/Paris) with the "
@@ -182,7 +242,7 @@ def describe_operational(
         f"{', '.join(model['weather_model']['features'])}. No-weather inputs: "
         f"{', '.join(model['no_weather_model']['features'])}. Trained on "
         f"{trained.first_day:%Y-%m-%d}..{trained.last_day:%Y-%m-%d} ({trained.train_rows} rows, "
-        f"observed weather). Validation (honest weather forecasts, issued D-1): MAPE "
+        f"{weather}). Validation (honest weather forecasts, issued D-1): MAPE "
         f"{metrics['mape']:.2f} %, bias {metrics['bias_pct']:+.2f} %. Features for a region and "
         f"day from the stores: data_collection_kedro.forecast.predict(region, day, energy)."
     )

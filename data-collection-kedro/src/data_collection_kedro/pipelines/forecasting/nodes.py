@@ -289,14 +289,17 @@ def train_operational_model(
     model_key: str,
     previous: ModelArtifact | None = None,
     retraining: Mapping[str, Any] | None = None,
+    national_temperature: Mapping[str, Any] | None = None,
 ) -> ModelArtifact:
-    """An operational model: trained with the observed weather, validated and its bands
+    """An operational model: trained with the observed weather (and its noisy-weather copies,
+    the national ones weighted by ``national_temperature``), validated and its bands
     calibrated on honest forecasts, refitted on train + validation; ``previous`` (the stored
     model) instead when the retraining policy allows it."""
     model = params["operational"][model_key]
     own = _model_series(series, model_key)
     own_forecasts = _model_forecasts(forecasts, own)
     split = _split(params, evaluation, model_key)
+    weights = dict((national_temperature or {}).get("weights", {}))
     bounds = time_split_bounds(own.loc[own["target_mwh"].notna(), "day"], dict(split))
     train_end = pd.Timestamp(bounds["validation_end"])
     data = TrainingData(
@@ -310,6 +313,7 @@ def train_operational_model(
         "model": model,
         "split": split,
         "evaluation_weather": evaluation.get("weather", "forecast_index"),
+        "national_weights": weights,
     }
     digest = config_digest(config, OPERATIONAL_CODE, REQUIREMENTS)
     return train_or_reuse(
@@ -317,7 +321,7 @@ def train_operational_model(
         retraining,
         digest,
         data,
-        lambda: _train_operational(own, own_forecasts, params, evaluation, model_key),
+        lambda: _train_operational(own, own_forecasts, params, evaluation, model_key, weights),
     )
 
 
@@ -327,6 +331,7 @@ def _train_operational(
     params: dict[str, Any],
     evaluation: dict[str, Any],
     model_key: str,
+    national_weights: Mapping[str, float],
 ) -> ModelArtifact:
     model, spec = _operational(params, model_key)
     trained = train_operational(
@@ -337,6 +342,8 @@ def _train_operational(
         _split(params, evaluation, model_key),
         params.get("bands", {}),
         bool(params.get("train_on_complete_days_only", True)),
+        ForecastError.from_params(params.get("simulated_forecast_error", {})),
+        national_weights,
     )
     forecaster = trained.forecaster
     return ModelArtifact(
@@ -357,6 +364,7 @@ def _train_operational(
             "train_first_day": trained.first_day.date().isoformat(),
             "train_last_day": trained.last_day.date().isoformat(),
             "evaluation_weather": evaluation.get("weather", "forecast_index"),
+            "noisy_weather_copies": int(model["weather_model"].get("noisy_weather_copies", 0)),
             **{f"catboost.{k}": v for k, v in model["weather_model"].get("catboost", {}).items()},
         },
         validation_metrics=trained.validation_metrics,

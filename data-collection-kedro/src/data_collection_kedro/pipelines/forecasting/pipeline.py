@@ -65,6 +65,7 @@ def create_pipeline(**kwargs: object) -> Pipeline:
                         f"params:forecasting.operational.{key}.model_key",
                         f"{key}_model_previous",
                         "params:model_retraining",
+                        "params:data_fusion.national_temperature",
                     ],
                     outputs=f"{key}_model",
                     name=f"train_{key}",
